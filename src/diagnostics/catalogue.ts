@@ -1,0 +1,254 @@
+// The message catalogue: every diagnostic nnc can print, with its stable code, default severity and wording.
+// Codes never change meaning once released; retire a code rather than reuse it. Ranges:
+//   E0xx input files and IR JSON   E1xx syntax        E2xx building the IR (ops, options, blocks)
+//   E3xx checking (shapes, refs)   W4xx lints         E5xx data sources   E6xx runtime (training, saving)
+// Messages name the real values ("got [?, 784]") so a reader need not open the spec to understand them.
+
+export type Severity = "error" | "warning";
+interface Entry<P> {
+  severity: Severity;
+  /** One-line summary for docs and `--format json` consumers. */
+  title: string;
+  message: (p: P) => string;
+}
+const entry = <P = Record<string, never>>(severity: Severity, title: string, message: (p: P) => string): Entry<P> => ({
+  severity,
+  title,
+  message,
+});
+
+export const catalogue = {
+  // ---- E0xx: input files and IR JSON
+  E001: entry<{ file: string; reason: string }>("error", "file cannot be read", (p) => `cannot read ${p.file}: ${p.reason}`),
+  E002: entry<{ offset: number }>(
+    "error",
+    "file is not text",
+    (p) => `this is not a text file (binary data at byte ${p.offset}); .nn specs are UTF-8 text`,
+  ),
+  E003: entry("error", "empty spec", () => "the file holds no statements: a spec needs at least an `input` layer"),
+  E004: entry<{ reason: string }>("error", "invalid JSON", (p) => `invalid IR JSON: ${p.reason}`),
+  E005: entry<{ path: string; reason: string }>(
+    "error",
+    "IR does not match the schema",
+    (p) => `IR ${p.path || "(document)"}: ${p.reason}`,
+  ),
+  E006: entry<{ found: string; supported: number }>(
+    "error",
+    "unsupported IR version",
+    (p) => `IR version ${p.found} is not supported (this nnc reads version ${p.supported})`,
+  ),
+
+  // ---- E1xx: syntax
+  E100: entry<{ expected: string; found: string }>(
+    "error",
+    "syntax error",
+    (p) => `syntax error: expected ${p.expected}, found ${p.found}`,
+  ),
+  E101: entry<{ text: string }>("error", "invalid number", (p) => `invalid number '${p.text}'`),
+  E102: entry("error", "unterminated string", () => "unterminated string: a string ends with \" on the same line"),
+  E103: entry<{ keyword: string }>(
+    "error",
+    "unclosed block",
+    (p) => `'${p.keyword}' block is not closed: expected '}'`,
+  ),
+  E104: entry("error", "unexpected '}'", () => "unexpected '}' with no open block"),
+  E105: entry<{ keyword: string }>(
+    "error",
+    "nested block",
+    (p) => `a '${p.keyword}' block cannot be nested inside another block`,
+  ),
+
+  // ---- E2xx: building the IR
+  E200: entry<{ name: string; where: string }>("error", "unknown op", (p) => `unknown ${p.where} '${p.name}'`),
+  E201: entry<{ key: string; op: string }>("error", "unknown option", (p) => `unknown option '${p.key}' for '${p.op}'`),
+  E202: entry<{ op: string; what: string; expected: string; got: string }>(
+    "error",
+    "wrong argument type",
+    (p) => `'${p.op}' expects ${p.expected} for ${p.what}, got '${p.got}'`,
+  ),
+  E203: entry<{ op: string; what: string; usage: string }>(
+    "error",
+    "missing argument",
+    (p) => `'${p.op}' needs ${p.what} (usage: ${p.usage})`,
+  ),
+  E204: entry<{ op: string; got: string; usage: string }>(
+    "error",
+    "too many arguments",
+    (p) => `unexpected argument '${p.got}' to '${p.op}' (usage: ${p.usage})`,
+  ),
+  E205: entry<{ key: string }>("error", "duplicate option", (p) => `option '${p.key}' is given twice`),
+  E206: entry<{ what: string; constraint: string; got: string }>(
+    "error",
+    "value out of range",
+    (p) => `${p.what} must be ${p.constraint}, got ${p.got}`,
+  ),
+  E207: entry<{ name: string }>(
+    "error",
+    "unknown block",
+    (p) => `unknown block '${p.name}' (blocks are: model NAME { }, train { }, experiment NAME { })`,
+  ),
+  E208: entry<{ name: string }>("error", "duplicate model", (p) => `model '${p.name}' is defined twice`),
+  E209: entry<{ what: string }>("error", "duplicate block", (p) => `only one ${p.what} block is allowed per file`),
+  E210: entry<{ statement: string; block: string; belongs: string }>(
+    "error",
+    "statement in the wrong block",
+    (p) => `'${p.statement}' cannot appear in ${p.block}: it belongs in ${p.belongs}`,
+  ),
+  E211: entry<{ keyword: string }>("error", "block needs a name", (p) => `'${p.keyword}' needs a name: ${p.keyword} NAME { ... }`),
+  E212: entry(
+    "error",
+    "layers outside a model",
+    () => "layer statements outside a model block, in a file that also has model blocks: put them in a model block",
+  ),
+  E213: entry<{ name: string }>("error", "duplicate layer name", (p) => `layer name '${p.name}' is used twice in this model`),
+  E214: entry<{ key: string }>("error", "duplicate setting", (p) => `'${p.key}' is set twice in this block`),
+  E215: entry<{ keyword: string }>("error", "unexpected block name", (p) => `'${p.keyword}' blocks take no name`),
+
+  // ---- E3xx: checking
+  E300: entry<{ model: string; first: string }>(
+    "error",
+    "missing input",
+    (p) => `model '${p.model}' must begin with an input layer, e.g. 'input 28x28' (it begins with '${p.first}')`,
+  ),
+  E301: entry("error", "misplaced input", () => "'input' may only be the first layer of a model"),
+  E302: entry<{ op: string; expected: string; got: string; hint: string }>(
+    "error",
+    "wrong input rank",
+    (p) => `'${p.op}' expects ${p.expected} input, got ${p.got}${p.hint ? `; ${p.hint}` : ""}`,
+  ),
+  E303: entry<{ model: string }>("error", "empty model", (p) => `model '${p.model}' has no layers`),
+  E304: entry<{ op: string; got: string; detail: string }>(
+    "error",
+    "output would be empty",
+    (p) => `'${p.op}' would produce an empty output ${p.got}: ${p.detail}`,
+  ),
+  E305: entry<{ name: string; known: string }>(
+    "error",
+    "unknown model",
+    (p) => `no model named '${p.name}' in this file (models: ${p.known})`,
+  ),
+  E306: entry<{ loss: string; detail: string }>("error", "loss does not fit the model", (p) => `loss '${p.loss}' ${p.detail}`),
+  E307: entry<{ key: string; value: string; expected: string }>(
+    "error",
+    "invalid vary value",
+    (p) => `'vary ${p.key}' value '${p.value}' is not ${p.expected}`,
+  ),
+  E308: entry<{ key: string }>("error", "setting varied twice", (p) => `'${p.key}' is varied twice in this experiment`),
+
+  // ---- W4xx: lints (warnings; --strict makes them errors)
+  W401: entry<{ model: string }>(
+    "warning",
+    "batchnorm after the output softmax",
+    (p) =>
+      `batchnorm after the softmax output of model '${p.model}' rescales probabilities, so outputs no longer sum to 1; ` +
+      "put batchnorm between a dense layer and its activation (dense -> batchnorm -> relu)",
+  ),
+  W402: entry<{ declared: string; actual: string }>(
+    "warning",
+    "from_logits does not match the output",
+    (p) => `loss declared ${p.declared}, but ${p.actual}; nnc uses the correct setting`,
+  ),
+  W403: entry<{ first: string; second: string }>(
+    "warning",
+    "two activations in a row",
+    (p) => `activation '${p.second}' directly follows activation '${p.first}'`,
+  ),
+  W404: entry(
+    "warning",
+    "dropout directly before batchnorm",
+    () =>
+      "dropout directly before batchnorm: the batch statistics seen in training (with dropout) differ from those at " +
+      "inference (without), a known cause of train/test gaps; put dropout after the normalization block",
+  ),
+  W405: entry<{ momentum: number }>(
+    "warning",
+    "batchnorm momentum looks like PyTorch's convention",
+    (p) =>
+      `batchnorm momentum=${p.momentum}: nnc follows Keras (momentum is the weight kept from the old average, ` +
+      `default 0.99); PyTorch's momentum=${p.momentum} is Keras momentum=${+(1 - p.momentum).toFixed(6)}`,
+  ),
+  W406: entry(
+    "warning",
+    "batch size varies at a fixed learning rate",
+    () =>
+      "batch size varies but no 'lr_scale' is declared: at a fixed learning rate the comparison mostly measures the " +
+      "number of steps; declare 'lr_scale none|linear|sqrt ref=BATCH'",
+  ),
+  W407: entry<{ what: string }>("warning", "unused block", (p) => `${p.what}`),
+
+  // ---- E5xx: data sources
+  E500: entry<{ name: string; known: string }>(
+    "error",
+    "unknown data source",
+    (p) => `unknown data source '${p.name}' (sources: ${p.known})`,
+  ),
+  E501: entry<{ name: string; install: string }>(
+    "error",
+    "data set not installed",
+    (p) => `data set '${p.name}' is not installed here; install it with: ${p.install}`,
+  ),
+  E502: entry<{ file: string; detail: string }>("error", "data file missing", (p) => `${p.file}: ${p.detail}`),
+  E503: entry<{ file: string; found: string; expected: string }>(
+    "error",
+    "bad IDX magic number",
+    (p) => `${p.file}: not an IDX file of the expected kind (magic number ${p.found}, expected ${p.expected})`,
+  ),
+  E504: entry<{ file: string; expected: number; got: number }>(
+    "error",
+    "truncated data file",
+    (p) => `${p.file}: file is truncated: the header announces ${p.expected} bytes of data, the file holds ${p.got}`,
+  ),
+  E505: entry<{ images: number; labels: number; file: string }>(
+    "error",
+    "image and label counts differ",
+    (p) => `${p.file}: ${p.labels} labels for ${p.images} images`,
+  ),
+  E506: entry<{ file: string; label: number; index: number; classes: number }>(
+    "error",
+    "label out of range",
+    (p) => `${p.file}: label ${p.label} at sample ${p.index} is outside the model's ${p.classes} classes (0..${p.classes - 1})`,
+  ),
+  E507: entry<{ source: string; dataShape: string; inputShape: string }>(
+    "error",
+    "data shape does not match the model input",
+    (p) => `data '${p.source}' has samples of shape ${p.dataShape}, but the model's input is ${p.inputShape}`,
+  ),
+  E508: entry<{ file: string }>("error", "empty CSV", (p) => `${p.file}: the CSV holds no data rows`),
+  E509: entry<{ file: string; line: number; column: number; text: string }>(
+    "error",
+    "non-numeric CSV cell",
+    (p) => `${p.file}:${p.line}: column ${p.column} is not a number: '${p.text}'`,
+  ),
+  E510: entry<{ file: string; line: number; got: number; expected: number }>(
+    "error",
+    "ragged CSV row",
+    (p) => `${p.file}:${p.line}: row has ${p.got} columns, expected ${p.expected}`,
+  ),
+  E511: entry<{ option: string; detail: string }>("error", "invalid data option", (p) => `data option '${p.option}': ${p.detail}`),
+
+  // ---- E6xx: runtime
+  E600: entry<{ backend: string; reason: string }>(
+    "error",
+    "backend unavailable",
+    (p) => `backend '${p.backend}' is not available: ${p.reason}`,
+  ),
+  E601: entry<{ epoch: number; step: number; value: string; hint: string }>(
+    "error",
+    "loss is not finite",
+    (p) => `loss became ${p.value} at epoch ${p.epoch}, step ${p.step}: ${p.hint}`,
+  ),
+  E602: entry<{ dir: string; detail: string }>(
+    "error",
+    "cannot resume",
+    (p) => `cannot resume from ${p.dir}: ${p.detail}`,
+  ),
+  E603: entry<{ dir: string; detail: string }>("error", "not a saved model", (p) => `${p.dir}: ${p.detail}`),
+  E604: entry<{ name: string; known: string }>(
+    "error",
+    "no such model",
+    (p) => `no model named '${p.name}' (models: ${p.known})`,
+  ),
+} as const;
+
+export type Code = keyof typeof catalogue;
+export type ParamsOf<C extends Code> = Parameters<(typeof catalogue)[C]["message"]>[0];

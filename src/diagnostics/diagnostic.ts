@@ -1,0 +1,65 @@
+// Diagnostics as data: what every phase returns instead of throwing for a user's mistake.
+// A diagnostic is plain JSON (so `--format json` prints it as it is); line and column are filled in by
+// `locate()` once the source text is known, because the phases that find problems see only spans.
+import { catalogue, type Code, type ParamsOf, type Severity } from "./catalogue.ts";
+import type { Span } from "../ir/schema.ts";
+
+export interface Diagnostic {
+  code: Code;
+  severity: Severity;
+  message: string;
+  /** File the span points into; absent for problems of a whole run (e.g. a missing data set). */
+  file?: string;
+  span?: Span;
+  /** 1-based, filled in by locate(). */
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+  /** "did you mean ..." and other fixes, shown as `= help:` lines. */
+  help?: string;
+  notes?: string[];
+}
+
+export interface DiagnosticExtras {
+  span?: Span;
+  file?: string;
+  help?: string;
+  notes?: string[];
+}
+
+/** Builds a diagnostic from the catalogue: the only way messages are made, so wording lives in one place. */
+export function diagnostic<C extends Code>(code: C, params: ParamsOf<C>, extras: DiagnosticExtras = {}): Diagnostic {
+  const entry = catalogue[code];
+  const message = (entry.message as (p: ParamsOf<C>) => string)(params);
+  const d: Diagnostic = { code, severity: entry.severity, message };
+  if (extras.file !== undefined) d.file = extras.file;
+  if (extras.span !== undefined) d.span = extras.span;
+  if (extras.help !== undefined) d.help = extras.help;
+  if (extras.notes !== undefined && extras.notes.length > 0) d.notes = extras.notes;
+  return d;
+}
+
+/** An error carrying a diagnostic, for code paths (data loading, training) where unwinding is the natural flow. */
+export class NncError extends Error {
+  readonly diagnostic: Diagnostic;
+  constructor(d: Diagnostic) {
+    super(d.message);
+    this.name = "NncError";
+    this.diagnostic = d;
+  }
+}
+
+export function fail<C extends Code>(code: C, params: ParamsOf<C>, extras: DiagnosticExtras = {}): never {
+  throw new NncError(diagnostic(code, params, extras));
+}
+
+export const hasErrors = (diags: readonly Diagnostic[]): boolean => diags.some((d) => d.severity === "error");
+
+/** --strict: every warning becomes an error (the code stays, so tools can still tell lints apart). */
+export const promoteWarnings = (diags: readonly Diagnostic[]): Diagnostic[] =>
+  diags.map((d) => (d.severity === "warning" ? { ...d, severity: "error" } : d));
+
+/** Sorted by position so a file's problems read top to bottom. */
+export const sortDiagnostics = (diags: readonly Diagnostic[]): Diagnostic[] =>
+  [...diags].sort((a, b) => (a.span?.[0] ?? -1) - (b.span?.[0] ?? -1) || (a.span?.[1] ?? -1) - (b.span?.[1] ?? -1));

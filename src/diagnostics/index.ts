@@ -1,0 +1,5 @@
+export * from "./catalogue.ts";
+export * from "./diagnostic.ts";
+export * from "./source-text.ts";
+export * from "./render.ts";
+export * from "./suggest.ts";

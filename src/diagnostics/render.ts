@@ -1,0 +1,54 @@
+// Diagnostics -> text, as compilers print them:
+//   specs/x.nn:3:1: error[E200]: unknown layer op 'dence'
+//     3 | dence 128 relu
+//       | ^~~~~
+//       = help: did you mean 'dense'?
+// Colour only on a TTY with NO_COLOR unset (the caller decides and passes `color`); golden tests never colour.
+import pc from "picocolors";
+import type { Diagnostic } from "./diagnostic.ts";
+import type { SourceText } from "./source-text.ts";
+
+export interface RenderOptions {
+  color?: boolean;
+}
+
+export function renderDiagnostic(d: Diagnostic, source?: SourceText, options: RenderOptions = {}): string {
+  const c = pc.createColors(options.color ?? false);
+  const where = d.file ? (d.line ? `${d.file}:${d.line}:${d.column}: ` : `${d.file}: `) : "";
+  const label = d.severity === "error" ? c.red(c.bold(`error[${d.code}]`)) : c.yellow(c.bold(`warning[${d.code}]`));
+  const lines = [`${c.bold(where)}${label}: ${d.message}`];
+  if (source && d.line !== undefined && d.column !== undefined) {
+    const text = source.lineText(d.line).replace(/\t/g, " ");
+    const gutter = String(d.line);
+    const pad = " ".repeat(gutter.length);
+    // The caret runs to the span's end on the same line; a multi-line span is marked to the end of its first line.
+    const lastColumn = d.endLine === d.line ? (d.endColumn ?? d.column + 1) : text.length + 1;
+    const width = Math.max(1, lastColumn - d.column);
+    const marker = "^" + "~".repeat(width - 1);
+    lines.push(`${pad} ${c.dim("|")}`);
+    lines.push(`${gutter} ${c.dim("|")} ${text}`);
+    lines.push(`${pad} ${c.dim("|")} ${" ".repeat(d.column - 1)}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}`);
+    for (const note of d.notes ?? []) lines.push(`${pad} = note: ${note}`);
+    if (d.help) lines.push(`${pad} = ${c.cyan("help")}: ${d.help}`);
+  } else {
+    for (const note of d.notes ?? []) lines.push(`  = note: ${note}`);
+    if (d.help) lines.push(`  = ${c.cyan("help")}: ${d.help}`);
+  }
+  return lines.join("\n");
+}
+
+export function renderDiagnostics(
+  diags: readonly Diagnostic[],
+  sources: ReadonlyMap<string, SourceText> = new Map(),
+  options: RenderOptions = {},
+): string {
+  return diags.map((d) => renderDiagnostic(d, d.file ? sources.get(d.file) : undefined, options)).join("\n\n");
+}
+
+/** "2 errors, 1 warning" for the end of a run. */
+export function summarize(diags: readonly Diagnostic[]): string {
+  const errors = diags.filter((d) => d.severity === "error").length;
+  const warnings = diags.length - errors;
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  return [errors ? plural(errors, "error") : "", warnings ? plural(warnings, "warning") : ""].filter(Boolean).join(", ");
+}
