@@ -1,0 +1,80 @@
+// The runtime contract: what lowering a checked IR model gives (a CompiledModel), what training reports
+// (History, per-epoch and per-batch events) and what a checkpoint holds (TrainState). The lowering/training
+// code implements these; saving, checkpoints, the CLI and experiments only use them.
+import type * as tf from "@tensorflow/tfjs-core";
+import type { Model, Program, Train } from "../ir/schema.ts";
+import type { Dataset, Split } from "../data/types.ts";
+
+export type BackendName = "tensorflow" | "wasm" | "cpu";
+export type BackendChoice = BackendName | "auto";
+
+/** A weight as plain data: what checkpoints and save files hold, and what setWeights accepts. */
+export interface WeightData {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface EpochRecord {
+  epoch: number; // 1-based
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  /** --eval-train: the training set measured in inference mode (population statistics), beside `loss`. */
+  trainEvalLoss?: number;
+  trainEvalAccuracy?: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface History {
+  epochs: EpochRecord[];
+}
+
+export interface BatchEvent {
+  epoch: number;
+  step: number; // 1-based within the epoch
+  steps: number;
+  samples: number; // samples seen so far in this epoch
+  loss: number; // running mean over the epoch so far
+  accuracy: number;
+}
+
+/** Everything needed to continue a run exactly where it stopped (after a finished epoch). */
+export interface TrainState {
+  epochsDone: number;
+  history: History;
+  weights: Record<string, WeightData>;
+  /** Optimizer slots by name (e.g. "dense/kernel/m"), plus its step count. */
+  optimizer: { step: number; slots: Record<string, WeightData> };
+}
+
+export interface FitOptions {
+  /** Overrides of the program's train settings (CLI flags, experiment cells). */
+  train?: Partial<Train>;
+  evalTrain?: boolean;
+  onBatchEnd?: (e: BatchEvent) => void;
+  onEpochEnd?: (record: EpochRecord, state: () => TrainState) => void | Promise<void>;
+  /** Continue from a checkpoint instead of starting fresh. */
+  resumeFrom?: TrainState;
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  samples: number;
+}
+
+export interface CompiledModel {
+  readonly program: Program;
+  readonly model: Model;
+  readonly backend: BackendName;
+  /** Inference by default: population statistics in batch norm, no dropout. Softmax outputs are probabilities. */
+  predict(x: tf.Tensor, options?: { training?: boolean }): tf.Tensor;
+  fit(data: Dataset, options?: FitOptions): Promise<History>;
+  evaluate(split: Split): Evaluation;
+  /** Keras names: "dense/kernel", "dense/bias", "batch_normalization/gamma", ".../moving_mean", ... */
+  getWeights(): Record<string, tf.Tensor>;
+  setWeights(weights: Record<string, tf.Tensor | WeightData | number[] | Float32Array>): void;
+  dispose(): void;
+}
