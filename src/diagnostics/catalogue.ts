@@ -248,6 +248,16 @@ export const catalogue = {
     "no such model",
     (p) => `no model named '${p.name}' (models: ${p.known})`,
   ),
+  E605: entry<{ file: string; known: string }>(
+    "error",
+    "several models: choose one",
+    (p) => `${p.file} defines several models (${p.known}): choose one with --model NAME`,
+  ),
+  E606: entry<{ dir: string }>(
+    "error",
+    "output folder holds a run",
+    (p) => `${p.dir} already holds a run: pass --resume to continue it, --force to replace it, or another --out`,
+  ),
 } as const;
 
 export type Code = keyof typeof catalogue;
