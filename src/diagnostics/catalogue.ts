@@ -225,6 +225,11 @@ export const catalogue = {
     (p) => `${p.file}:${p.line}: row has ${p.got} columns, expected ${p.expected}`,
   ),
   E511: entry<{ option: string; detail: string }>("error", "invalid data option", (p) => `data option '${p.option}': ${p.detail}`),
+  E512: entry<{ file: string; line: number; column: number; text: string }>(
+    "error",
+    "CSV label is not a class index",
+    (p) => `${p.file}:${p.line}: label in column ${p.column} is '${p.text}', not a class index (an integer 0 or more)`,
+  ),
 
   // ---- E6xx: runtime
   E600: entry<{ backend: string; reason: string }>(
