@@ -230,6 +230,11 @@ export const catalogue = {
     "CSV label is not a class index",
     (p) => `${p.file}:${p.line}: label in column ${p.column} is '${p.text}', not a class index (an integer 0 or more)`,
   ),
+  E513: entry<{ file: string; reason: string }>(
+    "error",
+    "corrupt gzip file",
+    (p) => `${p.file}: starts like a gzip file but cannot be decompressed (${p.reason}); it may be truncated`,
+  ),
 
   // ---- E6xx: runtime
   E600: entry<{ backend: string; reason: string }>(
