@@ -29,7 +29,11 @@ export interface DiagnosticExtras {
 }
 
 /** Builds a diagnostic from the catalogue: the only way messages are made, so wording lives in one place. */
-export function diagnostic<C extends Code>(code: C, params: ParamsOf<C>, extras: DiagnosticExtras = {}): Diagnostic {
+export function diagnostic<C extends Code>(
+  code: C,
+  params: ParamsOf<C>,
+  extras: DiagnosticExtras = {},
+): Diagnostic {
   const entry = catalogue[code];
   const message = (entry.message as (p: ParamsOf<C>) => string)(params);
   const d: Diagnostic = { code, severity: entry.severity, message };
@@ -62,4 +66,6 @@ export const promoteWarnings = (diags: readonly Diagnostic[]): Diagnostic[] =>
 
 /** Sorted by position so a file's problems read top to bottom. */
 export const sortDiagnostics = (diags: readonly Diagnostic[]): Diagnostic[] =>
-  [...diags].sort((a, b) => (a.span?.[0] ?? -1) - (b.span?.[0] ?? -1) || (a.span?.[1] ?? -1) - (b.span?.[1] ?? -1));
+  [...diags].sort(
+    (a, b) => (a.span?.[0] ?? -1) - (b.span?.[0] ?? -1) || (a.span?.[1] ?? -1) - (b.span?.[1] ?? -1),
+  );

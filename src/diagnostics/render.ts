@@ -15,7 +15,8 @@ export interface RenderOptions {
 export function renderDiagnostic(d: Diagnostic, source?: SourceText, options: RenderOptions = {}): string {
   const c = pc.createColors(options.color ?? false);
   const where = d.file ? (d.line ? `${d.file}:${d.line}:${d.column}: ` : `${d.file}: `) : "";
-  const label = d.severity === "error" ? c.red(c.bold(`error[${d.code}]`)) : c.yellow(c.bold(`warning[${d.code}]`));
+  const label =
+    d.severity === "error" ? c.red(c.bold(`error[${d.code}]`)) : c.yellow(c.bold(`warning[${d.code}]`));
   const lines = [`${c.bold(where)}${label}: ${d.message}`];
   if (source && d.line !== undefined && d.column !== undefined) {
     const text = source.lineText(d.line).replace(/\t/g, " ");
@@ -27,7 +28,9 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceText, options: Re
     const marker = "^" + "~".repeat(width - 1);
     lines.push(`${pad} ${c.dim("|")}`);
     lines.push(`${gutter} ${c.dim("|")} ${text}`);
-    lines.push(`${pad} ${c.dim("|")} ${" ".repeat(d.column - 1)}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}`);
+    lines.push(
+      `${pad} ${c.dim("|")} ${" ".repeat(d.column - 1)}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}`,
+    );
     for (const note of d.notes ?? []) lines.push(`${pad} = note: ${note}`);
     if (d.help) lines.push(`${pad} = ${c.cyan("help")}: ${d.help}`);
   } else {
@@ -42,7 +45,9 @@ export function renderDiagnostics(
   sources: ReadonlyMap<string, SourceText> = new Map(),
   options: RenderOptions = {},
 ): string {
-  return diags.map((d) => renderDiagnostic(d, d.file ? sources.get(d.file) : undefined, options)).join("\n\n");
+  return diags
+    .map((d) => renderDiagnostic(d, d.file ? sources.get(d.file) : undefined, options))
+    .join("\n\n");
 }
 
 /** "2 errors, 1 warning" for the end of a run. */
@@ -50,5 +55,7 @@ export function summarize(diags: readonly Diagnostic[]): string {
   const errors = diags.filter((d) => d.severity === "error").length;
   const warnings = diags.length - errors;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
-  return [errors ? plural(errors, "error") : "", warnings ? plural(warnings, "warning") : ""].filter(Boolean).join(", ");
+  return [errors ? plural(errors, "error") : "", warnings ? plural(warnings, "warning") : ""]
+    .filter(Boolean)
+    .join(", ");
 }

@@ -36,7 +36,14 @@ export class SourceText {
       if (!d.span || (d.file !== undefined && d.file !== this.file)) return d;
       const start = this.position(d.span[0]);
       const end = this.position(Math.max(d.span[0], d.span[1]));
-      return { ...d, file: this.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
+      return {
+        ...d,
+        file: this.file,
+        line: start.line,
+        column: start.column,
+        endLine: end.line,
+        endColumn: end.column,
+      };
     });
   }
 }

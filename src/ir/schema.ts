@@ -49,7 +49,10 @@ export const InitializerSchema = Type.Object(
 );
 
 export const PADDINGS = ["valid", "same"] as const;
-export const PaddingSchema = literals(PADDINGS, "'valid' (no padding) or 'same' (output = ceil(input / stride))");
+export const PaddingSchema = literals(
+  PADDINGS,
+  "'valid' (no padding) or 'same' (output = ceil(input / stride))",
+);
 
 /** Fields every layer carries. `outputShape` and `params` are written by the checker, never trusted on input. */
 const layerCommon = {
@@ -74,7 +77,10 @@ const layerCommon = {
   ),
 };
 const layer = <P extends Record<string, TSchema>, O extends string>(op: O, props: P, description: string) =>
-  Type.Object({ op: Type.Literal(op), ...layerCommon, ...props }, { additionalProperties: false, description });
+  Type.Object(
+    { op: Type.Literal(op), ...layerCommon, ...props },
+    { additionalProperties: false, description },
+  );
 
 export const InputLayer = layer(
   "input",
@@ -110,7 +116,11 @@ export const BatchNormLayer = layer(
   },
   "batch normalization over the last (channel) axis",
 );
-export const ActivationLayer = layer("activation", { activation: ActivationSchema }, "elementwise activation");
+export const ActivationLayer = layer(
+  "activation",
+  { activation: ActivationSchema },
+  "elementwise activation",
+);
 export const DropoutLayer = layer(
   "dropout",
   { rate: Type.Number({ minimum: 0, exclusiveMaximum: 1, description: "fraction of units dropped" }) },
@@ -129,7 +139,11 @@ export const Conv2dLayer = layer(
   },
   "2-D convolution over NHWC input",
 );
-const poolProps = { poolSize: Pair("[height, width]"), strides: Pair("[height, width]"), padding: PaddingSchema };
+const poolProps = {
+  poolSize: Pair("[height, width]"),
+  strides: Pair("[height, width]"),
+  padding: PaddingSchema,
+};
 export const MaxPoolLayer = layer("maxpool", poolProps, "2-D max pooling over NHWC input");
 export const AvgPoolLayer = layer("avgpool", poolProps, "2-D average pooling over NHWC input");
 export const GlobalAvgPoolLayer = layer("globalavgpool", {}, "mean over height and width: NHWC -> NC");
@@ -236,7 +250,9 @@ export const DataSchema = Type.Object(
       }),
     ),
     limit: Type.Optional(PositiveInt("use at most this many training samples")),
-    scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "divide raw values by this (255)" })),
+    scale: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: "divide raw values by this (255)" }),
+    ),
     span: Type.Optional(SpanSchema),
   },
   { additionalProperties: false },
@@ -252,7 +268,10 @@ export const TrainSchema = Type.Object(
     seed: Type.Integer({ minimum: 0, description: "seeds initialization, shuffling and dropout" }),
     bnstats: Type.Object(
       {
-        mode: literals(BNSTATS, "population statistics for inference: moving averages or exact recomputation"),
+        mode: literals(
+          BNSTATS,
+          "population statistics for inference: moving averages or exact recomputation",
+        ),
         sample: Type.Optional(PositiveInt("exact mode: recompute over at most this many training samples")),
       },
       { additionalProperties: false },
@@ -272,7 +291,16 @@ export const TrainSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const VARY_KEYS = ["batch", "lr", "optimizer", "epochs", "bnstats", "seed", "init", "init_scale"] as const;
+export const VARY_KEYS = [
+  "batch",
+  "lr",
+  "optimizer",
+  "epochs",
+  "bnstats",
+  "seed",
+  "init",
+  "init_scale",
+] as const;
 export const ExperimentSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
@@ -307,7 +335,9 @@ export const ExperimentSchema = Type.Object(
       }),
     ),
     train: Type.Optional(
-      Type.Partial(Type.Omit(TrainSchema, ["span"]), { description: "settings that override the file's train" }),
+      Type.Partial(Type.Omit(TrainSchema, ["span"]), {
+        description: "settings that override the file's train",
+      }),
     ),
     span: Type.Optional(SpanSchema),
   },

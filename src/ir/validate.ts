@@ -2,10 +2,15 @@
 // by hand or by another tool is checked before the checker or a back end trusts it.
 import { Ajv, type ErrorObject } from "ajv";
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
-import { IR_VERSION, ProgramSchema, type Program } from "./schema.ts";
+import { IR_VERSION, LayerSchema, ProgramSchema, type Program } from "./schema.ts";
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTuples: false });
 const validateProgram = ajv.compile<Program>(ProgramSchema);
+// Layers are a union: ajv reports every member's complaint. Validating a layer against the member its `op`
+// names gives the one error that matters ("unknown property 'unitz'", not "op must be 'flatten'").
+const layerValidators = new Map(
+  LayerSchema.anyOf.map((member) => [member.properties.op.const as string, ajv.compile(member)] as const),
+);
 
 /** The JSON Schema of the IR, as written to schema/nnc-ir.schema.json. */
 export function irJsonSchema(): object {
@@ -29,20 +34,41 @@ export function validateIR(value: unknown, file?: string): { program?: Program; 
   const version = (value as { irVersion?: unknown } | null)?.irVersion;
   if (typeof value === "object" && value !== null && version !== IR_VERSION) {
     return {
-      diagnostics: [diagnostic("E006", { found: JSON.stringify(version ?? null), supported: IR_VERSION }, extras)],
+      diagnostics: [
+        diagnostic("E006", { found: JSON.stringify(version ?? null), supported: IR_VERSION }, extras),
+      ],
     };
   }
   if (validateProgram(value)) return { program: value, diagnostics: [] };
-  // A union of layer shapes yields one error per member; keep the most specific ones (the deepest paths).
-  const errors = validateProgram.errors ?? [];
-  const deepest = Math.max(...errors.map((e) => e.instancePath.split("/").length));
-  const shown = errors.filter((e) => e.instancePath.split("/").length === deepest && e.keyword !== "anyOf");
-  const unique = new Map(
-    (shown.length ? shown : errors).map((e) => [`${e.instancePath} ${describe(e)}`, e] as const),
-  );
+  const found: { path: string; reason: string }[] = [];
+  const layerPath = /^\/models\/(\d+)\/layers\/(\d+)(?:\/|$)/;
+  const layersSeen = new Set<string>();
+  for (const e of validateProgram.errors ?? []) {
+    const m = layerPath.exec(e.instancePath);
+    if (!m) {
+      if (e.keyword !== "anyOf") found.push({ path: e.instancePath, reason: describe(e) });
+      continue;
+    }
+    const key = `/models/${m[1]}/layers/${m[2]}`;
+    if (layersSeen.has(key)) continue;
+    layersSeen.add(key);
+    const layer = (value as { models: { layers: unknown[] }[] }).models[Number(m[1])]!.layers[Number(m[2])];
+    const op = (layer as { op?: unknown } | null)?.op;
+    const validate = typeof op === "string" ? layerValidators.get(op) : undefined;
+    if (!validate) {
+      found.push({
+        path: `${key}/op`,
+        reason: `unknown op ${JSON.stringify(op ?? null)} (ops: ${[...layerValidators.keys()].join(", ")})`,
+      });
+      continue;
+    }
+    validate(layer);
+    for (const le of validate.errors ?? []) found.push({ path: key + le.instancePath, reason: describe(le) });
+  }
+  const unique = new Map(found.map((f) => [`${f.path} ${f.reason}`, f] as const));
   return {
-    diagnostics: [...unique.values()].map((e) =>
-      diagnostic("E005", { path: e.instancePath.replace(/^\//, "").replace(/\//g, "."), reason: describe(e) }, extras),
+    diagnostics: [...unique.values()].map((f) =>
+      diagnostic("E005", { path: f.path.replace(/^\//, "").replace(/\//g, "."), reason: f.reason }, extras),
     ),
   };
 }
