@@ -11,7 +11,11 @@ interface Entry<P> {
   title: string;
   message: (p: P) => string;
 }
-const entry = <P = Record<string, never>>(severity: Severity, title: string, message: (p: P) => string): Entry<P> => ({
+const entry = <P = Record<string, never>>(
+  severity: Severity,
+  title: string,
+  message: (p: P) => string,
+): Entry<P> => ({
   severity,
   title,
   message,
@@ -19,13 +23,21 @@ const entry = <P = Record<string, never>>(severity: Severity, title: string, mes
 
 export const catalogue = {
   // ---- E0xx: input files and IR JSON
-  E001: entry<{ file: string; reason: string }>("error", "file cannot be read", (p) => `cannot read ${p.file}: ${p.reason}`),
+  E001: entry<{ file: string; reason: string }>(
+    "error",
+    "file cannot be read",
+    (p) => `cannot read ${p.file}: ${p.reason}`,
+  ),
   E002: entry<{ offset: number }>(
     "error",
     "file is not text",
     (p) => `this is not a text file (binary data at byte ${p.offset}); .nn specs are UTF-8 text`,
   ),
-  E003: entry("error", "empty spec", () => "the file holds no statements: a spec needs at least an `input` layer"),
+  E003: entry(
+    "error",
+    "empty spec",
+    () => "the file holds no statements: a spec needs at least an `input` layer",
+  ),
   E004: entry<{ reason: string }>("error", "invalid JSON", (p) => `invalid IR JSON: ${p.reason}`),
   E005: entry<{ path: string; reason: string }>(
     "error",
@@ -45,7 +57,11 @@ export const catalogue = {
     (p) => `syntax error: expected ${p.expected}, found ${p.found}`,
   ),
   E101: entry<{ text: string }>("error", "invalid number", (p) => `invalid number '${p.text}'`),
-  E102: entry("error", "unterminated string", () => "unterminated string: a string ends with \" on the same line"),
+  E102: entry(
+    "error",
+    "unterminated string",
+    () => 'unterminated string: a string ends with " on the same line',
+  ),
   E103: entry<{ keyword: string }>(
     "error",
     "unclosed block",
@@ -59,8 +75,16 @@ export const catalogue = {
   ),
 
   // ---- E2xx: building the IR
-  E200: entry<{ name: string; where: string }>("error", "unknown op", (p) => `unknown ${p.where} '${p.name}'`),
-  E201: entry<{ key: string; op: string }>("error", "unknown option", (p) => `unknown option '${p.key}' for '${p.op}'`),
+  E200: entry<{ name: string; where: string }>(
+    "error",
+    "unknown op",
+    (p) => `unknown ${p.where} '${p.name}'`,
+  ),
+  E201: entry<{ key: string; op: string }>(
+    "error",
+    "unknown option",
+    (p) => `unknown option '${p.key}' for '${p.op}'`,
+  ),
   E202: entry<{ op: string; what: string; expected: string; got: string }>(
     "error",
     "wrong argument type",
@@ -88,27 +112,45 @@ export const catalogue = {
     (p) => `unknown block '${p.name}' (blocks are: model NAME { }, train { }, experiment NAME { })`,
   ),
   E208: entry<{ name: string }>("error", "duplicate model", (p) => `model '${p.name}' is defined twice`),
-  E209: entry<{ what: string }>("error", "duplicate block", (p) => `only one ${p.what} block is allowed per file`),
+  E209: entry<{ what: string }>(
+    "error",
+    "duplicate block",
+    (p) => `only one ${p.what} block is allowed per file`,
+  ),
   E210: entry<{ statement: string; block: string; belongs: string }>(
     "error",
     "statement in the wrong block",
     (p) => `'${p.statement}' cannot appear in ${p.block}: it belongs in ${p.belongs}`,
   ),
-  E211: entry<{ keyword: string }>("error", "block needs a name", (p) => `'${p.keyword}' needs a name: ${p.keyword} NAME { ... }`),
+  E211: entry<{ keyword: string }>(
+    "error",
+    "block needs a name",
+    (p) => `'${p.keyword}' needs a name: ${p.keyword} NAME { ... }`,
+  ),
   E212: entry(
     "error",
     "layers outside a model",
-    () => "layer statements outside a model block, in a file that also has model blocks: put them in a model block",
+    () =>
+      "layer statements outside a model block, in a file that also has model blocks: put them in a model block",
   ),
-  E213: entry<{ name: string }>("error", "duplicate layer name", (p) => `layer name '${p.name}' is used twice in this model`),
+  E213: entry<{ name: string }>(
+    "error",
+    "duplicate layer name",
+    (p) => `layer name '${p.name}' is used twice in this model`,
+  ),
   E214: entry<{ key: string }>("error", "duplicate setting", (p) => `'${p.key}' is set twice in this block`),
-  E215: entry<{ keyword: string }>("error", "unexpected block name", (p) => `'${p.keyword}' blocks take no name`),
+  E215: entry<{ keyword: string }>(
+    "error",
+    "unexpected block name",
+    (p) => `'${p.keyword}' blocks take no name`,
+  ),
 
   // ---- E3xx: checking
   E300: entry<{ model: string; first: string }>(
     "error",
     "missing input",
-    (p) => `model '${p.model}' must begin with an input layer, e.g. 'input 28x28' (it begins with '${p.first}')`,
+    (p) =>
+      `model '${p.model}' must begin with an input layer, e.g. 'input 28x28' (it begins with '${p.first}')`,
   ),
   E301: entry("error", "misplaced input", () => "'input' may only be the first layer of a model"),
   E302: entry<{ op: string; expected: string; got: string; hint: string }>(
@@ -127,13 +169,21 @@ export const catalogue = {
     "unknown model",
     (p) => `no model named '${p.name}' in this file (models: ${p.known})`,
   ),
-  E306: entry<{ loss: string; detail: string }>("error", "loss does not fit the model", (p) => `loss '${p.loss}' ${p.detail}`),
+  E306: entry<{ loss: string; detail: string }>(
+    "error",
+    "loss does not fit the model",
+    (p) => `loss '${p.loss}' ${p.detail}`,
+  ),
   E307: entry<{ key: string; value: string; expected: string }>(
     "error",
     "invalid vary value",
     (p) => `'vary ${p.key}' value '${p.value}' is not ${p.expected}`,
   ),
-  E308: entry<{ key: string }>("error", "setting varied twice", (p) => `'${p.key}' is varied twice in this experiment`),
+  E308: entry<{ key: string }>(
+    "error",
+    "setting varied twice",
+    (p) => `'${p.key}' is varied twice in this experiment`,
+  ),
 
   // ---- W4xx: lints (warnings; --strict makes them errors)
   W401: entry<{ model: string }>(
@@ -187,16 +237,22 @@ export const catalogue = {
     "data set not installed",
     (p) => `data set '${p.name}' is not installed here; install it with: ${p.install}`,
   ),
-  E502: entry<{ file: string; detail: string }>("error", "data file missing", (p) => `${p.file}: ${p.detail}`),
+  E502: entry<{ file: string; detail: string }>(
+    "error",
+    "data file missing",
+    (p) => `${p.file}: ${p.detail}`,
+  ),
   E503: entry<{ file: string; found: string; expected: string }>(
     "error",
     "bad IDX magic number",
-    (p) => `${p.file}: not an IDX file of the expected kind (magic number ${p.found}, expected ${p.expected})`,
+    (p) =>
+      `${p.file}: not an IDX file of the expected kind (magic number ${p.found}, expected ${p.expected})`,
   ),
   E504: entry<{ file: string; expected: number; got: number }>(
     "error",
     "truncated data file",
-    (p) => `${p.file}: file is truncated: the header announces ${p.expected} bytes of data, the file holds ${p.got}`,
+    (p) =>
+      `${p.file}: file is truncated: the header announces ${p.expected} bytes of data, the file holds ${p.got}`,
   ),
   E505: entry<{ images: number; labels: number; file: string }>(
     "error",
@@ -206,7 +262,8 @@ export const catalogue = {
   E506: entry<{ file: string; label: number; index: number; classes: number }>(
     "error",
     "label out of range",
-    (p) => `${p.file}: label ${p.label} at sample ${p.index} is outside the model's ${p.classes} classes (0..${p.classes - 1})`,
+    (p) =>
+      `${p.file}: label ${p.label} at sample ${p.index} is outside the model's ${p.classes} classes (0..${p.classes - 1})`,
   ),
   E507: entry<{ source: string; dataShape: string; inputShape: string }>(
     "error",
@@ -224,16 +281,26 @@ export const catalogue = {
     "ragged CSV row",
     (p) => `${p.file}:${p.line}: row has ${p.got} columns, expected ${p.expected}`,
   ),
-  E511: entry<{ option: string; detail: string }>("error", "invalid data option", (p) => `data option '${p.option}': ${p.detail}`),
+  E511: entry<{ option: string; detail: string }>(
+    "error",
+    "invalid data option",
+    (p) => `data option '${p.option}': ${p.detail}`,
+  ),
   E512: entry<{ file: string; line: number; column: number; text: string }>(
     "error",
     "CSV label is not a class index",
-    (p) => `${p.file}:${p.line}: label in column ${p.column} is '${p.text}', not a class index (an integer 0 or more)`,
+    (p) =>
+      `${p.file}:${p.line}: label in column ${p.column} is '${p.text}', not a class index (an integer 0 or more)`,
   ),
   E513: entry<{ file: string; reason: string }>(
     "error",
     "corrupt gzip file",
     (p) => `${p.file}: starts like a gzip file but cannot be decompressed (${p.reason}); it may be truncated`,
+  ),
+  E514: entry<{ train: string; test: string; trainShape: string; testShape: string }>(
+    "error",
+    "training and test samples differ in shape",
+    (p) => `${p.test} holds samples of shape ${p.testShape}, but the training samples (${p.train}) are ${p.trainShape}`,
   ),
 
   // ---- E6xx: runtime
@@ -266,7 +333,8 @@ export const catalogue = {
   E606: entry<{ dir: string }>(
     "error",
     "output folder holds a run",
-    (p) => `${p.dir} already holds a run: pass --resume to continue it, --force to replace it, or another --out`,
+    (p) =>
+      `${p.dir} already holds a run: pass --resume to continue it, --force to replace it, or another --out`,
   ),
 } as const;
 
