@@ -8,6 +8,8 @@ export interface Split {
   /** Class index per sample. */
   y: Uint8Array | Int32Array;
   count: number;
+  /** The file the split's samples were read from, for messages (e.g. E506); absent for embedded data. */
+  origin?: string;
 }
 
 export interface Dataset {

@@ -1,0 +1,97 @@
+// Data layer: a folder of MNIST-format IDX files (`idx:PATH`, and Fashion-MNIST) -> training and test splits.
+// File names follow the original MNIST distribution (train-images-idx3-ubyte[.gz], ...), also with the
+// `train-images.idx3-ubyte` spelling of some mirrors; the test pair is optional.
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fail } from "../diagnostics/diagnostic.ts";
+import { bytesToFloat32, readIdx } from "./idx.ts";
+import { impliedClasses, type LoadedSource } from "./source.ts";
+import { formatShape } from "./shapes.ts";
+import type { Split } from "./types.ts";
+
+type Role = "train-images" | "train-labels" | "t10k-images" | "t10k-labels";
+
+/** The names tried for each file, in order. */
+export function candidateNames(role: Role): string[] {
+  const [set, kind] = role.split("-") as [string, string];
+  const ext = kind === "images" ? "idx3-ubyte" : "idx1-ubyte";
+  const stems = [`${set}-${kind}-${ext}`, `${set}-${kind}.${ext}`];
+  return stems.flatMap((stem) => [stem, `${stem}.gz`]);
+}
+
+function findFile(dir: string, role: Role): string | undefined {
+  for (const name of candidateNames(role)) {
+    const path = join(dir, name);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+function requireFile(dir: string, role: Role, why: string): string {
+  const file = findFile(dir, role);
+  if (file === undefined) {
+    fail("E502", { file: dir, detail: `${why}: looked for ${candidateNames(role).join(", ")}` });
+  }
+  return file;
+}
+
+export function checkFolder(dir: string): void {
+  if (!existsSync(dir)) fail("E502", { file: dir, detail: "no such folder" });
+  if (!statSync(dir).isDirectory()) {
+    fail("E502", {
+      file: dir,
+      detail:
+        "is a file, not a folder: idx:PATH names a folder holding train-images-idx3-ubyte[.gz] and the other IDX files",
+    });
+  }
+}
+
+async function loadPair(
+  imagesFile: string,
+  labelsFile: string,
+  scale: number,
+): Promise<{ split: Split; shape: number[] }> {
+  const [images, labels] = await Promise.all([readIdx(imagesFile, "images"), readIdx(labelsFile, "labels")]);
+  const count = images.dims[0]!;
+  if (labels.dims[0] !== count) fail("E505", { file: labelsFile, images: count, labels: labels.dims[0]! });
+  // slice(): own the few label bytes rather than keep the whole file buffer alive through a view.
+  const split: Split = {
+    x: bytesToFloat32(images.data, scale),
+    y: labels.data.slice(),
+    count,
+    origin: labelsFile,
+  };
+  return { split, shape: images.dims.slice(1) };
+}
+
+export async function loadIdxFolder(dir: string, scale: number): Promise<LoadedSource> {
+  checkFolder(dir);
+  const trainImages = requireFile(dir, "train-images", "no training images");
+  const trainLabels = requireFile(dir, "train-labels", "no training labels");
+  const testImages = findFile(dir, "t10k-images");
+  const testLabels = findFile(dir, "t10k-labels");
+  if ((testImages === undefined) !== (testLabels === undefined)) {
+    const missing: Role = testImages === undefined ? "t10k-images" : "t10k-labels";
+    requireFile(dir, missing, `the test set is incomplete (found ${testImages ?? testLabels})`);
+  }
+  const [train, test] = await Promise.all([
+    loadPair(trainImages, trainLabels, scale),
+    testImages && testLabels ? loadPair(testImages, testLabels, scale) : undefined,
+  ]);
+  if (test && formatShape(test.shape) !== formatShape(train.shape)) {
+    fail("E514", {
+      train: trainImages,
+      test: testImages!,
+      trainShape: formatShape(train.shape),
+      testShape: formatShape(test.shape),
+    });
+  }
+  const loaded: LoadedSource = {
+    sampleShape: train.shape,
+    numClasses: impliedClasses(train.split.y, test?.split.y ?? []),
+    train: train.split,
+    description: `IDX files in ${dir}`,
+  };
+  if (test) loaded.test = test.split;
+  return loaded;
+}

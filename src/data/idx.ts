@@ -1,0 +1,79 @@
+// Data layer: IDX files (the MNIST file format) -> typed arrays. Takes a file path (gzipped or not, told by
+// its magic bytes, not its name) and gives the unsigned-byte payload with its dimensions; images become
+// float32 in one pass through a 256-entry table, so a 60,000-image file is one read and one loop.
+import { readFile } from "node:fs/promises";
+import { gunzip } from "node:zlib";
+import { promisify } from "node:util";
+import { fail } from "../diagnostics/diagnostic.ts";
+
+const gunzipAsync = promisify(gunzip);
+
+/** IDX type byte for unsigned bytes: the only element type MNIST-style image and label files use. */
+const UBYTE = 0x08;
+
+export interface IdxArray {
+  file: string;
+  /** All dimensions, the first being the number of items. */
+  dims: number[];
+  /** prod(dims) bytes, a view into the file's buffer. */
+  data: Uint8Array;
+}
+
+/**
+ * Reads a file and, when it starts with the gzip magic 1f 8b, inflates it. Async gunzip runs on libuv's pool,
+ * so the training and test files of a folder decompress in parallel on two cores.
+ */
+export async function readMaybeGzipped(file: string): Promise<Uint8Array> {
+  const raw = await readFile(file);
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      return await gunzipAsync(raw);
+    } catch (error) {
+      return fail("E513", { file, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return raw;
+}
+
+const hex = (n: number): string => `0x${n.toString(16).padStart(8, "0")}`;
+
+/** Parses an IDX buffer of unsigned bytes with `rank` dimensions (1 for labels, 2+ for samples). */
+export function parseIdx(bytes: Uint8Array, file: string, kind: "images" | "labels"): IdxArray {
+  const expected =
+    kind === "labels" ? "0x00000801 (unsigned-byte labels)" : "0x00000803 (unsigned-byte images)";
+  if (bytes.length < 4)
+    fail("E504", { file, expected: 4, got: bytes.length }, { notes: ["the 4-byte magic number is cut off"] });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0);
+  const rank = bytes[3]!;
+  const rankOk = kind === "labels" ? rank === 1 : rank >= 2;
+  if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== UBYTE || !rankOk)
+    fail("E503", { file, found: hex(magic), expected });
+  const headerBytes = 4 + 4 * rank;
+  if (bytes.length < headerBytes) {
+    fail(
+      "E504",
+      { file, expected: headerBytes, got: bytes.length },
+      { notes: ["the header itself is cut off"] },
+    );
+  }
+  const dims: number[] = [];
+  for (let d = 0; d < rank; d++) dims.push(view.getUint32(4 + 4 * d));
+  const size = dims.reduce((a, b) => a * b, 1);
+  const available = bytes.length - headerBytes;
+  if (available < size) fail("E504", { file, expected: size, got: available });
+  return { file, dims, data: bytes.subarray(headerBytes, headerBytes + size) };
+}
+
+/** Unsigned bytes -> float32 divided by `scale`, through a table so each value costs one load. */
+export function bytesToFloat32(bytes: Uint8Array, scale: number): Float32Array {
+  const table = new Float32Array(256);
+  for (let v = 0; v < 256; v++) table[v] = v / scale;
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = table[bytes[i]!]!;
+  return out;
+}
+
+export async function readIdx(file: string, kind: "images" | "labels"): Promise<IdxArray> {
+  return parseIdx(await readMaybeGzipped(file), file, kind);
+}

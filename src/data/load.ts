@@ -1,0 +1,157 @@
+// Data layer entry point: a `train.data` reference from the IR -> a Dataset ready for training. Resolves the
+// source (mnist | fashion-mnist | idx:PATH | csv:PATH), then applies what every source shares: `validation=`
+// hold-out, `limit=` subset, and, given the model's input, the shape and label checks.
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { fail, type DiagnosticExtras } from "../diagnostics/diagnostic.ts";
+import { didYouMean } from "../diagnostics/suggest.ts";
+import type { DataRef } from "../ir/schema.ts";
+import { loadCsvSource } from "./csv.ts";
+import { loadFashionMnist } from "./fashion-mnist.ts";
+import { loadIdxFolder } from "./idx-folder.ts";
+import { loadEmbeddedMnist } from "./mnist-embedded.ts";
+import { acceptedInputShapes, compatibleShapes, formatShape } from "./shapes.ts";
+import { DEFAULT_VALIDATION, type LoadedSource } from "./source.ts";
+import { compactSplit, gatherSplit, splitRandom, stratifiedPick } from "./split.ts";
+import type { Dataset, Split } from "./types.ts";
+
+/** The sources as `nnc data` and E500 list them. */
+export const SOURCES = ["mnist", "fashion-mnist", "idx:PATH", "csv:PATH"] as const;
+
+export interface LoadOptions {
+  /** The model's per-sample input shape and class count: checked here so a mismatch fails before training. */
+  expect?: { inputShape: number[]; numClasses: number };
+  /** Folder that relative idx:/csv: paths are resolved against (the spec's folder); default the working dir. */
+  baseDir?: string;
+}
+
+const count = (n: number): string => n.toLocaleString("en-US");
+const spanOf = (ref: DataRef): DiagnosticExtras => (ref.span ? { span: ref.span } : {});
+
+/** Option values the schema also enforces, checked again because loadDataset may get hand-made refs. */
+function checkOptions(ref: DataRef): void {
+  const bad = (option: string, detail: string): never => fail("E511", { option, detail }, spanOf(ref));
+  const v = ref.validation;
+  if (v !== undefined && !(typeof v === "number" && v > 0 && v < 1)) {
+    bad("validation", `must be a fraction between 0 and 1 (exclusive), got ${v}`);
+  }
+  if (ref.limit !== undefined && !(Number.isInteger(ref.limit) && ref.limit >= 1)) {
+    bad("limit", `must be a whole number of samples, 1 or more, got ${ref.limit}`);
+  }
+  if (ref.scale !== undefined && !(Number.isFinite(ref.scale) && ref.scale > 0)) {
+    bad("scale", `must be a positive number, got ${ref.scale}`);
+  }
+}
+
+function unknownSource(ref: DataRef): never {
+  const name = ref.source;
+  const prefix = name.includes(":") ? name.slice(0, name.indexOf(":")) : name;
+  let help = didYouMean(prefix, ["mnist", "fashion-mnist", "idx", "csv"]);
+  // A bare path: say which prefix it needs.
+  if (help === undefined && existsSync(name)) {
+    help = statSync(name).isDirectory()
+      ? `for a folder of IDX files write idx:${name}`
+      : `for a CSV file write csv:${name}`;
+  }
+  return fail("E500", { name, known: SOURCES.join(", ") }, { ...spanOf(ref), ...(help ? { help } : {}) });
+}
+
+function loadSource(ref: DataRef, baseDir: string): Promise<LoadedSource> {
+  const source = ref.source.trim();
+  const lower = source.toLowerCase();
+  if (lower === "mnist") return loadEmbeddedMnist(ref.scale ?? 1);
+  if (lower === "fashion-mnist") return loadFashionMnist(ref.scale ?? 255);
+  const kind = lower.slice(0, 4);
+  if (kind === "idx:" || kind === "csv:") {
+    const path = source.slice(4).trim();
+    if (path === "")
+      fail("E511", { option: "source", detail: `'${kind}' needs a path, e.g. ${kind}./data` }, spanOf(ref));
+    const full = resolve(baseDir, path);
+    return kind === "idx:" ? loadIdxFolder(full, ref.scale ?? 255) : loadCsvSource(full, ref.scale);
+  }
+  return unknownSource(ref);
+}
+
+/** First label at or past `classes`, as E506. */
+function checkLabels(split: Split, classes: number, fallbackFile: string): void {
+  for (let i = 0; i < split.count; i++) {
+    const label = split.y[i]!;
+    if (label >= classes) fail("E506", { file: split.origin ?? fallbackFile, label, index: i, classes });
+  }
+}
+
+const sampleSizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export async function loadDataset(ref: DataRef, options: LoadOptions = {}): Promise<Dataset> {
+  checkOptions(ref);
+  const loaded = await loadSource(ref, options.baseDir ?? process.cwd());
+  const { expect } = options;
+  if (expect) {
+    if (!compatibleShapes(loaded.sampleShape, expect.inputShape)) {
+      fail(
+        "E507",
+        {
+          source: ref.source,
+          dataShape: formatShape(loaded.sampleShape),
+          inputShape: formatShape(expect.inputShape),
+        },
+        { help: `declare the model's input as one of ${acceptedInputShapes(loaded.sampleShape).join(", ")}` },
+      );
+    }
+    // Indices in E506 count samples as the source stores them, before any hold-out reorders them.
+    checkLabels(loaded.train, expect.numClasses, ref.source);
+    if (loaded.test) checkLabels(loaded.test, expect.numClasses, ref.source);
+  }
+
+  const sampleSize = sampleSizeOf(loaded.sampleShape);
+  let train = loaded.train;
+  let validation: Split;
+  let validationName: Dataset["validationName"];
+  const parts = [loaded.description];
+  const fraction = ref.validation ?? (loaded.test ? undefined : DEFAULT_VALIDATION);
+  if (fraction === undefined) {
+    validation = loaded.test!;
+    validationName = "test";
+  } else {
+    const take = Math.round(train.count * fraction);
+    if (take < 1 || take >= train.count) {
+      fail(
+        "E511",
+        {
+          option: "validation",
+          detail: `${fraction} of ${count(train.count)} training samples leaves ${take < 1 ? "no validation" : "no training"} sample`,
+        },
+        spanOf(ref),
+      );
+    }
+    const { picked, rest } = stratifiedPick(train.y, take, splitRandom("validation"));
+    validation = gatherSplit(train, picked, sampleSize);
+    train = compactSplit(train, rest, sampleSize);
+    validationName = "validation";
+    const why = ref.validation === undefined ? "the source has no test set" : `validation=${fraction}`;
+    parts.push(
+      `${count(take)} training samples (${+(fraction * 100).toFixed(2)}%, stratified) held out as validation: ${why}`,
+    );
+  }
+  if (ref.limit !== undefined && ref.limit < train.count) {
+    const { picked } = stratifiedPick(train.y, ref.limit, splitRandom("limit"));
+    parts.push(
+      `limit=${ref.limit}: ${count(ref.limit)} of ${count(train.count)} training samples (stratified)`,
+    );
+    train = gatherSplit(train, picked, sampleSize); // a fresh copy, so the full set can be freed
+  }
+  parts.push(`${count(train.count)} train, ${count(validation.count)} ${validationName}`);
+  parts.push(...(loaded.notes ?? []));
+
+  const dataset: Dataset = {
+    source: ref.source,
+    description: parts.join("; "),
+    sampleShape: loaded.sampleShape,
+    numClasses: loaded.numClasses,
+    train,
+    validation,
+    validationName,
+  };
+  if (loaded.classNames) dataset.classNames = loaded.classNames;
+  return dataset;
+}
