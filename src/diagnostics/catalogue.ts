@@ -144,6 +144,12 @@ export const catalogue = {
     "unexpected block name",
     (p) => `'${p.keyword}' blocks take no name`,
   ),
+  E216: entry(
+    "error",
+    "no model",
+    () => "the file defines no model: write layer statements (input 28x28, ...) or a 'model NAME { ... }' block",
+  ),
+  E217: entry<{ name: string }>("error", "duplicate experiment", (p) => `experiment '${p.name}' is defined twice`),
 
   // ---- E3xx: checking
   E300: entry<{ model: string; first: string }>(
