@@ -46,7 +46,11 @@ function checkOptions(ref: DataRef): void {
 function unknownSource(ref: DataRef): never {
   const name = ref.source;
   const prefix = name.includes(":") ? name.slice(0, name.indexOf(":")) : name;
-  let help = didYouMean(prefix, ["mnist", "fashion-mnist", "idx", "csv"]);
+  const names = ["mnist", "fashion-mnist", "idx", "csv"];
+  // Levenshtein counts a swap as two edits, too many for a 3-letter prefix: 'cvs' is 'csv' mistyped.
+  const sorted = (w: string) => [...w.toLowerCase()].sort().join("");
+  const swapped = names.find((known) => sorted(known) === sorted(prefix) && known !== prefix.toLowerCase());
+  let help = swapped ? `did you mean '${swapped}'?` : didYouMean(prefix, names);
   // A bare path: say which prefix it needs.
   if (help === undefined && existsSync(name)) {
     help = statSync(name).isDirectory()

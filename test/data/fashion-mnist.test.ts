@@ -1,0 +1,43 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  FASHION_MNIST_CLASSES,
+  fashionMnistInstalled,
+  loadFashionMnist,
+} from "../../src/data/fashion-mnist.ts";
+import { loadDataset } from "../../src/data/load.ts";
+import { classCounts } from "../../src/data/split.ts";
+import { rejectsWith } from "./helpers.ts";
+
+const Fashion = suite("fashion-mnist");
+
+Fashion("without the Debian package it is E501 naming the apt-get command", async () => {
+  const d = await rejectsWith(loadFashionMnist(255, "/nonexistent/fashion-mnist"), "E501");
+  assert.match(d.message, "apt-get install dataset-fashion-mnist");
+});
+
+if (fashionMnistInstalled()) {
+  Fashion("60,000 train / 10,000 test images of shape [28,28], labels 0..9, values in [0,1]", async () => {
+    const ds = await loadDataset(
+      { source: "fashion-mnist" },
+      { expect: { inputShape: [28, 28, 1], numClasses: 10 } },
+    );
+    assert.equal(ds.sampleShape, [28, 28]);
+    assert.is(ds.train.count, 60000);
+    assert.is(ds.validation.count, 10000);
+    assert.is(ds.train.x.length, 60000 * 784);
+    assert.equal(ds.classNames, FASHION_MNIST_CLASSES);
+    assert.equal(classCounts(ds.train.y, 10), new Array(10).fill(6000));
+    assert.equal(classCounts(ds.validation.y, 10), new Array(10).fill(1000));
+    let max = 0;
+    for (const v of ds.validation.x) if (v > max) max = v;
+    assert.is(max, 1);
+  });
+} else {
+  Fashion("fashion-mnist data (skipped)", () => {
+    console.log("skipped: dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)");
+    assert.not.ok(fashionMnistInstalled());
+  });
+}
+
+Fashion.run();

