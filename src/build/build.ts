@@ -1,0 +1,291 @@
+// Building the IR: syntax tree (parse/syntax-tree.ts) -> IR program (ir/schema.ts), unchecked (no shapes or
+// parameter counts yet). Walks the file's blocks, binds each statement to its signature and reports every
+// problem it finds, skipping the bad statement and going on, so one run shows them all.
+import { basename } from "node:path";
+import { diagnostic, didYouMean, type Diagnostic } from "../diagnostics/index.ts";
+import type { Experiment, Model, Program, Span, Train } from "../ir/schema.ts";
+import { IR_VERSION, OPTIMIZERS } from "../ir/schema.ts";
+import type { Block, Item, SourceFile, Statement } from "../parse/syntax-tree.ts";
+import { bindStatement, type Bound } from "./bind.ts";
+import { makeLayer, type UnnamedLayer } from "./layers.ts";
+import { assignLayerNames } from "./names.ts";
+import {
+  applyExperimentSetting,
+  applyTrainSetting,
+  defaultTrain,
+  type ExperimentDraft,
+  type TrainParts,
+} from "./settings.ts";
+import { ALL_SIGNATURES, namesFor, signatureOf, type Context, type Signature } from "./signatures.ts";
+
+export interface BuildOptions {
+  /** Names the anonymous model of a file of bare layers (its base name without extension). */
+  filename?: string;
+}
+
+export interface BuildResult {
+  /** The program with bad statements left out; absent when nothing usable was built (no model). */
+  program?: Program;
+  diagnostics: Diagnostic[];
+  /** Models with a statement left out: their shapes would be checked against the wrong layers. */
+  incompleteModels: Set<string>;
+}
+
+const BLOCKS = ["model", "train", "experiment"];
+const WHERE: Record<Context, string> = {
+  layer: "layer op",
+  train: "train setting",
+  experiment: "experiment setting",
+};
+const BELONGS: Record<Context, string> = {
+  layer: "a model (or the file's top level)",
+  train: "a train { } or experiment block",
+  experiment: "an experiment block",
+};
+
+/** The model name of a file of bare layers: "specs/mnist-mlp.nn" -> "mnist-mlp". */
+export function defaultModelName(filename: string | undefined): string {
+  if (!filename) return "model";
+  const name = basename(filename).replace(/\.[^.]*$/, "");
+  return name || "model";
+}
+
+class Builder {
+  readonly diags: Diagnostic[] = [];
+  readonly incomplete = new Set<string>();
+
+  /** The signature a statement's head names in a block of `context`, or undefined after reporting why not. */
+  resolve(stmt: Statement, context: Context, blockDesc: string): Signature | undefined {
+    const head = stmt.head.text;
+    const sig = signatureOf(head);
+    const allowed = context === "experiment" ? ["experiment", "train"] : [context];
+    if (sig && allowed.includes(sig.context)) return sig;
+    if (sig) {
+      this.diags.push(
+        diagnostic(
+          "E210",
+          { statement: head, block: blockDesc, belongs: BELONGS[sig.context] },
+          { span: stmt.head.span },
+        ),
+      );
+      return undefined;
+    }
+    const help =
+      didYouMean(head, namesFor(context)) ??
+      didYouMean(
+        head,
+        ALL_SIGNATURES.map((s) => s.name),
+      ) ??
+      (BLOCKS.includes(head)
+        ? `blocks are written '${head}${head === "train" ? "" : " NAME"} { ... }'`
+        : undefined);
+    this.diags.push(
+      diagnostic(
+        "E200",
+        { name: head, where: WHERE[context] },
+        help ? { span: stmt.head.span, help } : { span: stmt.head.span },
+      ),
+    );
+    return undefined;
+  }
+
+  /** Binds a statement; `optimizer NAME ...` is bound against the named optimizer's own row of the table. */
+  bind(stmt: Statement, sig: Signature): { sig: Signature; bound: Bound } | undefined {
+    if (sig.name === "optimizer") {
+      const first = stmt.args[0];
+      if (first?.kind === "word" && (OPTIMIZERS as readonly string[]).includes(first.text)) {
+        const target = signatureOf(first.text)!;
+        const bound = bindStatement(stmt, target, this.diags, target.name, stmt.args.slice(1));
+        return bound && { sig: target, bound };
+      }
+    }
+    const bound = bindStatement(stmt, sig, this.diags);
+    return bound && { sig, bound };
+  }
+
+  /** Statements of a block body; nested blocks are reported (the language has one level of blocks). */
+  statementsOf(items: Item[]): Statement[] {
+    const out: Statement[] = [];
+    for (const item of items) {
+      if (item.kind === "statement") out.push(item);
+      else if (item.kind === "block") {
+        this.diags.push(diagnostic("E105", { keyword: item.keyword.text }, { span: item.keyword.span }));
+      }
+    }
+    return out;
+  }
+
+  /** Tracks settings within one block, reporting a setting given twice (E214). */
+  firstTime(seen: Set<string>, sig: Signature, stmt: Statement): boolean {
+    const key = sig.setting ?? sig.name;
+    if (key === "vary") return true; // a key varied twice is the checker's E308, for IR input too
+    if (seen.has(key)) {
+      this.diags.push(diagnostic("E214", { key }, { span: stmt.span }));
+      return false;
+    }
+    seen.add(key);
+    return true;
+  }
+
+  buildModel(name: string, span: Span, statements: Statement[], blockDesc: string): Model {
+    const layers: UnnamedLayer[] = [];
+    for (const stmt of statements) {
+      const sig = this.resolve(stmt, "layer", blockDesc);
+      const bound = sig && this.bind(stmt, sig);
+      if (!bound) {
+        this.incomplete.add(name);
+        continue;
+      }
+      layers.push(makeLayer(bound.sig, bound.bound, stmt.span));
+    }
+    const before = this.diags.length;
+    assignLayerNames(layers, this.diags);
+    if (this.diags.length > before) this.incomplete.add(name);
+    return { name, span, layers };
+  }
+
+  buildTrain(statements: Statement[], context: "train" | "experiment", blockDesc: string, parts: TrainParts) {
+    const seen = new Set<string>();
+    const experimentStatements: { stmt: Statement; sig: Signature; bound: Bound }[] = [];
+    for (const stmt of statements) {
+      const sig = this.resolve(stmt, context, blockDesc);
+      if (!sig || !this.firstTime(seen, sig, stmt)) continue;
+      const bound = this.bind(stmt, sig);
+      if (!bound) continue;
+      if (bound.sig.context === "train") applyTrainSetting(bound.sig, bound.bound, stmt.span, parts);
+      else experimentStatements.push({ stmt, ...bound });
+    }
+    return experimentStatements;
+  }
+
+  buildExperiment(block: Block, name: string): ExperimentDraft {
+    const draft: ExperimentDraft = { name, span: block.span, vary: [], train: {} };
+    const statements = this.statementsOf(block.items);
+    const rest = this.buildTrain(statements, "experiment", `experiment '${name}'`, draft.train);
+    for (const { stmt, sig, bound } of rest) applyExperimentSetting(sig, bound, stmt.span, draft);
+    // Varying batch at a fixed lr mostly measures the number of steps; say so unless the spec chose a rule.
+    const batchVary = draft.vary.find((v) => v.key === "batch");
+    if (batchVary && !draft.lrScale && !draft.vary.some((v) => v.key === "lr")) {
+      this.diags.push(diagnostic("W406", {}, { span: batchVary.span }));
+    }
+    return draft;
+  }
+}
+
+function finishExperiment(draft: ExperimentDraft, models: Model[], train: Train): Experiment {
+  const experiment: Experiment = {
+    name: draft.name,
+    compare: draft.compare ?? models.map((m) => m.name),
+    vary: draft.vary as Experiment["vary"],
+    repeat: draft.repeat ?? 1,
+    lrScale: {
+      rule: draft.lrScale?.rule ?? "none",
+      referenceBatch: draft.lrScale?.ref ?? draft.train.batch ?? train.batch,
+    },
+  };
+  if (draft.target !== undefined) experiment.target = draft.target;
+  if (Object.keys(draft.train).length > 0) experiment.train = draft.train;
+  experiment.span = draft.span;
+  return experiment;
+}
+
+/** Builds the IR of a parsed file. Never throws for a user's mistake: problems come back as diagnostics. */
+export function buildProgram(tree: SourceFile, options: BuildOptions = {}): BuildResult {
+  const b = new Builder();
+  const items = tree.items.filter((i) => i.kind !== "comment");
+  if (items.length === 0) {
+    return { diagnostics: [diagnostic("E003", {}, { span: [0, 0] })], incompleteModels: b.incomplete };
+  }
+
+  const bare: Statement[] = [];
+  const modelBlocks: Block[] = [];
+  const trainBlocks: Block[] = [];
+  const experimentBlocks: Block[] = [];
+  for (const item of items) {
+    if (item.kind === "statement") {
+      // At the top level only layers may stand bare; train and experiment settings need their block.
+      if (b.resolve(item, "layer", "the top level of the file")) bare.push(item);
+      else b.incomplete.add(defaultModelName(options.filename));
+      continue;
+    }
+    if (item.kind !== "block") continue;
+    const keyword = item.keyword.text;
+    if (keyword === "model") modelBlocks.push(item);
+    else if (keyword === "train") trainBlocks.push(item);
+    else if (keyword === "experiment") experimentBlocks.push(item);
+    else {
+      const help = didYouMean(keyword, BLOCKS);
+      b.diags.push(
+        diagnostic(
+          "E207",
+          { name: keyword },
+          help ? { span: item.keyword.span, help } : { span: item.keyword.span },
+        ),
+      );
+    }
+  }
+
+  const models: Model[] = [];
+  if (modelBlocks.length > 0) {
+    if (bare.length > 0) {
+      b.diags.push(diagnostic("E212", {}, { span: bare[0]!.span }));
+    }
+    const names = new Set<string>();
+    for (const block of modelBlocks) {
+      if (!block.name) {
+        b.diags.push(diagnostic("E211", { keyword: "model" }, { span: block.keyword.span }));
+        continue;
+      }
+      const name = block.name.text;
+      if (names.has(name)) {
+        b.diags.push(diagnostic("E208", { name }, { span: block.name.span }));
+        continue;
+      }
+      names.add(name);
+      models.push(b.buildModel(name, block.span, b.statementsOf(block.items), `model '${name}'`));
+    }
+  } else if (bare.length > 0) {
+    const name = defaultModelName(options.filename);
+    const span: Span = [bare[0]!.span[0], bare[bare.length - 1]!.span[1]];
+    models.push(b.buildModel(name, span, bare, "the top level of the file"));
+  } else if (b.diags.length === 0) {
+    b.diags.push(diagnostic("E216", {}, { span: [0, 0] }));
+  }
+
+  const trainParts: TrainParts = {};
+  trainBlocks.forEach((block, i) => {
+    if (i > 0) {
+      b.diags.push(diagnostic("E209", { what: "train" }, { span: block.keyword.span }));
+      return;
+    }
+    if (block.name) b.diags.push(diagnostic("E215", { keyword: "train" }, { span: block.name.span }));
+    const rest = b.buildTrain(b.statementsOf(block.items), "train", "a train block", trainParts);
+    if (rest.length > 0) throw new Error("internal: experiment statements accepted in a train block");
+  });
+  const train: Train = { ...defaultTrain(), ...trainParts };
+  if (trainBlocks[0]) train.span = trainBlocks[0].span;
+
+  const drafts: ExperimentDraft[] = [];
+  for (const block of experimentBlocks) {
+    if (!block.name) {
+      b.diags.push(diagnostic("E211", { keyword: "experiment" }, { span: block.keyword.span }));
+      continue;
+    }
+    const name = block.name.text;
+    if (drafts.some((d) => d.name === name)) {
+      b.diags.push(diagnostic("E217", { name }, { span: block.name.span }));
+      continue;
+    }
+    drafts.push(b.buildExperiment(block, name));
+  }
+
+  if (models.length === 0) return { diagnostics: b.diags, incompleteModels: b.incomplete };
+  const program: Program = {
+    irVersion: IR_VERSION,
+    models,
+    train,
+    experiments: drafts.map((d) => finishExperiment(d, models, train)),
+  };
+  if (options.filename !== undefined) program.source = { file: options.filename };
+  return { program, diagnostics: b.diags, incompleteModels: b.incomplete };
+}

@@ -1,0 +1,138 @@
+// Building the IR: bound train and experiment statements -> the parts of the IR's `train` and `experiment`
+// objects they set. Defaults come from the signature table; the builder merges the parts.
+import type { DataRef, Loss, Optimizer, Span, Train } from "../ir/schema.ts";
+import type { Bound, Scalar } from "./bind.ts";
+import { valueOf } from "./layers.ts";
+import { signatureOf, TRAIN_SIGNATURES, type Signature } from "./signatures.ts";
+
+export type TrainParts = Partial<Omit<Train, "span">>;
+
+/** The defaults of every train setting, from the table (adam's lr etc. come from the optimizer rows). */
+export function defaultTrain(): Omit<Train, "span"> {
+  const dflt = (name: string) => TRAIN_SIGNATURES.find((s) => s.name === name)!.positional[0]!.default;
+  return {
+    data: { source: dflt("data") as string },
+    optimizer: makeOptimizer(signatureOf("adam")!, { values: new Map(), spans: new Map() }),
+    loss: { type: dflt("loss") as Loss["type"] },
+    batch: dflt("batch") as number,
+    epochs: dflt("epochs") as number,
+    seed: dflt("seed") as number,
+    bnstats: { mode: dflt("bnstats") as Train["bnstats"]["mode"] },
+    shuffle: dflt("shuffle") as boolean,
+  };
+}
+
+export function makeOptimizer(sig: Signature, bound: Bound): Optimizer {
+  const v = (name: string) => valueOf<number>(sig, bound, name);
+  switch (sig.name) {
+    case "adam":
+      return { type: "adam", lr: v("lr"), beta1: v("beta1"), beta2: v("beta2"), epsilon: v("epsilon") };
+    case "sgd":
+      return {
+        type: "sgd",
+        lr: v("lr"),
+        momentum: v("momentum"),
+        nesterov: valueOf<boolean>(sig, bound, "nesterov"),
+      };
+    case "rmsprop":
+      return { type: "rmsprop", lr: v("lr"), rho: v("rho"), momentum: v("momentum"), epsilon: v("epsilon") };
+    default:
+      throw new Error(`internal: '${sig.name}' is not an optimizer`);
+  }
+}
+
+/** Sets the part of `train` a bound train statement describes. */
+export function applyTrainSetting(sig: Signature, bound: Bound, span: Span, train: TrainParts): void {
+  const given = (name: string) => bound.values.get(name);
+  switch (sig.setting ?? sig.name) {
+    case "data": {
+      const data: DataRef = { source: given("SOURCE") as string };
+      if (given("validation") !== undefined) data.validation = given("validation") as number;
+      if (given("limit") !== undefined) data.limit = given("limit") as number;
+      if (given("scale") !== undefined) data.scale = given("scale") as number;
+      data.span = span;
+      train.data = data;
+      return;
+    }
+    case "optimizer":
+      train.optimizer = makeOptimizer(sig, bound);
+      return;
+    case "loss": {
+      const loss: Loss = { type: given("LOSS") as Loss["type"] };
+      if (given("from_logits") !== undefined) loss.fromLogits = given("from_logits") as boolean;
+      loss.span = span;
+      train.loss = loss;
+      return;
+    }
+    case "batch":
+    case "epochs":
+    case "seed":
+      train[sig.name as "batch" | "epochs" | "seed"] = given("N") as number;
+      return;
+    case "shuffle":
+      train.shuffle = given("BOOL") as boolean;
+      return;
+    case "bnstats": {
+      const bnstats: Train["bnstats"] = { mode: given("MODE") as Train["bnstats"]["mode"] };
+      if (given("sample") !== undefined) bnstats.sample = given("sample") as number;
+      train.bnstats = bnstats;
+      return;
+    }
+    case "init":
+      train.init = {
+        name: given("NAME") as NonNullable<Train["init"]>["name"],
+        scale: valueOf<number>(sig, bound, "scale"),
+      };
+      return;
+    default:
+      throw new Error(`internal: no IR builder for train setting '${sig.name}'`);
+  }
+}
+
+/** An experiment as the builder collects it; the builder resolves defaults that depend on the whole file. */
+export interface ExperimentDraft {
+  name: string;
+  span: Span;
+  compare?: string[];
+  vary: { key: string; values: (number | string)[]; span: Span }[];
+  repeat?: number;
+  lrScale?: { rule: "none" | "linear" | "sqrt"; ref?: number };
+  target?: number;
+  train: TrainParts;
+}
+
+/** Records a bound experiment statement (compare, vary, repeat, lr_scale, target) in the draft. */
+export function applyExperimentSetting(
+  sig: Signature,
+  bound: Bound,
+  span: Span,
+  draft: ExperimentDraft,
+): void {
+  const given = (name: string) => bound.values.get(name);
+  switch (sig.name) {
+    case "compare":
+      draft.compare = given("MODEL") as string[];
+      return;
+    case "vary":
+      draft.vary.push({
+        key: given("KEY") as string,
+        values: (given("VALUE") as Scalar[]).map((x) => (typeof x === "boolean" ? String(x) : x)),
+        span,
+      });
+      return;
+    case "repeat":
+      draft.repeat = given("N") as number;
+      return;
+    case "lr_scale": {
+      const rule = given("RULE") as "none" | "linear" | "sqrt";
+      const ref = given("ref") as number | undefined;
+      draft.lrScale = ref === undefined ? { rule } : { rule, ref };
+      return;
+    }
+    case "target":
+      draft.target = given("ACC") as number;
+      return;
+    default:
+      throw new Error(`internal: no IR builder for experiment setting '${sig.name}'`);
+  }
+}

@@ -1,0 +1,93 @@
+// Checking: IR program -> checked IR program (every layer's outputShape and params filled in, the loss
+// resolved) plus diagnostics: model structure (E300–E304), experiment references (E305–E308), lints (W4xx).
+// Shapes and counts in the input are never trusted: they are recomputed from the layers.
+import { diagnostic, promoteWarnings, type Diagnostic } from "../diagnostics/index.ts";
+import type { Experiment, Model, Program } from "../ir/schema.ts";
+import { checkExperiments } from "./experiments.ts";
+import { lintModel } from "./lints.ts";
+import { resolveLoss } from "./loss.ts";
+import { inferLayer, type Shape } from "./shapes.ts";
+
+export interface CheckOptions {
+  /** Promote warnings to errors (--strict). */
+  strict?: boolean;
+  /** Models the builder could not build completely: their structure is not checked (it would only cascade). */
+  skipModels?: ReadonlySet<string>;
+}
+
+export interface CheckResult {
+  /** The checked program; complete only when `diagnostics` has no errors. */
+  program: Program;
+  diagnostics: Diagnostic[];
+}
+
+/** Fills outputShape and params of a model's layers (in place); returns structural errors. */
+export function checkModel(model: Model): Diagnostic[] {
+  const at = model.span ? { span: model.span } : {};
+  const first = model.layers[0];
+  if (!first) return [diagnostic("E303", { model: model.name }, at)];
+  const out: Diagnostic[] = [];
+  if (first.op !== "input") {
+    out.push(
+      diagnostic("E300", { model: model.name, first: first.op }, first.span ? { span: first.span } : at),
+    );
+  }
+  for (const layer of model.layers.slice(1)) {
+    if (layer.op === "input") out.push(diagnostic("E301", {}, layer.span ? { span: layer.span } : {}));
+  }
+  if (out.length > 0) return out;
+  let shape: Shape = [];
+  for (let i = 0; i < model.layers.length; i++) {
+    const layer = model.layers[i]!;
+    const result = inferLayer(layer, shape, model.layers[i - 1]);
+    // Past the first bad layer every shape would be a guess: stop, so one mistake gives one error.
+    if ("error" in result) return [result.error];
+    layer.outputShape = result.shape;
+    layer.params = result.params;
+    shape = result.shape;
+  }
+  return out;
+}
+
+/** Resolves the loss of a train (or experiment override) against the models it trains. */
+function resolveFor(models: Model[], loss: Program["train"]["loss"], diags: Diagnostic[]) {
+  const [first] = models;
+  if (!first) return loss;
+  const resolved = resolveLoss(first, loss);
+  const seen = new Set<string>();
+  for (const model of models) {
+    for (const d of resolveLoss(model, loss).diagnostics) {
+      if (!seen.has(d.message)) diags.push(d);
+      seen.add(d.message);
+    }
+  }
+  return resolved.loss;
+}
+
+/**
+ * Checks a program. Does not modify its argument. The program's `train.loss` is resolved against its first
+ * model; where models differ (probabilities vs logits), back ends call `resolveLoss(model, loss)` per model.
+ */
+export function checkProgram(input: Program, options: CheckOptions = {}): CheckResult {
+  const program = structuredClone(input);
+  const diags: Diagnostic[] = [];
+  for (const model of program.models) {
+    for (const layer of model.layers) {
+      delete layer.outputShape;
+      delete layer.params;
+    }
+    if (options.skipModels?.has(model.name)) continue;
+    const errors = checkModel(model);
+    diags.push(...errors);
+    if (errors.length === 0) diags.push(...lintModel(model));
+  }
+  program.train.loss = resolveFor(program.models, program.train.loss, diags);
+  diags.push(...checkExperiments(program));
+  for (const experiment of program.experiments) {
+    const loss = experiment.train?.loss;
+    if (!loss) continue;
+    const compared = program.models.filter((m) => experiment.compare.includes(m.name));
+    (experiment.train as NonNullable<Experiment["train"]>).loss = resolveFor(compared, loss, diags);
+  }
+  return { program, diagnostics: options.strict ? promoteWarnings(diags) : diags };
+}

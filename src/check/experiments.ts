@@ -1,0 +1,74 @@
+// Checking: experiments refer to models that exist (E305) and vary settings over values of the right type
+// (E307), each setting at most once (E308). Takes the IR program; gives diagnostics.
+import { diagnostic, didYouMean, type Diagnostic } from "../diagnostics/index.ts";
+import { BNSTATS, INITIALIZERS, OPTIMIZERS, type Experiment, type Program } from "../ir/schema.ts";
+
+type VaryKey = Experiment["vary"][number]["key"];
+
+/** What each varied setting accepts: a test and the words for the message. */
+const VARY_TYPES: Record<
+  VaryKey,
+  { ok: (v: number | string) => boolean; expected: string; words?: readonly string[] }
+> = {
+  batch: {
+    ok: (v) => Number.isInteger(v) && (v as number) >= 1,
+    expected: "a positive integer (a batch size)",
+  },
+  lr: { ok: (v) => typeof v === "number" && v > 0, expected: "a positive number (a learning rate)" },
+  optimizer: {
+    ok: (v) => (OPTIMIZERS as readonly unknown[]).includes(v),
+    expected: `an optimizer (${OPTIMIZERS.join(", ")})`,
+    words: OPTIMIZERS,
+  },
+  epochs: { ok: (v) => Number.isInteger(v) && (v as number) >= 1, expected: "a positive integer (epochs)" },
+  bnstats: {
+    ok: (v) => (BNSTATS as readonly unknown[]).includes(v),
+    expected: `a bnstats mode (${BNSTATS.join(", ")})`,
+    words: BNSTATS,
+  },
+  seed: { ok: (v) => Number.isInteger(v) && (v as number) >= 0, expected: "a non-negative integer (a seed)" },
+  init: {
+    ok: (v) => (INITIALIZERS as readonly unknown[]).includes(v),
+    expected: `an initializer (${INITIALIZERS.join(", ")})`,
+    words: INITIALIZERS,
+  },
+  init_scale: {
+    ok: (v) => typeof v === "number" && v > 0,
+    expected: "a positive number (an initializer scale)",
+  },
+};
+
+export function checkExperiments(program: Program): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const models = program.models.map((m) => m.name);
+  for (const experiment of program.experiments) {
+    const at = experiment.span ? { span: experiment.span } : {};
+    for (const name of experiment.compare) {
+      if (models.includes(name)) continue;
+      const help = didYouMean(name, models);
+      out.push(diagnostic("E305", { name, known: models.join(", ") }, help ? { ...at, help } : at));
+    }
+    const varied = new Set<string>();
+    for (const vary of experiment.vary) {
+      const where = vary.span ? { span: vary.span } : at;
+      if (varied.has(vary.key)) {
+        out.push(diagnostic("E308", { key: vary.key }, where));
+        continue;
+      }
+      varied.add(vary.key);
+      const type = VARY_TYPES[vary.key];
+      for (const value of vary.values) {
+        if (type.ok(value)) continue;
+        const help = typeof value === "string" && type.words ? didYouMean(value, type.words) : undefined;
+        out.push(
+          diagnostic(
+            "E307",
+            { key: vary.key, value: String(value), expected: type.expected },
+            help ? { ...where, help } : where,
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}

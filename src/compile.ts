@@ -1,0 +1,171 @@
+// The front end as one call: source text (.nn, or IR JSON) -> checked IR program + diagnostics.
+//   text -> parse -> syntax tree -> build -> IR -> validate (schema) -> check -> checked IR
+// Each phase returns diagnostics instead of throwing; this module locates them in the source and sorts them.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { extname } from "node:path";
+import { buildProgram } from "./build/build.ts";
+import { checkProgram, type CheckResult } from "./check/check.ts";
+import {
+  diagnostic,
+  hasErrors,
+  promoteWarnings,
+  sortDiagnostics,
+  SourceText,
+  type Diagnostic,
+} from "./diagnostics/index.ts";
+import { validateIR } from "./ir/validate.ts";
+import type { Program } from "./ir/schema.ts";
+import { parseSource } from "./parse/parse.ts";
+import type { SourceFile } from "./parse/syntax-tree.ts";
+
+export interface CompileOptions {
+  /** Shown in diagnostics; names a file's anonymous model (its base name). */
+  filename?: string;
+  /** Warnings become errors. */
+  strict?: boolean;
+}
+
+export interface CompileResult {
+  /** No errors (warnings allowed unless strict). */
+  ok: boolean;
+  /** The checked program: every layer's outputShape and params filled, the loss resolved. Present when ok. */
+  program?: Program;
+  /** Located (file, line, column) and sorted by position. */
+  diagnostics: Diagnostic[];
+}
+
+/** Parses .nn text into its syntax tree. */
+export function parse(
+  source: string,
+  options: { filename?: string } = {},
+): { tree: SourceFile; diagnostics: Diagnostic[] } {
+  return parseSource(source, options.filename);
+}
+
+/** Checks an IR program (shapes, parameter counts, references, lints). Does not modify its argument. */
+export function check(program: Program, options: { strict?: boolean } = {}): CheckResult {
+  return checkProgram(program, options);
+}
+
+/** Two phases may see the same problem (e.g. an invalid number): report it once. */
+function dedupe(diags: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diags.filter((d) => {
+    const key = `${d.code} ${d.span?.join(":")} ${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function finish(diags: Diagnostic[], strict: boolean | undefined, source?: SourceText): Diagnostic[] {
+  const promoted = strict ? promoteWarnings(diags) : diags;
+  return sortDiagnostics(source ? source.locate(dedupe(promoted)) : dedupe(promoted));
+}
+
+/** Compiles .nn source text: parse, build the IR, validate it against the schema, check it. */
+export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  const file = options.filename ?? "<input>";
+  const parsed = parseSource(source, options.filename);
+  const built = buildProgram(
+    parsed.tree,
+    options.filename === undefined ? {} : { filename: options.filename },
+  );
+  const diags = [...parsed.diagnostics, ...built.diagnostics];
+  let checked: Program | undefined;
+  if (built.program) {
+    const valid = validateIR(built.program);
+    if (valid.diagnostics.length > 0) {
+      // The builder only makes IR from typed, range-checked values: a schema failure here is our bug.
+      throw new Error(
+        `internal: the IR builder made invalid IR: ${valid.diagnostics.map((d) => d.message).join("; ")}`,
+      );
+    }
+    // After a syntax error the tree is a best guess: checking it would mostly report the guess.
+    if (!hasErrors(parsed.diagnostics)) {
+      const result = checkProgram(built.program, { skipModels: built.incompleteModels });
+      diags.push(...result.diagnostics);
+      checked = result.program;
+    }
+  }
+  const diagnostics = finish(diags, options.strict, new SourceText(file, source));
+  const ok = !hasErrors(diagnostics) && checked !== undefined;
+  if (!ok || !checked) return { ok: false, diagnostics };
+  if (options.filename !== undefined) {
+    checked.source = { file: options.filename, sha256: createHash("sha256").update(source).digest("hex") };
+  }
+  return { ok, program: checked, diagnostics };
+}
+
+/**
+ * Compiles IR JSON (as `nnc compile` writes it) instead of .nn: JSON syntax (E004), the schema (E005, E006),
+ * then the checker, which recomputes every shape and parameter count rather than trusting the input's.
+ */
+export function compileIR(jsonText: string, options: CompileOptions = {}): CompileResult {
+  const file = options.filename ?? "<input>";
+  const source = new SourceText(file, jsonText);
+  let value: unknown;
+  try {
+    value = JSON.parse(jsonText);
+  } catch (e) {
+    const reason = (e as Error).message;
+    const position = /at position (\d+)/.exec(reason)?.[1];
+    const at = position === undefined ? jsonText.length : Number(position);
+    return {
+      ok: false,
+      diagnostics: finish([diagnostic("E004", { reason }, { span: [at, at + 1] })], false, source),
+    };
+  }
+  const valid = validateIR(value, file);
+  if (!valid.program) return { ok: false, diagnostics: finish(valid.diagnostics, false) };
+  const result = checkProgram(valid.program);
+  // Spans in IR point into the .nn source it was built from, not into this JSON: keep the message, drop them.
+  const diags = result.diagnostics.map(({ span: _span, ...d }) => ({ ...d, file }));
+  const diagnostics = finish(diags, options.strict);
+  const ok = !hasErrors(diagnostics);
+  return ok ? { ok, program: result.program, diagnostics } : { ok, diagnostics };
+}
+
+/** Byte offset of the first byte that is not valid UTF-8 (or is NUL, which no text spec holds), or -1. */
+export function firstNonTextByte(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i]!;
+    if (b === 0) return i;
+    const len =
+      b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    if (len === 0 || i + len > bytes.length) return i;
+    for (let k = 1; k < len; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    // Overlongs, surrogates and code points past U+10FFFF: the fatal decoder below is the arbiter.
+    i += len;
+  }
+  return -1;
+}
+
+/** Reads and compiles a spec file: `.json` as IR JSON, anything else as .nn source. */
+export async function compileFile(
+  path: string,
+  options: Omit<CompileOptions, "filename"> = {},
+): Promise<CompileResult> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason =
+      err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
+    return { ok: false, diagnostics: [diagnostic("E001", { file: path, reason }, { file: path })] };
+  }
+  let text: string;
+  const nonText = firstNonTextByte(bytes);
+  try {
+    if (nonText >= 0) throw new Error("not text");
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, diagnostics: [diagnostic("E002", { offset: Math.max(0, nonText) }, { file: path })] };
+  }
+  const compileOptions = { ...options, filename: path };
+  return extname(path).toLowerCase() === ".json"
+    ? compileIR(text, compileOptions)
+    : compile(text, compileOptions);
+}

@@ -1,0 +1,44 @@
+// nnc's public API: compile .nn specs (or IR JSON) to checked IR, inspect models, render diagnostics.
+// Back ends (lowering, training) take the checked `Program` this gives; see src/ir/schema.ts for its shape.
+export {
+  compile,
+  compileFile,
+  compileIR,
+  parse,
+  check,
+  type CompileOptions,
+  type CompileResult,
+} from "./compile.ts";
+export { buildProgram, defaultModelName, type BuildOptions, type BuildResult } from "./build/build.ts";
+export { renderLanguageReference } from "./build/reference.ts";
+export { checkProgram, type CheckOptions, type CheckResult } from "./check/check.ts";
+export { outputActivation, resolveLoss } from "./check/loss.ts";
+export { formatShape, inferLayer, type Shape } from "./check/shapes.ts";
+export { formatSummary, summarizeModel, type LayerSummary, type ModelSummary } from "./check/summary.ts";
+export {
+  renderDiagnostic,
+  renderDiagnostics,
+  summarize,
+  SourceText,
+  hasErrors,
+  NncError,
+  type Diagnostic,
+  type Severity,
+  type Code,
+} from "./diagnostics/index.ts";
+export { validateIR, irJsonSchema, IR_VERSION } from "./ir/index.ts";
+export type {
+  Program,
+  Model,
+  Layer,
+  LayerOp,
+  LayerOf,
+  Train,
+  Experiment,
+  Loss,
+  Optimizer,
+  DataRef,
+  Initializer,
+  Activation,
+  Span,
+} from "./ir/schema.ts";
