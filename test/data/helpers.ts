@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as assert from "uvu/assert";
-import { NncError } from "../../src/diagnostics/diagnostic.ts";
+import { NncError, type Diagnostic } from "../../src/diagnostics/diagnostic.ts";
 import type { Code } from "../../src/diagnostics/catalogue.ts";
 
 export const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `nnc-data-${name}-`));
@@ -57,7 +57,7 @@ export function writeIdxFolder(dir: string, options: IdxFolderOptions = {}): str
 }
 
 /** Awaits `promise` and checks that it fails with NncError `code`; returns the diagnostic for more checks. */
-export async function rejectsWith(promise: Promise<unknown>, code: Code) {
+export async function rejectsWith(promise: Promise<unknown>, code: Code): Promise<Diagnostic> {
   try {
     await promise;
   } catch (error) {
@@ -69,5 +69,6 @@ export async function rejectsWith(promise: Promise<unknown>, code: Code) {
     );
     return error.diagnostic;
   }
-  return assert.unreachable(`expected ${code}, but it succeeded`);
+  assert.unreachable(`expected ${code}, but it succeeded`);
+  throw new Error("unreachable");
 }
