@@ -308,6 +308,7 @@ export const catalogue = {
     "training and test samples differ in shape",
     (p) => `${p.test} holds samples of shape ${p.testShape}, but the training samples (${p.train}) are ${p.trainShape}`,
   ),
+  E515: entry<{ file: string; detail: string }>("error", "malformed data file", (p) => `${p.file}: ${p.detail}`),
 
   // ---- E6xx: runtime
   E600: entry<{ backend: string; reason: string }>(

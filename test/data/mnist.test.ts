@@ -2,6 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { classCounts } from "../../src/data/split.ts";
 import { loadDataset } from "../../src/data/load.ts";
+import { parseDigitFile } from "../../src/data/mnist-embedded.ts";
 import type { Split } from "../../src/data/types.ts";
 import { rejectsWith } from "./helpers.ts";
 
@@ -120,3 +121,23 @@ Sources("the model check runs on the embedded set too", async () => {
 });
 
 Sources.run();
+
+const Digits = suite("mnist: the digit-file scanner");
+
+Digits("gives JSON.parse's numbers, and falls back to it for what it does not expect", () => {
+  for (const text of [
+    '{ "data": [0,0.2,0.624,1,0.996] }',
+    '{"data":[ 1e-3, 0.5 ]}',
+    '{"data": []}',
+    '{"data":[7]}',
+  ]) {
+    const expected = (JSON.parse(text) as { data: number[] }).data.map((v) => Math.fround(v / 2));
+    const out = new Float32Array(10).fill(-1);
+    const written = parseDigitFile(Buffer.from(text), 2, out, 3);
+    assert.is(written, expected.length, text);
+    assert.equal(Array.from(out.subarray(3, 3 + written)), expected, text);
+    assert.is(out[2], -1);
+  }
+});
+
+Digits.run();
