@@ -1,0 +1,145 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { checkProgram } from "../../src/check/check.ts";
+import { outputActivation } from "../../src/check/loss.ts";
+import { formatSummary, readableSize, summarizeModel } from "../../src/check/summary.ts";
+import { build, checked, codes, diagnosticsOf, spanText } from "../build/helpers.ts";
+
+const MLP = "input 28x28\nflatten\ndense 128 relu\ndense 64 relu\n";
+
+const loss = suite("checker: loss resolution");
+
+loss("auto follows the output activation", () => {
+  const resolved = (text: string) => checked(text).program.train.loss;
+  assert.equal(resolved(MLP + "dense 10 softmax"), {
+    type: "sparse_categorical_crossentropy",
+    fromLogits: false,
+  });
+  assert.equal(resolved(MLP + "dense 1 sigmoid"), { type: "binary_crossentropy", fromLogits: false });
+  assert.equal(resolved(MLP + "dense 1"), { type: "mse" });
+  assert.equal(resolved(MLP + "dense 10\nsoftmax\ndropout 0.1"), {
+    type: "sparse_categorical_crossentropy",
+    fromLogits: false,
+  });
+});
+
+loss("fromLogits is what the outputs are", () => {
+  const l = checked(MLP + "dense 10\ntrain {\n loss crossentropy\n}").program.train.loss;
+  assert.equal([l.type, l.fromLogits], ["sparse_categorical_crossentropy", true]);
+  // A trailing batchnorm makes the output linear (W401 covers the bug itself).
+  assert.is(outputActivation(checked(MLP + "dense 10 softmax\nbatchnorm").program.models[0]!), "linear");
+});
+
+loss("W402 both ways, at the loss statement", () => {
+  const text = MLP + "dense 10 softmax\ntrain {\n loss sparse_categorical_crossentropy from_logits=true\n}";
+  const [d] = diagnosticsOf(text);
+  assert.is(d!.code, "W402");
+  assert.is(
+    d!.message,
+    "loss declared from_logits=true, but model 'model' outputs softmax probabilities, not logits; nnc uses the correct setting",
+  );
+  assert.is(spanText(text, d!), "loss sparse_categorical_crossentropy from_logits=true");
+  assert.equal(codes(diagnosticsOf(MLP + "dense 10\ntrain {\n loss crossentropy from_logits=false\n}")), [
+    "W402",
+  ]);
+  assert.equal(codes(diagnosticsOf(MLP + "dense 10\ntrain {\n loss crossentropy from_logits=true\n}")), []);
+  // The resolved loss is what training uses.
+  assert.is(checked(text).program.train.loss.fromLogits, false);
+});
+loss.run();
+
+const lints = suite("checker: lints");
+
+lints("W401: batchnorm after the output softmax (the notebook's bug)", () => {
+  const text = MLP + "dense 10 softmax\nbatchnorm";
+  const diags = diagnosticsOf(text);
+  assert.equal(codes(diags), ["W401"]);
+  assert.is(spanText(text, diags[0]!), "batchnorm");
+  assert.equal(codes(diagnosticsOf(MLP + "dense 10\nbatchnorm\nsoftmax")), []);
+});
+
+lints("W403: two activations in a row, but not dense then its activation", () => {
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3 relu\nrelu")), ["W403"]);
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3\nrelu\ntanh")), ["W403"]);
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3\nrelu")), []);
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3 relu\nlinear")), []);
+  assert.match(
+    diagnosticsOf("input 4\ndense 3 relu\ntanh")[0]!.message,
+    "activation 'tanh' directly follows activation 'relu'",
+  );
+});
+
+lints("W404: dropout directly before batchnorm", () => {
+  const text = "input 4\ndense 3\ndropout 0.5\nbatchnorm";
+  const diags = diagnosticsOf(text);
+  assert.equal(codes(diags), ["W404"]);
+  assert.is(spanText(text, diags[0]!), "dropout 0.5");
+});
+
+lints("W405: a PyTorch-style momentum, pointing at the option", () => {
+  const text = "input 4\nbatchnorm momentum=0.1";
+  const diags = diagnosticsOf(text);
+  assert.equal(codes(diags), ["W405"]);
+  assert.is(spanText(text, diags[0]!), "momentum=0.1");
+  assert.match(diags[0]!.message, "PyTorch's momentum=0.1 is Keras momentum=0.9");
+  assert.equal(codes(diagnosticsOf("input 4\nbatchnorm momentum=0.5")), []);
+});
+
+lints("strict mode promotes warnings to errors, codes unchanged", () => {
+  const program = build(MLP + "dense 10 softmax\nbatchnorm").program!;
+  const { diagnostics } = checkProgram(program, { strict: true });
+  assert.equal(
+    diagnostics.map((d) => [d.code, d.severity]),
+    [["W401", "error"]],
+  );
+});
+lints.run();
+
+const experiments = suite("checker: experiments");
+
+const TWO =
+  "model base {\n input 4\n dense 2 softmax\n}\nmodel wide {\n input 4\n dense 8\n dense 2 softmax\n}\n";
+
+experiments("compare names must exist", () => {
+  const diags = diagnosticsOf(TWO + "experiment e {\n compare base wid\n}");
+  assert.equal(codes(diags), ["E305"]);
+  assert.is(diags[0]!.message, "no model named 'wid' in this file (models: base, wide)");
+  assert.is(diags[0]!.help, "did you mean 'wide'?");
+});
+
+experiments("vary values are typed per key; a key varied twice", () => {
+  const text =
+    TWO +
+    "experiment e {\n vary batch 32 0 12.5\n vary optimizer adam sgdd\n vary bnstats ema\n vary init he_normal x\n" +
+    " vary lr 0.1 fast\n vary seed 1 -1\n vary init_scale 2\n vary epochs 3\n vary batch 64\n lr_scale linear\n}";
+  const diags = diagnosticsOf(text);
+  assert.equal(codes(diags), ["E307", "E307", "E307", "E307", "E307", "E307", "E308"]);
+  assert.is(diags[0]!.message, "'vary batch' value '0' is not a positive integer (a batch size)");
+  assert.is(diags[2]!.help, "did you mean 'sgd'?");
+  assert.is(spanText(text, diags[6]!), "vary batch 64");
+});
+
+experiments("experiment loss overrides are resolved too", () => {
+  const p = checked(TWO + "experiment e {\n loss auto\n}").program;
+  assert.equal(p.experiments[0]!.train!.loss!.type, "sparse_categorical_crossentropy");
+});
+experiments.run();
+
+const summary = suite("checker: summary");
+
+summary("Keras-like table with sizes as Keras prints them", () => {
+  const model = checked(MLP + "dense 10 softmax\nbatchnorm").program.models[0]!;
+  const text = formatSummary(summarizeModel(model), "notebook");
+  assert.match(text, 'Model: "notebook"');
+  assert.match(text, " dense_1 (Dense)");
+  assert.match(text, "(None, 64)");
+  assert.match(text, "Total params: 109426 (427.45 KB)");
+  assert.match(text, "Trainable params: 109406 (427.37 KB)");
+  assert.match(text, "Non-trainable params: 20 (80.00 Byte)");
+  // The notebook's figure for its baseline: "Total params: 109386 (427.29 KB)", "0 (0.00 Byte)".
+  assert.equal(
+    [readableSize(109386), readableSize(0), readableSize(300_000)],
+    ["427.29 KB", "0.00 Byte", "1.14 MB"],
+  );
+});
+summary.run();

@@ -1,0 +1,171 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { summarizeModel } from "../../src/check/summary.ts";
+import { checked, codes, diagnosticsOf, spanText } from "../build/helpers.ts";
+
+/** [outputShape, trainable, nonTrainable] of every layer of a one-model file. */
+function shapes(text: string) {
+  const { program, diagnostics } = checked(text);
+  assert.equal(
+    diagnostics.filter((d) => d.severity === "error"),
+    [],
+  );
+  return program.models[0]!.layers.map((l) => [l.outputShape, l.params!.trainable, l.params!.nonTrainable]);
+}
+
+const params = suite("checker: parameter counts as Keras counts them");
+
+// Reference figures: the notebook's model.summary() (seed/batchnorm-notebook.txt).
+params("the notebook's baseline MLP has 109,386 parameters", () => {
+  const s = summarizeModel(
+    checked("input 28x28\nflatten\ndense 128 relu\ndense 64 relu\ndense 10 softmax").program.models[0]!,
+  );
+  assert.equal(
+    s.layers.map((l) => l.params),
+    [0, 0, 100480, 8256, 650],
+  );
+  assert.equal([s.totalParams, s.trainableParams, s.nonTrainableParams], [109386, 109386, 0]);
+});
+
+params("its buggy BN variant has 109,426, of which 20 non-trainable", () => {
+  const s = summarizeModel(
+    checked("input 28x28\nflatten\ndense 128 relu\ndense 64 relu\ndense 10 softmax\nbatchnorm").program
+      .models[0]!,
+  );
+  assert.equal(s.layers[5], {
+    name: "batch_normalization",
+    type: "BatchNormalization",
+    outputShape: [null, 10],
+    params: 40,
+  });
+  assert.equal([s.totalParams, s.trainableParams, s.nonTrainableParams], [109426, 109406, 20]);
+});
+
+// Reference: Keras 2/3 model.summary() of the same Sequential model (conv 3*3*1*16+16 = 160, 3*3*16*32+32 = 4640,
+// BN 4 per channel with 2 non-trainable, dense 1568*64+64 = 100416).
+params("a convnet", () => {
+  const got = shapes(
+    "input 28x28x1\nconv2d 16 3x3 padding=same\nbatchnorm\nrelu\nmaxpool 2x2\nconv2d 32 3 padding=same\nbatchnorm\n" +
+      "relu\nmaxpool 2\nflatten\ndense 64\nbatchnorm\nrelu\ndropout 0.25\ndense 10 softmax",
+  );
+  assert.equal(got, [
+    [[null, 28, 28, 1], 0, 0],
+    [[null, 28, 28, 16], 160, 0],
+    [[null, 28, 28, 16], 32, 32],
+    [[null, 28, 28, 16], 0, 0],
+    [[null, 14, 14, 16], 0, 0],
+    [[null, 14, 14, 32], 4640, 0],
+    [[null, 14, 14, 32], 64, 64],
+    [[null, 14, 14, 32], 0, 0],
+    [[null, 7, 7, 32], 0, 0],
+    [[null, 1568], 0, 0],
+    [[null, 64], 100416, 0],
+    [[null, 64], 128, 128],
+    [[null, 64], 0, 0],
+    [[null, 64], 0, 0],
+    [[null, 10], 650, 0],
+  ]);
+});
+
+params("bias=false, center/scale=false, layernorm", () => {
+  assert.equal(
+    shapes(
+      "input 8\ndense 4 bias=false\nbatchnorm center=false\nbatchnorm scale=false center=false\nlayernorm\n" +
+        "layernorm center=false\nlayernorm center=false scale=false",
+    ).slice(1),
+    [
+      [[null, 4], 32, 0],
+      [[null, 4], 4, 8],
+      [[null, 4], 0, 8],
+      [[null, 4], 8, 0],
+      [[null, 4], 4, 0],
+      [[null, 4], 0, 0],
+    ],
+  );
+  assert.equal(shapes("input 5x5x3\nconv2d 2 3 bias=false")[1], [[null, 3, 3, 2], 54, 0]);
+});
+params.run();
+
+const shape = suite("checker: output shapes");
+
+shape("every op", () => {
+  assert.equal(
+    shapes(
+      "input 28x28x3\nconv2d 4 3\nconv2d 4 3 stride=2\nconv2d 4 3x1 stride=2x1 padding=same\nmaxpool 2\n" +
+        "avgpool 2 stride=1 padding=same\nlayernorm\ndropout 0.1\nsigmoid\nglobalavgpool\ndense 3\nactivation softmax",
+    ).map((s) => s[0]),
+    [
+      [null, 28, 28, 3],
+      [null, 26, 26, 4],
+      [null, 12, 12, 4],
+      [null, 6, 12, 4],
+      [null, 3, 6, 4],
+      [null, 3, 6, 4],
+      [null, 3, 6, 4],
+      [null, 3, 6, 4],
+      [null, 3, 6, 4],
+      [null, 4],
+      [null, 3],
+      [null, 3],
+    ],
+  );
+  assert.equal(
+    shapes("input 784\nflatten\ndense 2").map((s) => s[0]),
+    [
+      [null, 784],
+      [null, 784],
+      [null, 2],
+    ],
+  );
+  assert.equal(
+    shapes("input 7x5x2\nmaxpool 2\nflatten").map((s) => s[0]),
+    [
+      [null, 7, 5, 2],
+      [null, 3, 2, 2],
+      [null, 12],
+    ],
+  );
+});
+
+/** The single diagnostic of checking `text`. */
+function only(text: string) {
+  const diags = diagnosticsOf(text);
+  assert.is(diags.length, 1, diags.map((d) => d.message).join("\n"));
+  return { code: diags[0]!.code, message: diags[0]!.message, at: spanText(text, diags[0]!) };
+}
+
+shape("wrong ranks say how to fix them", () => {
+  assert.equal(only("input 28x28\ndense 10"), {
+    code: "E302",
+    message:
+      "'dense' expects rank-2 [batch, features] input, got rank-3 [?, 28, 28]; add 'flatten' before it",
+    at: "dense 10",
+  });
+  assert.match(only("input 28x28\nconv2d 8 3").message, "use 'input 28x28x1' for images");
+  assert.match(
+    only("input 28x28x1\nflatten\nmaxpool 2").message,
+    "the 'flatten' before it made each sample a vector",
+  );
+  assert.is(only("input 10\nglobalavgpool").code, "E302");
+});
+
+shape("an empty output is an error", () => {
+  const d = only("input 4x4x1\nconv2d 2 5");
+  assert.is(d.code, "E304");
+  assert.is(
+    d.message,
+    "'conv2d' would produce an empty output [?, 0, 0, 2]: its 5x5 window does not fit the 4x4 input with padding=valid; use padding=same or a smaller window",
+  );
+  assert.equal(codes(diagnosticsOf("input 4x4x1\nconv2d 2 5 padding=same")), []);
+});
+
+shape("model structure: input first, only first, not empty", () => {
+  assert.equal(only("model m {\n dense 3\n}").code, "E300");
+  assert.equal(only("input 4\ninput 4").code, "E301");
+  assert.equal(only("model m {\n}\n").code, "E303");
+});
+
+shape("one mistake, one error: layers after a bad one are not inferred", () => {
+  assert.equal(codes(diagnosticsOf("input 28x28\ndense 10\ndense 5\nconv2d 3 3")), ["E302"]);
+});
+shape.run();
