@@ -30,7 +30,7 @@ function writeIdx60k(dir: string): void {
   write("t10k-labels-idx1-ubyte", [10000], (i) => i % 10);
 }
 
-async function measure(source: string): Promise<void> {
+async function measure(source: string, label: string): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage();
@@ -45,28 +45,37 @@ async function measure(source: string): Promise<void> {
   const after = process.memoryUsage();
   const floats = (ds.train.x.byteLength + ds.validation.x.byteLength) / MB;
   const grow = (k: keyof NodeJS.MemoryUsage) => ((after[k] - before[k]) / MB).toFixed(0).padStart(5);
+  const peak = (process.resourceUsage().maxRSS * 1024 - before.rss) / MB;
   console.log(
-    `${source.padEnd(16)} ${ms.toFixed(0).padStart(6)} ms   ${ds.train.count.toString().padStart(6)} + ` +
+    `${label.padEnd(16)} ${ms.toFixed(0).padStart(6)} ms   ${ds.train.count.toString().padStart(6)} + ` +
       `${ds.validation.count.toString().padEnd(6)} float32 data ${floats.toFixed(0).padStart(4)} MB   growth: ` +
-      `rss ${grow("rss")} MB, heap ${grow("heapUsed")} MB, arrayBuffers ${grow("arrayBuffers")} MB`,
+      `rss ${grow("rss")} MB (peak ${peak.toFixed(0).padStart(4)}), heap ${grow("heapUsed")} MB, arrayBuffers ${grow("arrayBuffers")} MB`,
   );
 }
 
 const caseArg = process.argv.indexOf("--case");
 if (caseArg >= 0) {
-  await measure(process.argv[caseArg + 1]!);
+  await measure(process.argv[caseArg + 1]!, process.argv[caseArg + 2]!);
 } else {
   const dir = mkdtempSync(join(tmpdir(), "nnc-bench-idx-"));
   writeIdx60k(dir);
-  const cases = ["mnist", ...(fashionMnistInstalled() ? ["fashion-mnist"] : []), `idx:${dir}`];
+  const cases = [
+    ["mnist", "mnist"],
+    ...(fashionMnistInstalled() ? [["fashion-mnist", "fashion-mnist"]] : []),
+    [`idx:${dir}`, "idx: 60k raw"],
+  ];
   if (!fashionMnistInstalled())
     console.log("fashion-mnist: skipped, not installed (apt-get install dataset-fashion-mnist)");
   const self = fileURLToPath(import.meta.url);
-  for (const source of cases) {
+  for (const [source, label] of cases) {
     for (let run = 0; run < 3; run++) {
-      const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", self, "--case", source], {
-        stdio: "inherit",
-      });
+      const child = spawnSync(
+        process.execPath,
+        ["--expose-gc", "--import", "tsx", self, "--case", source!, label!],
+        {
+          stdio: "inherit",
+        },
+      );
       if (child.status !== 0) process.exitCode = 1;
     }
   }
