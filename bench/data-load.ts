@@ -1,6 +1,6 @@
 // Benchmark of the data layer: load time and memory growth (RSS, JS heap, ArrayBuffers) for the embedded
 // mnist, Debian's fashion-mnist (where installed) and a generated folder of 60,000 uncompressed 28x28 IDX
-// images. Each case runs in its own process, so one case's garbage does not inflate the next one's figures.
+// images, and a Kaggle-layout CSV of 42,000 rows. Each case runs in its own process, so one case's garbage does not inflate the next one's figures.
 // Usage: npx tsx bench/data-load.ts
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,6 +28,17 @@ function writeIdx60k(dir: string): void {
   write("train-labels-idx1-ubyte", [60000], (i) => i % 10);
   write("t10k-images-idx3-ubyte", [10000, 28, 28], (i) => (i * 17) & 255);
   write("t10k-labels-idx1-ubyte", [10000], (i) => i % 10);
+}
+
+/** A Kaggle-layout train.csv: label,pixel0..783, 42,000 rows, most pixels 0 as in MNIST. */
+function writeKaggleCsv(file: string): void {
+  const lines = [["label", ...Array.from({ length: 784 }, (_, j) => `pixel${j}`)].join(",")];
+  for (let i = 0; i < 42000; i++) {
+    const row = [i % 10];
+    for (let j = 0; j < 784; j++) row.push((i * 31 + j * 7) % 5 === 0 ? (i + j) % 256 : 0);
+    lines.push(row.join(","));
+  }
+  writeFileSync(file, lines.join("\n") + "\n");
 }
 
 async function measure(source: string, label: string): Promise<void> {
@@ -59,10 +70,12 @@ if (caseArg >= 0) {
 } else {
   const dir = mkdtempSync(join(tmpdir(), "nnc-bench-idx-"));
   writeIdx60k(dir);
+  writeKaggleCsv(join(dir, "train.csv"));
   const cases = [
     ["mnist", "mnist"],
     ...(fashionMnistInstalled() ? [["fashion-mnist", "fashion-mnist"]] : []),
     [`idx:${dir}`, "idx: 60k raw"],
+    [`csv:${join(dir, "train.csv")}`, "csv: 42k Kaggle"],
   ];
   if (!fashionMnistInstalled())
     console.log("fashion-mnist: skipped, not installed (apt-get install dataset-fashion-mnist)");
