@@ -152,7 +152,8 @@ function lineOf(bytes: Uint8Array, offset: number): number {
   return line;
 }
 
-function resolveTrainFile(path: string): string {
+/** The training CSV a `csv:` path names (the file, or train.csv in a folder); E502 when it is not there. */
+export function resolveTrainFile(path: string): string {
   if (!existsSync(path)) fail("E502", { file: path, detail: "no such file" });
   if (statSync(path).isDirectory()) {
     const inside = join(path, "train.csv");

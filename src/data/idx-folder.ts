@@ -35,7 +35,15 @@ function requireFile(dir: string, role: Role, why: string): string {
   return file;
 }
 
-export function checkFolder(dir: string): void {
+export interface IdxFiles {
+  trainImages: string;
+  trainLabels: string;
+  /** Both or neither. */
+  test?: { images: string; labels: string };
+}
+
+/** The folder's IDX files, found without reading them; E502 naming what was looked for. */
+export function findIdxFiles(dir: string): IdxFiles {
   if (!existsSync(dir)) fail("E502", { file: dir, detail: "no such folder" });
   if (!statSync(dir).isDirectory()) {
     fail("E502", {
@@ -44,6 +52,16 @@ export function checkFolder(dir: string): void {
         "is a file, not a folder: idx:PATH names a folder holding train-images-idx3-ubyte[.gz] and the other IDX files",
     });
   }
+  const trainImages = requireFile(dir, "train-images", "no training images");
+  const trainLabels = requireFile(dir, "train-labels", "no training labels");
+  const images = findFile(dir, "t10k-images");
+  const labels = findFile(dir, "t10k-labels");
+  if (images && labels) return { trainImages, trainLabels, test: { images, labels } };
+  if (images || labels) {
+    const missing: Role = images === undefined ? "t10k-images" : "t10k-labels";
+    requireFile(dir, missing, `the test set is incomplete (found ${images ?? labels})`);
+  }
+  return { trainImages, trainLabels };
 }
 
 async function loadPair(
@@ -65,23 +83,15 @@ async function loadPair(
 }
 
 export async function loadIdxFolder(dir: string, scale: number): Promise<LoadedSource> {
-  checkFolder(dir);
-  const trainImages = requireFile(dir, "train-images", "no training images");
-  const trainLabels = requireFile(dir, "train-labels", "no training labels");
-  const testImages = findFile(dir, "t10k-images");
-  const testLabels = findFile(dir, "t10k-labels");
-  if ((testImages === undefined) !== (testLabels === undefined)) {
-    const missing: Role = testImages === undefined ? "t10k-images" : "t10k-labels";
-    requireFile(dir, missing, `the test set is incomplete (found ${testImages ?? testLabels})`);
-  }
+  const files = findIdxFiles(dir);
   const [train, test] = await Promise.all([
-    loadPair(trainImages, trainLabels, scale),
-    testImages && testLabels ? loadPair(testImages, testLabels, scale) : undefined,
+    loadPair(files.trainImages, files.trainLabels, scale),
+    files.test ? loadPair(files.test.images, files.test.labels, scale) : undefined,
   ]);
   if (test && formatShape(test.shape) !== formatShape(train.shape)) {
     fail("E514", {
-      train: trainImages,
-      test: testImages!,
+      train: files.trainImages,
+      test: files.test!.images,
       trainShape: formatShape(train.shape),
       testShape: formatShape(test.shape),
     });

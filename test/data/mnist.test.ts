@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { classCounts } from "../../src/data/split.ts";
-import { loadDataset } from "../../src/data/load.ts";
+import { checkDataSource, loadDataset } from "../../src/data/load.ts";
 import { parseDigitFile } from "../../src/data/mnist-embedded.ts";
 import type { Split } from "../../src/data/types.ts";
 import { rejectsWith } from "./helpers.ts";
@@ -118,6 +118,22 @@ Sources("the model check runs on the embedded set too", async () => {
     loadDataset({ source: "mnist" }, { expect: { inputShape: [28, 28, 1], numClasses: 2 } }),
     "E506",
   );
+});
+
+Sources("checkDataSource finds the same problems without reading data", async () => {
+  checkDataSource({ source: "mnist" });
+  const expectCode = (fn: () => void, code: string) => {
+    try {
+      fn();
+      assert.unreachable(`expected ${code}`);
+    } catch (error) {
+      assert.is((error as { diagnostic?: { code: string } }).diagnostic?.code, code);
+    }
+  };
+  expectCode(() => checkDataSource({ source: "mnsit" }), "E500");
+  expectCode(() => checkDataSource({ source: "idx:/nonexistent/nnc" }), "E502");
+  expectCode(() => checkDataSource({ source: "csv:/nonexistent/nnc.csv" }), "E502");
+  expectCode(() => checkDataSource({ source: "mnist", limit: -3 }), "E511");
 });
 
 Sources.run();
