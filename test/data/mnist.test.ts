@@ -1,5 +1,7 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { describeDataset, formatDatasetDescription } from "../../src/data/describe.ts";
 import { classCounts } from "../../src/data/split.ts";
 import { checkDataSource, loadDataset } from "../../src/data/load.ts";
 import { parseDigitFile } from "../../src/data/mnist-embedded.ts";
@@ -157,3 +159,34 @@ Digits("gives JSON.parse's numbers, and falls back to it for what it does not ex
 });
 
 Digits.run();
+
+const Describe = suite("describeDataset");
+
+Describe("counts per split and class, value range, class names", () => {
+  const desc = describeDataset(base);
+  assert.is(desc.source, "mnist");
+  assert.equal(desc.sampleShape, [28, 28]);
+  assert.equal(
+    desc.splits.map((s) => [s.name, s.count]),
+    [
+      ["train", 8000],
+      ["test", 2000],
+    ],
+  );
+  assert.equal(desc.splits[0]!.perClass, classCounts(base.train.y, 10));
+  assert.equal(
+    desc.splits[0]!.perClass.map((n, d) => n + desc.splits[1]!.perClass[d]!),
+    PER_DIGIT,
+  );
+  assert.equal(desc.valueRange, { min: 0, max: 1 });
+  assert.equal(desc.classes[3], { index: 3, name: "3" });
+});
+
+Describe("the text for `nnc data mnist` matches its golden file", () => {
+  const golden = new URL("../fixtures/data/mnist-description.txt", import.meta.url);
+  const text = formatDatasetDescription(describeDataset(base)) + "\n";
+  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden, text);
+  assert.fixture(text, readFileSync(golden, "utf8"));
+});
+
+Describe.run();
