@@ -91,6 +91,9 @@ async function tryWasm(): Promise<Attempt> {
 }
 
 async function tryCpu(): Promise<Attempt> {
+  // The cpu backend greets its first tensor in Node with a banner recommending tfjs-node; nnc says which
+  // backend runs itself. PROD silences tfjs' warnings (and nothing it computes).
+  tf.env().set("PROD", true);
   if (!(await activate("cpu"))) return { failed: "the pure-JS backend failed to initialise" };
   return { name: "cpu", detail: "cpu (pure JS; slow)" };
 }

@@ -1,0 +1,76 @@
+// Checkpoints: the fingerprint of what a run's checkpoint is only valid for — the model, the train settings
+// that shape the trajectory, the data and the seed — kept part by part, so a refused --resume can say what
+// changed. Spans and the epoch count are left out: moving text in the spec or asking for more epochs does not
+// invalidate the epochs already trained.
+import { createHash } from "node:crypto";
+import type { Program } from "../ir/schema.ts";
+
+export interface Fingerprint {
+  /** sha256 over `parts`. */
+  sha256: string;
+  parts: Record<string, unknown>;
+}
+
+/** A deep copy without `span`/`argSpans` (source positions, not meaning). */
+export function stripSpans<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, (key, v) => (key === "span" || key === "argSpans" ? undefined : v)),
+  );
+}
+
+/** JSON with object keys sorted, so equal values hash equally whatever order they were built in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+export function checkpointFingerprint(program: Program, modelName: string): Fingerprint {
+  const model = program.models.find((m) => m.name === modelName);
+  if (!model) throw new Error(`checkpointFingerprint: no model ${modelName} in the program`);
+  const { epochs: _epochs, span: _span, data, seed, ...settings } = stripSpans(program.train);
+  const parts: Record<string, unknown> = {
+    model: stripSpans(model),
+    ...settings,
+    data,
+    seed,
+  };
+  return { sha256: createHash("sha256").update(canonicalJson(parts)).digest("hex"), parts };
+}
+
+const brief = (value: unknown): string => {
+  const text = value === undefined ? "(unset)" : canonicalJson(value);
+  return text.length > 60 ? text.slice(0, 57) + "..." : text;
+};
+
+/** What differs between the fingerprint a checkpoint was written with and the current one, in words. */
+export function describeChanges(saved: Fingerprint, current: Fingerprint): string[] {
+  const keys = [...new Set([...Object.keys(saved.parts), ...Object.keys(current.parts)])];
+  return keys.flatMap((key) => {
+    const a = saved.parts[key];
+    const b = current.parts[key];
+    if (canonicalJson(a) === canonicalJson(b)) return [];
+    if (key === "model") return [describeModelChange(a, b)];
+    return [`${key} ${brief(a)} -> ${brief(b)}`];
+  });
+}
+
+interface LayerLike {
+  name: string;
+  op: string;
+}
+function describeModelChange(a: unknown, b: unknown): string {
+  const before = (a as { name?: string; layers?: LayerLike[] } | undefined) ?? {};
+  const after = (b as { name?: string; layers?: LayerLike[] } | undefined) ?? {};
+  if (before.name !== after.name) return `model '${before.name}' -> '${after.name}'`;
+  const la = before.layers ?? [];
+  const lb = after.layers ?? [];
+  const changed = lb
+    .filter((layer, i) => canonicalJson(layer) !== canonicalJson(la[i]))
+    .map((layer) => layer.name);
+  if (la.length !== lb.length)
+    return `model '${after.name}' has ${lb.length} layers, the run had ${la.length}`;
+  return `model '${after.name}' changed in layer${changed.length === 1 ? "" : "s"} ${changed.join(", ")}`;
+}

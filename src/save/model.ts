@@ -1,0 +1,191 @@
+// Saving: a trained CompiledModel <-> a model folder. The folder holds model.json + weights.bin in the
+// TensorFlow.js Layers format (tf.loadLayersModel reads them), ir.json (the checked program nnc rebuilds the
+// model from), and, when given, history.json and manifest.json. Each file is replaced atomically.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { fail } from "../diagnostics/index.ts";
+import type { Program } from "../ir/schema.ts";
+import { validateIR } from "../ir/validate.ts";
+import { selectBackend } from "../runtime/backend.ts";
+import type { BackendChoice, BackendName, CompiledModel, History, WeightData } from "../runtime/types.ts";
+import { VERSION } from "../version.ts";
+import { writeFileAtomic } from "./atomic.ts";
+import { packTensors, unpackTensors, type TensorEntry } from "./blob.ts";
+import { kerasTopology, kerasWeights } from "./keras.ts";
+import type { RunManifest } from "./manifest.ts";
+
+export const MODEL_FILES = {
+  topology: "model.json",
+  weights: "weights.bin",
+  ir: "ir.json",
+  history: "history.json",
+  manifest: "manifest.json",
+} as const;
+
+// TEMPORARY until src/lower lands: a specifier TypeScript does not resolve.
+const LOWER = "../lower/index.ts";
+
+/** How a program is turned into a runnable model: lowering's buildModel (injectable for tests). */
+export type BuildModel = (
+  program: Program,
+  options: { model?: string; seed?: number; backend: BackendName },
+) => CompiledModel;
+
+interface WeightsManifestGroup {
+  paths: string[];
+  weights: Array<TensorEntry & { dtype: string }>;
+}
+
+const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * The model's weights as plain data, in Keras order. getWeights may hand out the model's own variables or
+ * fresh tensors: tidy disposes only what was created inside it, so both cases are right.
+ */
+function readWeights(model: CompiledModel): Array<[string, WeightData]> {
+  const expected = kerasWeights(model.model);
+  // A scope rather than tf.tidy: what comes out is plain data, which tidy does not accept as a result.
+  tf.engine().startScope();
+  try {
+    const all = model.getWeights();
+    const unexpected = Object.keys(all).filter((name) => !expected.some((e) => e.name === name));
+    if (unexpected.length > 0) {
+      throw new Error(`getWeights() returned weights Keras has no place for: ${unexpected.join(", ")}`);
+    }
+    return expected.map(({ name, shape }): [string, WeightData] => {
+      const t = all[name];
+      if (!t) throw new Error(`getWeights() has no ${name}`);
+      if (!sameShape(t.shape, shape)) {
+        throw new Error(`getWeights() ${name} has shape [${t.shape}], Keras expects [${shape}]`);
+      }
+      return [name, { shape, data: Float32Array.from(t.dataSync() as Float32Array) }];
+    });
+  } finally {
+    tf.engine().endScope();
+  }
+}
+
+/** The program as saved: only the trained model, so ir.json alone rebuilds it. */
+const savedProgram = (model: CompiledModel): Program => ({
+  ...model.program,
+  models: [model.model],
+  experiments: [],
+});
+
+export function saveModel(
+  model: CompiledModel,
+  dir: string,
+  extras: { history?: History; manifest?: RunManifest } = {},
+): void {
+  const { entries, chunks } = packTensors(readWeights(model));
+  const generatedBy = `nnc ${VERSION}`;
+  const weightsManifest: WeightsManifestGroup[] = [
+    { paths: [MODEL_FILES.weights], weights: entries.map((e) => ({ ...e, dtype: "float32" })) },
+  ];
+  // Weights before the topology that points at them; ir.json last: its presence marks a saved model.
+  writeFileAtomic(join(dir, MODEL_FILES.weights), chunks);
+  writeFileAtomic(
+    join(dir, MODEL_FILES.topology),
+    json({
+      format: "layers-model",
+      generatedBy,
+      convertedBy: null,
+      modelTopology: kerasTopology(model.model, generatedBy),
+      weightsManifest,
+    }),
+  );
+  if (extras.history) writeFileAtomic(join(dir, MODEL_FILES.history), json(extras.history));
+  if (extras.manifest) writeFileAtomic(join(dir, MODEL_FILES.manifest), json(extras.manifest));
+  writeFileAtomic(join(dir, MODEL_FILES.ir), json(savedProgram(model)));
+}
+
+const notSaved = (dir: string, detail: string): never => fail("E603", { dir, detail });
+
+function readJson(dir: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(join(dir, file), "utf8"));
+  } catch (e) {
+    return notSaved(dir, `${file} is not valid JSON (${(e as Error).message}); the save may be damaged`);
+  }
+}
+
+/** The checked program in ir.json, validated against the IR schema. */
+function readProgram(dir: string): Program {
+  const { program, diagnostics } = validateIR(readJson(dir, MODEL_FILES.ir), join(dir, MODEL_FILES.ir));
+  const problem = diagnostics.find((d) => d.severity === "error");
+  if (!program || problem) {
+    return notSaved(
+      dir,
+      `${MODEL_FILES.ir} does not hold a valid nnc program: ${problem?.message ?? "unknown"}`,
+    );
+  }
+  if (program.models.length !== 1) {
+    return notSaved(dir, `${MODEL_FILES.ir} holds ${program.models.length} models; a saved model holds one`);
+  }
+  return program;
+}
+
+/** The weights model.json's weightsManifest points at, checked against what the program's layers need. */
+function readSavedWeights(dir: string, program: Program): Map<string, WeightData> {
+  const topology = readJson(dir, MODEL_FILES.topology) as { weightsManifest?: WeightsManifestGroup[] };
+  const groups = topology?.weightsManifest;
+  if (!Array.isArray(groups) || groups.some((g) => !Array.isArray(g?.paths) || !Array.isArray(g?.weights))) {
+    return notSaved(dir, `${MODEL_FILES.topology} has no valid weightsManifest`);
+  }
+  const weights = new Map<string, WeightData>();
+  for (const group of groups) {
+    const files = group.paths.map((p) => join(dir, p));
+    const missing = files.filter((f) => !existsSync(f));
+    if (missing.length > 0) return notSaved(dir, `missing ${missing.join(", ")} (named in model.json)`);
+    const blob = Buffer.concat(files.map((f) => readFileSync(f)));
+    const bad = group.weights.find((w) => w.dtype !== "float32");
+    if (bad) return notSaved(dir, `weight ${bad.name} is ${bad.dtype}; nnc saves float32 only`);
+    const result = unpackTensors(group.weights, blob);
+    if ("problem" in result)
+      return notSaved(dir, `${group.paths.join(" + ")} ${result.problem}; it is damaged`);
+    for (const [name, w] of result.tensors) weights.set(name, w);
+  }
+  for (const { name, shape } of kerasWeights(program.models[0]!)) {
+    const w = weights.get(name);
+    if (!w)
+      return notSaved(dir, `${MODEL_FILES.weights} lacks ${name}, which ${MODEL_FILES.ir}'s model needs`);
+    if (!sameShape(w.shape, shape)) {
+      return notSaved(
+        dir,
+        `${name} is saved with shape [${w.shape.join(", ")}] but ${MODEL_FILES.ir}'s model needs [${shape.join(", ")}]`,
+      );
+    }
+  }
+  return weights;
+}
+
+/** Rebuilds a model saved by saveModel: the program from ir.json, the weights from model.json + weights.bin. */
+export async function loadModel(
+  dir: string,
+  options: { backend?: BackendChoice; build?: BuildModel } = {},
+): Promise<CompiledModel> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return notSaved(dir, "no such folder");
+  const required = [MODEL_FILES.ir, MODEL_FILES.topology, MODEL_FILES.weights];
+  const missing = required.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0) {
+    return notSaved(
+      dir,
+      `not a saved nnc model: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing ` +
+        `(nnc train --out writes ${required.join(", ")})`,
+    );
+  }
+  const program = readProgram(dir);
+  const weights = readSavedWeights(dir, program);
+  const backend = await selectBackend(options.backend ?? "auto");
+  const build = options.build ?? ((await import(LOWER)) as { buildModel: BuildModel }).buildModel;
+  const model = build(program, {
+    model: program.models[0]!.name,
+    seed: program.train.seed,
+    backend: backend.name,
+  });
+  model.setWeights(Object.fromEntries(weights));
+  return model;
+}
