@@ -104,7 +104,8 @@ export function bindStatement(
   const before = diags.length;
   const values = new Map<string, BoundValue>();
   const spans = new Map<string, Span>();
-  const use = usage(sig);
+  // Built only when a message needs it: binding is on the hot path of every statement.
+  const use = () => usage(sig);
   let slot = 0;
   for (const arg of args) {
     if (arg.kind === "option") {
@@ -119,7 +120,7 @@ export function bindStatement(
           diagnostic(
             "E201",
             { key, op },
-            help ? { span: arg.span, help } : { span: arg.span, help: `usage: ${use}` },
+            help ? { span: arg.span, help } : { span: arg.span, help: `usage: ${use()}` },
           ),
         );
         continue;
@@ -135,7 +136,7 @@ export function bindStatement(
     }
     const spec = sig.positional[slot];
     if (!spec) {
-      diags.push(diagnostic("E204", { op, got: valueText(arg), usage: use }, { span: arg.span }));
+      diags.push(diagnostic("E204", { op, got: valueText(arg), usage: use() }, { span: arg.span }));
       continue;
     }
     const value = convertValue(arg, spec, op, diags);
@@ -153,7 +154,7 @@ export function bindStatement(
   }
   for (const p of sig.positional) {
     if (p.required && !spans.has(p.name)) {
-      diags.push(diagnostic("E203", { op, what: `${p.name} (${p.doc})`, usage: use }, { span: stmt.span }));
+      diags.push(diagnostic("E203", { op, what: `${p.name} (${p.doc})`, usage: use() }, { span: stmt.span }));
     }
   }
   return diags.length === before ? { values, spans } : undefined;

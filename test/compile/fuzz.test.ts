@@ -1,0 +1,107 @@
+// Fuzzing the front end: thousands of seeded mutations of valid specs through compile(). Whatever the text,
+// compile() never throws and either gives a program that validates against the schema or at least one error.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { ALL_SIGNATURES } from "../../src/build/signatures.ts";
+import { compile } from "../../src/compile.ts";
+import { validateIR } from "../../src/ir/validate.ts";
+import { Random } from "../../src/util/random.ts";
+
+const specsDir = fileURLToPath(new URL("../../specs/", import.meta.url));
+const seeds = readdirSync(specsDir)
+  .filter((f) => f.endsWith(".nn"))
+  .map((f) => readFileSync(join(specsDir, f), "utf8"));
+
+// Tokens a mutation may insert: every statement and option name, block syntax, odd values.
+const vocabulary = [
+  ...ALL_SIGNATURES.flatMap((s) => [s.name, ...s.options.map((o) => `${o.name}=`)]),
+  "model m {",
+  "train {",
+  "experiment x {",
+  "{",
+  "}",
+  "=",
+  ";",
+  "\n",
+  '"',
+  "#",
+  "0",
+  "-1",
+  "1e400",
+  "0.5",
+  "3x3",
+  "28x28x1",
+  "0x0",
+  "1.2.3",
+  "true",
+  "nan",
+  "\u00e9",
+  "\t",
+];
+
+function mutate(text: string, rng: Random): string {
+  const at = rng.int(text.length + 1);
+  switch (rng.int(6)) {
+    case 0: // delete a run of characters
+      return text.slice(0, at) + text.slice(at + 1 + rng.int(8));
+    case 1: // insert a token
+      return text.slice(0, at) + " " + vocabulary[rng.int(vocabulary.length)]! + " " + text.slice(at);
+    case 2: {
+      // swap two lines
+      const lines = text.split("\n");
+      const i = rng.int(lines.length);
+      const j = rng.int(lines.length);
+      [lines[i], lines[j]] = [lines[j]!, lines[i]!];
+      return lines.join("\n");
+    }
+    case 3: // replace a number with another
+      return text.replace(/\d+(\.\d+)?/g, (m) =>
+        rng.next() < 0.2 ? String(rng.int(2000) / (rng.int(3) ? 1 : 100)) : m,
+      );
+    case 4: {
+      // duplicate a line
+      const lines = text.split("\n");
+      const i = rng.int(lines.length);
+      lines.splice(i, 0, lines[i]!);
+      return lines.join("\n");
+    }
+    default: // insert a random printable character
+      return text.slice(0, at) + String.fromCharCode(32 + rng.int(95)) + text.slice(at);
+  }
+}
+
+const fuzz = suite("fuzz: compile() on mutated specs");
+
+fuzz("never throws; a program that validates or an error", () => {
+  const rng = new Random(20240611);
+  let programs = 0;
+  const runs = 2000;
+  for (let i = 0; i < runs; i++) {
+    let text = seeds[rng.int(seeds.length)]!;
+    const steps = 1 + rng.int(4);
+    for (let s = 0; s < steps; s++) text = mutate(text, rng);
+    let result;
+    try {
+      result = compile(text, { filename: "fuzz.nn" });
+    } catch (e) {
+      assert.unreachable(`compile threw on case ${i}: ${(e as Error).stack}\n--- input ---\n${text}`);
+      return;
+    }
+    if (result.ok) {
+      programs++;
+      assert.ok(result.program, `case ${i}: ok without a program`);
+      assert.equal(validateIR(result.program).diagnostics, [], `case ${i}`);
+    } else {
+      assert.ok(
+        result.diagnostics.some((d) => d.severity === "error"),
+        `case ${i}: not ok but no error\n${text}`,
+      );
+    }
+  }
+  // The mutations must leave some specs valid, or the test only exercises error paths.
+  assert.ok(programs > runs / 20 && programs < runs, `${programs} of ${runs} compiled`);
+});
+fuzz.run();
