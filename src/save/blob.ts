@@ -64,7 +64,9 @@ export function unpackTensors(
     const n = sizeOf(shape);
     let data: Float32Array;
     if (LITTLE_ENDIAN) {
-      data = new Float32Array(blob.slice(offset, offset + 4 * n).buffer);
+      // A copy into a fresh buffer (Buffer#slice would share the file's, possibly pooled, memory).
+      data = new Float32Array(n);
+      new Uint8Array(data.buffer).set(blob.subarray(offset, offset + 4 * n));
     } else {
       data = new Float32Array(n);
       for (let i = 0; i < n; i++) data[i] = view.getFloat32(offset + 4 * i, true);

@@ -1,0 +1,58 @@
+// Test helpers for saving: fresh temporary folders, the specs the tests save, and how they compare outputs.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import * as assert from "uvu/assert";
+import { NncError } from "../../src/diagnostics/index.ts";
+import type { Program } from "../../src/ir/schema.ts";
+
+const made: string[] = [];
+export function tempDir(prefix = "nnc-save-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The notebook's MLP with batch norm (bias dropped before BN), small. */
+export const MLP_SPEC =
+  "input 6x6\nflatten\ndense 12 bias=false\nbatchnorm epsilon=0.1\nrelu\ndense 4 softmax";
+/** A small convnet: conv/BN/pooling of both kinds, layer norm, dropout, global pooling. */
+export const CONV_SPEC =
+  "input 8x8x2\nconv2d 4 3 padding=same\nbatchnorm\nrelu\nmaxpool 2\nconv2d 3 3x1 stride=2x1\n" +
+  "avgpool 2 stride=1 padding=same\nlayernorm epsilon=0.05\ngelu\nglobalavgpool\ndense 5\ndropout 0.2\nactivation softmax";
+
+export const inputShape = (program: Program): number[] => {
+  const input = program.models[0]!.layers[0]!;
+  if (input.op !== "input") throw new Error("first layer is not an input");
+  return input.shape;
+};
+
+/** A deterministic batch of inputs (no tfjs randomness: tests must not depend on Math.random). */
+export function sampleInputs(program: Program, count: number): tf.Tensor {
+  const shape = [count, ...inputShape(program)];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 12.9898) * 1.5;
+  return tf.tensor(data, shape);
+}
+
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  assert.equal(a.shape, b.shape, "output shapes");
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+/** Runs fn and returns the NncError it throws (failing the test if it throws nothing or something else). */
+export async function nncError(fn: () => unknown): Promise<NncError> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof NncError) return e;
+    throw e;
+  }
+  assert.unreachable("expected an NncError");
+  throw new Error("unreachable");
+}
