@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { buildProgram } from "./build/build.ts";
+import { buildProgram, type BuildResult } from "./build/build.ts";
 import { checkProgram, type CheckResult } from "./check/check.ts";
 import {
   diagnostic,
@@ -68,10 +68,12 @@ function finish(diags: Diagnostic[], strict: boolean | undefined, source?: Sourc
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const file = options.filename ?? "<input>";
   const parsed = parseSource(source, options.filename);
-  const built = buildProgram(
-    parsed.tree,
-    options.filename === undefined ? {} : { filename: options.filename },
-  );
+  const syntaxErrors = hasErrors(parsed.diagnostics);
+  // A file the parser could not read at all (e.g. binary) has an empty tree: "no statements" would be noise.
+  const built: BuildResult =
+    syntaxErrors && parsed.tree.items.length === 0
+      ? { diagnostics: [], incompleteModels: new Set() }
+      : buildProgram(parsed.tree, options.filename === undefined ? {} : { filename: options.filename });
   const diags = [...parsed.diagnostics, ...built.diagnostics];
   let checked: Program | undefined;
   if (built.program) {
@@ -83,7 +85,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
       );
     }
     // After a syntax error the tree is a best guess: checking it would mostly report the guess.
-    if (!hasErrors(parsed.diagnostics)) {
+    if (!syntaxErrors) {
       const result = checkProgram(built.program, { skipModels: built.incompleteModels });
       diags.push(...result.diagnostics);
       checked = result.program;

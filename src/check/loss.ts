@@ -3,6 +3,7 @@
 // Exported for back ends: when a file compares models with different outputs, each gets its own resolution.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import type { Activation, Loss, Model } from "../ir/schema.ts";
+import { formatShape } from "./shapes.ts";
 
 /**
  * The activation that produces the model's outputs: the last layer's, looking back through layers that do not
@@ -43,6 +44,15 @@ export function resolveLoss(model: Model, declared: Loss): { loss: Loss; diagnos
           : "mse";
   const loss: Loss = { type };
   const diagnostics: Diagnostic[] = [];
+  const outputShape = model.layers[model.layers.length - 1]?.outputShape;
+  if (CROSSENTROPY.includes(type) && outputShape && outputShape.length !== 2) {
+    // Classification losses compare one score per class; image-shaped outputs mean the head is missing.
+    const detail =
+      `needs outputs of shape [batch, classes], but model '${model.name}' outputs ${formatShape(outputShape)}: ` +
+      "end the model with flatten (or globalavgpool) and a dense layer";
+    const span = declared.span ?? model.span;
+    diagnostics.push(diagnostic("E306", { loss: type, detail }, span ? { span } : {}));
+  }
   if (CROSSENTROPY.includes(type)) {
     const probabilities = activation === "softmax" || activation === "sigmoid";
     loss.fromLogits = !probabilities;

@@ -143,3 +143,17 @@ summary("Keras-like table with sizes as Keras prints them", () => {
   );
 });
 summary.run();
+
+const lossShape = suite("checker: loss fits the output");
+
+lossShape("E306: a classification loss over image-shaped outputs", () => {
+  const diags = diagnosticsOf("input 8x8x1\nconv2d 4 3 softmax\ntrain {\n loss crossentropy\n}");
+  assert.equal(codes(diags), ["E306"]);
+  assert.is(
+    diags[0]!.message,
+    "loss 'sparse_categorical_crossentropy' needs outputs of shape [batch, classes], but model 'model' outputs " +
+      "[?, 6, 6, 4]: end the model with flatten (or globalavgpool) and a dense layer",
+  );
+  assert.equal(codes(diagnosticsOf("input 8x8x1\nconv2d 4 3\ntrain {\n loss mse\n}")), []);
+});
+lossShape.run();
