@@ -1,0 +1,279 @@
+// Lowering: a checked IR model -> a Network: the model's weights as tf.Variables with Keras names and seeded
+// initial values, and one forward function in NHWC with a training and an inference mode. Training code
+// (src/train/) drives it; the CompiledModel (model.ts) wraps it for callers.
+import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core's Node build registers no gradients, and its ESM `register_all_gradients` cannot be imported by
+// Node (extensionless imports). tfjs-layers' Node build bundles and registers them all on load.
+import "@tensorflow/tfjs-layers";
+import type { Activation, Initializer, Layer, LayerOf, Model } from "../ir/schema.ts";
+import { outputActivation } from "../check/loss.ts";
+import { Random } from "../util/random.ts";
+import { applyActivation, fusable } from "./activations.ts";
+import {
+  batchNormInference,
+  batchNormTraining,
+  type BatchNormLayer,
+  type BatchNormWeights,
+  type BatchStatistics,
+} from "./batchnorm.ts";
+import { initialValues } from "./initializers.ts";
+
+export interface WeightEntry {
+  /** Keras name: "dense/kernel", "batch_normalization/moving_mean", ... */
+  name: string;
+  variable: tf.Variable;
+  trainable: boolean;
+}
+
+/** A batchnorm layer as the trainer sees it: its weights, for the moving-average update. */
+export interface BatchNormNode {
+  index: number;
+  layer: BatchNormLayer;
+  weights: BatchNormWeights;
+}
+
+export interface ForwardOptions {
+  training: boolean;
+  /** Training: each batchnorm layer reports its batch statistics here, for the moving-average update. */
+  bnStats?: Array<{ node: BatchNormNode; stats: BatchStatistics }>;
+  /** Training: the random stream of a dropout layer's mask for this step (from seed, epoch, step). */
+  dropoutRng?: (layer: string) => Random;
+  /** Return the output layer's pre-activation values (only when `logitsAvailable`). */
+  logits?: boolean;
+  /** Run layers [0, stop) only and return that layer's input (population statistics use this). */
+  stop?: number;
+}
+
+type LayerForward = (x: tf.Tensor, o: ForwardOptions, linearOutput: boolean) => tf.Tensor;
+
+// tfjs registers variables in one global namespace, and two models in one process (experiments, tests) would
+// both have a "dense/kernel": the engine name is prefixed per network; Keras names are kept beside it.
+let networkCount = 0;
+
+export class Network {
+  readonly weights: WeightEntry[] = [];
+  readonly batchNorms: BatchNormNode[] = [];
+  /** Per-sample input shape, as the model declares it (the batch tensor is [batch, ...inputShape]). */
+  readonly inputShape: number[];
+  readonly outputActivation: Activation;
+  /**
+   * Index of the layer that applies the output activation, when nothing after it changes values (so the loss
+   * can be taken from its pre-activation logits); -1 otherwise.
+   */
+  readonly logitsLayer: number;
+  readonly hasDropout: boolean;
+  private readonly forwards: LayerForward[] = [];
+  private readonly prefix: string;
+
+  constructor(
+    readonly model: Model,
+    readonly seed: number,
+    kernelInitializer?: Initializer,
+  ) {
+    this.prefix = `nnc${++networkCount}`;
+    const input = model.layers[0];
+    if (!input || input.op !== "input") throw new Error(`internal: model '${model.name}' has no input layer`);
+    this.inputShape = [...input.shape];
+    this.outputActivation = outputActivation(model);
+    this.logitsLayer = findLogitsLayer(model.layers);
+    this.hasDropout = model.layers.some((l) => l.op === "dropout");
+    const rng = new Random(seed);
+    let shape: number[] = [...input.shape];
+    model.layers.forEach((layer, index) => {
+      this.forwards.push(this.lowerLayer(layer, index, shape, rng, kernelInitializer));
+      shape = layer.outputShape ? (layer.outputShape.slice(1) as number[]) : shape;
+    });
+  }
+
+  get trainable(): WeightEntry[] {
+    return this.weights.filter((w) => w.trainable);
+  }
+
+  weight(name: string): WeightEntry | undefined {
+    return this.weights.find((w) => w.name === name);
+  }
+
+  /** Runs the model on a batch [batch, ...inputShape]. Call inside tf.tidy (or a gradient function). */
+  forward(x: tf.Tensor, o: ForwardOptions): tf.Tensor {
+    const stop = o.stop ?? this.forwards.length;
+    let y = x;
+    for (let i = 0; i < stop; i++) y = this.forwards[i]!(y, o, o.logits === true && i === this.logitsLayer);
+    return y;
+  }
+
+  dispose(): void {
+    for (const w of this.weights) w.variable.dispose();
+    this.weights.length = 0;
+  }
+
+  private variable(name: string, shape: number[], values: Float32Array, trainable: boolean): tf.Variable {
+    const v = tf.variable(tf.tensor(values, shape, "float32"), trainable, `${this.prefix}/${name}`);
+    this.weights.push({ name, variable: v, trainable });
+    return v;
+  }
+
+  private filled(name: string, shape: number[], value: number, trainable: boolean): tf.Variable {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return this.variable(name, shape, new Float32Array(size).fill(value), trainable);
+  }
+
+  private kernel(name: string, shape: number[], init: Initializer, rng: Random): tf.Variable {
+    // One stream per weight name: adding a layer does not change the others' initial values.
+    return this.variable(name, shape, initialValues(init, shape, rng.fork(`init:${name}`)), true);
+  }
+
+  private lowerLayer(
+    layer: Layer,
+    index: number,
+    inShape: number[],
+    rng: Random,
+    kernelOverride: Initializer | undefined,
+  ): LayerForward {
+    const n = layer.name;
+    const channels = inShape.at(-1)!;
+    switch (layer.op) {
+      case "input":
+        return (x) => x;
+      case "flatten":
+        return (x) => tf.reshape(x, [x.shape[0]!, -1]);
+      case "dense": {
+        const kernel = this.kernel(
+          `${n}/kernel`,
+          [channels, layer.units],
+          kernelOverride ?? layer.kernelInitializer,
+          rng,
+        );
+        const bias = layer.useBias ? this.filled(`${n}/bias`, [layer.units], 0, true) : undefined;
+        return (x, o, linear) =>
+          denseForward(x, kernel, bias, linear ? "linear" : layer.activation, o.training);
+      }
+      case "conv2d": {
+        const [kh, kw] = layer.kernelSize;
+        const kernel = this.kernel(
+          `${n}/kernel`,
+          [kh, kw, channels, layer.filters],
+          kernelOverride ?? layer.kernelInitializer,
+          rng,
+        );
+        const bias = layer.useBias ? this.filled(`${n}/bias`, [layer.filters], 0, true) : undefined;
+        return (x, o, linear) =>
+          conv2dForward(x, kernel, bias, layer, linear ? "linear" : layer.activation, o.training);
+      }
+      case "batchnorm": {
+        const weights: BatchNormWeights = {
+          movingMean: undefined as unknown as tf.Variable,
+          movingVariance: undefined as unknown as tf.Variable,
+        };
+        // Keras' weight order: gamma, beta, moving_mean, moving_variance.
+        if (layer.scale) weights.gamma = this.filled(`${n}/gamma`, [channels], 1, true);
+        if (layer.center) weights.beta = this.filled(`${n}/beta`, [channels], 0, true);
+        weights.movingMean = this.filled(`${n}/moving_mean`, [channels], 0, false);
+        weights.movingVariance = this.filled(`${n}/moving_variance`, [channels], 1, false);
+        const node: BatchNormNode = { index, layer, weights };
+        this.batchNorms.push(node);
+        return (x, o) => {
+          if (!o.training) return batchNormInference(x, weights, layer);
+          const { y, stats } = batchNormTraining(x, weights, layer);
+          o.bnStats?.push({ node, stats });
+          return y;
+        };
+      }
+      case "activation":
+        return (x, _o, linear) => (linear ? x : applyActivation(x, layer.activation));
+      case "dropout":
+        return (x, o) => (o.training ? dropoutForward(x, layer, o) : x);
+      case "maxpool":
+        return (x) => tf.maxPool(x as tf.Tensor4D, layer.poolSize, layer.strides, layer.padding);
+      case "avgpool":
+        return (x) => tf.avgPool(x as tf.Tensor4D, layer.poolSize, layer.strides, layer.padding);
+      case "globalavgpool":
+        return (x) => tf.mean(x, [1, 2]);
+      case "layernorm": {
+        const gamma = layer.scale ? this.filled(`${n}/gamma`, [channels], 1, true) : undefined;
+        const beta = layer.center ? this.filled(`${n}/beta`, [channels], 0, true) : undefined;
+        return (x) => layerNormForward(x, gamma, beta, layer.epsilon);
+      }
+    }
+  }
+}
+
+/**
+ * The layer whose activation is the model's output activation, if only value-preserving layers (flatten, a
+ * linear activation) follow it: then the loss can read that layer's logits (stable log-softmax, BCE from logits).
+ */
+function findLogitsLayer(layers: Layer[]): number {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i]!;
+    if (l.op === "flatten" || (l.op === "activation" && l.activation === "linear")) continue;
+    if (l.op === "dense" || l.op === "conv2d" || l.op === "activation") return i;
+    return -1;
+  }
+  return -1;
+}
+
+/**
+ * Dense: y = activation(x W + b). Under a gradient tape plain matMul + add (a fused matMul's gradient is only
+ * fused with a linear activation, and computes the unused input gradient of the first layer on wasm's slow
+ * transposed path); in inference the fused kernel.
+ */
+function denseForward(
+  x: tf.Tensor,
+  kernel: tf.Variable,
+  bias: tf.Variable | undefined,
+  activation: Activation,
+  training: boolean,
+): tf.Tensor {
+  if (!training && fusable(activation)) {
+    return tf.fused.matMul({ a: x as tf.Tensor2D, b: kernel as tf.Tensor2D, bias, activation });
+  }
+  const z = tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
+  return applyActivation(bias ? tf.add(z, bias) : z, activation);
+}
+
+function conv2dForward(
+  x: tf.Tensor,
+  kernel: tf.Variable,
+  bias: tf.Variable | undefined,
+  layer: LayerOf<"conv2d">,
+  activation: Activation,
+  training: boolean,
+): tf.Tensor {
+  const x4 = x as tf.Tensor4D;
+  const k = kernel as tf.Tensor4D;
+  if (!training && fusable(activation)) {
+    return tf.fused.conv2d({
+      x: x4,
+      filter: k,
+      strides: layer.strides,
+      pad: layer.padding,
+      bias,
+      activation,
+    });
+  }
+  const z = tf.conv2d(x4, k, layer.strides, layer.padding);
+  return applyActivation(bias ? tf.add(z, bias) : z, activation);
+}
+
+/** Inverted dropout (Keras): kept values scaled by 1/(1-rate); the mask comes from our seeded stream. */
+function dropoutForward(x: tf.Tensor, layer: LayerOf<"dropout">, o: ForwardOptions): tf.Tensor {
+  if (!o.dropoutRng) throw new Error(`internal: dropout '${layer.name}' in training without a mask stream`);
+  const rng = o.dropoutRng(layer.name);
+  const keep = 1 / (1 - layer.rate);
+  const mask = new Float32Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < layer.rate ? 0 : keep;
+  return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
+}
+
+/** Keras LayerNormalization over the last axis: gamma * (x - mean) / sqrt(var + epsilon) + beta, per sample. */
+function layerNormForward(
+  x: tf.Tensor,
+  gamma: tf.Variable | undefined,
+  beta: tf.Variable | undefined,
+  epsilon: number,
+): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+  if (gamma) y = tf.mul(y, gamma);
+  if (beta) y = tf.add(y, beta);
+  return y;
+}

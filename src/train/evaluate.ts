@@ -1,0 +1,38 @@
+// Training: a network + a split -> loss and accuracy in inference mode (population statistics, no dropout),
+// over sequential batches copied into one reused buffer (never tf.gather/tf.slice of a whole-split tensor).
+import * as tf from "@tensorflow/tfjs-core";
+import { evaluationBatches } from "../data/batches.ts";
+import type { Split } from "../data/types.ts";
+import type { LoweredLoss } from "../lower/loss.ts";
+import type { Network } from "../lower/network.ts";
+import type { Evaluation } from "../runtime/types.ts";
+
+/** Inference batches are larger than training ones: no gradients to keep, fewer kernel dispatches. */
+export const EVAL_BATCH = 1000;
+
+export const sampleSizeOf = (net: Network): number => net.inputShape.reduce((a, b) => a * b, 1);
+
+export function evaluateSplit(
+  net: Network,
+  loss: LoweredLoss,
+  split: Split,
+  batchSize = EVAL_BATCH,
+): Evaluation {
+  let lossSum = 0;
+  let correct = 0;
+  for (const batch of evaluationBatches(split, { batchSize, sampleSize: sampleSizeOf(net) })) {
+    const result = tf.tidy(() => {
+      const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
+      const y = tf.tensor1d(batch.y, "int32");
+      const out = net.forward(x, { training: false, logits: loss.logits });
+      const r = loss.compute(out, y);
+      return tf.stack([r.loss, r.correct]);
+    });
+    const [l, c] = result.dataSync() as Float32Array;
+    result.dispose();
+    lossSum += l! * batch.size;
+    correct += c!;
+  }
+  const samples = split.count;
+  return { loss: samples ? lossSum / samples : NaN, accuracy: samples ? correct / samples : NaN, samples };
+}

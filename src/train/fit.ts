@@ -1,0 +1,225 @@
+// Training: a lowered network + a data set + the program's train settings -> a History, via a loop of our own
+// (not model.fit): seeded per-epoch shuffling, one batch tensor per step copied from a reused buffer, Keras
+// optimizers with named slots, batchnorm moving averages, exact population statistics, checkpoints and resume.
+import * as tf from "@tensorflow/tfjs-core";
+import { resolveLoss } from "../check/loss.ts";
+import { trainingBatches } from "../data/batches.ts";
+import { compatibleShapes, formatShape } from "../data/shapes.ts";
+import type { Dataset } from "../data/types.ts";
+import { fail } from "../diagnostics/index.ts";
+import type { Train } from "../ir/schema.ts";
+import { updateMovingStatistics, type BatchStatistics } from "../lower/batchnorm.ts";
+import { lowerLoss, type LoweredLoss } from "../lower/loss.ts";
+import type { BatchNormNode, Network } from "../lower/network.ts";
+import type { EpochRecord, FitOptions, History, TrainState, WeightData } from "../runtime/types.ts";
+import { Random } from "../util/random.ts";
+import { evaluateSplit, sampleSizeOf } from "./evaluate.ts";
+import { createOptimizer, type Optimizer } from "./optimizers.ts";
+import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
+
+/** The program's train settings with a run's overrides on top (CLI flags, experiment cells). */
+export function effectiveSettings(base: Train, overrides: Partial<Train> | undefined): Train {
+  return { ...base, ...overrides, bnstats: { ...base.bnstats, ...overrides?.bnstats } } as Train;
+}
+
+/** Weights as plain data (copied out of the backend): what checkpoints and save files hold. */
+export function weightData(net: Network): Record<string, WeightData> {
+  const out: Record<string, WeightData> = {};
+  for (const w of net.weights) {
+    out[w.name] = { shape: [...w.variable.shape], data: Float32Array.from(w.variable.dataSync()) };
+  }
+  return out;
+}
+
+/** What one training step returns, read back in one transfer. */
+interface StepResult {
+  loss: number;
+  correct: number;
+}
+
+/**
+ * One training step by autograd: forward in training mode, gradients of the mean loss for every trainable
+ * weight, the optimizer update, then the batchnorm moving averages from the batch statistics of the forward.
+ * The unit a hand-written backward would replace; this version stays as the oracle it is tested against.
+ */
+export function autogradStep(
+  net: Network,
+  loss: LoweredLoss,
+  optimizer: Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  dropoutRng: ((layer: string) => Random) | undefined,
+): StepResult {
+  const trainable = net.trainable;
+  const vars = trainable.map((w) => w.variable);
+  const bnStats: Array<{ node: BatchNormNode; stats: BatchStatistics }> = [];
+  let correct: tf.Scalar | undefined;
+  const result = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = net.forward(x, {
+        training: true,
+        bnStats,
+        logits: loss.logits,
+        ...(dropoutRng ? { dropoutRng } : {}),
+      });
+      const r = loss.compute(out, y);
+      // variableGrads disposes what its function made except the loss: keep what the step needs afterwards.
+      correct = tf.keep(r.correct);
+      for (const s of bnStats) (tf.keep(s.stats.mean), tf.keep(s.stats.variance));
+      return r.loss;
+    }, vars);
+    const byName: Record<string, tf.Tensor> = {};
+    for (const w of trainable) byName[w.name] = grads[w.variable.name]!;
+    optimizer.apply(byName);
+    for (const { node, stats } of bnStats) updateMovingStatistics(node.weights, stats, node.layer);
+    return tf.stack([value, correct!]);
+  });
+  const [l, c] = result.dataSync() as Float32Array;
+  result.dispose();
+  correct?.dispose();
+  for (const s of bnStats) (s.stats.mean.dispose(), s.stats.variance.dispose());
+  return { loss: l!, correct: c! };
+}
+
+/** Dropout masks as a function of (seed, epoch, step, layer) alone, so a resumed run draws the same ones. */
+const dropoutStreams = (seed: number, epoch: number, step: number) => {
+  const base = new Random(seed);
+  return (layer: string) => base.fork(`dropout:${epoch}:${step}:${layer}`);
+};
+
+function nonFiniteHint(settings: Train): string {
+  const opt = settings.optimizer;
+  return (
+    `the learning rate ${opt.lr} is probably too high for ${opt.type} (try ${+(opt.lr / 10).toPrecision(3)}); ` +
+    "inputs that are not scaled (e.g. raw 0-255 pixels) or a batch size too small for batchnorm can also diverge. " +
+    "The last checkpoint (end of the previous epoch) holds the last good weights"
+  );
+}
+
+/** Trains `net` in place. Throws NncError E601 on a non-finite loss, E507/E620 before training on bad input. */
+export async function fitNetwork(
+  net: Network,
+  settingsBase: Train,
+  data: Dataset,
+  options: FitOptions = {},
+): Promise<History> {
+  const settings = effectiveSettings(settingsBase, options.train);
+  const loss = lowerLoss(net, resolveLoss(net.model, settings.loss).loss);
+  const sampleSize = sampleSizeOf(net);
+  if (!compatibleShapes(data.sampleShape, net.inputShape)) {
+    fail("E507", {
+      source: data.source,
+      dataShape: formatShape(data.sampleShape),
+      inputShape: formatShape(net.inputShape),
+    });
+  }
+  checkBatchNormBatches(net, settings.batch, data.train.count);
+
+  const optimizer = createOptimizer(settings.optimizer, net.trainable);
+  try {
+    const history: History = { epochs: [] };
+    let start = 1;
+    if (options.resumeFrom) {
+      const s = options.resumeFrom;
+      setWeightData(net, s.weights);
+      optimizer.restore(s.optimizer.step, s.optimizer.slots);
+      history.epochs.push(...s.history.epochs.map((e) => ({ ...e })));
+      start = s.epochsDone + 1;
+    }
+    const exact = settings.bnstats.mode === "exact" && net.batchNorms.length > 0;
+    const statsSplit = exact
+      ? sampleSplit(data.train, settings.bnstats.sample, settings.seed, sampleSize)
+      : undefined;
+
+    for (let epoch = start; epoch <= settings.epochs; epoch++) {
+      const began = performance.now();
+      const batches = trainingBatches(data.train, {
+        batchSize: settings.batch,
+        sampleSize,
+        seed: settings.seed,
+        epoch,
+        shuffle: settings.shuffle,
+      });
+      let lossSum = 0;
+      let correct = 0;
+      let samples = 0;
+      for (const batch of batches) {
+        const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
+        const y = tf.tensor1d(batch.y, "int32");
+        const dropout = net.hasDropout ? dropoutStreams(settings.seed, epoch, batch.step) : undefined;
+        let r: StepResult;
+        try {
+          r = autogradStep(net, loss, optimizer, x, y, dropout);
+        } finally {
+          x.dispose();
+          y.dispose();
+        }
+        if (!Number.isFinite(r.loss)) {
+          fail("E601", { epoch, step: batch.step, value: String(r.loss), hint: nonFiniteHint(settings) });
+        }
+        lossSum += r.loss * batch.size;
+        correct += r.correct;
+        samples += batch.size;
+        options.onBatchEnd?.({
+          epoch,
+          step: batch.step,
+          steps: batch.steps,
+          samples,
+          loss: lossSum / samples,
+          accuracy: correct / samples,
+        });
+      }
+      const trainSeconds = (performance.now() - began) / 1000;
+      if (statsSplit) recomputePopulationStatistics(net, statsSplit);
+      const val = evaluateSplit(net, loss, data.validation);
+      const record: EpochRecord = {
+        epoch,
+        loss: lossSum / samples,
+        accuracy: correct / samples,
+        valLoss: val.loss,
+        valAccuracy: val.accuracy,
+        seconds: 0,
+        // Training steps only: validation and population statistics are not in it.
+        samplesPerSecond: samples / trainSeconds,
+      };
+      if (options.evalTrain) {
+        const t = evaluateSplit(net, loss, data.train);
+        record.trainEvalLoss = t.loss;
+        record.trainEvalAccuracy = t.accuracy;
+      }
+      record.seconds = (performance.now() - began) / 1000;
+      history.epochs.push(record);
+      const done = epoch;
+      const state = (): TrainState => ({
+        epochsDone: done,
+        history: { epochs: history.epochs.map((e) => ({ ...e })) },
+        weights: weightData(net),
+        optimizer: { step: optimizer.step, slots: optimizer.slots() },
+      });
+      await options.onEpochEnd?.(record, state);
+    }
+    return history;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** A dense batchnorm at batch 1 (or on a one-sample training set) would normalize a single value: E620. */
+function checkBatchNormBatches(net: Network, batch: number, samples: number): void {
+  const perBatch = Math.min(batch, samples);
+  if (perBatch > 1) return;
+  for (const node of net.batchNorms) {
+    const spatial =
+      (node.layer.outputShape?.slice(1, -1) as number[] | undefined)?.reduce((a, b) => a * b, 1) ?? 1;
+    if (spatial * perBatch < 2) fail("E620", { layer: node.layer.name, batch, samples });
+  }
+}
+
+/** Loads plain weight data into the network's variables (every weight must be present, shapes must match). */
+export function setWeightData(net: Network, weights: Record<string, WeightData>): void {
+  for (const w of net.weights) {
+    const d = weights[w.name];
+    if (!d) throw new Error(`checkpoint has no weight ${w.name}`);
+    tf.tidy(() => w.variable.assign(tf.tensor(Float32Array.from(d.data), w.variable.shape, "float32")));
+  }
+}

@@ -1,0 +1,71 @@
+// Training: bnstats exact -> every batchnorm layer's population mean and variance over the training set (or a
+// seeded sample of it), written into moving_mean / moving_variance. Layer by layer in network order, so each
+// layer's input is computed with the earlier batchnorm layers already normalizing by population statistics,
+// exactly as inference will see it. (Formula and rationale: src/lower/batchnorm.ts, batchNormTraining.)
+import * as tf from "@tensorflow/tfjs-core";
+import { evaluationBatches } from "../data/batches.ts";
+import type { Split } from "../data/types.ts";
+import { reductionAxes } from "../lower/batchnorm.ts";
+import type { Network } from "../lower/network.ts";
+import { Random } from "../util/random.ts";
+import { EVAL_BATCH, sampleSizeOf } from "./evaluate.ts";
+
+/** At most `sample` samples of the split, drawn without replacement from a stream of the seed (kept in order). */
+export function sampleSplit(
+  split: Split,
+  sample: number | undefined,
+  seed: number,
+  sampleSize: number,
+): Split {
+  if (sample === undefined || sample >= split.count) return split;
+  const chosen = new Random(seed).fork("bnstats:sample").permutation(split.count).subarray(0, sample).sort();
+  const x = new Float32Array(sample * sampleSize);
+  const y = new Int32Array(sample);
+  chosen.forEach((i, j) => {
+    x.set(split.x.subarray(i * sampleSize, (i + 1) * sampleSize), j * sampleSize);
+    y[j] = split.y[i]!;
+  });
+  return { x, y, count: sample };
+}
+
+/**
+ * Recomputes the population statistics of every batchnorm layer. Per batch the mean and biased variance come
+ * from tf.moments (two-pass, float32); batches are merged in float64 with Chan et al.'s pairwise rule, so the
+ * result is the variance over all values, not a mean of batch variances.
+ */
+export function recomputePopulationStatistics(net: Network, split: Split, batchSize = EVAL_BATCH): void {
+  const sampleSize = sampleSizeOf(net);
+  for (const node of net.batchNorms) {
+    const channels = node.weights.movingMean.shape[0]!;
+    const mean = new Float64Array(channels);
+    const m2 = new Float64Array(channels);
+    let n = 0;
+    for (const batch of evaluationBatches(split, { batchSize, sampleSize })) {
+      let count = 0;
+      const stats = tf.tidy(() => {
+        const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
+        const h = net.forward(x, { training: false, stop: node.index });
+        count = h.size / channels;
+        const m = tf.moments(h, reductionAxes(h.rank));
+        return tf.concat([m.mean, m.variance]);
+      });
+      const values = stats.dataSync() as Float32Array;
+      stats.dispose();
+      const total = n + count;
+      for (let c = 0; c < channels; c++) {
+        const bMean = values[c]!;
+        const delta = bMean - mean[c]!;
+        mean[c] = mean[c]! + (delta * count) / total;
+        m2[c] = m2[c]! + values[channels + c]! * count + (delta * delta * n * count) / total;
+      }
+      n = total;
+    }
+    if (n === 0) continue;
+    const unbiased = node.layer.variance === "unbiased" && n > 1;
+    const variance = Float32Array.from(m2, (v) => v / (unbiased ? n - 1 : n));
+    tf.tidy(() => {
+      node.weights.movingMean.assign(tf.tensor1d(Float32Array.from(mean), "float32"));
+      node.weights.movingVariance.assign(tf.tensor1d(variance, "float32"));
+    });
+  }
+}
