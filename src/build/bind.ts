@@ -44,7 +44,8 @@ export function convertValue(
     );
     return undefined;
   };
-  if (v.kind === "invalid") {
+  // 1e400 reads as Infinity, which JSON (the IR) cannot hold: as invalid a number as 1.2.3.
+  if (v.kind === "invalid" || (v.kind === "number" && !Number.isFinite(v.value))) {
     diags.push(diagnostic("E101", { text: v.text }, { span: v.span }));
     return undefined;
   }

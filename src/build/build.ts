@@ -98,6 +98,8 @@ class Builder {
         const bound = bindStatement(stmt, target, this.diags, target.name, stmt.args.slice(1));
         return bound && { sig: target, bound };
       }
+      // An unknown optimizer: its options cannot be judged, so report only the name.
+      if (first?.kind === "word") return void bindStatement(stmt, sig, this.diags, sig.name, [first]);
     }
     const bound = bindStatement(stmt, sig, this.diags);
     return bound && { sig, bound };

@@ -295,3 +295,17 @@ errors("every problem of a file in one run", () => {
   assert.equal(validateIR(program).diagnostics, []);
 });
 errors.run();
+
+const edge = suite("builder: edge cases");
+
+edge("numbers JSON cannot hold are invalid numbers", () => {
+  const { diagnostics } = build("input 4\ndense 3\ntrain {\n adam lr=1e400\n}");
+  assert.equal(codes(diagnostics), ["E101"]);
+});
+
+edge("an unknown optimizer reports its name only, not its options", () => {
+  const { diagnostics } = build("input 4\ntrain {\n optimizer adamw lr=0.1\n}");
+  assert.equal(codes(diagnostics), ["E202"]);
+  assert.is(diagnostics[0]!.help, "did you mean 'adam'?");
+});
+edge.run();
