@@ -343,6 +343,13 @@ export const catalogue = {
     (p) =>
       `${p.dir} already holds a run: pass --resume to continue it, --force to replace it, or another --out`,
   ),
+  E620: entry<{ layer: string; batch: number; samples: number }>(
+    "error",
+    "batch normalization over one value per channel",
+    (p) =>
+      `batchnorm '${p.layer}' would normalize one value per channel (batch ${p.batch}, ${p.samples} training ` +
+      "samples): its batch variance is 0, so it would output beta whatever its input; use a batch of 2 or more",
+  ),
 } as const;
 
 export type Code = keyof typeof catalogue;
