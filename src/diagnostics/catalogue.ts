@@ -73,6 +73,12 @@ export const catalogue = {
     "nested block",
     (p) => `a '${p.keyword}' block cannot be nested inside another block`,
   ),
+  E106: entry<{ text: string }>(
+    "error",
+    "invalid value",
+    (p) =>
+      `'${p.text}' is not a valid value: words hold letters, digits and - _ . : / (quote anything else: "...")`,
+  ),
 
   // ---- E2xx: building the IR
   E200: entry<{ name: string; where: string }>(

@@ -48,6 +48,9 @@ export interface Block {
   keyword: Word;
   name?: Word;
   items: Item[];
+  /** A comment on the header line, after '{' (`model bn {  # with batchnorm`). */
+  headerComment?: Comment;
+  /** A comment on the same line after the closing '}'. */
   trailingComment?: Comment;
   span: Span;
 }
