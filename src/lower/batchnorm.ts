@@ -2,6 +2,7 @@
 // rule. The formula, defaults and conventions live in ONE place, the doc comment of `batchNormTraining`; tests
 // pin them against a float64 PyTorch reference and with a large epsilon (test/lower/batchnorm.test.ts).
 import * as tf from "@tensorflow/tfjs-core";
+import "./register-gradients.ts";
 import type { LayerOf } from "../ir/schema.ts";
 
 export type BatchNormLayer = LayerOf<"batchnorm">;

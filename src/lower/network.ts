@@ -2,9 +2,7 @@
 // initial values, and one forward function in NHWC with a training and an inference mode. Training code
 // (src/train/) drives it; the CompiledModel (model.ts) wraps it for callers.
 import * as tf from "@tensorflow/tfjs-core";
-// tfjs-core's Node build registers no gradients, and its ESM `register_all_gradients` cannot be imported by
-// Node (extensionless imports). tfjs-layers' Node build bundles and registers them all on load.
-import "@tensorflow/tfjs-layers";
+import "./register-gradients.ts";
 import type { Activation, Initializer, Layer, LayerOf, Model } from "../ir/schema.ts";
 import { outputActivation } from "../check/loss.ts";
 import { Random } from "../util/random.ts";

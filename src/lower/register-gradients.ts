@@ -1,0 +1,4 @@
+// Lowering: makes tfjs able to differentiate. tfjs-core's Node build registers no gradients, and its ESM
+// `register_all_gradients` cannot be imported by Node (extensionless imports); tfjs-layers' Node build bundles
+// and registers them all on load. Every module that takes gradients imports this one.
+import "@tensorflow/tfjs-layers";
