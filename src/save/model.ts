@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { fail } from "../diagnostics/index.ts";
 import type { Program } from "../ir/schema.ts";
 import { validateIR } from "../ir/validate.ts";
+import { buildModel } from "../lower/index.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendChoice, BackendName, CompiledModel, History, WeightData } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
@@ -22,9 +23,6 @@ export const MODEL_FILES = {
   history: "history.json",
   manifest: "manifest.json",
 } as const;
-
-// TEMPORARY until src/lower lands: a specifier TypeScript does not resolve.
-const LOWER = "../lower/index.ts";
 
 /** How a program is turned into a runnable model: lowering's buildModel (injectable for tests). */
 export type BuildModel = (
@@ -43,7 +41,7 @@ const sameShape = (a: readonly number[], b: readonly number[]) =>
 
 /**
  * The model's weights as plain data, in Keras order. getWeights may hand out the model's own variables or
- * fresh tensors: tidy disposes only what was created inside it, so both cases are right.
+ * fresh tensors: a scope disposes only what was created inside it, so both cases are right.
  */
 function readWeights(model: CompiledModel): Array<[string, WeightData]> {
   const expected = kerasWeights(model.model);
@@ -180,7 +178,7 @@ export async function loadModel(
   const program = readProgram(dir);
   const weights = readSavedWeights(dir, program);
   const backend = await selectBackend(options.backend ?? "auto");
-  const build = options.build ?? ((await import(LOWER)) as { buildModel: BuildModel }).buildModel;
+  const build = options.build ?? buildModel;
   const model = build(program, {
     model: program.models[0]!.name,
     seed: program.train.seed,
