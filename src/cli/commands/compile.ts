@@ -1,0 +1,28 @@
+// nnc compile FILE --emit ir: the checked IR as JSON (what a back end consumes); --emit schema: the IR's schema.
+import { writeFileSync } from "node:fs";
+import { irJsonSchema } from "../../ir/validate.ts";
+import type { CliIO } from "../io.ts";
+import { compileForCommand } from "../spec.ts";
+
+export async function compileCommand(
+  io: CliIO,
+  file: string | undefined,
+  opts: { emit: "ir" | "schema"; strict?: boolean; output?: string },
+): Promise<number> {
+  let value: unknown;
+  if (opts.emit === "schema") {
+    value = irJsonSchema();
+  } else {
+    if (file === undefined) {
+      io.err("error: nnc compile needs a FILE (or --emit schema)\n");
+      return 2;
+    }
+    const program = await compileForCommand(io, file, { strict: opts.strict ?? false });
+    if (!program) return 1;
+    value = program;
+  }
+  const text = JSON.stringify(value, null, 2) + "\n";
+  if (opts.output) writeFileSync(opts.output, text);
+  else io.out(text);
+  return 0;
+}

@@ -1,0 +1,152 @@
+// nnc eval DIR / nnc predict DIR: use a model saved by `nnc train` (inference mode: population batch-norm
+// statistics, no dropout) on its data's held-out split, another source, or samples from a JSON file.
+import { readFileSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs-core";
+import { loadDataset } from "../../data/index.ts";
+import type { Split } from "../../data/types.ts";
+import { fail } from "../../diagnostics/index.ts";
+import { selectBackend } from "../../runtime/backend.ts";
+import type { BackendChoice, CompiledModel } from "../../runtime/types.ts";
+import { loadModel } from "../../save/index.ts";
+import type { CliIO } from "../io.ts";
+
+interface SavedModelOptions {
+  data?: string;
+  limit?: number;
+  backend: BackendChoice;
+}
+
+async function open(dir: string, opts: SavedModelOptions) {
+  const backend = await selectBackend(opts.backend);
+  const model = await loadModel(dir, { backend: backend.name });
+  const input = model.model.layers[0]!;
+  const inputShape = input.op === "input" ? input.shape : [];
+  const units = model.model.layers.at(-1)!.outputShape!.at(-1)!;
+  const load = () =>
+    loadDataset(
+      { ...model.program.train.data, ...(opts.data !== undefined ? { source: opts.data } : {}) },
+      { expect: { inputShape, numClasses: units === 1 ? 2 : units } },
+    );
+  return { model, backend, inputShape, load };
+}
+
+const head = (split: Split, limit: number | undefined, sampleSize: number): Split => {
+  if (limit === undefined || limit >= split.count) return split;
+  return { x: split.x.subarray(0, limit * sampleSize), y: split.y.subarray(0, limit), count: limit };
+};
+
+export async function evalCommand(
+  io: CliIO,
+  dir: string,
+  opts: SavedModelOptions & { json?: boolean },
+): Promise<number> {
+  const { model, backend, inputShape, load } = await open(dir, opts);
+  try {
+    const dataset = await load();
+    const split = head(
+      dataset.validation,
+      opts.limit,
+      inputShape.reduce((a, b) => a * b, 1),
+    );
+    const result = model.evaluate(split);
+    if (opts.json) {
+      io.out(
+        JSON.stringify({
+          ...result,
+          split: dataset.validationName,
+          source: dataset.source,
+          backend: backend.name,
+        }) + "\n",
+      );
+    } else {
+      io.out(
+        `${dataset.source} ${dataset.validationName}: accuracy ${(result.accuracy * 100).toFixed(2)}%  ` +
+          `loss ${result.loss.toFixed(4)}  (${result.samples} samples, backend ${backend.name})\n`,
+      );
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Samples from a JSON file: an array of samples, each nested arrays of the input's shape or flat. */
+function readSamples(file: string, sampleSize: number): { x: Float32Array; count: number } {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    fail("E004", { reason: `${file}: ${(e as Error).message}` });
+  }
+  if (!Array.isArray(value) || value.length === 0)
+    fail("E004", { reason: `${file}: expected a non-empty array of samples` });
+  const x = new Float32Array(value.length * sampleSize);
+  value.forEach((sample, i) => {
+    const flat = (Array.isArray(sample) ? sample.flat(Infinity) : [sample]) as unknown[];
+    if (flat.length !== sampleSize || flat.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
+      fail("E004", {
+        reason: `${file}: sample ${i} must hold ${sampleSize} finite numbers, got ${flat.length} values`,
+      });
+    }
+    x.set(flat as number[], i * sampleSize);
+  });
+  return { x, count: value.length };
+}
+
+function predictClasses(model: CompiledModel, x: Float32Array, count: number, inputShape: number[]) {
+  return tf.tidy(() => {
+    const probs = model.predict(tf.tensor(x, [count, ...inputShape]));
+    const p = probs.arraySync() as number[][];
+    return p.map((row) => {
+      const k = row.length === 1 ? (row[0]! >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row));
+      return {
+        predicted: k,
+        confidence: row.length === 1 ? (k ? row[0]! : 1 - row[0]!) : row[k]!,
+        probabilities: row,
+      };
+    });
+  });
+}
+
+export async function predictCommand(
+  io: CliIO,
+  dir: string,
+  opts: SavedModelOptions & { input?: string; json?: boolean },
+): Promise<number> {
+  const { model, inputShape, load } = await open(dir, opts);
+  try {
+    const size = inputShape.reduce((a, b) => a * b, 1);
+    let x: Float32Array;
+    let count: number;
+    let labels: ArrayLike<number> | undefined;
+    let classNames: string[] | undefined;
+    if (opts.input !== undefined) {
+      ({ x, count } = readSamples(opts.input, size));
+      if (opts.limit !== undefined && opts.limit < count) count = opts.limit;
+    } else {
+      const dataset = await load();
+      const split = head(dataset.validation, opts.limit, size);
+      ({ x, count } = split);
+      labels = split.y;
+      classNames = dataset.classNames;
+    }
+    const rows = predictClasses(model, x.subarray(0, count * size), count, inputShape).map((r, i) => ({
+      index: i,
+      ...(labels ? { label: labels[i]! } : {}),
+      ...r,
+    }));
+    if (opts.json) {
+      io.out(JSON.stringify(rows) + "\n");
+    } else {
+      const name = (k: number) => (classNames?.[k] ? `${k} (${classNames[k]})` : String(k));
+      for (const r of rows) {
+        const truth =
+          r.label === undefined ? "" : `  label ${name(r.label)}${r.label === r.predicted ? "" : "  ✗"}`;
+        io.out(`#${r.index}  predicted ${name(r.predicted)}  p=${r.confidence.toFixed(3)}${truth}\n`);
+      }
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,200 @@
+// The `nnc` command line: commander parses argv, each command lives in src/cli/commands/, and every command
+// returns an exit code (0 ok, 1 the user's input has errors, 2 usage errors, 70 an internal bug in nnc).
+// `run(argv, io)` is the whole CLI in-process, so tests see exactly what a user sees.
+import { Command, CommanderError, Option } from "commander";
+import { NncError, renderDiagnostic } from "../diagnostics/index.ts";
+import { processIO, type CliIO } from "./io.ts";
+import { VERSION } from "../version.ts";
+
+// Commands are imported when run, so `nnc check` never loads TensorFlow.js (hundreds of ms at start-up).
+const commands = {
+  check: () => import("./commands/check.ts"),
+  summary: () => import("./commands/summary.ts"),
+  compile: () => import("./commands/compile.ts"),
+  fmt: () => import("./commands/fmt.ts"),
+  data: () => import("./commands/data.ts"),
+  train: () => import("./commands/train.ts"),
+  eval: () => import("./commands/eval.ts"),
+};
+
+export const EXIT = { ok: 0, errors: 1, usage: 2, internal: 70 } as const;
+
+const backendOption = () =>
+  new Option("--backend <name>", "tfjs backend: auto picks tensorflow (tfjs-node), else wasm, else cpu")
+    .choices(["auto", "tensorflow", "wasm", "cpu"])
+    .default("auto");
+
+const int = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CommanderError(
+      EXIT.usage,
+      "nnc.invalidArgument",
+      `${name} must be a positive integer, got '${value}'`,
+    );
+  return n;
+};
+const positive = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new CommanderError(
+      EXIT.usage,
+      "nnc.invalidArgument",
+      `${name} must be a positive number, got '${value}'`,
+    );
+  return n;
+};
+const nonNegativeInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CommanderError(
+      EXIT.usage,
+      "nnc.invalidArgument",
+      `${name} must be a non-negative integer, got '${value}'`,
+    );
+  return n;
+};
+
+export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command("nnc")
+    .description("nnc compiles declarative neural-network specs (.nn) to TensorFlow.js and trains them")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  const action =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number> | number) =>
+    async (...args: A) =>
+      setExit(await fn(...args));
+
+  program
+    .command("check")
+    .description("check specs: syntax, shapes, parameter counts and lints; exit 1 on errors")
+    .argument("<files...>", ".nn specs or IR .json files")
+    .option("--strict", "treat warnings as errors")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(action(async (files: string[], opts) => (await commands.check()).checkCommand(io, files, opts)));
+
+  program
+    .command("summary")
+    .description("print a model's layers, output shapes and parameter counts (as Keras' model.summary())")
+    .argument("<file>", ".nn spec or IR .json file")
+    .option("--model <name>", "which model of the file (default: all)")
+    .option("--json", "print JSON: { layers, totalParams, trainableParams, nonTrainableParams }")
+    .action(action(async (file: string, opts) => (await commands.summary()).summaryCommand(io, file, opts)));
+
+  program
+    .command("compile")
+    .description("compile a spec and print the checked IR (or the IR's JSON Schema)")
+    .argument("[file]", ".nn spec or IR .json file")
+    .addOption(new Option("--emit <what>", "what to print").choices(["ir", "schema"]).default("ir"))
+    .option("--strict", "treat warnings as errors")
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .action(
+      action(async (file: string | undefined, opts) =>
+        (await commands.compile()).compileCommand(io, file, opts),
+      ),
+    );
+
+  program
+    .command("fmt")
+    .description("format .nn specs canonically (prints the result for one file without --write)")
+    .argument("<files...>", ".nn specs")
+    .option("--check", "exit 1 if any file is not formatted; change nothing")
+    .option("--write", "rewrite files in place")
+    .action(action(async (files: string[], opts) => (await commands.fmt()).fmtCommand(io, files, opts)));
+
+  program
+    .command("data")
+    .description("describe a data source: counts per split, shape, classes, value range")
+    .argument("<source>", "mnist | fashion-mnist | idx:PATH | csv:PATH")
+    .option(
+      "--validation <fraction>",
+      "hold out this fraction of train for validation",
+      positive("--validation"),
+    )
+    .option("--limit <n>", "use at most N training samples", int("--limit"))
+    .option("--json", "print JSON")
+    .action(action(async (source: string, opts) => (await commands.data()).dataCommand(io, source, opts)));
+
+  program
+    .command("train")
+    .description("train a model of a spec; writes the model, IR, history and checkpoints to --out")
+    .argument("<file>", ".nn spec or IR .json file")
+    .option("--model <name>", "which model of the file")
+    .option(
+      "--data <source>",
+      "data source (overrides the spec): mnist | fashion-mnist | idx:PATH | csv:PATH",
+    )
+    .option("--epochs <n>", "epochs", int("--epochs"))
+    .option("--batch <n>", "batch size", int("--batch"))
+    .option("--lr <x>", "learning rate", positive("--lr"))
+    .option("--seed <n>", "seed for initialization, shuffling and dropout", nonNegativeInt("--seed"))
+    .option("--limit <n>", "train on at most N samples (quick runs)", int("--limit"))
+    .addOption(new Option("--bnstats <mode>", "batch-norm population statistics").choices(["exact", "ema"]))
+    .addOption(backendOption())
+    .option("--out <dir>", "output folder (default: runs/<spec>[-<model>], numbered if taken)")
+    .option("--resume", "continue the run in --out (or the latest matching run) from its last finished epoch")
+    .option("--force", "replace an existing run in --out")
+    .option("--eval-train", "also measure the training set in inference mode at each epoch end")
+    .option("--strict", "treat warnings as errors")
+    .action(action(async (file: string, opts) => (await commands.train()).trainCommand(io, file, opts)));
+
+  program
+    .command("eval")
+    .description("evaluate a saved model (a train --out folder) on its data's held-out split")
+    .argument("<dir>", "folder written by nnc train")
+    .option("--data <source>", "data source (default: the one it was trained on)")
+    .option("--limit <n>", "evaluate at most N samples", int("--limit"))
+    .addOption(backendOption())
+    .option("--json", "print JSON: { accuracy, loss, samples }")
+    .action(action(async (dir: string, opts) => (await commands.eval()).evalCommand(io, dir, opts)));
+
+  program
+    .command("predict")
+    .description("predict classes with a saved model, for held-out samples or samples from a JSON file")
+    .argument("<dir>", "folder written by nnc train")
+    .option("--data <source>", "data source (default: the one it was trained on)")
+    .option(
+      "--input <file>",
+      "JSON file: an array of samples (nested arrays or flat, each of the input's size)",
+    )
+    .option("--limit <n>", "predict at most N samples", int("--limit"), 10)
+    .addOption(backendOption())
+    .option("--json", "print JSON")
+    .action(action(async (dir: string, opts) => (await commands.eval()).predictCommand(io, dir, opts)));
+
+  return program;
+}
+
+/** Runs the CLI on argv (without node and script); resolves to the exit code. */
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    if (argv.length === 0) {
+      io.err(program.helpInformation());
+      return EXIT.usage;
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; real usage errors were already printed by commander.
+      if (e.exitCode === 0) return EXIT.ok;
+      if (e.code === "nnc.invalidArgument") io.err(`error: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof NncError) {
+      io.err(renderDiagnostic(e.diagnostic, undefined, { color: io.color }) + "\n");
+      return EXIT.errors;
+    }
+    const err = e as Error;
+    io.err(
+      `internal error: ${err?.message ?? String(e)}\n` +
+        "This is a bug in nnc, not in your spec. Please report it with the spec and command that caused it.\n" +
+        (process.env.NNC_DEBUG ? `${err?.stack ?? ""}\n` : "(set NNC_DEBUG=1 for a stack trace)\n"),
+    );
+    return EXIT.internal;
+  }
+}

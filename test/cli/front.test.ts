@@ -1,0 +1,173 @@
+// The CLI's front half as a user runs it: exit codes, what lands on stdout vs stderr, JSON shapes.
+// In-process through run(argv, io), plus real subprocesses of bin/nnc.js for the wiring.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { run } from "../../src/cli/main.ts";
+import { memoryIO } from "../../src/cli/io.ts";
+import { validateIR } from "../../src/ir/validate.ts";
+
+async function nnc(...argv: string[]) {
+  const io = memoryIO();
+  const code = await run(argv, io);
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "nnc-cli-"));
+const write = (name: string, text: string) => {
+  const path = join(tmp, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+const check = suite("nnc check");
+
+check("clean specs exit 0 and say ok", async () => {
+  const r = await nnc("check", "specs/mnist-bn.nn", "specs/mnist-mlp.nn");
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, "specs/mnist-bn.nn: ok");
+  assert.match(r.stderr, "specs/mnist-mlp.nn: ok");
+});
+
+check("warnings exit 0, --strict makes them errors", async () => {
+  const loose = await nnc("check", "specs/notebook-buggy-bn.nn");
+  assert.is(loose.code, 0);
+  assert.match(loose.stderr, /warning\[W401\]/);
+  assert.match(loose.stderr, /warning\[W402\]/);
+  const strict = await nnc("check", "--strict", "specs/notebook-buggy-bn.nn");
+  assert.is(strict.code, 1);
+  assert.match(strict.stderr, /error\[W401\]/);
+});
+
+check("errors: compiler-style location, caret, exit 1, every problem reported", async () => {
+  const file = write("bad.nn", "input 28x28\nflatten\ndence 128 relu\ndense 10 softmax momentun=3\n");
+  const r = await nnc("check", file);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, `${file}:3:1: error[E200]`);
+  assert.match(r.stderr, /did you mean 'dense'\?/);
+  assert.match(r.stderr, `${file}:4:`);
+  assert.match(r.stderr, /\^~+/);
+  assert.match(r.stderr, /2 errors/);
+});
+
+check("--format json is machine-readable and carries line and column", async () => {
+  const file = write("bad2.nn", "input 28x28\nconv2d 8 3x3\n");
+  const r = await nnc("check", "--format", "json", file);
+  assert.is(r.code, 1);
+  const out = JSON.parse(r.stdout) as {
+    ok: boolean;
+    errors: number;
+    files: { diagnostics: { code: string; line: number; column: number }[] }[];
+  };
+  assert.is(out.ok, false);
+  assert.ok(out.errors >= 1);
+  const d = out.files[0]!.diagnostics[0]!;
+  assert.is(d.code, "E302");
+  assert.is(d.line, 2);
+  assert.is(d.column, 1);
+});
+
+check("a missing file and binary garbage are diagnostics, not stack traces", async () => {
+  const missing = await nnc("check", join(tmp, "nope.nn"));
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /error\[E001\]/);
+  assert.not.match(missing.stderr, /at .*\.ts:\d+/);
+  const binary = write("garbage.nn", "\u0000\u0001\u0002ELF\u00ff");
+  writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0xfe]));
+  const r = await nnc("check", binary);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /error\[E002\]/);
+});
+
+check("an empty file is an error", async () => {
+  const r = await nnc("check", write("empty.nn", "# nothing here\n\n"));
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /error\[E003\]/);
+});
+
+const summary = suite("nnc summary");
+
+summary("--json prints Keras' counts for the notebook's models", async () => {
+  const base = JSON.parse((await nnc("summary", "specs/mnist-mlp.nn", "--json")).stdout);
+  assert.is(base.totalParams, 109386);
+  assert.is(base.nonTrainableParams, 0);
+  const buggy = JSON.parse(
+    (await nnc("summary", "specs/notebook-buggy-bn.nn", "--model", "with_bn", "--json")).stdout,
+  );
+  assert.is(buggy.totalParams, 109426);
+  assert.is(buggy.trainableParams, 109406);
+  assert.is(buggy.nonTrainableParams, 20);
+  assert.equal(Object.keys(buggy.layers[0]).sort(), ["name", "outputShape", "params", "type"]);
+});
+
+summary("the table shows layers, shapes and totals", async () => {
+  const r = await nnc("summary", "specs/mnist-bn.nn");
+  assert.is(r.code, 0);
+  assert.match(r.stdout, /batch_normalization_1 \(BatchNormalization\)/);
+  assert.match(r.stdout, /\(None, 128\)/);
+  assert.match(r.stdout, /Total params: 110154/);
+});
+
+summary("--model picks one model of a multi-model file; an unknown one is an error", async () => {
+  const one = JSON.parse((await nnc("summary", "specs/notebook-study.nn", "--model", "bn", "--json")).stdout);
+  assert.is(one.model, "bn");
+  const bad = await nnc("summary", "specs/notebook-study.nn", "--model", "bm");
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /no model named 'bm'/);
+});
+
+const compile = suite("nnc compile");
+
+compile("--emit ir prints IR that validates against the schema", async () => {
+  const r = await nnc("compile", "specs/notebook-study.nn", "--emit", "ir");
+  assert.is(r.code, 0, r.stderr);
+  const ir = JSON.parse(r.stdout);
+  assert.equal(validateIR(ir).diagnostics, []);
+  assert.equal(
+    ir.models.map((m: { name: string }) => m.name),
+    ["baseline", "bn"],
+  );
+});
+
+compile("IR JSON in, same program out", async () => {
+  const ir = (await nnc("compile", "specs/mnist-bn.nn")).stdout;
+  const file = write("mnist-bn.json", ir);
+  const again = await nnc("compile", file);
+  assert.is(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).models, JSON.parse(ir).models);
+});
+
+compile("--emit schema prints the JSON Schema", async () => {
+  const r = await nnc("compile", "--emit", "schema");
+  assert.is(r.code, 0);
+  assert.is(JSON.parse(r.stdout).$id, "urn:nnc:ir:1");
+});
+
+const usage = suite("usage");
+
+usage("unknown commands and bad flags exit 2 with help", async () => {
+  const r = await nnc("trian", "x.nn");
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /unknown command 'trian'/);
+  const bad = await nnc("train", "specs/mnist-bn.nn", "--epochs", "zero");
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /--epochs must be a positive integer/);
+});
+
+usage("the real binary runs (subprocess)", () => {
+  const version = execFileSync(process.execPath, ["bin/nnc.js", "--version"], { encoding: "utf8" });
+  assert.is(version.trim(), JSON.parse(readFileSync("package.json", "utf8")).version);
+  const bad = spawnSync(process.execPath, ["bin/nnc.js", "check", "specs/notebook-buggy-bn.nn", "--strict"], {
+    encoding: "utf8",
+  });
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /specs\/notebook-buggy-bn\.nn:\d+:\d+: error\[W401\]/);
+});
+
+check.run();
+summary.run();
+compile.run();
+usage.run();
