@@ -278,11 +278,11 @@ Formula("a batch of one value per channel is never normalized", () => {
     movingVariance: tf.variable(tf.ones([2])),
   };
   assert.throws(
-    () => tf.tidy(() => batchNormTraining(tf.tensor2d([1, 2], [1, 2]), w, bnLayer())),
+    () => tf.tidy(() => batchNormTraining(tf.tensor2d([1, 2], [1, 2]), w, bnLayer()).y),
     /batch of one/,
   );
   // One sample of a 2x2 image has four values per channel: that is normalizable.
-  tf.tidy(() => batchNormTraining(tf.ones([1, 2, 2, 2]), w, bnLayer()));
+  tf.tidy(() => batchNormTraining(tf.ones([1, 2, 2, 2]), w, bnLayer()).y);
   disposeWeights(w);
 });
 
