@@ -146,6 +146,33 @@ compile("--emit schema prints the JSON Schema", async () => {
   assert.is(JSON.parse(r.stdout).$id, "urn:nnc:ir:1");
 });
 
+const fmt = suite("nnc fmt");
+
+fmt("--check fails on unformatted files, --write fixes them, and then --check passes", async () => {
+  const file = write("messy.nn", "input 28x28;flatten   # keep me\n\n\n\ndense 10   softmax\n");
+  const before = await nnc("fmt", "--check", file);
+  assert.is(before.code, 1);
+  assert.match(before.stderr, "not formatted");
+  const written = await nnc("fmt", "--write", file);
+  assert.is(written.code, 0, written.stderr);
+  assert.is(readFileSync(file, "utf8"), "input 28x28\nflatten # keep me\n\ndense 10 softmax\n");
+  assert.is((await nnc("fmt", "--check", file)).code, 0);
+});
+
+fmt("one file without flags prints the result; the specs are canonical", async () => {
+  const r = await nnc("fmt", "specs/mnist-bn.nn");
+  assert.is(r.code, 0);
+  assert.is(r.stdout, readFileSync("specs/mnist-bn.nn", "utf8"));
+});
+
+fmt("a file with syntax errors is left alone, with diagnostics", async () => {
+  const file = write("broken.nn", "model m {\n  dense 10 lr=\n");
+  const r = await nnc("fmt", "--write", file);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${file}:\\d+:\\d+: error\\[E1`));
+  assert.is(readFileSync(file, "utf8"), "model m {\n  dense 10 lr=\n");
+});
+
 const usage = suite("usage");
 
 usage("unknown commands and bad flags exit 2 with help", async () => {
@@ -170,4 +197,5 @@ usage("the real binary runs (subprocess)", () => {
 check.run();
 summary.run();
 compile.run();
+fmt.run();
 usage.run();

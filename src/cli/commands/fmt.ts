@@ -55,7 +55,7 @@ export async function fmtCommand(
   if (opts.check) {
     for (const file of unformatted) io.err(`${file}: not formatted (run nnc fmt --write ${file})\n`);
     if (unformatted.length === 0 && !failed)
-      io.err(`${files.length} file${files.length === 1 ? "" : "s"} formatted\n`);
+      io.err(`${files.length} file${files.length === 1 ? " is" : "s are"} already formatted\n`);
   }
   return failed || unformatted.length > 0 ? 1 : 0;
 }
