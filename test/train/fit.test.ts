@@ -1,0 +1,303 @@
+// Training loop: learns a small task, same seed -> identical weights and history, no tensor leaks, resume equals
+// an uninterrupted run, non-finite loss stops with E601, exact population statistics equal a direct computation,
+// Keras optimizer formulas, E620 for batchnorm at batch 1.
+import * as tf from "@tensorflow/tfjs-core";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { NncError } from "../../src/diagnostics/index.ts";
+import { buildModel } from "../../src/lower/model.ts";
+import { Network } from "../../src/lower/network.ts";
+import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
+import { createOptimizer } from "../../src/train/optimizers.ts";
+import { recomputePopulationStatistics } from "../../src/train/population-stats.ts";
+import { blobData, closeness, program, useBackend, values } from "../lower/helpers.ts";
+
+const MLP = (train: string) =>
+  program(`input 4; dense 16; batchnorm; relu; dropout 0.2; dense 8; batchnorm; relu; dense 3 softmax
+train {
+  data mnist
+  ${train}
+}`);
+const SETTINGS = "optimizer adam lr=0.01\n  batch 16\n  epochs 4\n  seed 3";
+
+const weightsOf = (m: CompiledModel) =>
+  Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
+/** History without the timing fields, which differ between runs. */
+const figures = (epochs: EpochRecord[]) =>
+  epochs.map(({ seconds: _s, samplesPerSecond: _r, ...rest }) => rest);
+
+const Fit = suite("training loop");
+Fit.before(() => useBackend("wasm"));
+
+Fit("a tiny model reaches high accuracy on separable blobs", async () => {
+  const m = buildModel(MLP(SETTINGS), { backend: "wasm" });
+  const h = await m.fit(blobData(), { evalTrain: true });
+  const last = h.epochs.at(-1)!;
+  assert.is(h.epochs.length, 4);
+  assert.ok(last.valAccuracy > 0.9, `validation accuracy ${last.valAccuracy}`);
+  assert.ok(last.trainEvalAccuracy! > 0.9, `train (inference mode) accuracy ${last.trainEvalAccuracy}`);
+  assert.ok(h.epochs[0]!.loss > last.loss, "loss falls");
+  assert.ok(last.samplesPerSecond > 0 && last.seconds > 0);
+  m.dispose();
+});
+
+Fit("same seed, same backend: identical weights and history; another seed differs", async () => {
+  const run = async (seed: number) => {
+    const m = buildModel(MLP(SETTINGS), { backend: "wasm", seed });
+    const h = await m.fit(blobData(), { train: { seed } });
+    const w = weightsOf(m);
+    m.dispose();
+    return { h: figures(h.epochs), w };
+  };
+  const a = await run(3);
+  const b = await run(3);
+  const c = await run(4);
+  assert.equal(a.h, b.h);
+  assert.equal(a.w, b.w);
+  assert.not.equal(a.w["dense/kernel"], c.w["dense/kernel"]);
+});
+
+Fit("no tensor leaks: tf.memory().numTensors is the same after every epoch", async () => {
+  const m = buildModel(MLP(SETTINGS + "\n  bnstats exact"), { backend: "wasm" });
+  const counts: number[] = [];
+  await m.fit(blobData(), { evalTrain: true, onEpochEnd: () => void counts.push(tf.memory().numTensors) });
+  assert.is(counts.length, 4);
+  assert.ok(
+    counts.every((n) => n === counts[0]),
+    `${counts}`,
+  );
+  const before = tf.memory().numTensors;
+  m.evaluate(blobData().validation);
+  assert.is(tf.memory().numTensors, before, "evaluate");
+  const x = tf.ones([3, 4]);
+  tf.dispose([m.predict(x), m.predict(x, { training: true })]);
+  x.dispose();
+  assert.is(tf.memory().numTensors, before, "predict");
+  m.dispose();
+});
+
+for (const opt of [
+  "adam lr=0.01",
+  "sgd lr=0.05 momentum=0.9 nesterov=true",
+  "rmsprop lr=0.005 momentum=0.5",
+]) {
+  Fit(
+    `resume from a checkpoint equals the uninterrupted run (${opt.split(" ")[0]}, dropout, batchnorm)`,
+    async () => {
+      const settings = `optimizer ${opt}\n  batch 16\n  epochs 4\n  seed 9\n  bnstats ema`;
+      const whole = buildModel(MLP(settings), { backend: "wasm" });
+      let at2: TrainState | undefined;
+      const full = await whole.fit(blobData(), {
+        onEpochEnd: (r, state) => {
+          if (r.epoch === 2) at2 = state();
+        },
+      });
+      assert.ok(at2);
+      assert.is(at2!.epochsDone, 2);
+      assert.ok(Object.keys(at2!.optimizer.slots).length > 0);
+      // A fresh process would rebuild the model (other initial weights are overwritten by the checkpoint).
+      const resumed = buildModel(MLP(settings), { backend: "wasm", seed: 1234 });
+      const rest = await resumed.fit(blobData(), { resumeFrom: at2! });
+      assert.equal(figures(rest.epochs), figures(full.epochs));
+      assert.equal(weightsOf(resumed), weightsOf(whole));
+      whole.dispose();
+      resumed.dispose();
+    },
+  );
+}
+
+Fit("a non-finite loss stops with E601 naming epoch, step and the learning rate", async () => {
+  const p = program(`input 4; dense 16; relu; dense 3 softmax
+train {
+  data mnist
+  optimizer sgd lr=1000000
+  batch 16
+  epochs 3
+}`);
+  const m = buildModel(p, { backend: "wasm" });
+  const data = blobData();
+  for (let i = 0; i < data.train.x.length; i++) data.train.x[i]! *= 100;
+  const before = tf.memory().numTensors;
+  let epochsEnded = 0;
+  try {
+    await m.fit(data, { onEpochEnd: () => void epochsEnded++ });
+    assert.unreachable("should stop");
+  } catch (e) {
+    assert.instance(e, NncError);
+    const d = (e as NncError).diagnostic;
+    assert.is(d.code, "E601");
+    assert.match(d.message, /at epoch 1, step \d+/);
+    assert.match(d.message, /learning rate 1000000 .*sgd/);
+  }
+  assert.is(epochsEnded, 0);
+  assert.is(tf.memory().numTensors, before, "nothing leaks on the way out");
+  m.dispose();
+});
+
+Fit("batchnorm at batch 1 is E620 before any step", async () => {
+  const m = buildModel(MLP("batch 1\n  epochs 1"), { backend: "wasm" });
+  try {
+    await m.fit(blobData());
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as NncError).diagnostic?.code, "E620");
+  }
+  m.dispose();
+});
+
+const Stats = suite("population statistics");
+Stats.before(() => useBackend("wasm"));
+
+Stats(
+  "exact statistics equal a direct computation, layer by layer with earlier layers in inference mode",
+  async () => {
+    const p = MLP(SETTINGS.replace("epochs 4", "epochs 1") + "\n  bnstats exact");
+    const m = buildModel(p, { backend: "wasm" });
+    const data = blobData();
+    await m.fit(data);
+    // Recompute by hand: all training samples in one batch, in float64.
+    const net = (m as unknown as { net: Network }).net;
+    for (const node of net.batchNorms) {
+      const h = tf.tidy(() =>
+        values(
+          net.forward(tf.tensor2d(data.train.x, [data.train.count, 4]), {
+            training: false,
+            stop: node.index,
+          }),
+        ),
+      );
+      const channels = node.weights.movingMean.shape[0]!;
+      const n = h.length / channels;
+      const mean = Array.from(
+        { length: channels },
+        (_, c) => h.filter((_, i) => i % channels === c).reduce((a, b) => a + b, 0) / n,
+      );
+      const variance = mean.map(
+        (mu, c) => h.filter((_, i) => i % channels === c).reduce((a, b) => a + (b - mu) ** 2, 0) / n,
+      );
+      assert.ok(closeness(values(node.weights.movingMean), mean, 1e-4, 1e-5) <= 1, `${node.layer.name} mean`);
+      assert.ok(
+        closeness(values(node.weights.movingVariance), variance, 1e-4, 1e-5) <= 1,
+        `${node.layer.name} variance`,
+      );
+    }
+    m.dispose();
+  },
+);
+
+Stats(
+  "batches merged exactly: the result does not depend on the batch size; unbiased scales by n/(n-1)",
+  () => {
+    const p = program(
+      "input 3; dense 5; batchnorm; relu; dense 4; batchnorm variance=unbiased; dense 2 softmax",
+    );
+    const net = new Network(p.models[0]!, 2);
+    const split = blobData(100, 2, 3).train;
+    recomputePopulationStatistics(net, split, 7);
+    const small = net.batchNorms.map((b) => [values(b.weights.movingMean), values(b.weights.movingVariance)]);
+    recomputePopulationStatistics(net, split, 1000);
+    const large = net.batchNorms.map((b) => [values(b.weights.movingMean), values(b.weights.movingVariance)]);
+    for (let i = 0; i < 2; i++) {
+      assert.ok(closeness(small[i]![0]!, large[i]![0]!, 1e-5, 1e-6) <= 1);
+      assert.ok(closeness(small[i]![1]!, large[i]![1]!, 1e-4, 1e-6) <= 1);
+    }
+    const h = tf.tidy(() =>
+      values(
+        net.forward(tf.tensor2d(split.x, [100, 3]), { training: false, stop: net.batchNorms[1]!.index }),
+      ),
+    );
+    const col = h.filter((_, i) => i % 4 === 0);
+    const mu = col.reduce((a, b) => a + b) / 100;
+    const unbiased = col.reduce((a, b) => a + (b - mu) ** 2, 0) / 99;
+    assert.ok(Math.abs(large[1]![1]![0]! - unbiased) < 1e-4 * unbiased + 1e-6);
+    net.dispose();
+  },
+);
+
+Stats(
+  "ema mode: inference uses the moving averages of the steps (moving mean leaves 0 after one epoch)",
+  async () => {
+    const m = buildModel(MLP(SETTINGS.replace("epochs 4", "epochs 1") + "\n  bnstats ema"), {
+      backend: "wasm",
+    });
+    await m.fit(blobData());
+    const mm = values(m.getWeights()["batch_normalization/moving_mean"]!);
+    assert.ok(mm.some((v) => v !== 0));
+    m.dispose();
+  },
+);
+
+const Opt = suite("optimizers: Keras update formulas");
+Opt.before(() => useBackend("wasm"));
+
+function twoSteps(spec: Parameters<typeof createOptimizer>[0]): number[] {
+  const w = tf.variable(tf.tensor1d([1, -2]), true, `opt-test-${Math.random()}`);
+  const opt = createOptimizer(spec, [{ name: "w", variable: w, trainable: true }]);
+  tf.tidy(() => opt.apply({ w: tf.tensor1d([0.5, -1]) }));
+  tf.tidy(() => opt.apply({ w: tf.tensor1d([0.1, 2]) }));
+  assert.is(opt.step, 2);
+  const out = values(w);
+  opt.dispose();
+  w.dispose();
+  return out;
+}
+
+Opt("adam: epsilon added to sqrt(v) of the uncorrected v, lr scaled by sqrt(1-b2^t)/(1-b1^t)", () => {
+  const [lr, b1, b2, eps] = [0.1, 0.9, 0.999, 0.01];
+  const expected = [1, -2].map((w0, i) => {
+    let w = w0,
+      m = 0,
+      v = 0;
+    [
+      [0.5, -1],
+      [0.1, 2],
+    ].forEach((g, k) => {
+      const t = k + 1;
+      m += (g[i]! - m) * (1 - b1);
+      v += (g[i]! ** 2 - v) * (1 - b2);
+      w -= (m * lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t) / (Math.sqrt(v) + eps);
+    });
+    return w;
+  });
+  assert.ok(closeness(twoSteps({ type: "adam", lr, beta1: b1, beta2: b2, epsilon: eps }), expected) <= 1);
+});
+
+Opt("sgd with nesterov momentum", () => {
+  const [lr, mu] = [0.1, 0.9];
+  const expected = [1, -2].map((w0, i) => {
+    let w = w0,
+      m = 0;
+    [
+      [0.5, -1],
+      [0.1, 2],
+    ].forEach((g) => {
+      m = mu * m - lr * g[i]!;
+      w += mu * m - lr * g[i]!;
+    });
+    return w;
+  });
+  assert.ok(closeness(twoSteps({ type: "sgd", lr, momentum: mu, nesterov: true }), expected) <= 1);
+});
+
+Opt("rmsprop: epsilon inside the root, momentum accumulates increments", () => {
+  const [lr, rho, mu, eps] = [0.1, 0.9, 0.5, 0.01];
+  const expected = [1, -2].map((w0, i) => {
+    let w = w0,
+      v = 0,
+      mom = 0;
+    [
+      [0.5, -1],
+      [0.1, 2],
+    ].forEach((g) => {
+      v = rho * v + (1 - rho) * g[i]! ** 2;
+      mom = mu * mom + (lr * g[i]!) / Math.sqrt(v + eps);
+      w -= mom;
+    });
+    return w;
+  });
+  assert.ok(closeness(twoSteps({ type: "rmsprop", lr, rho, momentum: mu, epsilon: eps }), expected) <= 1);
+});
+
+Fit.run();
+Stats.run();
+Opt.run();
