@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { fail } from "../diagnostics/index.ts";
 import type { BackendChoice, BackendName } from "./types.ts";
+import { registerMissingWasmKernels } from "./wasm-kernels.ts";
 
 export interface SelectedBackend {
   name: BackendName;
@@ -74,6 +75,7 @@ async function tryWasm(): Promise<Attempt> {
   } catch (e) {
     return { failed: `@tensorflow/tfjs-backend-wasm failed to load: ${messageOf(e)}` };
   }
+  registerMissingWasmKernels();
   if (!(await activate("wasm"))) {
     return { failed: "the WebAssembly module failed to initialise (tf.setBackend('wasm') returned false)" };
   }
