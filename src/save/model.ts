@@ -172,7 +172,7 @@ export async function loadModel(
     return notSaved(
       dir,
       `not a saved nnc model: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing ` +
-        `(nnc train --out writes ${required.join(", ")})`,
+        "(nnc train writes a model into its --out folder)",
     );
   }
   const program = readProgram(dir);
