@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -66,5 +67,21 @@ Backend("forced tensorflow without tfjs-node is E600 with the reason", async () 
   // A failed choice leaves the active backend alone.
   assert.is(tf.getBackend(), before);
 });
+
+Backend(
+  "tfjs-layers and both backends resolve the same @tensorflow/tfjs-core (one engine, one registry)",
+  () => {
+    const require = createRequire(import.meta.url);
+    const ours = require.resolve("@tensorflow/tfjs-core");
+    for (const pkg of [
+      "@tensorflow/tfjs-layers",
+      "@tensorflow/tfjs-backend-wasm",
+      "@tensorflow/tfjs-backend-cpu",
+    ]) {
+      const theirs = require.resolve("@tensorflow/tfjs-core", { paths: [dirname(require.resolve(pkg))] });
+      assert.is(theirs, ours, pkg);
+    }
+  },
+);
 
 Backend.run();
