@@ -14,6 +14,7 @@ import {
   type BatchNormWeights,
   type BatchStatistics,
 } from "./batchnorm.ts";
+import { conv2dTrainable } from "./conv2d.ts";
 import { initialValues } from "./initializers.ts";
 
 export interface WeightEntry {
@@ -248,18 +249,23 @@ function conv2dForward(
       activation,
     });
   }
-  const z = tf.conv2d(x4, k, layer.strides, layer.padding);
+  // Own gradient: wasm has no Conv2DBackpropFilter kernel for tfjs' (conv2d.ts).
+  const z = conv2dTrainable(x4, k, layer.strides, layer.padding);
   return applyActivation(bias ? tf.add(z, bias) : z, activation);
 }
 
 /** Inverted dropout (Keras): kept values scaled by 1/(1-rate); the mask comes from our seeded stream. */
 function dropoutForward(x: tf.Tensor, layer: LayerOf<"dropout">, o: ForwardOptions): tf.Tensor {
   if (!o.dropoutRng) throw new Error(`internal: dropout '${layer.name}' in training without a mask stream`);
-  const rng = o.dropoutRng(layer.name);
-  const keep = 1 / (1 - layer.rate);
-  const mask = new Float32Array(x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < layer.rate ? 0 : keep;
-  return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
+  return tf.mul(x, dropoutMask(x.shape, layer.rate, o.dropoutRng(layer.name)));
+}
+
+/** The mask of inverted dropout: 0 with probability `rate`, else 1/(1-rate); drawn from `rng` in element order. */
+export function dropoutMask(shape: number[], rate: number, rng: Random): tf.Tensor {
+  const keep = 1 / (1 - rate);
+  const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : keep;
+  return tf.tensor(mask, shape, "float32");
 }
 
 /** Keras LayerNormalization over the last axis: gamma * (x - mean) / sqrt(var + epsilon) + beta, per sample. */

@@ -8,13 +8,14 @@ import { compatibleShapes, formatShape } from "../data/shapes.ts";
 import type { Dataset } from "../data/types.ts";
 import { fail } from "../diagnostics/index.ts";
 import type { Train } from "../ir/schema.ts";
-import { updateMovingStatistics, type BatchStatistics } from "../lower/batchnorm.ts";
 import { lowerLoss, type LoweredLoss } from "../lower/loss.ts";
-import type { BatchNormNode, Network } from "../lower/network.ts";
+import type { Network } from "../lower/network.ts";
 import type { EpochRecord, FitOptions, History, TrainState, WeightData } from "../runtime/types.ts";
 import { Random } from "../util/random.ts";
 import { evaluateSplit, sampleSizeOf } from "./evaluate.ts";
-import { createOptimizer, type Optimizer } from "./optimizers.ts";
+import { createOptimizer } from "./optimizers.ts";
+import { autogradGradients, trainStep, type GradientFn } from "./step.ts";
+import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
 
 /** The program's train settings with a run's overrides on top (CLI flags, experiment cells). */
@@ -29,56 +30,6 @@ export function weightData(net: Network): Record<string, WeightData> {
     out[w.name] = { shape: [...w.variable.shape], data: Float32Array.from(w.variable.dataSync()) };
   }
   return out;
-}
-
-/** What one training step returns, read back in one transfer. */
-interface StepResult {
-  loss: number;
-  correct: number;
-}
-
-/**
- * One training step by autograd: forward in training mode, gradients of the mean loss for every trainable
- * weight, the optimizer update, then the batchnorm moving averages from the batch statistics of the forward.
- * The unit a hand-written backward would replace; this version stays as the oracle it is tested against.
- */
-export function autogradStep(
-  net: Network,
-  loss: LoweredLoss,
-  optimizer: Optimizer,
-  x: tf.Tensor,
-  y: tf.Tensor1D,
-  dropoutRng: ((layer: string) => Random) | undefined,
-): StepResult {
-  const trainable = net.trainable;
-  const vars = trainable.map((w) => w.variable);
-  const bnStats: Array<{ node: BatchNormNode; stats: BatchStatistics }> = [];
-  let correct: tf.Scalar | undefined;
-  const result = tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => {
-      const out = net.forward(x, {
-        training: true,
-        bnStats,
-        logits: loss.logits,
-        ...(dropoutRng ? { dropoutRng } : {}),
-      });
-      const r = loss.compute(out, y);
-      // variableGrads disposes what its function made except the loss: keep what the step needs afterwards.
-      correct = tf.keep(r.correct);
-      for (const s of bnStats) (tf.keep(s.stats.mean), tf.keep(s.stats.variance));
-      return r.loss;
-    }, vars);
-    const byName: Record<string, tf.Tensor> = {};
-    for (const w of trainable) byName[w.name] = grads[w.variable.name]!;
-    optimizer.apply(byName);
-    for (const { node, stats } of bnStats) updateMovingStatistics(node.weights, stats, node.layer);
-    return tf.stack([value, correct!]);
-  });
-  const [l, c] = result.dataSync() as Float32Array;
-  result.dispose();
-  correct?.dispose();
-  for (const s of bnStats) (s.stats.mean.dispose(), s.stats.variance.dispose());
-  return { loss: l!, correct: c! };
 }
 
 /** Dropout masks as a function of (seed, epoch, step, layer) alone, so a resumed run draws the same ones. */
@@ -96,12 +47,28 @@ function nonFiniteHint(settings: Train): string {
   );
 }
 
+/**
+ * The hand-written backward where it covers every layer of the network (it is tested equal to autograd), else
+ * autograd. `"autograd"` forces the reference path.
+ */
+function chooseGradients(
+  net: Network,
+  loss: LoweredLoss,
+  choice: "auto" | "autograd" | undefined,
+): GradientFn {
+  if (choice !== "autograd") {
+    const manual = manualGradients(net, loss);
+    if (manual) return manual;
+  }
+  return autogradGradients(net, loss);
+}
+
 /** Trains `net` in place. Throws NncError E601 on a non-finite loss, E507/E620 before training on bad input. */
 export async function fitNetwork(
   net: Network,
   settingsBase: Train,
   data: Dataset,
-  options: FitOptions = {},
+  options: FitOptions & { gradients?: "auto" | "autograd" } = {},
 ): Promise<History> {
   const settings = effectiveSettings(settingsBase, options.train);
   const loss = lowerLoss(net, resolveLoss(net.model, settings.loss).loss);
@@ -116,6 +83,7 @@ export async function fitNetwork(
   checkBatchNormBatches(net, settings.batch, data.train.count);
 
   const optimizer = createOptimizer(settings.optimizer, net.trainable);
+  const gradients = chooseGradients(net, loss, options.gradients);
   try {
     const history: History = { epochs: [] };
     let start = 1;
@@ -147,9 +115,9 @@ export async function fitNetwork(
         const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
         const y = tf.tensor1d(batch.y, "int32");
         const dropout = net.hasDropout ? dropoutStreams(settings.seed, epoch, batch.step) : undefined;
-        let r: StepResult;
+        let r: { loss: number; correct: number };
         try {
-          r = autogradStep(net, loss, optimizer, x, y, dropout);
+          r = trainStep(gradients, optimizer, { x, y, dropoutRng: dropout });
         } finally {
           x.dispose();
           y.dispose();

@@ -145,6 +145,39 @@ Fit("batchnorm at batch 1 is E620 before any step", async () => {
   m.dispose();
 });
 
+Fit(
+  "a convnet (autograd path: conv, pooling, layernorm) trains deterministically without leaks",
+  async () => {
+    const p =
+      program(`input 6x6x1; conv2d 4 3x3 padding=same; batchnorm; relu; maxpool 2x2; layernorm; flatten; dropout 0.1; dense 3 softmax
+train {
+  data mnist
+  optimizer adam lr=0.02
+  batch 16
+  epochs 3
+}`);
+    const blob = blobData(120, 3, 36);
+    const data = { ...blob, sampleShape: [6, 6] };
+    const run = async () => {
+      const m = buildModel(p, { backend: "wasm" });
+      const counts: number[] = [];
+      const h = await m.fit(data, { onEpochEnd: () => void counts.push(tf.memory().numTensors) });
+      const w = weightsOf(m);
+      m.dispose();
+      return { h: figures(h.epochs), w, counts };
+    };
+    const a = await run();
+    const b = await run();
+    assert.equal(a.h, b.h);
+    assert.equal(a.w, b.w);
+    assert.ok(
+      a.counts.every((n) => n === a.counts[0]),
+      `${a.counts}`,
+    );
+    assert.ok(a.h.at(-1)!.valAccuracy > 0.8, `validation accuracy ${a.h.at(-1)!.valAccuracy}`);
+  },
+);
+
 const Stats = suite("population statistics");
 Stats.before(() => useBackend("wasm"));
 

@@ -1,0 +1,78 @@
+// Training: one optimization step, split into a gradient function (what differentiates the loss) and what
+// every step does with the gradients (optimizer update, batchnorm moving averages, one read-back). Two gradient
+// functions exist: autograd (tf.variableGrads, the oracle) and the hand-written backward (manual-backward.ts).
+import * as tf from "@tensorflow/tfjs-core";
+import { updateMovingStatistics, type BatchStatistics } from "../lower/batchnorm.ts";
+import type { LoweredLoss } from "../lower/loss.ts";
+import type { BatchNormNode, Network } from "../lower/network.ts";
+import type { Random } from "../util/random.ts";
+import type { Optimizer } from "./optimizers.ts";
+
+export interface StepGradients {
+  loss: tf.Scalar;
+  correct: tf.Scalar;
+  /** By Keras weight name, every trainable weight. */
+  grads: Record<string, tf.Tensor>;
+  bnStats: Array<{ node: BatchNormNode; stats: BatchStatistics }>;
+}
+
+export interface StepInput {
+  x: tf.Tensor;
+  y: tf.Tensor1D;
+  dropoutRng: ((layer: string) => Random) | undefined;
+}
+
+/**
+ * Computes loss, correct count, gradients and batch statistics inside the caller's tf.tidy. Tensors that must
+ * outlive an inner scope of the function (autograd's forward tidy) are pushed to `kept` for the caller to dispose.
+ */
+export type GradientFn = (input: StepInput, kept: tf.Tensor[]) => StepGradients;
+
+/** Gradients by tfjs autograd over the network's forward: the reference the hand-written backward is tested against. */
+export function autogradGradients(net: Network, loss: LoweredLoss): GradientFn {
+  const trainable = net.trainable;
+  const vars = trainable.map((w) => w.variable);
+  return ({ x, y, dropoutRng }, kept) => {
+    const bnStats: StepGradients["bnStats"] = [];
+    let correct: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const out = net.forward(x, {
+        training: true,
+        bnStats,
+        logits: loss.logits,
+        ...(dropoutRng ? { dropoutRng } : {}),
+      });
+      const r = loss.compute(out, y);
+      // variableGrads disposes what its function made except the loss: keep what the step needs afterwards.
+      correct = tf.keep(r.correct);
+      kept.push(correct);
+      for (const s of bnStats) kept.push(tf.keep(s.stats.mean), tf.keep(s.stats.variance));
+      return r.loss;
+    }, vars);
+    const byName: Record<string, tf.Tensor> = {};
+    for (const w of trainable) byName[w.name] = grads[w.variable.name]!;
+    return { loss: value, correct: correct!, grads: byName, bnStats };
+  };
+}
+
+/** Applies one step; returns the batch's mean loss and correct count (one transfer from the backend). */
+export function trainStep(
+  gradients: GradientFn,
+  optimizer: Optimizer,
+  input: StepInput,
+): { loss: number; correct: number } {
+  const kept: tf.Tensor[] = [];
+  try {
+    const result = tf.tidy(() => {
+      const g = gradients(input, kept);
+      optimizer.apply(g.grads);
+      for (const { node, stats } of g.bnStats) updateMovingStatistics(node.weights, stats, node.layer);
+      return tf.stack([g.loss, g.correct]);
+    });
+    const [l, c] = result.dataSync() as Float32Array;
+    result.dispose();
+    return { loss: l!, correct: c! };
+  } finally {
+    tf.dispose(kept);
+  }
+}
