@@ -1,7 +1,6 @@
-// Lowering: conv2d for training with its own gradient. The wasm backend has no Conv2DBackpropFilter kernel, so
-// tfjs' autograd cannot train a conv layer there; the kernel gradient is computed instead as a forward
-// convolution (which wasm runs through XNNPACK), the input gradient with conv2dTranspose. Same values as tfjs'
-// gradient (test/lower/conv2d.test.ts compares them on the cpu backend, which has the kernel).
+// Lowering: conv2d for training with its own gradient: wasm has no Conv2DBackpropFilter kernel, so the kernel
+// gradient is a forward convolution (XNNPACK on wasm) and the input gradient conv2dTranspose. Same values as
+// tfjs' own gradient (test/lower/conv2d.test.ts compares them on cpu, which has the kernel).
 import * as tf from "@tensorflow/tfjs-core";
 import "./register-gradients.ts";
 

@@ -1,6 +1,6 @@
-// Training: a lowered network + a data set + the program's train settings -> a History, via a loop of our own
-// (not model.fit): seeded per-epoch shuffling, one batch tensor per step copied from a reused buffer, Keras
-// optimizers with named slots, batchnorm moving averages, exact population statistics, checkpoints and resume.
+// Training: a lowered network + a data set + train settings -> a History, via a loop of our own (not model.fit):
+// seeded shuffling, one batch tensor per step from a reused buffer, Keras optimizers with named slots, batchnorm
+// statistics, resume; gradients by the hand-written backward where it covers the network, else autograd.
 import * as tf from "@tensorflow/tfjs-core";
 import { resolveLoss } from "../check/loss.ts";
 import { trainingBatches } from "../data/batches.ts";
@@ -158,6 +158,7 @@ export async function fitNetwork(
       record.seconds = (performance.now() - began) / 1000;
       history.epochs.push(record);
       const done = epoch;
+      // Reads the weights as they are when called: call it within onEpochEnd, before training goes on.
       const state = (): TrainState => ({
         epochsDone: done,
         history: { epochs: history.epochs.map((e) => ({ ...e })) },

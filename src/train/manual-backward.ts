@@ -1,9 +1,6 @@
-// Training: a hand-written backward pass for networks of dense, batchnorm, elementwise activations, dropout and
-// flatten with a softmax cross-entropy (or any loss, through its output gradient). It exists for speed on
-// wasm: autograd's matmul gradients use transpose flags, which the wasm backend runs on a scalar loop
-// (see notes/tfjs-facts.md); here every transpose is materialised so each matmul takes XNNPACK's fast path, the
-// first layer never computes an input gradient, and batchnorm's gradient is the closed form. Tested equal to
-// autograd (step.ts) to 1e-5; networks with other layers keep autograd.
+// Training: a hand-written backward for networks of dense, batchnorm, elementwise activations, dropout and flatten
+// -> gradients as autograd gives them (tested to 1e-5), with every matmul transpose materialised (wasm runs flagged
+// matmuls on a scalar loop, notes/tfjs-facts.md), no first-layer input gradient, and batchnorm's closed form.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Activation, Layer } from "../ir/schema.ts";
 import { applyActivation } from "../lower/activations.ts";
