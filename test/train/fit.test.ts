@@ -260,6 +260,38 @@ Stats(
   },
 );
 
+Stats(
+  "bnstats sample=N: a seeded subset (same run, same statistics; not the full set's); train overrides apply",
+  async () => {
+    const run = async (sample?: number) => {
+      const m = buildModel(MLP(SETTINGS), { backend: "wasm" });
+      const h = await m.fit(blobData(), {
+        train: { epochs: 1, bnstats: sample === undefined ? { mode: "exact" } : { mode: "exact", sample } },
+      });
+      assert.is(h.epochs.length, 1, "epochs override");
+      const v = values(m.getWeights()["batch_normalization/moving_variance"]!);
+      m.dispose();
+      return v;
+    };
+    const a = await run(30);
+    assert.equal(await run(30), a);
+    assert.not.equal(await run(), a);
+    assert.ok(a.every((v) => Number.isFinite(v) && v >= 0));
+  },
+);
+
+Fit("data whose samples do not fit the input is E507 before training", async () => {
+  const m = buildModel(MLP(SETTINGS), { backend: "wasm" });
+  const data = { ...blobData(), sampleShape: [5] };
+  try {
+    await m.fit(data);
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as NncError).diagnostic?.code, "E507");
+  }
+  m.dispose();
+});
+
 const Opt = suite("optimizers: Keras update formulas");
 Opt.before(() => useBackend("wasm"));
 
