@@ -1,14 +1,28 @@
-// nnc's public API: compile .nn specs (or IR JSON) to checked IR, inspect models, render diagnostics.
+// nnc's public API: compile .nn specs (or IR JSON) to checked IR, inspect models, render diagnostics, and
+// build, train, save and load models (`compile(source).build()`, `load(dir)`).
 // Back ends (lowering, training) take the checked `Program` this gives; see src/ir/schema.ts for its shape.
 export {
   compile,
-  compileFile,
-  compileIR,
-  parse,
-  check,
-  type CompileOptions,
-  type CompileResult,
-} from "./compile.ts";
+  build,
+  load,
+  type Compiled,
+  type NncModel,
+  type BuildOptions as ModelOptions,
+} from "./api.ts";
+export type {
+  CompiledModel,
+  History,
+  EpochRecord,
+  BatchEvent,
+  FitOptions,
+  Evaluation,
+  WeightData,
+  BackendChoice,
+  BackendName,
+} from "./runtime/types.ts";
+export { loadDataset, describeDataset } from "./data/index.ts";
+export type { Dataset, Split } from "./data/types.ts";
+export { compileFile, compileIR, parse, check, type CompileOptions, type CompileResult } from "./compile.ts";
 export { buildProgram, defaultModelName, type BuildOptions, type BuildResult } from "./build/build.ts";
 export { renderLanguageReference } from "./build/reference.ts";
 export { checkProgram, type CheckOptions, type CheckResult } from "./check/check.ts";

@@ -1,0 +1,79 @@
+// The runtime half of nnc's public API: a compiled program becomes a trainable TensorFlow.js model
+// (`compile(source).build()`), which can be saved and loaded. The lowering, the backends and saving are
+// imported on first use, so code that only compiles or checks specs never loads TensorFlow.js.
+import { compile as compileSource, type CompileOptions, type CompileResult } from "./compile.ts";
+import { NncError, diagnostic } from "./diagnostics/index.ts";
+import type { Program } from "./ir/schema.ts";
+import type { History, BackendChoice, CompiledModel } from "./runtime/types.ts";
+
+/** A model built by nnc: train it, predict with it, read and write its weights, save it. */
+export interface NncModel extends CompiledModel {
+  /**
+   * Writes the model to `dir`: model.json + weights.bin (TensorFlow.js Layers format, loadable with
+   * tf.loadLayersModel), ir.json (what nnc's `load` rebuilds it from), and history.json when given.
+   */
+  save(dir: string, extras?: { history?: History }): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Which model of the program (default: the first). */
+  model?: string;
+  /** Seeds the initial weights (default: the program's train seed). */
+  seed?: number;
+  /** "auto" (default) picks tensorflow (tfjs-node) where installed, else wasm, else cpu. */
+  backend?: BackendChoice;
+}
+
+function withSave(model: CompiledModel, saveModel: typeof import("./save/index.ts").saveModel): NncModel {
+  return Object.assign(model, {
+    save: async (dir: string, extras: { history?: History } = {}) => saveModel(model, dir, extras),
+  });
+}
+
+/** Builds a checked program into a model on the chosen backend. */
+export async function build(program: Program, options: BuildOptions = {}): Promise<NncModel> {
+  const [{ selectBackend }, { buildModel }, { saveModel }] = await Promise.all([
+    import("./runtime/backend.ts"),
+    import("./lower/index.ts"),
+    import("./save/index.ts"),
+  ]);
+  const backend = await selectBackend(options.backend ?? "auto");
+  const model = buildModel(program, {
+    ...(options.model !== undefined ? { model: options.model } : {}),
+    seed: options.seed ?? program.train.seed,
+    backend: backend.name,
+  });
+  return withSave(model, saveModel);
+}
+
+/** Loads a model saved by `model.save(dir)` or `nnc train --out dir`. */
+export async function load(dir: string, options: { backend?: BackendChoice } = {}): Promise<NncModel> {
+  const { loadModel, saveModel } = await import("./save/index.ts");
+  return withSave(await loadModel(dir, { backend: options.backend ?? "auto" }), saveModel);
+}
+
+export interface Compiled extends CompileResult {
+  /** Builds the compiled program into a model; throws NncError when the source had errors. */
+  build(options?: BuildOptions): Promise<NncModel>;
+}
+
+/**
+ * Compiles .nn source to a checked program, with diagnostics; `.build()` turns it into a model:
+ *
+ *     const model = await compile(source, { filename: "mlp.nn" }).build({ seed: 1 });
+ */
+export function compile(source: string, options: CompileOptions = {}): Compiled {
+  const result = compileSource(source, options);
+  return {
+    ...result,
+    build: async (buildOptions = {}) => {
+      if (!result.program) {
+        const first = result.diagnostics.find((d) => d.severity === "error");
+        throw new NncError(
+          first ?? diagnostic("E003", {}, options.filename !== undefined ? { file: options.filename } : {}),
+        );
+      }
+      return build(result.program, buildOptions);
+    },
+  };
+}

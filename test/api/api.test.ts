@@ -1,0 +1,96 @@
+// The public API as a user calls it: compile(source).build(), fit, evaluate, weights, save/load; and the
+// runnable example in examples/ keeps working.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { compile, load, NncError } from "../../src/index.ts";
+import type { Dataset } from "../../src/data/types.ts";
+
+const api = suite("public API");
+
+const spec = `input 4
+dense 8
+batchnorm
+relu
+dense 3 softmax
+train { batch 16; epochs 2; optimizer adam lr=0.01 }`;
+
+// Three separable clusters in 4-D, made here so the test needs no data set.
+function clusters(count: number): Dataset["train"] {
+  const x = new Float32Array(count * 4);
+  const y = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    y[i] = i % 3;
+    for (let j = 0; j < 4; j++) x[i * 4 + j] = (j === y[i] ? 2 : 0) + Math.sin(i * 7 + j * 3) * 0.5;
+  }
+  return { x, y, count };
+}
+
+api("compile(source).build() trains, evaluates, exposes Keras-named weights, saves and loads", async () => {
+  const compiled = compile(spec, { filename: "api.nn" });
+  assert.ok(compiled.ok, JSON.stringify(compiled.diagnostics));
+  const model = await compiled.build({ seed: 3, backend: "cpu" });
+  assert.is(model.backend, "cpu");
+  const data: Dataset = {
+    source: "clusters",
+    description: "synthetic",
+    sampleShape: [4],
+    numClasses: 3,
+    train: clusters(96),
+    validation: clusters(30),
+    validationName: "test",
+  };
+  const history = await model.fit(data);
+  assert.is(history.epochs.length, 2);
+  const evaluation = model.evaluate(data.validation);
+  assert.is(evaluation.samples, 30);
+  assert.ok(evaluation.accuracy > 0.6, String(evaluation.accuracy));
+  assert.equal(Object.keys(model.getWeights()).slice(0, 3), [
+    "dense/kernel",
+    "dense/bias",
+    "batch_normalization/gamma",
+  ]);
+
+  const dir = mkdtempSync(join(tmpdir(), "nnc-api-"));
+  await model.save(dir, { history });
+  const restored = await load(dir, { backend: "cpu" });
+  const x = tf.tensor(data.validation.x, [30, 4]);
+  const a = model.predict(x).dataSync();
+  const b = restored.predict(x).dataSync();
+  assert.equal(Array.from(b), Array.from(a));
+
+  // setWeights takes plain arrays too: zeroing the last kernel and bias makes every class equally likely.
+  restored.setWeights({ "dense_1/kernel": new Float32Array(8 * 3), "dense_1/bias": [0, 0, 0] });
+  const uniform = restored.predict(x).dataSync();
+  assert.ok(Array.from(uniform).every((p) => Math.abs(p - 1 / 3) < 1e-6));
+  tf.dispose(x);
+  model.dispose();
+  restored.dispose();
+});
+
+api("build() on a spec with errors throws the first error as an NncError", async () => {
+  const compiled = compile("input 28x28\nconv2d 8 3x3\n");
+  assert.is(compiled.ok, false);
+  try {
+    await compiled.build();
+    assert.unreachable("build should throw");
+  } catch (e) {
+    assert.instance(e, NncError);
+    assert.is((e as NncError).diagnostic.code, "E302");
+  }
+});
+
+api("examples/api.ts runs", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nnc-example-"));
+  const out = execFileSync(process.execPath, ["--import", "tsx", "examples/api.ts", dir], {
+    encoding: "utf8",
+  });
+  assert.match(out, /evaluate: accuracy 0\.\d+/);
+  assert.match(out, /reloaded predictions differ by at most 0\.00e\+0/);
+});
+
+api.run();
