@@ -72,7 +72,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   // A file the parser could not read at all (e.g. binary) has an empty tree: "no statements" would be noise.
   const built: BuildResult =
     syntaxErrors && parsed.tree.items.length === 0
-      ? { diagnostics: [], incompleteModels: new Set() }
+      ? { diagnostics: [], gaps: new Map() }
       : buildProgram(parsed.tree, options.filename === undefined ? {} : { filename: options.filename });
   const diags = [...parsed.diagnostics, ...built.diagnostics];
   let checked: Program | undefined;
@@ -86,7 +86,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     }
     // After a syntax error the tree is a best guess: checking it would mostly report the guess.
     if (!syntaxErrors) {
-      const result = checkProgram(built.program, { skipModels: built.incompleteModels });
+      const result = checkProgram(built.program, { gaps: built.gaps });
       diags.push(...result.diagnostics);
       checked = result.program;
     }

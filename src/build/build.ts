@@ -27,8 +27,11 @@ export interface BuildResult {
   /** The program with bad statements left out; absent when nothing usable was built (no model). */
   program?: Program;
   diagnostics: Diagnostic[];
-  /** Models with a statement left out: their shapes would be checked against the wrong layers. */
-  incompleteModels: Set<string>;
+  /**
+   * Where statements were left out, per model: the indices of the layers that follow a dropped statement.
+   * The checker treats the shape there as unknown, so one mistake is not reported again by every later layer.
+   */
+  gaps: Map<string, Set<number>>;
 }
 
 const BLOCKS = ["model", "train", "experiment"];
@@ -52,7 +55,9 @@ export function defaultModelName(filename: string | undefined): string {
 
 class Builder {
   readonly diags: Diagnostic[] = [];
-  readonly incomplete = new Set<string>();
+  readonly gaps = new Map<string, Set<number>>();
+  /** Statements already reported as not belonging where they stand; skipped without a second report. */
+  readonly rejected = new Set<Statement>();
 
   /** The signature a statement's head names in a block of `context`, or undefined after reporting why not. */
   resolve(stmt: Statement, context: Context, blockDesc: string): Signature | undefined {
@@ -132,17 +137,16 @@ class Builder {
   buildModel(name: string, span: Span, statements: Statement[], blockDesc: string): Model {
     const layers: UnnamedLayer[] = [];
     for (const stmt of statements) {
-      const sig = this.resolve(stmt, "layer", blockDesc);
+      const sig = this.rejected.has(stmt) ? undefined : this.resolve(stmt, "layer", blockDesc);
       const bound = sig && this.bind(stmt, sig);
       if (!bound) {
-        this.incomplete.add(name);
+        if (!this.gaps.has(name)) this.gaps.set(name, new Set());
+        this.gaps.get(name)!.add(layers.length);
         continue;
       }
       layers.push(makeLayer(bound.sig, bound.bound, stmt.span));
     }
-    const before = this.diags.length;
     assignLayerNames(layers, this.diags);
-    if (this.diags.length > before) this.incomplete.add(name);
     return { name, span, layers };
   }
 
@@ -196,7 +200,7 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
   const b = new Builder();
   const items = tree.items.filter((i) => i.kind !== "comment");
   if (items.length === 0) {
-    return { diagnostics: [diagnostic("E003", {}, { span: [0, 0] })], incompleteModels: b.incomplete };
+    return { diagnostics: [diagnostic("E003", {}, { span: [0, 0] })], gaps: b.gaps };
   }
 
   const bare: Statement[] = [];
@@ -206,8 +210,9 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
   for (const item of items) {
     if (item.kind === "statement") {
       // At the top level only layers may stand bare; train and experiment settings need their block.
-      if (b.resolve(item, "layer", "the top level of the file")) bare.push(item);
-      else b.incomplete.add(defaultModelName(options.filename));
+      // A rejected one still marks its place, so the checker knows the layers around it were not adjacent.
+      if (!b.resolve(item, "layer", "the top level of the file")) b.rejected.add(item);
+      bare.push(item);
       continue;
     }
     if (item.kind !== "block") continue;
@@ -229,8 +234,9 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
 
   const models: Model[] = [];
   if (modelBlocks.length > 0) {
-    if (bare.length > 0) {
-      b.diags.push(diagnostic("E212", {}, { span: bare[0]!.span }));
+    const layers = bare.filter((s) => !b.rejected.has(s));
+    if (layers.length > 0) {
+      b.diags.push(diagnostic("E212", {}, { span: layers[0]!.span }));
     }
     const names = new Set<string>();
     for (const block of modelBlocks) {
@@ -246,7 +252,7 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
       names.add(name);
       models.push(b.buildModel(name, block.span, b.statementsOf(block.items), `model '${name}'`));
     }
-  } else if (bare.length > 0) {
+  } else if (bare.some((s) => !b.rejected.has(s))) {
     const name = defaultModelName(options.filename);
     const span: Span = [bare[0]!.span[0], bare[bare.length - 1]!.span[1]];
     models.push(b.buildModel(name, span, bare, "the top level of the file"));
@@ -281,7 +287,7 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
     drafts.push(b.buildExperiment(block, name));
   }
 
-  if (models.length === 0) return { diagnostics: b.diags, incompleteModels: b.incomplete };
+  if (models.length === 0) return { diagnostics: b.diags, gaps: b.gaps };
   const program: Program = {
     irVersion: IR_VERSION,
     models,
@@ -289,5 +295,5 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
     experiments: drafts.map((d) => finishExperiment(d, models, train)),
   };
   if (options.filename !== undefined) program.source = { file: options.filename };
-  return { program, diagnostics: b.diags, incompleteModels: b.incomplete };
+  return { program, diagnostics: b.diags, gaps: b.gaps };
 }

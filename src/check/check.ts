@@ -11,8 +11,8 @@ import { inferLayer, type Shape } from "./shapes.ts";
 export interface CheckOptions {
   /** Promote warnings to errors (--strict). */
   strict?: boolean;
-  /** Models the builder could not build completely: their structure is not checked (it would only cascade). */
-  skipModels?: ReadonlySet<string>;
+  /** Per model, indices of layers that follow a statement the builder left out (see BuildResult.gaps). */
+  gaps?: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
 export interface CheckResult {
@@ -22,7 +22,7 @@ export interface CheckResult {
 }
 
 /** Fills outputShape and params of a model's layers (in place); returns structural errors. */
-export function checkModel(model: Model): Diagnostic[] {
+export function checkModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagnostic[] {
   const at = model.span ? { span: model.span } : {};
   const first = model.layers[0];
   if (!first) return [diagnostic("E303", { model: model.name }, at)];
@@ -36,17 +36,38 @@ export function checkModel(model: Model): Diagnostic[] {
     if (layer.op === "input") out.push(diagnostic("E301", {}, layer.span ? { span: layer.span } : {}));
   }
   if (out.length > 0) return out;
-  let shape: Shape = [];
+  // After a bad layer (or a statement the builder left out) the shape is unknown until a layer fixes it
+  // again, as `input` or `dense` do: independent errors further on are still found, follow-on ones are not.
+  let shape: Shape | undefined = [];
   for (let i = 0; i < model.layers.length; i++) {
     const layer = model.layers[i]!;
-    const result = inferLayer(layer, shape, model.layers[i - 1]);
-    // Past the first bad layer every shape would be a guess: stop, so one mistake gives one error.
-    if ("error" in result) return [result.error];
-    layer.outputShape = result.shape;
-    layer.params = result.params;
-    shape = result.shape;
+    if (gaps.has(i)) shape = undefined;
+    const result: ReturnType<typeof recoverShape> =
+      shape === undefined ? recoverShape(layer) : inferLayer(layer, shape, model.layers[i - 1]);
+    if (result === undefined) {
+      shape = undefined;
+    } else if ("error" in result) {
+      out.push(result.error);
+      shape = undefined;
+    } else {
+      layer.outputShape = result.shape;
+      layer.params = result.params;
+      shape = result.shape;
+    }
   }
   return out;
+}
+
+/** A layer's output when its input shape is unknown: known only for layers whose output ignores the input. */
+function recoverShape(layer: Model["layers"][number]): ReturnType<typeof inferLayer> | undefined {
+  switch (layer.op) {
+    case "input":
+      return inferLayer(layer, []);
+    case "dense":
+      return { shape: [null, layer.units], params: { trainable: 0, nonTrainable: 0 } };
+    default:
+      return undefined;
+  }
 }
 
 /** Resolves the loss of a train (or experiment override) against the models it trains. */
@@ -76,10 +97,10 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
       delete layer.outputShape;
       delete layer.params;
     }
-    if (options.skipModels?.has(model.name)) continue;
-    const errors = checkModel(model);
+    const gaps = options.gaps?.get(model.name);
+    const errors = checkModel(model, gaps);
     diags.push(...errors);
-    if (errors.length === 0) diags.push(...lintModel(model));
+    diags.push(...lintModel(model, gaps));
   }
   program.train.loss = resolveFor(program.models, program.train.loss, diags);
   diags.push(...checkExperiments(program));

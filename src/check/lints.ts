@@ -16,12 +16,13 @@ function activationOf(layer: Layer): Activation | undefined {
   return a === "linear" ? undefined : a;
 }
 
-export function lintModel(model: Model): Diagnostic[] {
+/** `gaps`: indices of layers that follow a statement the builder left out (no longer adjacent to the one before). */
+export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagnostic[] {
   const out: Diagnostic[] = [];
   let softmaxSeen = false;
   let warnedSoftmax = false;
   model.layers.forEach((layer, i) => {
-    const previous = model.layers[i - 1];
+    const previous = gaps.has(i) ? undefined : model.layers[i - 1];
     if (layer.op === "batchnorm" && softmaxSeen && !warnedSoftmax) {
       out.push(diagnostic("W401", { model: model.name }, spanOf(layer)));
       warnedSoftmax = true;

@@ -26,10 +26,7 @@ export function checked(text: string): { program: Program; diagnostics: Diagnost
 export function diagnosticsOf(text: string): Diagnostic[] {
   const built = build(text);
   if (!built.program) return built.diagnostics;
-  return [
-    ...built.diagnostics,
-    ...checkProgram(built.program, { skipModels: built.incompleteModels }).diagnostics,
-  ];
+  return [...built.diagnostics, ...checkProgram(built.program, { gaps: built.gaps }).diagnostics];
 }
 
 /** The layers of the single model of a file of bare layers. */

@@ -165,7 +165,20 @@ shape("model structure: input first, only first, not empty", () => {
   assert.equal(only("model m {\n}\n").code, "E303");
 });
 
-shape("one mistake, one error: layers after a bad one are not inferred", () => {
-  assert.equal(codes(diagnosticsOf("input 28x28\ndense 10\ndense 5\nconv2d 3 3")), ["E302"]);
+shape("an error does not cascade, but independent errors after it are still found", () => {
+  // After the bad dense the shape is unknown; the next dense fixes it to [?, 5] again.
+  assert.equal(codes(diagnosticsOf("input 28x28\ndense 10\nbatchnorm\nrelu\ndense 5")), ["E302"]);
+  assert.equal(codes(diagnosticsOf("input 28x28\ndense 10\nconv2d 3 3\nmaxpool 2")), ["E302"]);
+  // A conv2d after a dense is wrong whatever came before.
+  assert.equal(codes(diagnosticsOf("input 28x28\ndense 10\ndense 5\nconv2d 3 3")), ["E302", "E302"]);
+});
+
+shape("a statement the builder left out makes the shape unknown, not a follow-on error", () => {
+  // 'flaten' is rejected; without it the dense would see rank 3 and report E302 for the user's typo.
+  assert.equal(codes(diagnosticsOf("input 28x28\nflaten\ndense 10 softmax\nbatchnorm momentum=0.1")), [
+    "E200",
+    "W401",
+    "W405",
+  ]);
 });
 shape.run();
