@@ -53,10 +53,15 @@ export function registerMissingWasmKernels(): void {
       );
       // Computed with ops, then copied out: the filter gradient is small (kh*kw*Ci*Co values), and a fresh
       // TensorInfo keeps the engine's reference counting out of it.
+      // The aliases share x's and dy's data: the backend's reference count is raised for them first, or
+      // disposing an alias would free data its owner still uses (tfjs-layers reuses dy for the bias gradient).
+      const kernelBackend = backend as tf.KernelBackend;
       const values = tf.tidy(() => {
         const engine = tf.engine();
-        const xt = engine.makeTensorFromTensorInfo(x) as tf.Tensor4D;
-        const dyt = engine.makeTensorFromTensorInfo(dy) as tf.Tensor4D;
+        kernelBackend.incRef(x.dataId);
+        kernelBackend.incRef(dy.dataId);
+        const xt = engine.makeTensorFromTensorInfo(x, kernelBackend) as tf.Tensor4D;
+        const dyt = engine.makeTensorFromTensorInfo(dy, kernelBackend) as tf.Tensor4D;
         return conv2dBackpropFilter(xt, dyt, filterShape as Shape4, strides, info.padInfo).dataSync();
       });
       const wasm = backend as tf.KernelBackend & {

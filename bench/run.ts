@@ -1,0 +1,179 @@
+// `npm run bench`: training throughput of nnc against tfjs-layers `model.fit` (same backend, same data) and
+// PyTorch CPU, for the notebook's BN MLP, the MLP without batch norm and specs/convnet-bn.nn at batch 32/128/512,
+// with peak RSS; each peer runs in its own child process, so warm-up and memory never mix.
+// Usage: npm run bench [-- --quick] [--models=bn-mlp,mlp] [--batches=32,128] [--all (also compile/parse/data-load)]
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fashionMnistInstalled, loadDataset } from "../src/data/index.ts";
+import { MODELS, benchProgram, type BenchModel } from "./peers/models.ts";
+import type { PeerResult } from "./peers/common.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const quick = argv.includes("--quick");
+const models = (flag("models")?.split(",") ?? [...MODELS]) as BenchModel[];
+const batches = (flag("batches")?.split(",") ?? ["32", "128", "512"]).map(Number);
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = join(here, "..");
+const PYTHON = "/usr/bin/python3";
+
+const source = fashionMnistInstalled() ? "fashion-mnist" : "mnist";
+if (source === "mnist") {
+  console.log(
+    "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): using the embedded mnist",
+  );
+}
+
+/** Samples per timed epoch: a fixed number of steps (samples / batch) after one warm-up epoch of the same. */
+function samplesFor(model: BenchModel): number {
+  const base = model === "convnet-bn" ? 3072 : 16384;
+  return quick ? base / 4 : base;
+}
+
+interface Row {
+  model: BenchModel;
+  batch: number;
+  nnc?: PeerResult;
+  fit?: PeerResult;
+  torch?: PeerResult;
+  notes: string[];
+}
+
+function runPeer(command: string, args: string[], env: NodeJS.ProcessEnv = {}): PeerResult | string {
+  const r = spawnSync(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const last = r.stdout?.trim().split("\n").at(-1) ?? "";
+  if (r.status === 0 && last.startsWith("{")) return JSON.parse(last) as PeerResult;
+  const why = (r.stderr || r.error?.message || "no output").trim().split("\n").slice(-3).join(" | ");
+  return `exit ${r.status}: ${why}`;
+}
+
+const tsx = join(root, "node_modules", ".bin", "tsx");
+
+/** Whether the PyTorch peer can run, and why not. */
+function torchStatus(): string | undefined {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  const r = spawnSync(PYTHON, ["-c", "import torch, numpy; print(torch.__version__)"], {
+    cwd: tmpdir(),
+    encoding: "utf8",
+  });
+  if (r.status !== 0)
+    return `python3-torch is not installed for ${PYTHON} (apt-get install python3-torch libopenblas0-pthread)`;
+  return undefined;
+}
+
+const torchMissing = torchStatus();
+let dataDir: string | undefined;
+if (!torchMissing) {
+  // PyTorch reads the training split as raw float32 / int32 files written once here.
+  const data = await loadDataset({ source });
+  dataDir = mkdtempSync(join(tmpdir(), "nnc-bench-"));
+  writeFileSync(join(dataDir, "x.f32"), data.train.x);
+  writeFileSync(join(dataDir, "y.i32"), Int32Array.from(data.train.y));
+}
+
+const rows: Row[] = [];
+try {
+  for (const model of models) {
+    for (const batch of batches) {
+      const row: Row = { model, batch, notes: [] };
+      const samples = String(samplesFor(model));
+      const peerArgs = [model, String(batch), samples, source];
+      const put = (key: "nnc" | "fit" | "torch", r: PeerResult | string) => {
+        if (typeof r === "string") row.notes.push(`${key}: ${r}`);
+        else row[key] = r;
+      };
+      put("nnc", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...peerArgs]));
+      put("fit", runPeer(tsx, [join(here, "peers", "tfjs-layers.ts"), ...peerArgs]));
+      if (dataDir) {
+        const ir = join(dataDir, `${model}.json`);
+        writeFileSync(ir, JSON.stringify(benchProgram(model, source, batch).models[0]));
+        put(
+          "torch",
+          runPeer(
+            PYTHON,
+            [
+              join(here, "peers", "torch_peer.py"),
+              ir,
+              String(batch),
+              samples,
+              join(dataDir, "x.f32"),
+              join(dataDir, "y.i32"),
+            ],
+            {
+              OPENBLAS_NUM_THREADS: "1",
+            },
+          ),
+        );
+      }
+      rows.push(row);
+      printRow(row, rows.length === 1);
+    }
+  }
+} finally {
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
+
+function printRow(row: Row, header: boolean): void {
+  const n = (r?: PeerResult) => (r ? Math.round(r.samplesPerSecond).toLocaleString("en-US") : "-");
+  const ratio = (a?: PeerResult, b?: PeerResult) =>
+    a && b ? (a.samplesPerSecond / b.samplesPerSecond).toFixed(2) + "x" : "-";
+  const mb = (r?: PeerResult) => (r ? Math.round(r.peakRssMB).toString() : "-");
+  const cells = [
+    row.model,
+    String(row.batch),
+    "wasm",
+    n(row.nnc),
+    n(row.fit),
+    torchMissing ? "n/a" : n(row.torch),
+    ratio(row.nnc, row.fit),
+    torchMissing ? "n/a" : ratio(row.nnc, row.torch),
+    `${mb(row.nnc)} / ${mb(row.fit)} / ${torchMissing ? "n/a" : mb(row.torch)}`,
+  ];
+  const widths = [11, 6, 8, 10, 10, 10, 8, 9, 20];
+  const line = (c: string[]) =>
+    c.map((s, i) => (i < 3 ? s.padEnd(widths[i]!) : s.padStart(widths[i]!))).join(" ");
+  if (header) {
+    console.log(
+      `\nTraining samples/s (${source}, ${quick ? "quick" : "full"}; best of two timed epochs of a fixed number of steps after one warm-up epoch)`,
+    );
+    if (torchMissing) console.log(`PyTorch peer skipped: ${torchMissing}`);
+    else console.log(`PyTorch: ${PYTHON}, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(2)`);
+    console.log(
+      line([
+        "model",
+        "batch",
+        "backend",
+        "nnc",
+        "tfjs fit",
+        "PyTorch",
+        "nnc/fit",
+        "nnc/torch",
+        "peak RSS MB n/f/t",
+      ]),
+    );
+  }
+  console.log(line(cells));
+  for (const note of row.notes) console.log(`    ${note}`);
+  const extra = row.nnc?.extra;
+  if (extra && Number(extra.tensorGrowth) > 0)
+    console.log(`    nnc: tf.memory().numTensors grew by ${extra.tensorGrowth}`);
+}
+
+if (argv.includes("--all")) {
+  for (const bench of ["compile.ts", "parse.ts", "data-load.ts"]) {
+    console.log(`\n== bench/${bench}`);
+    spawnSync(tsx, [join(here, bench)], { cwd: root, stdio: "inherit" });
+  }
+} else {
+  console.log(
+    "\nOther benches: npx tsx bench/compile.ts | bench/parse.ts | bench/data-load.ts (or npm run bench -- --all)",
+  );
+}
