@@ -15,6 +15,7 @@ const commands = {
   data: () => import("./commands/data.ts"),
   train: () => import("./commands/train.ts"),
   eval: () => import("./commands/eval.ts"),
+  experiment: () => import("./commands/experiment.ts"),
 };
 
 export const EXIT = { ok: 0, errors: 1, usage: 2, internal: 70 } as const;
@@ -163,6 +164,25 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(backendOption())
     .option("--json", "print JSON")
     .action(action(async (dir: string, opts) => (await commands.eval()).predictCommand(io, dir, opts)));
+
+  program
+    .command("experiment")
+    .description(
+      "run an experiment of a spec (models x varied settings x repeats); writes results.json, plots and report.html",
+    )
+    .argument("<file>", ".nn spec or IR .json file")
+    .option("--name <name>", "which experiment of the file (default: the only one)")
+    .option("--out <dir>", "output folder (default: runs/<spec>-<experiment>)")
+    .option("--epochs <n>", "epochs per cell (quick runs; a 'vary epochs' list still wins)", int("--epochs"))
+    .option("--limit <n>", "train on at most N samples (quick runs)", int("--limit"))
+    .option("--jobs <n>", "cells trained at once, each in its own worker (default: the number of cores)", int("--jobs"))
+    .addOption(backendOption())
+    .option("--resume", "run only the cells that --out does not hold yet (refused if the spec changed)")
+    .option("--force", "replace the results in --out")
+    .option("--strict", "treat warnings as errors")
+    .action(
+      action(async (file: string, opts) => (await commands.experiment()).experimentCommand(io, file, opts)),
+    );
 
   return program;
 }

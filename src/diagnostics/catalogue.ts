@@ -356,6 +356,23 @@ export const catalogue = {
       `batchnorm '${p.layer}' would normalize one value per channel (batch ${p.batch}, ${p.samples} training ` +
       "samples): its batch variance is 0, so it would output beta whatever its input; use a batch of 2 or more",
   ),
+  // E63x: experiments (nnc experiment)
+  E630: entry<{ file: string }>(
+    "error",
+    "no experiment",
+    (p) =>
+      `${p.file} defines no experiment: add a block such as 'experiment NAME { compare a b; vary batch 32 128 }'`,
+  ),
+  E631: entry<{ name: string; known: string }>(
+    "error",
+    "no such experiment",
+    (p) => `no experiment named '${p.name}' (experiments: ${p.known})`,
+  ),
+  E632: entry<{ file: string; known: string }>(
+    "error",
+    "several experiments: choose one",
+    (p) => `${p.file} defines several experiments (${p.known}): choose one with --name NAME`,
+  ),
 } as const;
 
 export type Code = keyof typeof catalogue;

@@ -1,0 +1,84 @@
+// nnc experiment FILE: trains every cell of one of the spec's experiments (models x varied settings x repeats),
+// cells in parallel workers, and writes results.json (after each cell), plots and report.html to --out.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { basename, extname, join } from "node:path";
+import { pickExperiment, runExperiment } from "../../experiment/run-experiment.ts";
+import type { BackendChoice } from "../../runtime/types.ts";
+import type { CliIO } from "../io.ts";
+import { compileForCommand } from "../spec.ts";
+
+export interface ExperimentOptions {
+  name?: string;
+  out?: string;
+  epochs?: number;
+  limit?: number;
+  jobs?: number;
+  backend: BackendChoice;
+  resume?: boolean;
+  force?: boolean;
+  strict?: boolean;
+}
+
+export const defaultJobs = (): number => availableParallelism();
+
+export async function experimentCommand(io: CliIO, file: string, opts: ExperimentOptions): Promise<number> {
+  const program = await compileForCommand(io, file, { strict: opts.strict ?? false });
+  if (!program) return 1;
+  const experiment = pickExperiment(program, opts.name, file);
+  const outDir = opts.out ?? join("runs", `${basename(file, extname(file))}-${experiment.name}`);
+  const bytes = readFileSync(file);
+
+  const onSigint = () => {
+    io.err(
+      `\ninterrupted: finished cells are kept in ${outDir}/results.json; run the rest with\n` +
+        `  nnc experiment ${file} --name ${experiment.name} --out ${outDir} --resume` +
+        `${opts.epochs !== undefined ? ` --epochs ${opts.epochs}` : ""}${opts.limit !== undefined ? ` --limit ${opts.limit}` : ""}\n`,
+    );
+    process.exit(130);
+  };
+  process.once("SIGINT", onSigint);
+  try {
+    const run = await runExperiment(io, {
+      program,
+      specFile: file,
+      specText: bytes.toString("utf8"),
+      specSha256: createHash("sha256").update(bytes).digest("hex"),
+      name: experiment.name,
+      outDir,
+      jobs: opts.jobs ?? defaultJobs(),
+      backend: opts.backend,
+      ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+      ...(opts.resume ? { resume: true } : {}),
+      ...(opts.force ? { force: true } : {}),
+    });
+    if (run.report.warning) io.err(`warning: ${run.report.warning}\n`);
+    io.err(`\n${summaryLines(run.report.groups, run.results.validationName)}`);
+    io.err(`wrote ${outDir}/: results.json, ${run.report.files.map((f) => basename(f)).join(", ")}\n`);
+    return 0;
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+}
+
+/** One line per group: final accuracy mean (and spread) over repeats, as the report's table. */
+function summaryLines(
+  groups: Awaited<ReturnType<typeof runExperiment>>["report"]["groups"],
+  validationName: string,
+): string {
+  const width = Math.max(...groups.map((g) => g.group.length));
+  return (
+    groups
+      .map((g) => {
+        const acc = g.finalValAccuracy;
+        const value = acc
+          ? `${(acc.mean * 100).toFixed(2)}%${acc.n > 1 ? ` ± ${(acc.sd * 100).toFixed(2)}` : ""}`
+          : "–";
+        const diverged = g.diverged > 0 ? ` (${g.diverged} of ${g.cells.length} diverged)` : "";
+        return `${g.group.padEnd(width)}  final ${validationName} accuracy ${value}${diverged}`;
+      })
+      .join("\n") + "\n"
+  );
+}

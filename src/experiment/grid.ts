@@ -1,0 +1,172 @@
+// Experiments, step 1: a checked program + one of its experiments -> the grid of cells to train (pure).
+// cells = models x product of every vary list x repeats; each cell carries its full effective train settings
+// (file train <- experiment train <- run options <- the cell's varied values, then the lr_scale rule).
+import { createHash } from "node:crypto";
+import { OPTIMIZER_SIGNATURES } from "../build/signatures.ts";
+import type { Experiment, Optimizer, Program, Train } from "../ir/schema.ts";
+
+export type VaryKey = Experiment["vary"][number]["key"];
+export type VaryValue = number | string;
+
+/** Options of a run that change every cell (quick runs from the command line). */
+export interface GridOptions {
+  /** Epochs per cell, over the spec's train and the experiment's (a `vary epochs` list still wins). */
+  epochs?: number;
+  /** Train on at most this many samples. */
+  limit?: number;
+}
+
+export interface Cell {
+  /** Identifies the cell by its settings (model + effective train), so a resumed run finds its finished cells. */
+  id: string;
+  /** Position in the grid (0-based), the order a sequential run takes. */
+  index: number;
+  model: string;
+  /** The varied settings' values of this cell, in the experiment's `vary` order. */
+  varied: Partial<Record<VaryKey, VaryValue>>;
+  /** Cells of one group differ only by repeat: the unit of plots and tables. */
+  group: string;
+  /** 0-based repeat; the cell's seed is the base seed + repeat. */
+  repeat: number;
+  seed: number;
+  /** Everything the cell trains with, the effective learning rate included. */
+  train: Train;
+  /** How the learning rate was obtained, e.g. "0.001 x 128/32 (linear)". */
+  lrNote: string;
+}
+
+/** The initializer a `vary init_scale` list scales when no `init` is given: Keras' default for dense and conv. */
+export const DEFAULT_INIT = "glorot_uniform";
+
+/** Keras' defaults for an optimizer's settings, read from the signature table, with the given lr. */
+export function defaultOptimizer(type: Optimizer["type"], lr: number): Optimizer {
+  const sig = OPTIMIZER_SIGNATURES.find((s) => s.name === type);
+  if (!sig) throw new Error(`internal: no signature for optimizer '${type}'`);
+  const settings: Record<string, unknown> = { type };
+  for (const option of sig.options) if (option.field) settings[option.field] = option.default;
+  settings.lr = lr;
+  return settings as Optimizer;
+}
+
+/** Every combination of the vary lists, first list slowest (as nested loops written in `vary` order). */
+export function product(vary: Experiment["vary"]): Array<Partial<Record<VaryKey, VaryValue>>> {
+  let combos: Array<Partial<Record<VaryKey, VaryValue>>> = [{}];
+  for (const { key, values } of vary) {
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
+  }
+  return combos;
+}
+
+/** lr at batch `batch` under a rule, from the lr at the reference batch. */
+export function scaleLr(lr: number, batch: number, rule: Experiment["lrScale"]): number {
+  if (rule.rule === "linear") return lr * (batch / rule.referenceBatch);
+  if (rule.rule === "sqrt") return lr * Math.sqrt(batch / rule.referenceBatch);
+  return lr;
+}
+
+const round = (x: number) => +x.toPrecision(6);
+
+function lrNote(lr: number, batch: number, rule: Experiment["lrScale"]): string {
+  if (rule.rule === "none" || batch === rule.referenceBatch) return String(round(lr));
+  const ratio = `${batch}/${rule.referenceBatch}`;
+  return rule.rule === "linear" ? `${round(lr)} x ${ratio} (linear)` : `${round(lr)} x sqrt(${ratio}) (sqrt)`;
+}
+
+/** "bn batch=128 lr=0.01": the model and the varied values; what plots and tables name a group by. */
+export function groupLabel(model: string, varied: Partial<Record<VaryKey, VaryValue>>): string {
+  const parts = Object.entries(varied).map(([k, v]) => `${k}=${v}`);
+  return [model, ...parts].join(" ");
+}
+
+/** A stable JSON (sorted keys, spans dropped): two equal settings give the same text whatever their order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([k, v]) => k !== "span" && v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const stripSpans = <T>(value: T): T => JSON.parse(canonicalJson(value)) as T;
+
+/** Applies one cell's varied values to the base settings (before the lr rule). */
+function applyVaried(base: Train, varied: Partial<Record<VaryKey, VaryValue>>): Train {
+  const train: Train = { ...base, optimizer: { ...base.optimizer }, bnstats: { ...base.bnstats } };
+  // The optimizer first: a varied lr then lands on the varied optimizer.
+  if (varied.optimizer !== undefined) {
+    train.optimizer = defaultOptimizer(varied.optimizer as Optimizer["type"], base.optimizer.lr);
+  }
+  if (varied.lr !== undefined) train.optimizer.lr = varied.lr as number;
+  if (varied.batch !== undefined) train.batch = varied.batch as number;
+  if (varied.epochs !== undefined) train.epochs = varied.epochs as number;
+  if (varied.seed !== undefined) train.seed = varied.seed as number;
+  if (varied.bnstats !== undefined)
+    train.bnstats = { ...train.bnstats, mode: varied.bnstats as "ema" | "exact" };
+  if (varied.init !== undefined || varied.init_scale !== undefined) {
+    train.init = {
+      name: (varied.init ?? base.init?.name ?? DEFAULT_INIT) as NonNullable<Train["init"]>["name"],
+      scale: (varied.init_scale ?? base.init?.scale ?? 1) as number,
+    };
+  }
+  return train;
+}
+
+/** The settings every cell starts from: the file's train, the experiment's train, then the run's options. */
+export function baseSettings(program: Program, experiment: Experiment, options: GridOptions = {}): Train {
+  const fromExperiment = experiment.train ?? {};
+  const train: Train = {
+    ...program.train,
+    ...fromExperiment,
+    data: { ...program.train.data, ...fromExperiment.data },
+    bnstats: { ...program.train.bnstats, ...fromExperiment.bnstats },
+  } as Train;
+  if (options.epochs !== undefined) train.epochs = options.epochs;
+  if (options.limit !== undefined) train.data = { ...train.data, limit: options.limit };
+  return stripSpans(train);
+}
+
+export function cellId(model: string, train: Train): string {
+  return createHash("sha256").update(canonicalJson({ model, train })).digest("hex").slice(0, 16);
+}
+
+/** The grid of an experiment, in the order a sequential run trains it: model, then vary lists, then repeat. */
+export function expandGrid(program: Program, experiment: Experiment, options: GridOptions = {}): Cell[] {
+  const base = baseSettings(program, experiment, options);
+  const cells: Cell[] = [];
+  for (const model of experiment.compare) {
+    for (const varied of product(experiment.vary)) {
+      const settings = applyVaried(base, varied);
+      const referenceLr = settings.optimizer.lr;
+      settings.optimizer.lr = scaleLr(referenceLr, settings.batch, experiment.lrScale);
+      for (let repeat = 0; repeat < experiment.repeat; repeat++) {
+        const train: Train = { ...settings, seed: settings.seed + repeat };
+        cells.push({
+          id: cellId(model, train),
+          index: cells.length,
+          model,
+          varied,
+          group: groupLabel(model, varied),
+          repeat,
+          seed: train.seed,
+          train,
+          lrNote: lrNote(referenceLr, train.batch, experiment.lrScale),
+        });
+      }
+    }
+  }
+  return cells;
+}
+
+/** The experiment's lr rule in words, for results and the report. */
+export function describeLrRule(experiment: Experiment): string {
+  const { rule, referenceBatch } = experiment.lrScale;
+  const batchVaries = experiment.vary.some((v) => v.key === "batch");
+  if (rule === "none") {
+    return batchVaries ? "lr_scale none: the same learning rate at every batch size" : "lr_scale none";
+  }
+  const formula = rule === "linear" ? `lr x batch/${referenceBatch}` : `lr x sqrt(batch/${referenceBatch})`;
+  return `lr_scale ${rule}: the learning rate is ${formula} (the train lr holds at batch ${referenceBatch})`;
+}

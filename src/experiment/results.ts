@@ -1,0 +1,90 @@
+// Experiments: results.json on disk. Written after every finished cell (temporary file + rename, so an
+// interrupted run leaves the last whole version), read back for --resume, which refuses when the spec changed
+// or the finished cells are not cells of this grid (other --epochs, --limit, ...).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fail } from "../diagnostics/index.ts";
+import { writeFileAtomic } from "../save/atomic.ts";
+import type { Cell } from "./grid.ts";
+import { validateResults, type CellResult, type Results } from "./results-schema.ts";
+
+export const RESULTS_FILE = "results.json";
+
+export const resultsPath = (dir: string) => join(dir, RESULTS_FILE);
+export const hasResults = (dir: string) => existsSync(resultsPath(dir));
+
+/** Reads and validates results.json (E602 when it is damaged or not results). */
+export function readResults(dir: string): Results {
+  const path = resultsPath(dir);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    fail("E602", { dir, detail: `${RESULTS_FILE} cannot be read: ${(e as Error).message}` });
+  }
+  const problems = validateResults(value);
+  if (problems.length > 0) {
+    fail("E602", {
+      dir,
+      detail: `${RESULTS_FILE} is not experiment results (${problems.slice(0, 3).join("; ")})`,
+    });
+  }
+  return value as Results;
+}
+
+/**
+ * The finished cells of an earlier run that this grid can keep. Refuses (E602) when the spec's hash differs
+ * or when a finished cell is no cell of this grid: mixing settings would make groups of unlike runs.
+ */
+export function resumableCells(
+  dir: string,
+  previous: Results,
+  current: { specSha256: string; experiment: string; grid: Cell[] },
+): CellResult[] {
+  const { specSha256, experiment, grid } = current;
+  if (previous.spec.sha256 !== specSha256) {
+    fail("E602", {
+      dir,
+      detail:
+        `the spec changed since these results were written (sha256 ${previous.spec.sha256.slice(0, 12)}... then, ` +
+        `${specSha256.slice(0, 12)}... now): run it into another --out, or pass --force to start over`,
+    });
+  }
+  if (previous.experiment.name !== experiment) {
+    fail("E602", { dir, detail: `it holds experiment '${previous.experiment.name}', not '${experiment}'` });
+  }
+  const ids = new Set(grid.map((c) => c.id));
+  const foreign = previous.cells.filter((c) => !ids.has(c.id));
+  if (foreign.length > 0) {
+    const was = previous.options;
+    fail("E602", {
+      dir,
+      detail:
+        `${foreign.length} finished cell(s) were trained with other settings than this run's ` +
+        `(then: epochs ${was.epochs ?? "from the spec"}, limit ${was.limit ?? "none"}): ` +
+        "resume with the same --epochs and --limit",
+    });
+  }
+  return previous.cells;
+}
+
+/** Holds the results document of a run and rewrites results.json whenever a cell finishes. */
+export class ResultsWriter {
+  constructor(
+    readonly dir: string,
+    readonly results: Results,
+  ) {}
+
+  add(cell: CellResult): void {
+    const cells = this.results.cells.filter((c) => c.id !== cell.id);
+    cells.push(cell);
+    cells.sort((a, b) => a.index - b.index);
+    this.results.cells = cells;
+    this.results.updatedAt = new Date().toISOString();
+    this.write();
+  }
+
+  write(): void {
+    writeFileAtomic(resultsPath(this.dir), JSON.stringify(this.results, null, 1) + "\n");
+  }
+}

@@ -1,0 +1,163 @@
+// Experiments as one call: a checked program + an experiment name -> every cell of its grid trained (in
+// parallel workers or here), results.json rewritten after each cell, then the plots and report.html.
+//   pick experiment -> expand grid -> (resume: keep finished cells) -> load data, backend -> run cells -> report
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import type { CliIO } from "../cli/io.ts";
+import { checkDataSource, loadDataset, type Dataset } from "../data/index.ts";
+import { fail } from "../diagnostics/index.ts";
+import type { DataRef, Experiment, Program } from "../ir/schema.ts";
+import { writeReport, type WrittenReport } from "../report/index.ts";
+import { selectBackend } from "../runtime/backend.ts";
+import type { BackendChoice } from "../runtime/types.ts";
+import { VERSION } from "../version.ts";
+import { describeLrRule, expandGrid, type Cell, type GridOptions } from "./grid.ts";
+import { inProcessPool, runCells, workerPool, type CellPool, type WorkerSetup } from "./pool.ts";
+import { ExperimentProgress } from "./progress.ts";
+import { RESULTS_VERSION, type Results } from "./results-schema.ts";
+import { hasResults, readResults, resumableCells, ResultsWriter } from "./results.ts";
+
+export interface ExperimentRunOptions extends GridOptions {
+  /** The spec as compiled, and where it came from (its hash identifies the run for --resume). */
+  program: Program;
+  specFile: string;
+  specText: string;
+  specSha256: string;
+  /** Which experiment of the file; default the only one. */
+  name?: string;
+  outDir: string;
+  /** Cells trained at once, each in its own worker; 1 trains here, one after another. */
+  jobs: number;
+  backend: BackendChoice;
+  resume?: boolean;
+  force?: boolean;
+  /** Replaces where cells train (tests of scheduling and resume use a fake trainer). */
+  pool?: (setup: WorkerSetup, dataset: Dataset, backend: { name: string; detail: string }) => CellPool;
+}
+
+export interface ExperimentRun {
+  results: Results;
+  /** Cells trained by this call (a resumed run skips the finished ones). */
+  trained: Cell[];
+  report: WrittenReport;
+}
+
+export function pickExperiment(program: Program, name: string | undefined, file: string): Experiment {
+  const names = program.experiments.map((e) => e.name);
+  if (names.length === 0) fail("E630", { file }, { file });
+  if (name !== undefined) {
+    const found = program.experiments.find((e) => e.name === name);
+    if (!found) fail("E631", { name, known: names.join(", ") }, { file });
+    return found;
+  }
+  if (names.length > 1) fail("E632", { file, known: names.join(", ") }, { file });
+  return program.experiments[0]!;
+}
+
+/** Paths in a spec are relative to the spec; workers may run elsewhere, so they get absolute ones. */
+function absoluteData(data: DataRef, specFile: string): DataRef {
+  const m = /^(idx|csv):(.+)$/.exec(data.source);
+  if (!m || isAbsolute(m[2]!)) return data;
+  return { ...data, source: `${m[1]}:${resolve(specFile, "..", m[2]!)}` };
+}
+
+export async function runExperiment(io: CliIO, options: ExperimentRunOptions): Promise<ExperimentRun> {
+  const { program, outDir } = options;
+  const experiment = pickExperiment(program, options.name, options.specFile);
+  const gridOptions: GridOptions = {
+    ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+  };
+  const grid = expandGrid(program, experiment, gridOptions).map((c) => ({
+    ...c,
+    train: { ...c.train, data: absoluteData(c.train.data, options.specFile) },
+  }));
+
+  let previous: Results | undefined;
+  if (options.resume) {
+    if (!hasResults(outDir)) fail("E602", { dir: outDir, detail: "it holds no results.json" });
+    previous = readResults(outDir);
+    resumableCells(outDir, previous, { specSha256: options.specSha256, experiment: experiment.name, grid });
+  } else if (existsSync(outDir) && hasResults(outDir) && !options.force) {
+    fail("E606", { dir: outDir });
+  }
+  const finished = new Set(previous?.cells.map((c) => c.id) ?? []);
+  const pending = grid.filter((c) => !finished.has(c.id));
+
+  // Every cell trains on the same data (no vary key changes it): load it once here to check it and say what
+  // it is, before any worker starts.
+  const data = grid[0]!.train.data;
+  checkDataSource(data);
+  const first = program.models.find((m) => m.name === experiment.compare[0])!;
+  const input = first.layers[0]!;
+  const outputs = first.layers.at(-1)!.outputShape!.at(-1)!;
+  const expect = {
+    inputShape: input.op === "input" ? input.shape : [],
+    numClasses: outputs === 1 ? 2 : outputs,
+  };
+  const dataset = await loadDataset(data, { expect });
+  const backend = await selectBackend(options.backend);
+  const jobs = Math.max(1, Math.min(options.jobs, pending.length));
+
+  const now = new Date().toISOString();
+  const results: Results = {
+    resultsVersion: RESULTS_VERSION,
+    nncVersion: VERSION,
+    spec: { file: options.specFile, sha256: options.specSha256, text: options.specText },
+    experiment: JSON.parse(JSON.stringify(experiment)) as Experiment,
+    lrRule: describeLrRule(experiment),
+    options: gridOptions,
+    data: dataset.description,
+    validationName: dataset.validationName,
+    backend: backend.detail,
+    jobs,
+    totalCells: grid.length,
+    startedAt: previous?.startedAt ?? now,
+    updatedAt: now,
+    cells: previous?.cells ?? [],
+  };
+  const writer = new ResultsWriter(outDir, results);
+  writer.write();
+
+  io.err(
+    `experiment '${experiment.name}' of ${options.specFile}: ${grid.length} cells ` +
+      `(${experiment.compare.length} model${experiment.compare.length === 1 ? "" : "s"} x ` +
+      `${grid.length / experiment.compare.length / experiment.repeat} setting${grid.length / experiment.compare.length / experiment.repeat === 1 ? "" : "s"} x ${experiment.repeat} repeat${experiment.repeat === 1 ? "" : "s"})` +
+      (finished.size > 0 ? `, ${finished.size} already finished` : "") +
+      `\ndata: ${dataset.description}\nbackend: ${backend.detail}, ${jobs} job${jobs === 1 ? "" : "s"}\n` +
+      `${results.lrRule}\noutput: ${outDir}\n`,
+  );
+
+  const target = experiment.target;
+  const setup: WorkerSetup = {
+    program,
+    data,
+    expect,
+    backend: backend.name,
+    ...(target !== undefined ? { target } : {}),
+  };
+  const pool = options.pool
+    ? options.pool(setup, dataset, backend)
+    : jobs === 1
+      ? inProcessPool(program, dataset, backend, target)
+      : workerPool(jobs, setup);
+  const progress = new ExperimentProgress(io, grid.length, finished.size);
+  try {
+    await runCells(pending, pool, {
+      onStart: (cell, slot) => progress.start(cell, slot, dataset.train.count),
+      events: (cell, slot) => ({
+        onBatchEnd: (e) => progress.batch(cell, slot, e),
+        onEpochEnd: (r) => progress.epoch(cell, r),
+      }),
+      onResult: (result, cell, slot) => {
+        writer.add(result);
+        progress.cellDone(cell, slot, result);
+      },
+    });
+  } finally {
+    progress.stop();
+    await pool.close();
+  }
+  const report = await writeReport(outDir, results);
+  return { results, trained: pending, report };
+}

@@ -1,0 +1,122 @@
+// Reports: results + group statistics + plots -> report.html, one self-contained page (inline SVG and CSS, no
+// scripts, no network): the plots, a table of final metrics per cell group, the lr rule, backend and the spec.
+import type { Results } from "../experiment/results-schema.ts";
+import type { Plot } from "./plots.ts";
+import type { GroupSummary, Spread } from "./summary.ts";
+
+export const escapeHtml = (text: string): string =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
+
+/** "0.9712 ± 0.0021" (sd over repeats), or the single value, or an en dash when there is none. */
+export function formatSpread(s: Spread | undefined, digits = 4): string {
+  if (!s) return "–";
+  return s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : s.mean.toFixed(digits);
+}
+
+const thousands = (x: number) => Math.round(x).toLocaleString("en-US");
+
+function targetCell(g: GroupSummary, target: number | undefined): string {
+  if (target === undefined) return "";
+  const reached = `${g.reachedTarget}/${g.cells.length} reached`;
+  return `<td>${g.epochsToTarget ? `${formatSpread(g.epochsToTarget, 1)} <small>(${reached})</small>` : `never <small>(${reached})</small>`}</td>`;
+}
+
+export function groupTable(groups: GroupSummary[], results: Results): string {
+  const target = results.experiment.target;
+  const head = [
+    "model",
+    "settings",
+    "lr",
+    "runs",
+    `final ${results.validationName} acc`,
+    `best ${results.validationName} acc`,
+    "acc after epoch 1",
+    ...(target !== undefined ? [`epochs to ${target}`] : []),
+    "samples/s",
+  ];
+  const rows = groups.map((g) => {
+    const settings = Object.entries(g.varied)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    const runs = `${g.cells.length}${g.diverged > 0 ? ` <small>(${g.diverged} diverged)</small>` : ""}`;
+    const speed = g.samplesPerSecond ? thousands(g.samplesPerSecond.mean) : "–";
+    return (
+      `<tr><td>${escapeHtml(g.model)}</td><td>${escapeHtml(settings || "–")}</td>` +
+      `<td>${escapeHtml(g.lrNote)}</td><td>${runs}</td>` +
+      `<td>${formatSpread(g.finalValAccuracy)}</td><td>${formatSpread(g.bestValAccuracy)}</td>` +
+      `<td>${formatSpread(g.firstEpochValAccuracy)}</td>${targetCell(g, target)}<td>${speed}</td></tr>`
+    );
+  });
+  return (
+    `<table>\n<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead>\n` +
+    `<tbody>\n${rows.join("\n")}\n</tbody>\n</table>`
+  );
+}
+
+/** The SVG as an inline element: vega writes a bare <svg> root, an XML prolog would be text inside HTML. */
+const inlineSvg = (svg: string) => svg.replace(/^<\?xml[^>]*>\s*/, "");
+
+const STYLE = `
+body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1100px;
+  padding: 0 1rem; color: #222; line-height: 1.4; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+dt { font-weight: bold; } dd { margin: 0; }
+table { border-collapse: collapse; font-size: .9rem; }
+th, td { border-bottom: 1px solid #ddd; padding: .3rem .6rem; text-align: right; }
+th:nth-child(-n+3), td:nth-child(-n+3) { text-align: left; }
+thead th { border-bottom: 2px solid #888; }
+figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; }
+pre { background: #f6f6f6; padding: 1rem; overflow-x: auto; font-size: .85rem; }
+small { color: #666; }
+`;
+
+export function renderReport(results: Results, groups: GroupSummary[], plots: Plot[]): string {
+  const e = results.experiment;
+  const done = results.cells.length;
+  const diverged = results.cells.filter((c) => c.status === "diverged").length;
+  const facts: Array<[string, string]> = [
+    ["spec", `${results.spec.file} (sha256 ${results.spec.sha256.slice(0, 12)}…)`],
+    ["models", e.compare.join(", ")],
+    ["varied", e.vary.map((v) => `${v.key} ${v.values.join(" ")}`).join("; ") || "nothing"],
+    ["repeats", `${e.repeat} per group (seeds seed, seed+1, …)`],
+    ["learning rate", results.lrRule],
+    ["cells", `${done} of ${results.totalCells} finished${diverged > 0 ? `, ${diverged} diverged` : ""}`],
+    ["data", results.data],
+    ["backend", `${results.backend}, ${results.jobs} parallel job${results.jobs === 1 ? "" : "s"}`],
+    [
+      "run options",
+      Object.entries(results.options)
+        .map(([k, v]) => `--${k} ${v}`)
+        .join(" ") || "none",
+    ],
+    ["nnc", `${results.nncVersion}, results updated ${results.updatedAt}`],
+  ];
+  const title = `Experiment ${e.name}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} — nnc</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<dl>
+${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("\n")}
+</dl>
+<h2>Per epoch</h2>
+${plots.map((p) => `<figure id="${p.name}">\n${inlineSvg(p.svg)}\n</figure>`).join("\n")}
+<h2>Final metrics per group</h2>
+<p><small>mean ± standard deviation over the group's runs; accuracies on the ${escapeHtml(results.validationName)} set with population batch-norm statistics${e.target !== undefined ? `; epochs to target: first epoch at or above ${e.target}, over the runs that reached it` : ""}; samples/s counts training steps only.</small></p>
+${groupTable(groups, results)}
+<h2>Spec</h2>
+<pre>${escapeHtml(results.spec.text)}</pre>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,49 @@
+// Reports: experiment results -> files in the run folder: val-accuracy.{svg,png}, val-loss.{svg,png} and
+// report.html. Made from results.json alone, so a report can be remade (or made for a half-finished run).
+import { join } from "node:path";
+import type { Results } from "../experiment/results-schema.ts";
+import { writeFileAtomic } from "../save/atomic.ts";
+import { renderReport } from "./html.ts";
+import { renderPlots, systemFontsMissing, type Plot } from "./plots.ts";
+import { summarizeGroups, type GroupSummary } from "./summary.ts";
+
+export { summarizeGroups, spread, type GroupSummary, type Spread } from "./summary.ts";
+export { plotSpec, renderPlots, renderSvg, svgToPng, systemFontsMissing, type Plot } from "./plots.ts";
+export { renderReport, groupTable, formatSpread, escapeHtml } from "./html.ts";
+
+export interface WrittenReport {
+  files: string[];
+  groups: GroupSummary[];
+  plots: Plot[];
+  /** Why the PNGs may lack text (no fonts found), for the CLI to say. */
+  warning?: string;
+}
+
+export async function writeReport(dir: string, results: Results): Promise<WrittenReport> {
+  const groups = summarizeGroups(results);
+  const data = results.cells[0]?.train.data;
+  const limit = data?.limit !== undefined ? ` (${data.limit.toLocaleString("en-US")} training samples)` : "";
+  const subtitle = `experiment ${results.experiment.name}${data ? ` on ${data.source}${limit}` : ""}`;
+  const plots = await renderPlots(groups, { subtitle, validationName: results.validationName });
+  const files: string[] = [];
+  for (const p of plots) {
+    for (const [ext, data] of [
+      ["svg", p.svg],
+      ["png", p.png],
+    ] as const) {
+      const file = join(dir, `${p.name}.${ext}`);
+      writeFileAtomic(file, data);
+      files.push(file);
+    }
+  }
+  const html = join(dir, "report.html");
+  writeFileAtomic(html, renderReport(results, groups, plots));
+  files.push(html);
+  const report: WrittenReport = { files, groups, plots };
+  if (systemFontsMissing()) {
+    report.warning =
+      "no system fonts found: the PNG plots have no text (install one, e.g. apt-get install fonts-dejavu-core); " +
+      "the SVG plots and report.html are not affected";
+  }
+  return report;
+}

@@ -1,0 +1,184 @@
+// Reports: group statistics -> plots of validation accuracy and loss per epoch (mean line, min-max band over
+// repeats, one colour per group), as a vega-lite spec rendered headless by vega to SVG and by resvg to PNG.
+import { existsSync, readdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { Resvg } from "@resvg/resvg-js";
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { GroupSummary } from "./summary.ts";
+
+export type PlotMetric = "valAccuracy" | "valLoss";
+
+export interface Plot {
+  metric: PlotMetric;
+  /** File stem: val-accuracy, val-loss. */
+  name: string;
+  svg: string;
+  png: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Vega lays text out with this family; resvg needs it installed to draw labels (DejaVu on Debian). */
+const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
+/** PNG pixels per SVG pixel: sharp on high-density screens and in docs. */
+export const PNG_SCALE = 2;
+
+const TITLES: Record<PlotMetric, { title: string; axis: string; name: string }> = {
+  valAccuracy: { title: "Validation accuracy", axis: "validation accuracy", name: "val-accuracy" },
+  valLoss: { title: "Validation loss", axis: "validation loss", name: "val-loss" },
+};
+
+interface Row {
+  group: string;
+  model: string;
+  epoch: number;
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+function rows(groups: GroupSummary[], metric: PlotMetric): Row[] {
+  return groups.flatMap((g) =>
+    g.epochs.flatMap((e) => {
+      const s = e[metric];
+      return s
+        ? [{ group: g.group, model: g.model, epoch: e.epoch, mean: s.mean, lo: s.min, hi: s.max, n: s.n }]
+        : [];
+    }),
+  );
+}
+
+/** The vega-lite spec of one plot (exported so tests and users can inspect what is drawn). */
+export function plotSpec(
+  groups: GroupSummary[],
+  metric: PlotMetric,
+  options: { subtitle: string; validationName?: string },
+): TopLevelSpec {
+  const t = TITLES[metric];
+  // The held-out split is the test set unless the spec holds out part of train (`validation=`): say which.
+  const title = options.validationName ? `${t.title} (${options.validationName} set)` : t.title;
+  const axis = t.axis;
+  const order = groups.map((g) => g.group);
+  const repeats = Math.max(1, ...groups.map((g) => g.cells.length));
+  const maxEpoch = Math.max(1, ...groups.flatMap((g) => g.epochs.map((e) => e.epoch)));
+  const color = {
+    field: "group",
+    type: "nominal" as const,
+    title: "model and settings",
+    sort: order,
+    scale: { scheme: order.length > 10 ? "tableau20" : "tableau10" },
+    legend: { symbolType: "stroke", symbolOpacity: 1, symbolStrokeWidth: 3 },
+  };
+  const x = {
+    field: "epoch",
+    type: "quantitative" as const,
+    title: "epoch",
+    scale: { domain: [1, maxEpoch] },
+    axis: { tickMinStep: 1, format: "d" },
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: title,
+      anchor: "start",
+      // Two short lines: without a canvas vega estimates text widths generously, and one long line would
+      // widen the image far past the plot.
+      subtitle:
+        repeats > 1
+          ? [options.subtitle, `line: mean of ${repeats} runs, band: min to max`]
+          : options.subtitle,
+    },
+    width: 520,
+    height: 300,
+    background: "white",
+    config: { font: FONT, legend: { labelLimit: 320 } },
+    data: { values: rows(groups, metric) },
+    encoding: { x, color },
+    layer: [
+      {
+        mark: { type: "area", opacity: 0.18 },
+        encoding: {
+          y: { field: "lo", type: "quantitative", title: axis, scale: { zero: false } },
+          y2: { field: "hi" },
+        },
+      },
+      {
+        mark: { type: "line", strokeWidth: 2, point: { size: 28 } },
+        encoding: {
+          y: { field: "mean", type: "quantitative", title: axis },
+          ...(new Set(groups.map((g) => g.model)).size > 1 && groups.length > 2
+            ? {
+                strokeDash: {
+                  field: "model",
+                  type: "nominal",
+                  title: "model",
+                  // The group labels name the model already; dashes only help tell models apart in the plot.
+                  legend: null,
+                },
+              }
+            : {}),
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Font folders resvg's system search looks in; none holding a font means PNG text would not show. */
+export function systemFontsMissing(): boolean {
+  const dirs = [
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    join(homedir(), ".fonts"),
+    join(homedir(), ".local/share/fonts"),
+    "/System/Library/Fonts",
+    "/Library/Fonts",
+    "C:\\Windows\\Fonts",
+  ];
+  const hasFont = (dir: string, depth: number): boolean => {
+    if (!existsSync(dir) || depth > 4) return false;
+    try {
+      return readdirSync(dir, { withFileTypes: true }).some((d) =>
+        d.isDirectory() ? hasFont(join(dir, d.name), depth + 1) : /\.(ttf|otf|ttc)$/i.test(d.name),
+      );
+    } catch {
+      return false;
+    }
+  };
+  return !dirs.some((d) => hasFont(d, 0));
+}
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export function svgToPng(svg: string): { png: Uint8Array; width: number; height: number } {
+  const resvg = new Resvg(svg, {
+    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
+    fitTo: { mode: "zoom", value: PNG_SCALE },
+    background: "white",
+  });
+  const image = resvg.render();
+  return { png: new Uint8Array(image.asPng()), width: image.width, height: image.height };
+}
+
+/** Both plots of a report. */
+export async function renderPlots(
+  groups: GroupSummary[],
+  options: { subtitle: string; validationName?: string },
+): Promise<Plot[]> {
+  const plots: Plot[] = [];
+  for (const metric of ["valAccuracy", "valLoss"] as const) {
+    const svg = await renderSvg(plotSpec(groups, metric, options));
+    const { png, width, height } = svgToPng(svg);
+    plots.push({ metric, name: TITLES[metric].name, svg, png, width, height });
+  }
+  return plots;
+}
