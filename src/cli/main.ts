@@ -1,7 +1,7 @@
 // The `nnc` command line: commander parses argv, each command lives in src/cli/commands/, and every command
 // returns an exit code (0 ok, 1 the user's input has errors, 2 usage errors, 70 an internal bug in nnc).
 // `run(argv, io)` is the whole CLI in-process, so tests see exactly what a user sees.
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { NncError, renderDiagnostic } from "../diagnostics/index.ts";
 import { processIO, type CliIO } from "./io.ts";
 import { VERSION } from "../version.ts";
@@ -25,36 +25,15 @@ const backendOption = () =>
     .choices(["auto", "tensorflow", "wasm", "cpu"])
     .default("auto");
 
-const int = (name: string) => (value: string) => {
+/** An option value parser: commander reports a rejected value as "option '--epochs <n>' argument ... is invalid". */
+const numberArg = (accept: (n: number) => boolean, what: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CommanderError(
-      EXIT.usage,
-      "nnc.invalidArgument",
-      `${name} must be a positive integer, got '${value}'`,
-    );
+  if (value.trim() === "" || !accept(n)) throw new InvalidArgumentError(`expected ${what}`);
   return n;
 };
-const positive = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new CommanderError(
-      EXIT.usage,
-      "nnc.invalidArgument",
-      `${name} must be a positive number, got '${value}'`,
-    );
-  return n;
-};
-const nonNegativeInt = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new CommanderError(
-      EXIT.usage,
-      "nnc.invalidArgument",
-      `${name} must be a non-negative integer, got '${value}'`,
-    );
-  return n;
-};
+const int = () => numberArg((n) => Number.isInteger(n) && n >= 1, "a positive integer");
+const positive = () => numberArg((n) => Number.isFinite(n) && n > 0, "a positive number");
+const nonNegativeInt = () => numberArg((n) => Number.isInteger(n) && n >= 0, "a non-negative integer");
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command("nnc")
@@ -109,12 +88,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .command("data")
     .description("describe a data source: counts per split, shape, classes, value range")
     .argument("<source>", "mnist | fashion-mnist | idx:PATH | csv:PATH")
-    .option(
-      "--validation <fraction>",
-      "hold out this fraction of train for validation",
-      positive("--validation"),
-    )
-    .option("--limit <n>", "use at most N training samples", int("--limit"))
+    .option("--validation <fraction>", "hold out this fraction of train for validation", positive())
+    .option("--limit <n>", "use at most N training samples", int())
     .option("--json", "print JSON")
     .action(action(async (source: string, opts) => (await commands.data()).dataCommand(io, source, opts)));
 
@@ -127,11 +102,11 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "--data <source>",
       "data source (overrides the spec): mnist | fashion-mnist | idx:PATH | csv:PATH",
     )
-    .option("--epochs <n>", "epochs", int("--epochs"))
-    .option("--batch <n>", "batch size", int("--batch"))
-    .option("--lr <x>", "learning rate", positive("--lr"))
-    .option("--seed <n>", "seed for initialization, shuffling and dropout", nonNegativeInt("--seed"))
-    .option("--limit <n>", "train on at most N samples (quick runs)", int("--limit"))
+    .option("--epochs <n>", "epochs", int())
+    .option("--batch <n>", "batch size", int())
+    .option("--lr <x>", "learning rate", positive())
+    .option("--seed <n>", "seed for initialization, shuffling and dropout", nonNegativeInt())
+    .option("--limit <n>", "train on at most N samples (quick runs)", int())
     .addOption(new Option("--bnstats <mode>", "batch-norm population statistics").choices(["exact", "ema"]))
     .addOption(backendOption())
     .option("--out <dir>", "output folder (default: runs/<spec>[-<model>], numbered if taken)")
@@ -146,7 +121,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description("evaluate a saved model (a train --out folder) on its data's held-out split")
     .argument("<dir>", "folder written by nnc train")
     .option("--data <source>", "data source (default: the one it was trained on)")
-    .option("--limit <n>", "evaluate at most N samples", int("--limit"))
+    .option("--limit <n>", "evaluate at most N samples", int())
     .addOption(backendOption())
     .option("--json", "print JSON: { accuracy, loss, samples }")
     .action(action(async (dir: string, opts) => (await commands.eval()).evalCommand(io, dir, opts)));
@@ -160,7 +135,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "--input <file>",
       "JSON file: an array of samples (nested arrays or flat, each of the input's size)",
     )
-    .option("--limit <n>", "predict at most N samples", int("--limit"), 10)
+    .option("--limit <n>", "predict at most N samples", int(), 10)
     .addOption(backendOption())
     .option("--json", "print JSON")
     .action(action(async (dir: string, opts) => (await commands.eval()).predictCommand(io, dir, opts)));
@@ -173,9 +148,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .argument("<file>", ".nn spec or IR .json file")
     .option("--name <name>", "which experiment of the file (default: the only one)")
     .option("--out <dir>", "output folder (default: runs/<spec>-<experiment>)")
-    .option("--epochs <n>", "epochs per cell (quick runs; a 'vary epochs' list still wins)", int("--epochs"))
-    .option("--limit <n>", "train on at most N samples (quick runs)", int("--limit"))
-    .option("--jobs <n>", "cells trained at once, each in its own worker (default: the number of cores)", int("--jobs"))
+    .option("--epochs <n>", "epochs per cell (quick runs; a 'vary epochs' list still wins)", int())
+    .option("--limit <n>", "train on at most N samples (quick runs)", int())
+    .option(
+      "--jobs <n>",
+      "cells trained at once, each in its own worker (default: the number of cores)",
+      int(),
+    )
     .addOption(backendOption())
     .option("--resume", "run only the cells that --out does not hold yet (refused if the spec changed)")
     .option("--force", "replace the results in --out")
@@ -202,7 +181,6 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     if (e instanceof CommanderError) {
       // --help and --version "fail" with exit code 0; real usage errors were already printed by commander.
       if (e.exitCode === 0) return EXIT.ok;
-      if (e.code === "nnc.invalidArgument") io.err(`error: ${e.message}\n`);
       return EXIT.usage;
     }
     if (e instanceof NncError) {
