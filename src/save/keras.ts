@@ -66,6 +66,19 @@ const cls = (class_name: string, config: JsonObject = {}): KerasLayerJson => ({
   config,
 });
 
+/** The config Dense and Conv2D share: activation, bias, initializers, and no regularizers or constraints. */
+const kernelConfig = (layer: LayerOf<"dense"> | LayerOf<"conv2d">) => ({
+  activation: layer.activation,
+  use_bias: layer.useBias,
+  kernel_initializer: initializer(layer.kernelInitializer),
+  bias_initializer: cls("Zeros"),
+  kernel_regularizer: null,
+  bias_regularizer: null,
+  activity_regularizer: null,
+  kernel_constraint: null,
+  bias_constraint: null,
+});
+
 /**
  * Keras initializer config. nnc's `scale` multiplies the spread (stddev or limit); Keras' VarianceScaling
  * `scale` multiplies the variance, hence the square. Keras' *_normal initializers draw a truncated normal.
@@ -119,19 +132,7 @@ export function kerasLayer(layer: Layer): KerasLayerJson {
     case "flatten":
       return cls("Flatten", { ...common(layer), data_format: "channels_last" });
     case "dense":
-      return cls("Dense", {
-        ...common(layer),
-        units: layer.units,
-        activation: layer.activation,
-        use_bias: layer.useBias,
-        kernel_initializer: initializer(layer.kernelInitializer),
-        bias_initializer: cls("Zeros"),
-        kernel_regularizer: null,
-        bias_regularizer: null,
-        activity_regularizer: null,
-        kernel_constraint: null,
-        bias_constraint: null,
-      });
+      return cls("Dense", { ...common(layer), units: layer.units, ...kernelConfig(layer) });
     case "batchnorm":
       // Differs from Keras: nnc may feed the moving variance with the unbiased batch variance (PyTorch's
       // convention). That changes only training; inference reads the stored moving statistics, as Keras does.
@@ -164,15 +165,7 @@ export function kerasLayer(layer: Layer): KerasLayerJson {
         padding: layer.padding,
         data_format: "channels_last",
         dilation_rate: [1, 1],
-        activation: layer.activation,
-        use_bias: layer.useBias,
-        kernel_initializer: initializer(layer.kernelInitializer),
-        bias_initializer: cls("Zeros"),
-        kernel_regularizer: null,
-        bias_regularizer: null,
-        activity_regularizer: null,
-        kernel_constraint: null,
-        bias_constraint: null,
+        ...kernelConfig(layer),
       });
     case "maxpool":
       return cls("MaxPooling2D", pooling(layer));
