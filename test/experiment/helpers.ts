@@ -1,0 +1,72 @@
+// Test helpers for experiments: tiny specs (a small MLP with and without batchnorm on a slice of mnist) written
+// to a temp dir and compiled, and a check that a call fails with a given diagnostic code.
+import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as assert from "uvu/assert";
+import { compile } from "../../src/compile.ts";
+import { NncError } from "../../src/diagnostics/index.ts";
+import type { Code } from "../../src/diagnostics/catalogue.ts";
+import type { Program } from "../../src/ir/schema.ts";
+
+export const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `nnc-experiment-${name}-`));
+
+/** Two tiny models and a train block; `experiments` is appended as written. */
+export function tinySpec(
+  experiments: string,
+  train = "data mnist limit=96\n  batch 32\n  epochs 1\n  seed 3",
+): string {
+  return `model plain {
+  input 28x28
+  flatten
+  dense 8 relu
+  dense 10 softmax
+}
+
+model normed {
+  input 28x28
+  flatten
+  dense 8
+  batchnorm
+  relu
+  dense 10 softmax
+}
+
+train {
+  ${train}
+}
+
+${experiments}
+`;
+}
+
+export function compileText(text: string): Program {
+  const result = compile(text, { filename: "tiny.nn" });
+  assert.ok(result.ok, result.diagnostics.map((d) => d.message).join("\n"));
+  return result.program!;
+}
+
+/** A spec file on disk, with what runExperiment needs to identify it. */
+export function specFile(dir: string, text: string, name = "tiny.nn") {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return {
+    file,
+    program: compileText(text),
+    specText: text,
+    specSha256: createHash("sha256").update(text).digest("hex"),
+  };
+}
+
+export async function failsWith(code: Code, fn: () => unknown): Promise<NncError> {
+  try {
+    await fn();
+  } catch (e) {
+    if (!(e instanceof NncError)) throw e;
+    assert.is(e.diagnostic.code, code, e.message);
+    return e;
+  }
+  assert.unreachable(`expected ${code}`);
+  throw new Error("unreachable");
+}
