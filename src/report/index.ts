@@ -8,7 +8,15 @@ import { renderPlots, systemFontsMissing, type Plot } from "./plots.ts";
 import { summarizeGroups, type GroupSummary } from "./summary.ts";
 
 export { summarizeGroups, spread, type GroupSummary, type Spread } from "./summary.ts";
-export { plotSpec, renderPlots, renderSvg, svgToPng, systemFontsMissing, type Plot } from "./plots.ts";
+export {
+  plotSpec,
+  renderPlots,
+  renderSvg,
+  svgToPng,
+  systemFontsMissing,
+  PNG_SCALE,
+  type Plot,
+} from "./plots.ts";
 export { renderReport, groupTable, formatSpread, escapeHtml } from "./html.ts";
 
 export interface WrittenReport {
