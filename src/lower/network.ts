@@ -14,7 +14,6 @@ import {
   type BatchNormWeights,
   type BatchStatistics,
 } from "./batchnorm.ts";
-import { conv2dTrainable } from "./conv2d.ts";
 import { initialValues } from "./initializers.ts";
 
 export interface WeightEntry {
@@ -249,8 +248,8 @@ function conv2dForward(
       activation,
     });
   }
-  // Own gradient: wasm has no Conv2DBackpropFilter kernel for tfjs' (conv2d.ts).
-  const z = conv2dTrainable(x4, k, layer.strides, layer.padding);
+  // Autograd's filter gradient runs the Conv2DBackpropFilter kernel src/runtime/wasm-kernels.ts adds to wasm.
+  const z = tf.conv2d(x4, k, layer.strides, layer.padding);
   return applyActivation(bias ? tf.add(z, bias) : z, activation);
 }
 

@@ -51,7 +51,7 @@ function nonFiniteHint(settings: Train): string {
  * The hand-written backward where it covers every layer of the network (it is tested equal to autograd), else
  * autograd. `"autograd"` forces the reference path.
  */
-function chooseGradients(
+export function chooseGradients(
   net: Network,
   loss: LoweredLoss,
   choice: "auto" | "autograd" | undefined,

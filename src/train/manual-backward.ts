@@ -1,8 +1,9 @@
-// Training: a hand-written backward for networks of dense, batchnorm, elementwise activations, dropout and flatten
-// -> gradients as autograd gives them (tested to 1e-5), with every matmul transpose materialised (wasm runs flagged
-// matmuls on a scalar loop, notes/tfjs-facts.md), no first-layer input gradient, and batchnorm's closed form.
+// Training: a hand-written backward for networks of dense, conv2d, max pooling, batchnorm (dense [N,C] and conv NHWC),
+// elementwise activations, dropout and flatten -> gradients as autograd gives them (tested to 1e-5), with matmul
+// transposes materialised and conv input gradients as forward convolutions (wasm's fast XNNPACK paths), no
+// first-layer input gradient, and batchnorm's closed form.
 import * as tf from "@tensorflow/tfjs-core";
-import type { Activation, Layer } from "../ir/schema.ts";
+import type { Activation, Layer, LayerOf } from "../ir/schema.ts";
 import { applyActivation } from "../lower/activations.ts";
 import { reductionAxes, type BatchStatistics } from "../lower/batchnorm.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
@@ -36,14 +37,15 @@ interface Context {
 
 /**
  * The hand-written gradient function for `net`, or undefined when the network has a layer it does not cover
- * (conv, pooling, layernorm, elu/gelu, a softmax that is not the logits of a cross-entropy).
+ * (average pooling, layernorm, elu/gelu, a softmax that is not the logits of a cross-entropy).
  */
 export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | undefined {
   const layers = net.model.layers;
   const crossEntropyLogits = loss.logits && net.outputActivation === "softmax";
   const stages: Stage[] = [];
   for (let i = 0; i < layers.length; i++) {
-    const stage = stageFor(net, layers[i]!, i === net.logitsLayer && loss.logits);
+    const absorbed = absorbedBias(net, layers, i);
+    const stage = stageFor(net, layers[i]!, i === net.logitsLayer && loss.logits, absorbed);
     if (!stage) return undefined;
     stages.push(stage);
   }
@@ -79,7 +81,30 @@ export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | u
   };
 }
 
-function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | undefined {
+/**
+ * A dense/conv bias that feeds a batchnorm directly (linear activation in between) changes nothing in training:
+ * the batch mean subtracts it. Its gradient is exactly zero (autograd gives float noise, which Adam would turn
+ * into steps of about lr), and the compiled step never adds it to the [batch, C] activations: it adds it to the
+ * [C] batch mean instead, so the moving mean is what it would have been. Keras exports keep the bias (zeros
+ * unless loaded otherwise), so parameter counts and saved models stay Keras'.
+ * Returns, for layer i, the bias absorbed by the next layer (on the dense/conv) or by this one (on a batchnorm).
+ */
+function absorbedBias(net: Network, layers: Layer[], i: number): tf.Variable | undefined {
+  const biasOf = (l: Layer | undefined) =>
+    l && (l.op === "dense" || l.op === "conv2d") && l.useBias && l.activation === "linear"
+      ? net.weight(`${l.name}/bias`)?.variable
+      : undefined;
+  const layer = layers[i]!;
+  if (layer.op === "batchnorm") return biasOf(layers[i - 1]);
+  return layers[i + 1]?.op === "batchnorm" && i !== net.logitsLayer ? biasOf(layer) : undefined;
+}
+
+function stageFor(
+  net: Network,
+  layer: Layer,
+  logitsOutput: boolean,
+  absorbed: tf.Variable | undefined,
+): Stage | undefined {
   const w = (suffix: string) => net.weight(`${layer.name}/${suffix}`)?.variable;
   switch (layer.op) {
     case "input":
@@ -92,7 +117,7 @@ function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | un
       const activation = logitsOutput ? "linear" : layer.activation;
       if (!SUPPORTED_ACTIVATIONS.includes(activation)) return undefined;
       const kernel = w("kernel")! as tf.Tensor2D;
-      const bias = w("bias");
+      const bias = absorbed ? undefined : w("bias");
       return (x) => {
         const z = tf.matMul(x as tf.Tensor2D, kernel);
         const a = applyActivation(bias ? tf.add(z, bias) : z, activation);
@@ -103,6 +128,7 @@ function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | un
             // Materialised transposes: flag-free matmuls take wasm's fast path.
             grads[`${layer.name}/kernel`] = tf.matMul(tf.transpose(x) as tf.Tensor2D, dz as tf.Tensor2D);
             if (bias) grads[`${layer.name}/bias`] = tf.sum(dz, 0);
+            if (absorbed) grads[`${layer.name}/bias`] = tf.zerosLike(absorbed);
             return needDx ? tf.matMul(dz as tf.Tensor2D, tf.transpose(kernel)) : undefined;
           },
         };
@@ -123,9 +149,34 @@ function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | un
         const mask = dropoutMask(x.shape, layer.rate, ctx.dropoutRng(layer.name));
         return { y: tf.mul(x, mask), backward: (dy) => tf.mul(dy, mask) };
       };
+    case "conv2d": {
+      const activation = logitsOutput ? "linear" : layer.activation;
+      if (!SUPPORTED_ACTIVATIONS.includes(activation)) return undefined;
+      const kernel = w("kernel")! as tf.Tensor4D;
+      const bias = absorbed ? undefined : w("bias");
+      return (x) => {
+        const z = tf.conv2d(x as tf.Tensor4D, kernel, layer.strides, layer.padding);
+        const a = applyActivation(bias ? tf.add(z, bias) : z, activation);
+        return {
+          y: a,
+          backward: (dy, grads, needDx) => {
+            const dz = activationGrad(dy, a, activation) as tf.Tensor4D;
+            grads[`${layer.name}/kernel`] = conv2dFilterGrad(x as tf.Tensor4D, dz, kernel.shape, layer);
+            if (bias) grads[`${layer.name}/bias`] = tf.sum(dz, [0, 1, 2]);
+            if (absorbed) grads[`${layer.name}/bias`] = tf.zerosLike(absorbed);
+            return needDx ? conv2dInputGrad(dz, kernel, x.shape as Shape4, layer) : undefined;
+          },
+        };
+      };
+    }
+    case "maxpool":
+      return (x) => {
+        const y = tf.maxPool(x as tf.Tensor4D, layer.poolSize, layer.strides, layer.padding);
+        return { y, backward: (dy) => maxPoolGrad(dy as tf.Tensor4D, x as tf.Tensor4D, y, layer) };
+      };
     case "batchnorm": {
       const node = net.batchNorms.find((b) => b.layer === layer)!;
-      return (x, ctx) => batchNormStage(x, node, ctx);
+      return (x, ctx) => batchNormStage(x, node, ctx, absorbed);
     }
     default:
       return undefined;
@@ -137,7 +188,7 @@ function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | un
  *   dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma / (m sqrt(var + eps)) * (m dy - dbeta - xhat dgamma)
  * with sums over every axis but the channel, m values per channel.
  */
-function batchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
+function batchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context, absorbed: tf.Variable | undefined) {
   const { layer, weights } = node;
   const axes = reductionAxes(x.rank);
   const channels = x.shape.at(-1)!;
@@ -148,7 +199,9 @@ function batchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const xhat = tf.mul(tf.sub(x, mean), inv);
   let y = weights.gamma ? tf.mul(xhat, weights.gamma) : xhat;
   if (weights.beta) y = tf.add(y, weights.beta);
-  const stats: BatchStatistics = { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count };
+  // The batch mean of (x + bias) when the previous layer's bias was not added (see absorbedBias).
+  const statMean = (absorbed ? tf.add(mean, absorbed) : mean) as tf.Tensor1D;
+  const stats: BatchStatistics = { mean: statMean, variance: variance as tf.Tensor1D, count };
   ctx.bnStats.push({ node, stats });
   const backward: Backward = (dy, grads, needDx) => {
     const dbeta = tf.sum(dy, axes);
@@ -160,4 +213,67 @@ function batchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
     return tf.mul(scale, tf.sub(tf.sub(tf.mul(dy, count), dbeta), tf.mul(xhat, dgamma)));
   };
   return { y, backward };
+}
+
+type Shape4 = [number, number, number, number];
+
+/** dW of a conv2d: the backend's Conv2DBackpropFilter (on wasm the kernel src/runtime/wasm-kernels.ts adds). */
+function conv2dFilterGrad(x: tf.Tensor4D, dz: tf.Tensor4D, filterShape: Shape4, layer: LayerOf<"conv2d">) {
+  return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz }, {
+    strides: layer.strides,
+    pad: layer.padding,
+    dataFormat: "NHWC",
+    dimRoundingMode: undefined,
+    filterShape,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * dx of a conv2d. At stride 1 it is a forward convolution of dz with the kernel flipped in space and its channel
+ * axes swapped, padded so the output has x's size: XNNPACK's fast path on wasm, where Conv2DBackpropInput is a
+ * scalar loop (the largest kernel of a convnet step). Other strides keep conv2dTranspose.
+ */
+function conv2dInputGrad(dz: tf.Tensor4D, kernel: tf.Tensor4D, xShape: Shape4, layer: LayerOf<"conv2d">) {
+  const [kh, kw] = layer.kernelSize;
+  if (layer.strides[0] !== 1 || layer.strides[1] !== 1) {
+    return tf.conv2dTranspose(dz, kernel, xShape, layer.strides, layer.padding);
+  }
+  const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  // Forward padding (top, left) = p means the flipped convolution pads k - 1 - p there.
+  const [top, bottom] = layer.padding === "same" ? samePads(xShape[1], kh) : [0, 0];
+  const [left, right] = layer.padding === "same" ? samePads(xShape[2], kw) : [0, 0];
+  const padded = tf.pad(dz, [
+    [0, 0],
+    [kh - 1 - top, kh - 1 - bottom],
+    [kw - 1 - left, kw - 1 - right],
+    [0, 0],
+  ]);
+  return tf.conv2d(padded as tf.Tensor4D, flipped, 1, "valid");
+}
+
+/** TensorFlow's 'same' padding at stride 1: k - 1 in all, the odd one at the bottom/right. */
+function samePads(_size: number, k: number): [number, number] {
+  return [Math.floor((k - 1) / 2), k - 1 - Math.floor((k - 1) / 2)];
+}
+
+/**
+ * dx of max pooling. Non-overlapping windows that tile the input (pool = stride, valid, sizes divisible): dy goes
+ * to the position of each window's maximum, by a mask of where x equals its upsampled max; wasm's MaxPoolGrad is a
+ * scalar loop. Differs from tfjs only on exact ties inside a window (tfjs routes to the first maximum; here every
+ * tied position gets it); after relu such ties are zeros whose gradient relu's backward drops anyway.
+ */
+function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, layer: LayerOf<"maxpool">): tf.Tensor {
+  const [ph, pw] = layer.poolSize;
+  const [, h, wd, c] = x.shape;
+  const tiles = layer.strides[0] === ph && layer.strides[1] === pw && h % ph === 0 && wd % pw === 0;
+  if (!tiles) {
+    return tf.engine().runKernel(tf.MaxPoolGrad, { dy, input: x, output: y }, {
+      filterSize: layer.poolSize,
+      strides: layer.strides,
+      pad: layer.padding,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+  // Upsampled by nearest neighbour (rank 4: wasm's Tile and rank-6 broadcasts are slow loops).
+  const up = (t: tf.Tensor4D) => tf.image.resizeNearestNeighbor(t, [h, wd]);
+  return tf.mul(tf.cast(tf.equal(x, up(y)), "float32"), up(dy));
 }

@@ -73,9 +73,9 @@ for (const [name, source] of CASES) {
   });
 }
 
-Manual("layers it does not cover keep autograd (conv, layernorm, gelu)", () => {
+Manual("layers it does not cover keep autograd (avgpool, layernorm, gelu)", () => {
   for (const source of [
-    "input 6x6x1; conv2d 2 3x3; flatten; dense 3 softmax",
+    "input 6x6x1; conv2d 2 3x3; avgpool 2x2; flatten; dense 3 softmax",
     "input 6; dense 4; layernorm; dense 3 softmax",
     "input 6; dense 4 gelu; dense 3 softmax",
   ]) {

@@ -1,0 +1,189 @@
+// The compiled training step (hand-written backward, the step nnc trains with) equals the reference autograd step
+// over several steps: loss, correct count, every gradient, every updated weight, optimizer slot and moving
+// statistic, to 1e-5 relative, for every op the compiled path covers and batchnorm in both layouts (dense [N, C]
+// and conv NHWC).
+import * as tf from "@tensorflow/tfjs-core";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { updateMovingStatistics } from "../../src/lower/batchnorm.ts";
+import { lowerLoss } from "../../src/lower/loss.ts";
+import { Network } from "../../src/lower/network.ts";
+import { manualGradients } from "../../src/train/manual-backward.ts";
+import { createOptimizer, type Optimizer } from "../../src/train/optimizers.ts";
+import { autogradGradients, type GradientFn } from "../../src/train/step.ts";
+import { Random } from "../../src/util/random.ts";
+import { closeness, program, useBackend, values } from "../lower/helpers.ts";
+
+const Step = suite("compiled step == autograd step, several steps");
+Step.before(() => useBackend("wasm"));
+
+const STEPS = 3;
+
+/** Biases that feed a batchnorm directly: their exact gradient is 0 (the batch mean subtracts them). */
+const absorbedBiases = (net: Network): string[] =>
+  net.model.layers.flatMap((l, i) =>
+    (l.op === "dense" || l.op === "conv2d") &&
+    l.useBias &&
+    l.activation === "linear" &&
+    net.model.layers[i + 1]?.op === "batchnorm"
+      ? [`${l.name}/bias`]
+      : [],
+  );
+
+/**
+ * One training step as trainStep runs it, returning the gradients as plain arrays too. `exactZero`: gradients
+ * that are 0 in exact arithmetic; autograd gives float noise there (checked tiny here), which Adam would turn
+ * into steps of about lr, so the reference applies the exact 0, as the compiled step does.
+ */
+function step(
+  net: Network,
+  fn: GradientFn,
+  opt: Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  t: number,
+  exactZero: string[] = [],
+) {
+  const kept: tf.Tensor[] = [];
+  const out = tf.tidy(() => {
+    const dropoutRng = (layer: string) => new Random(9).fork(`dropout:${t}:${layer}`);
+    const g = fn({ x, y, dropoutRng }, kept);
+    for (const name of exactZero) {
+      const noise = values(tf.max(tf.abs(g.grads[name]!)))[0]!;
+      if (noise > 1e-6) throw new Error(`${name}: autograd gradient ${noise} is not float noise around 0`);
+      g.grads[name] = tf.zerosLike(g.grads[name]!);
+    }
+    const grads = Object.fromEntries(Object.entries(g.grads).map(([k, v]) => [k, values(v)]));
+    const loss = values(g.loss)[0]!;
+    const correct = values(g.correct)[0]!;
+    opt.apply(g.grads);
+    for (const { node, stats } of g.bnStats) updateMovingStatistics(node.weights, stats, node.layer);
+    return { loss, correct, grads };
+  });
+  tf.dispose(kept);
+  return out;
+}
+
+const CASES: Array<[string, string, number[]]> = [
+  ["dense + batchnorm [N,C] + relu, softmax CE", "input 6; dense 12; batchnorm; relu; dense 3 softmax", [6]],
+  [
+    "dense tanh / sigmoid, dropout, no bias",
+    "input 6; dense 10 tanh; dropout 0.3; dense 8 sigmoid bias=false; dense 3 softmax",
+    [6],
+  ],
+  [
+    "batchnorm without gamma, unbiased moving variance",
+    "input 6; dense 8; batchnorm scale=false variance=unbiased momentum=0.5; relu; dense 3 softmax",
+    [6],
+  ],
+  [
+    "conv2d same + batchnorm NHWC + relu + maxpool, flatten, dense",
+    "input 6x6x2; conv2d 4 3x3 padding=same; batchnorm momentum=0.5; relu; maxpool 2x2; flatten; dense 3 softmax",
+    [6, 6, 2],
+  ],
+  [
+    "two convs (valid, bias, stride 2), NHWC batchnorm without beta",
+    "input 7x7x1; conv2d 3 3x3 relu; conv2d 4 2x2 stride=2 bias=false; batchnorm center=false; relu; flatten; dense 2 softmax",
+    [7, 7, 1],
+  ],
+  ["binary cross-entropy from logits", "input 6; dense 8; batchnorm; relu; dense 1 sigmoid", [6]],
+  ["mse on a linear output", "input 6; dense 8 relu; dense 3", [6]],
+];
+
+for (const [name, source, shape] of CASES) {
+  Step(name, () => {
+    const p = program(source);
+    if (source.includes("batchnorm") && !source.includes("bias=false"))
+      assert.ok(
+        absorbedBiases(new Network(p.models[0]!, 0)).length > 0,
+        "the case has a bias before batchnorm",
+      );
+    const reference = new Network(p.models[0]!, 4);
+    const compiled = new Network(p.models[0]!, 4);
+    const loss = lowerLoss(reference, p.train.loss);
+    const manual = manualGradients(compiled, lowerLoss(compiled, p.train.loss));
+    assert.ok(manual, "covered by the compiled step");
+    const auto = autogradGradients(reference, loss);
+    const optA = createOptimizer(
+      { type: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+      reference.trainable,
+    );
+    const optM = createOptimizer(
+      { type: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+      compiled.trainable,
+    );
+    const rng = new Random(11);
+    const batch = 16;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const out = p.models[0]!.layers.at(-1)!.outputShape!.at(-1)!;
+    const classes = out === 1 ? 2 : out;
+    for (let t = 1; t <= STEPS; t++) {
+      const x = tf.tensor(
+        Float32Array.from({ length: batch * size }, () => rng.normal()),
+        [batch, ...shape],
+      );
+      const y = tf.tensor1d(
+        Int32Array.from({ length: batch }, () => rng.int(classes)),
+        "int32",
+      );
+      const a = step(reference, auto, optA, x, y, t, absorbedBiases(reference));
+      const m = step(compiled, manual!, optM, x, y, t);
+      tf.dispose([x, y]);
+      assert.ok(
+        Math.abs(a.loss - m.loss) <= 1e-5 * Math.abs(a.loss) + 1e-6,
+        `step ${t} loss ${a.loss} vs ${m.loss}`,
+      );
+      assert.is(m.correct, a.correct, `step ${t} correct`);
+      assert.equal(Object.keys(m.grads).sort(), Object.keys(a.grads).sort());
+      for (const k of Object.keys(a.grads)) {
+        const c = closeness(m.grads[k]!, a.grads[k]!, 1e-5, 1e-6);
+        assert.ok(c <= 1, `step ${t} gradient ${k}: worst ${c}`);
+      }
+      for (const w of reference.weights) {
+        const c = closeness(values(compiled.weight(w.name)!.variable), values(w.variable), 1e-5, 1e-6);
+        assert.ok(c <= 1, `step ${t} weight ${w.name}: worst ${c}`);
+      }
+      const slotsA = optA.slots();
+      const slotsM = optM.slots();
+      for (const k of Object.keys(slotsA)) {
+        const c = closeness(slotsM[k]!.data, slotsA[k]!.data, 1e-4, 1e-7);
+        assert.ok(c <= 1, `step ${t} slot ${k}: worst ${c}`);
+      }
+    }
+    optA.dispose();
+    optM.dispose();
+    reference.dispose();
+    compiled.dispose();
+  });
+}
+
+Step("max pooling grad routes to the maximum as tfjs does (no ties)", () => {
+  // Overlapping windows take tfjs' MaxPoolGrad; tiling ones the mask. Both against autograd on distinct values.
+  for (const source of [
+    "input 4x4x2; maxpool 2x2; flatten; dense 2 softmax",
+    "input 5x5x1; maxpool 3x3 stride=1; flatten; dense 2 softmax",
+  ]) {
+    const p = program(`${source}`);
+    const net = new Network(p.models[0]!, 2);
+    const shape = net.inputShape;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const rng = new Random(3);
+    const x = tf.tensor(
+      Float32Array.from({ length: 4 * size }, () => rng.normal()),
+      [4, ...shape],
+    );
+    const y = tf.tensor1d([0, 1, 1, 0], "int32");
+    const lossA = lowerLoss(net, p.train.loss);
+    const manual = manualGradients(net, lossA)!;
+    assert.ok(manual, source);
+    const ga = tf.tidy(() =>
+      values(autogradGradients(net, lossA)({ x, y, dropoutRng: undefined }, []).grads["dense/kernel"]!),
+    );
+    const gm = tf.tidy(() => values(manual({ x, y, dropoutRng: undefined }, []).grads["dense/kernel"]!));
+    assert.ok(closeness(gm, ga, 1e-5, 1e-6) <= 1, source);
+    tf.dispose([x, y]);
+    net.dispose();
+  }
+});
+
+Step.run();
