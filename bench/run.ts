@@ -163,6 +163,13 @@ function printRow(row: Row, header: boolean): void {
   console.log(line(cells));
   for (const note of row.notes) console.log(`    ${note}`);
   const extra = row.nnc?.extra;
+  if (extra?.inferFolded !== undefined) {
+    const f = Number(extra.inferFolded);
+    const u = Number(extra.inferUnfolded);
+    console.log(
+      `    inference (batch 1000): batchnorm folded ${Math.round(f).toLocaleString("en-US")} vs unfolded ${Math.round(u).toLocaleString("en-US")} samples/s (${(f / u).toFixed(2)}x)`,
+    );
+  }
   if (extra && Number(extra.tensorGrowth) > 0)
     console.log(`    nnc: tf.memory().numTensors grew by ${extra.tensorGrowth}`);
 }

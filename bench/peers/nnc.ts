@@ -3,7 +3,8 @@
 // (training steps only; this machine's throughput varies between runs).
 // Usage: tsx bench/peers/nnc.ts MODEL BATCH SAMPLES SOURCE
 import * as tf from "@tensorflow/tfjs-core";
-import { buildModel } from "../../src/lower/index.ts";
+import { buildModel, foldBatchNorm } from "../../src/lower/index.ts";
+import type { CompiledModel } from "../../src/runtime/types.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { benchData, parseArgs, report } from "./common.ts";
 import { benchProgram } from "./models.ts";
@@ -22,8 +23,39 @@ const history = await model.fit(subset, {
 });
 const timed = history.epochs.slice(1).reduce((a, b) => (b.samplesPerSecond > a.samplesPerSecond ? b : a));
 const tensorGrowth = tf.memory().numTensors - tensorsAfterWarmUp;
+
+/** Inference samples/s over the validation subset in batches of 1000 (best of three passes). */
+function inferenceRate(m: CompiledModel): number {
+  const v = subset.validation;
+  const x = tf.tensor(v.x, [v.count, ...inputShape]);
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const began = performance.now();
+    for (let i = 0; i < v.count; i += 1000) {
+      tf.tidy(() => m.predict(tf.slice(x, i, Math.min(1000, v.count - i))).dataSync());
+    }
+    best = Math.min(best, performance.now() - began);
+  }
+  x.dispose();
+  return v.count / (best / 1000);
+}
+const input = program.models[0]!.layers[0]!;
+const inputShape = input.op === "input" ? input.shape : [];
+const extra: Record<string, number | string> = { backend: backend.detail, tensorGrowth, loss: timed.loss };
+if (program.models[0]!.layers.some((l) => l.op === "batchnorm")) {
+  // Inference with batchnorm folded into the preceding dense/conv vs as trained.
+  const weights = Object.fromEntries(
+    Object.entries(model.getWeights()).map(([k, t]) => [
+      k,
+      { shape: [...t.shape], data: Float32Array.from(t.dataSync()) },
+    ]),
+  );
+  const folded = foldBatchNorm(program, weights);
+  const foldedModel = buildModel(folded.program, { backend: backend.name });
+  foldedModel.setWeights(folded.weights);
+  extra.inferUnfolded = inferenceRate(model);
+  extra.inferFolded = inferenceRate(foldedModel);
+  foldedModel.dispose();
+}
 model.dispose();
-report({
-  samplesPerSecond: timed.samplesPerSecond,
-  extra: { backend: backend.detail, tensorGrowth, loss: timed.loss },
-});
+report({ samplesPerSecond: timed.samplesPerSecond, extra });
