@@ -1,6 +1,6 @@
 // Saving: models in the TensorFlow.js Layers format plus nnc's IR, per-epoch checkpoints for --resume, and
 // run manifests. The public surface of src/save/.
-export { saveModel, loadModel, MODEL_FILES, type BuildModel } from "./model.ts";
+export { saveModel, loadModel, MODEL_FILES, INFERENCE_DIR, type BuildModel } from "./model.ts";
 export {
   writeCheckpoint,
   readCheckpoint,

@@ -1,13 +1,13 @@
 // Saving: a trained CompiledModel <-> a model folder. The folder holds model.json + weights.bin in the
 // TensorFlow.js Layers format (tf.loadLayersModel reads them), ir.json (the checked program nnc rebuilds the
 // model from), and, when given, history.json and manifest.json. Each file is replaced atomically.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { fail } from "../diagnostics/index.ts";
 import type { Program } from "../ir/schema.ts";
 import { validateIR } from "../ir/validate.ts";
-import { buildModel } from "../lower/index.ts";
+import { buildModel, foldBatchNorm } from "../lower/index.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendChoice, BackendName, CompiledModel, History, WeightData } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
@@ -15,6 +15,9 @@ import { writeFileAtomic } from "./atomic.ts";
 import { packTensors, unpackTensors, type TensorEntry } from "./blob.ts";
 import { kerasTopology, kerasWeights } from "./keras.ts";
 import type { RunManifest } from "./manifest.ts";
+
+/** Subfolder of a saved model holding its inference-only export, batchnorm folded (see saveModel). */
+export const INFERENCE_DIR = "inference";
 
 export const MODEL_FILES = {
   topology: "model.json",
@@ -73,17 +76,17 @@ const savedProgram = (model: CompiledModel): Program => ({
   experiments: [],
 });
 
-export function saveModel(
-  model: CompiledModel,
+/** model.json + weights.bin in the TensorFlow.js Layers format, weights before the topology that points at them. */
+function writeLayersModel(
   dir: string,
-  extras: { history?: History; manifest?: RunManifest } = {},
+  model: Program["models"][number],
+  weights: Array<[string, WeightData]>,
 ): void {
-  const { entries, chunks } = packTensors(readWeights(model));
+  const { entries, chunks } = packTensors(weights);
   const generatedBy = `nnc ${VERSION}`;
   const weightsManifest: WeightsManifestGroup[] = [
     { paths: [MODEL_FILES.weights], weights: entries.map((e) => ({ ...e, dtype: "float32" })) },
   ];
-  // Weights before the topology that points at them; ir.json last: its presence marks a saved model.
   writeFileAtomic(join(dir, MODEL_FILES.weights), chunks);
   writeFileAtomic(
     join(dir, MODEL_FILES.topology),
@@ -91,10 +94,36 @@ export function saveModel(
       format: "layers-model",
       generatedBy,
       convertedBy: null,
-      modelTopology: kerasTopology(model.model, generatedBy),
+      modelTopology: kerasTopology(model, generatedBy),
       weightsManifest,
     }),
   );
+}
+
+/**
+ * Saves a model folder: the trainable model (Keras layers and names, batchnorm layers included), and, when the
+ * model has a batchnorm right after a dense/conv2d, `inference/` beside it: the same model for inference only,
+ * with each such batchnorm folded into the layer before it (fewer layers, same predictions within 1e-5; see
+ * foldBatchNorm). ir.json is written last: its presence marks a saved model.
+ */
+export function saveModel(
+  model: CompiledModel,
+  dir: string,
+  extras: { history?: History; manifest?: RunManifest } = {},
+): void {
+  const weights = readWeights(model);
+  writeLayersModel(dir, model.model, weights);
+  const folded = foldBatchNorm(savedProgram(model), Object.fromEntries(weights));
+  if (folded.folded.length > 0) {
+    const inference = folded.program.models[0]!;
+    const order = kerasWeights(inference).map(({ name }): [string, WeightData] => [
+      name,
+      folded.weights[name]!,
+    ]);
+    writeLayersModel(join(dir, INFERENCE_DIR), inference, order);
+  } else {
+    rmSync(join(dir, INFERENCE_DIR), { recursive: true, force: true });
+  }
   if (extras.history) writeFileAtomic(join(dir, MODEL_FILES.history), json(extras.history));
   if (extras.manifest) writeFileAtomic(join(dir, MODEL_FILES.manifest), json(extras.manifest));
   writeFileAtomic(join(dir, MODEL_FILES.ir), json(savedProgram(model)));

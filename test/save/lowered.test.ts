@@ -1,4 +1,5 @@
 // Saving and resuming with the real lowering (src/lower buildModel) and training loop (src/train).
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -8,6 +9,7 @@ import { buildModel } from "../../src/lower/index.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import type { BackendName, CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
 import {
+  INFERENCE_DIR,
   checkpointFingerprint,
   loadModel,
   readCheckpoint,
@@ -86,6 +88,16 @@ for (const [name, spec, classes] of [
     assert.ok(kerasDiff < 1e-5, `tf.loadLayersModel: max |difference| ${kerasDiff}`);
     const loaded = await loadModel(dir, { backend });
     assert.is(maxAbsDiff(ours, loaded.predict(x)), 0);
+    // The inference export beside it: batchnorm folded into the layer before it, same predictions.
+    const inference = await loadKerasModel(join(dir, INFERENCE_DIR));
+    assert.ok(
+      inference.layers.every((l) => l.getClassName() !== "BatchNormalization"),
+      inference.layers.map((l) => l.getClassName()).join(", "),
+    );
+    assert.is(inference.layers.length, keras.layers.length - 1);
+    const foldedDiff = maxAbsDiff(ours, inference.predict(x) as tf.Tensor);
+    assert.ok(foldedDiff < 1e-5, `inference export: max |difference| ${foldedDiff}`);
+    inference.dispose();
     keras.dispose();
     [model, loaded].forEach((m) => m.dispose());
   });

@@ -47,7 +47,9 @@ Layers.after(removeTempDirs);
 
 Layers("writes model.json, weights.bin and ir.json, with Keras weight names and no temporary files", () => {
   const { dir } = savedReference(MLP_SPEC);
-  assert.equal(readdirSync(dir).sort(), ["ir.json", "model.json", "weights.bin"]);
+  // inference/: the batchnorm-folded export (the MLP has a batchnorm right after a dense).
+  assert.equal(readdirSync(dir).sort(), ["inference", "ir.json", "model.json", "weights.bin"]);
+  assert.equal(readdirSync(join(dir, "inference")).sort(), ["model.json", "weights.bin"]);
   const modelJson = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));
   assert.is(modelJson.format, "layers-model");
   assert.is(modelJson.modelTopology.class_name, "Sequential");

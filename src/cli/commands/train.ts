@@ -11,6 +11,7 @@ import { buildModel } from "../../lower/index.ts";
 import { selectBackend } from "../../runtime/backend.ts";
 import type { BackendChoice, TrainState } from "../../runtime/types.ts";
 import {
+  INFERENCE_DIR,
   checkpointFingerprint,
   hasCheckpoint,
   readCheckpoint,
@@ -174,7 +175,10 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       );
     }
     io.err(
-      `saved to ${outDir}/ (model.json + weights.bin for tf.loadLayersModel, ir.json, history.json, manifest.json)\n`,
+      `saved to ${outDir}/ (model.json + weights.bin for tf.loadLayersModel, ir.json, history.json, manifest.json)\n` +
+        (existsSync(join(outDir, INFERENCE_DIR))
+          ? `inference export with batch norm folded into the layers before it: ${join(outDir, INFERENCE_DIR)}/\n`
+          : ""),
     );
     return 0;
   } finally {
