@@ -105,7 +105,10 @@ export class Network {
   }
 
   private variable(name: string, shape: number[], values: Float32Array, trainable: boolean): tf.Variable {
-    const v = tf.variable(tf.tensor(values, shape, "float32"), trainable, `${this.prefix}/${name}`);
+    // The initial tensor is disposed: the variable holds the data alone (the optimizer writes it in place).
+    const initial = tf.tensor(values, shape, "float32");
+    const v = tf.variable(initial, trainable, `${this.prefix}/${name}`);
+    initial.dispose();
     this.weights.push({ name, variable: v, trainable });
     return v;
   }

@@ -2,11 +2,12 @@
 // every step does with the gradients (optimizer update, batchnorm moving averages, one read-back). Two gradient
 // functions exist: autograd (tf.variableGrads, the oracle) and the hand-written backward (manual-backward.ts).
 import * as tf from "@tensorflow/tfjs-core";
-import { updateMovingStatistics, type BatchStatistics } from "../lower/batchnorm.ts";
+import type { BatchStatistics } from "../lower/batchnorm.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import type { BatchNormNode, Network } from "../lower/network.ts";
 import type { Random } from "../util/random.ts";
 import type { Optimizer } from "./optimizers.ts";
+import { openUpdate } from "./tensor-memory.ts";
 
 export interface StepGradients {
   loss: tf.Scalar;
@@ -66,7 +67,7 @@ export function trainStep(
     const result = tf.tidy(() => {
       const g = gradients(input, kept);
       optimizer.apply(g.grads);
-      for (const { node, stats } of g.bnStats) updateMovingStatistics(node.weights, stats, node.layer);
+      updateMovingStatisticsInPlace(g.bnStats);
       return tf.stack([g.loss, g.correct]);
     });
     const [l, c] = result.dataSync() as Float32Array;
@@ -75,4 +76,29 @@ export function trainStep(
   } finally {
     tf.dispose(kept);
   }
+}
+
+/**
+ * The Keras moving-average rule of lower/batchnorm.ts (updateMovingStatistics) for every batchnorm layer at once,
+ * in JS over the statistics' values (no kernels): moving = momentum moving + (1 - momentum) batch, the batch
+ * variance made unbiased (count / (count - 1)) where the layer says so.
+ */
+export function updateMovingStatisticsInPlace(bnStats: StepGradients["bnStats"]): void {
+  if (bnStats.length === 0) return;
+  const open = openUpdate(
+    bnStats.flatMap((s) => [s.stats.mean, s.stats.variance]),
+    bnStats.flatMap((s) => [s.node.weights.movingMean, s.node.weights.movingVariance]),
+  );
+  bnStats.forEach(({ node, stats }, i) => {
+    const keep = node.layer.momentum;
+    const correction = node.layer.variance === "unbiased" ? stats.count / (stats.count - 1) : 1;
+    const [mean, variance] = [open.read[2 * i]!, open.read[2 * i + 1]!];
+    const [movingMean, movingVariance] = [open.current[2 * i]!, open.current[2 * i + 1]!];
+    const [nextMean, nextVariance] = [open.next[2 * i]!, open.next[2 * i + 1]!];
+    for (let c = 0; c < mean.length; c++) {
+      nextMean[c] = keep * movingMean[c]! + (1 - keep) * mean[c]!;
+      nextVariance[c] = keep * movingVariance[c]! + (1 - keep) * variance[c]! * correction;
+    }
+  });
+  open.commit();
 }
