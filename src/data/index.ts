@@ -14,6 +14,7 @@
 export type { Dataset, Split } from "./types.ts";
 export { loadDataset, checkDataSource, SOURCES, type LoadOptions } from "./load.ts";
 export { compatibleShapes, formatShape } from "./shapes.ts";
+export { resolveDataPaths, pathSource } from "./paths.ts";
 export {
   trainingBatches,
   evaluationBatches,

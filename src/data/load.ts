@@ -10,6 +10,7 @@ import { loadCsvSource, resolveTrainFile } from "./csv.ts";
 import { FASHION_MNIST_INSTALL, fashionMnistInstalled, loadFashionMnist } from "./fashion-mnist.ts";
 import { findIdxFiles, loadIdxFolder } from "./idx-folder.ts";
 import { loadEmbeddedMnist, mnistPackageDir } from "./mnist-embedded.ts";
+import { pathSource } from "./paths.ts";
 import { acceptedInputShapes, compatibleShapes, formatShape } from "./shapes.ts";
 import { DEFAULT_VALIDATION, type LoadedSource } from "./source.ts";
 import { compactSplit, gatherSplit, splitRandom, stratifiedPick } from "./split.ts";
@@ -65,12 +66,11 @@ type ResolvedSource = { kind: "mnist" } | { kind: "fashion-mnist" } | { kind: "i
 
 /** Which source a reference names, with its path made absolute; E500 / E511 for what names none. */
 function resolveSource(ref: DataRef, baseDir: string): ResolvedSource {
-  const source = ref.source.trim();
-  const lower = source.toLowerCase();
+  const lower = ref.source.trim().toLowerCase();
   if (lower === "mnist" || lower === "fashion-mnist") return { kind: lower };
-  const kind = lower.slice(0, 3);
-  if ((kind === "idx" || kind === "csv") && lower[3] === ":") {
-    const path = source.slice(4).trim();
+  const found = pathSource(ref.source);
+  if (found) {
+    const { kind, path } = found;
     if (path === "") {
       fail("E511", { option: "source", detail: `'${kind}:' needs a path, e.g. ${kind}:./data` }, spanOf(ref));
     }

@@ -2,11 +2,11 @@
 // parallel workers or here), results.json rewritten after each cell, then the plots and report.html.
 //   pick experiment -> expand grid -> (resume: keep finished cells) -> load data, backend -> run cells -> report
 import { existsSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { dirname } from "node:path";
 import type { CliIO } from "../cli/io.ts";
-import { checkDataSource, loadDataset, type Dataset } from "../data/index.ts";
+import { checkDataSource, loadDataset, resolveDataPaths, type Dataset } from "../data/index.ts";
 import { fail } from "../diagnostics/index.ts";
-import type { DataRef, Experiment, Program } from "../ir/schema.ts";
+import type { Experiment, Program } from "../ir/schema.ts";
 import { writeReport, type WrittenReport } from "../report/index.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendChoice } from "../runtime/types.ts";
@@ -54,13 +54,6 @@ export function pickExperiment(program: Program, name: string | undefined, file:
   return program.experiments[0]!;
 }
 
-/** Paths in a spec are relative to the spec; workers may run elsewhere, so they get absolute ones. */
-function absoluteData(data: DataRef, specFile: string): DataRef {
-  const m = /^(idx|csv):(.+)$/.exec(data.source);
-  if (!m || isAbsolute(m[2]!)) return data;
-  return { ...data, source: `${m[1]}:${resolve(specFile, "..", m[2]!)}` };
-}
-
 export async function runExperiment(io: CliIO, options: ExperimentRunOptions): Promise<ExperimentRun> {
   const { program, outDir } = options;
   const experiment = pickExperiment(program, options.name, options.specFile);
@@ -70,7 +63,9 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   };
   const grid = expandGrid(program, experiment, gridOptions).map((c) => ({
     ...c,
-    train: { ...c.train, data: absoluteData(c.train.data, options.specFile) },
+    // Paths in a spec are relative to the spec; workers may run elsewhere, so they get absolute ones. Cell ids
+    // were made from the settings as written, so moving the run's folder does not change them.
+    train: { ...c.train, data: resolveDataPaths(c.train.data, dirname(options.specFile)) },
   }));
 
   let previous: Results | undefined;

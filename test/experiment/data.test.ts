@@ -1,0 +1,53 @@
+// What an experiment trains on: data paths relative to the spec (workers may run in another folder), checked
+// against every compared model before any cell trains.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { memoryIO } from "../../src/cli/io.ts";
+import type { WorkerSetup } from "../../src/experiment/pool.ts";
+import { runExperiment } from "../../src/experiment/run-experiment.ts";
+import { summarizeCell } from "../../src/experiment/run-cell.ts";
+import { specFile, tempDir } from "./helpers.ts";
+
+/** A pool that trains nothing: each cell "finishes" at once with an empty history. */
+function fakePool(seen: WorkerSetup[]) {
+  return (setup: WorkerSetup) => {
+    seen.push(setup);
+    return {
+      slots: 1,
+      run: async (_slot: number, cell: Parameters<typeof summarizeCell>[0]) =>
+        summarizeCell(cell, [], { backend: "fake", seconds: 0, samplesPerSecond: 0 }),
+      close: async () => {},
+    };
+  };
+}
+
+const paths = suite("experiment: data paths");
+
+paths("a relative csv: path is read from the spec's folder, and cells get it absolute", async () => {
+  const dir = tempDir("data-paths");
+  const rows = Array.from({ length: 30 }, (_, i) => `${i % 3},${i},${i * 2},${i % 5},${i % 7}`);
+  writeFileSync(join(dir, "rows.csv"), rows.join("\n"));
+  const spec = specFile(
+    dir,
+    "model a { input 4; dense 3 softmax }\ntrain { data csv:rows.csv validation=0.2; epochs 1 }\n" +
+      "experiment e { compare a; vary batch 4 8 }\n",
+  );
+  const seen: WorkerSetup[] = [];
+  const r = await runExperiment(memoryIO(), {
+    program: spec.program,
+    specFile: spec.file,
+    specText: spec.specText,
+    specSha256: spec.specSha256,
+    outDir: join(dir, "out"),
+    jobs: 1,
+    backend: "auto",
+    pool: fakePool(seen),
+  });
+  assert.is(r.results.cells.length, 2);
+  assert.is(seen[0]!.data.source, `csv:${join(dir, "rows.csv")}`);
+  for (const cell of r.trained) assert.is(cell.train.data.source, `csv:${join(dir, "rows.csv")}`);
+});
+
+paths.run();
