@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset } from "../../src/data/load.ts";
-import { rejectsWith, tempDir } from "./helpers.ts";
+import { failsWith, tempDir } from "../helpers.ts";
 
 /** Writes `text` as `name` in a fresh temp dir and returns its path. */
 function csvFile(text: string, name = "data.csv", dir = tempDir("csv")): string {
@@ -104,41 +104,41 @@ Layout.run();
 const Broken = suite("csv: broken files");
 
 Broken("an empty file or a header alone is E508", async () => {
-  await rejectsWith(loadDataset({ source: `csv:${csvFile("")}` }), "E508");
-  await rejectsWith(loadDataset({ source: `csv:${csvFile("\n \n")}` }), "E508");
-  const d = await rejectsWith(loadDataset({ source: `csv:${csvFile("label,a,b\n")}` }), "E508");
+  await failsWith("E508", loadDataset({ source: `csv:${csvFile("")}` }));
+  await failsWith("E508", loadDataset({ source: `csv:${csvFile("\n \n")}` }));
+  const d = await failsWith("E508", loadDataset({ source: `csv:${csvFile("label,a,b\n")}` }));
   assert.match(d.message, "data.csv");
 });
 
 Broken("a non-numeric cell is E509 with its line and column", async () => {
   const path = csvFile(["label,a,b", "0,1,2", "1,3,x7", "2,5,6"].join("\n"));
-  const d = await rejectsWith(loadDataset({ source: `csv:${path}` }), "E509");
+  const d = await failsWith("E509", loadDataset({ source: `csv:${path}` }));
   assert.match(d.message, `${path}:3: column 3`);
   assert.match(d.message, "'x7'");
-  const empty = await rejectsWith(loadDataset({ source: `csv:${csvFile("0,1,2\n1,,3\n")}` }), "E509");
+  const empty = await failsWith("E509", loadDataset({ source: `csv:${csvFile("0,1,2\n1,,3\n")}` }));
   assert.match(empty.message, ":2: column 2");
 });
 
 Broken("a ragged row is E510 with both counts", async () => {
   const path = csvFile(["label,a,b", "0,1,2", "1,3,4,5", "2,5,6"].join("\n"));
-  const d = await rejectsWith(loadDataset({ source: `csv:${path}` }), "E510");
+  const d = await failsWith("E510", loadDataset({ source: `csv:${path}` }));
   assert.match(d.message, ":3: row has 4 columns, expected 3");
-  const short = await rejectsWith(loadDataset({ source: `csv:${csvFile("0,1,2\n\n1,3\n")}` }), "E510");
+  const short = await failsWith("E510", loadDataset({ source: `csv:${csvFile("0,1,2\n\n1,3\n")}` }));
   assert.match(short.message, ":3: row has 2 columns");
 });
 
 Broken("a label that is no class index is E512; a missing file is E502", async () => {
-  const d = await rejectsWith(loadDataset({ source: `csv:${csvFile("label,a\n0,1\n1.5,2\n")}` }), "E512");
+  const d = await failsWith("E512", loadDataset({ source: `csv:${csvFile("label,a\n0,1\n1.5,2\n")}` }));
   assert.match(d.message, ":3: label in column 1 is '1.5'");
-  await rejectsWith(loadDataset({ source: `csv:${csvFile("label,a\n0,1\n-1,2\n")}` }), "E512");
-  await rejectsWith(loadDataset({ source: "csv:/nonexistent/train.csv" }), "E502");
+  await failsWith("E512", loadDataset({ source: `csv:${csvFile("label,a\n0,1\n-1,2\n")}` }));
+  await failsWith("E502", loadDataset({ source: "csv:/nonexistent/train.csv" }));
 });
 
 Broken("labels beyond the model's classes are E506 naming the file", async () => {
   const path = csvFile(["label,a,b", ...rows(10, 2, 5)].join("\n"));
-  const d = await rejectsWith(
-    loadDataset({ source: `csv:${path}` }, { expect: { inputShape: [2], numClasses: 3 } }),
+  const d = await failsWith(
     "E506",
+    loadDataset({ source: `csv:${path}` }, { expect: { inputShape: [2], numClasses: 3 } }),
   );
   assert.match(d.message, `${path}: label 3 at sample 3`);
 });

@@ -7,12 +7,12 @@ import {
 } from "../../src/data/fashion-mnist.ts";
 import { loadDataset } from "../../src/data/load.ts";
 import { classCounts } from "../../src/data/split.ts";
-import { rejectsWith } from "./helpers.ts";
+import { failsWith } from "../helpers.ts";
 
 const Fashion = suite("fashion-mnist");
 
 Fashion("without the Debian package it is E501 naming the apt-get command", async () => {
-  const d = await rejectsWith(loadFashionMnist(255, "/nonexistent/fashion-mnist"), "E501");
+  const d = await failsWith("E501", loadFashionMnist(255, "/nonexistent/fashion-mnist"));
   assert.match(d.message, "apt-get install dataset-fashion-mnist");
 });
 

@@ -1,14 +1,8 @@
-// Test helpers for the data layer: small IDX and CSV files written to a temp dir, and an assertion that a
-// promise fails with a given diagnostic code.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Test helpers for the data layer: small IDX files written to a folder (temp folders and "fails with code X"
+// are in test/helpers.ts).
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import * as assert from "uvu/assert";
-import { NncError, type Diagnostic } from "../../src/diagnostics/diagnostic.ts";
-import type { Code } from "../../src/diagnostics/catalogue.ts";
-
-export const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `nnc-data-${name}-`));
 
 /** An IDX file: magic 00 00 <type> <rank>, big-endian dims, then the bytes. */
 export function idxBytes(dims: number[], data: ArrayLike<number>, type = 0x08): Buffer {
@@ -54,21 +48,4 @@ export function writeIdxFolder(dir: string, options: IdxFolderOptions = {}): str
   write("train", train);
   if (test > 0) write("t10k", test);
   return dir;
-}
-
-/** Awaits `promise` and checks that it fails with NncError `code`; returns the diagnostic for more checks. */
-export async function rejectsWith(promise: Promise<unknown>, code: Code): Promise<Diagnostic> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof NncError)) throw error;
-    assert.is(
-      error.diagnostic.code,
-      code,
-      `expected ${code}, got ${error.diagnostic.code}: ${error.message}`,
-    );
-    return error.diagnostic;
-  }
-  assert.unreachable(`expected ${code}, but it succeeded`);
-  throw new Error("unreachable");
 }

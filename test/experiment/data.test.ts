@@ -8,7 +8,8 @@ import { memoryIO } from "../../src/cli/io.ts";
 import type { WorkerSetup } from "../../src/experiment/pool.ts";
 import { runExperiment } from "../../src/experiment/run-experiment.ts";
 import { summarizeCell } from "../../src/experiment/run-cell.ts";
-import { specFile, tempDir } from "./helpers.ts";
+import { tempDir } from "../helpers.ts";
+import { specFile } from "./helpers.ts";
 
 /** A pool that trains nothing: each cell "finishes" at once with an empty history. */
 function fakePool(seen: WorkerSetup[]) {

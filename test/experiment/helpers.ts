@@ -1,16 +1,11 @@
 // Test helpers for experiments: tiny specs (a small MLP with and without batchnorm on a slice of mnist) written
-// to a temp dir and compiled, and a check that a call fails with a given diagnostic code.
+// to a folder and compiled (temp folders and "fails with code X" are in test/helpers.ts).
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { compile } from "../../src/compile.ts";
-import { NncError } from "../../src/diagnostics/index.ts";
-import type { Code } from "../../src/diagnostics/catalogue.ts";
 import type { Program } from "../../src/ir/schema.ts";
-
-export const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `nnc-experiment-${name}-`));
 
 /** Two tiny models and a train block; `experiments` is appended as written. */
 export function tinySpec(
@@ -57,16 +52,4 @@ export function specFile(dir: string, text: string, name = "tiny.nn") {
     specText: text,
     specSha256: createHash("sha256").update(text).digest("hex"),
   };
-}
-
-export async function failsWith(code: Code, fn: () => unknown): Promise<NncError> {
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof NncError)) throw e;
-    assert.is(e.diagnostic.code, code, e.message);
-    return e;
-  }
-  assert.unreachable(`expected ${code}`);
-  throw new Error("unreachable");
 }

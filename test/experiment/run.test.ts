@@ -10,7 +10,8 @@ import { run } from "../../src/cli/main.ts";
 import { runExperiment, type ExperimentRunOptions } from "../../src/experiment/run-experiment.ts";
 import { validateResults, type CellResult, type Results } from "../../src/experiment/results-schema.ts";
 import { resultsPath } from "../../src/experiment/results.ts";
-import { failsWith, specFile, tempDir, tinySpec } from "./helpers.ts";
+import { failsWith, tempDir } from "../helpers.ts";
+import { specFile, tinySpec } from "./helpers.ts";
 
 const GRID =
   "experiment sizes {\n  compare plain normed\n  vary batch 16 48\n  lr_scale linear ref=16\n  repeat 2\n  target 0.2\n}";

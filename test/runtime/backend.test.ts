@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { selectBackend } from "../../src/runtime/backend.ts";
-import { nncError } from "../save/helpers.ts";
+import { failsWith } from "../helpers.ts";
 
 // On this machine tfjs-node cannot install (it downloads libtensorflow); where it is installed, auto picks it.
 const hasTfjsNode = (() => {
@@ -61,9 +61,8 @@ Backend("someone else switching backends is noticed", async () => {
 Backend("forced tensorflow without tfjs-node is E600 with the reason", async () => {
   if (hasTfjsNode) return;
   const before = tf.getBackend();
-  const e = await nncError(() => selectBackend("tensorflow"));
-  assert.is(e.diagnostic.code, "E600");
-  assert.match(e.message, "backend 'tensorflow' is not available: @tensorflow/tfjs-node is not installed");
+  const d = await failsWith("E600", () => selectBackend("tensorflow"));
+  assert.match(d.message, "backend 'tensorflow' is not available: @tensorflow/tfjs-node is not installed");
   // A failed choice leaves the active backend alone.
   assert.is(tf.getBackend(), before);
 });

@@ -15,7 +15,8 @@ import {
   writeCheckpoint,
 } from "../../src/save/index.ts";
 import { Random } from "../../src/util/random.ts";
-import { MLP_SPEC, nncError, removeTempDirs, tempDir } from "./helpers.ts";
+import { failsWith, removeTempDirs, tempDir } from "../helpers.ts";
+import { MLP_SPEC } from "./helpers.ts";
 import { checkedProgram } from "./reference-model.ts";
 
 const program = checkedProgram(MLP_SPEC);
@@ -151,9 +152,8 @@ const Refused = suite("checkpoint: E602");
 Refused.after(removeTempDirs);
 
 const e602 = async (dir: string, expected = fingerprint) => {
-  const e = await nncError(() => readCheckpoint(dir, expected));
-  assert.is(e.diagnostic.code, "E602");
-  return e.message;
+  const d = await failsWith("E602", () => readCheckpoint(dir, expected));
+  return d.message;
 };
 
 Refused("no checkpoint", async () => {

@@ -1,21 +1,8 @@
-// Test helpers for saving: fresh temporary folders, the specs the tests save, and how they compare outputs.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Test helpers for saving: the specs the tests save and how they compare outputs (temp folders and "fails
+// with code X" are in test/helpers.ts).
 import * as tf from "@tensorflow/tfjs-core";
 import * as assert from "uvu/assert";
-import { NncError } from "../../src/diagnostics/index.ts";
 import type { Program } from "../../src/ir/schema.ts";
-
-const made: string[] = [];
-export function tempDir(prefix = "nnc-save-"): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-export function removeTempDirs(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
 
 /** The notebook's MLP with batch norm (bias dropped before BN), small. */
 export const MLP_SPEC =
@@ -43,16 +30,4 @@ export function sampleInputs(program: Program, count: number): tf.Tensor {
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   assert.equal(a.shape, b.shape, "output shapes");
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
-}
-
-/** Runs fn and returns the NncError it throws (failing the test if it throws nothing or something else). */
-export async function nncError(fn: () => unknown): Promise<NncError> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof NncError) return e;
-    throw e;
-  }
-  assert.unreachable("expected an NncError");
-  throw new Error("unreachable");
 }

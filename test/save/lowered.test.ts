@@ -17,15 +17,8 @@ import {
   writeCheckpoint,
 } from "../../src/save/index.ts";
 import { Random } from "../../src/util/random.ts";
-import {
-  CONV_SPEC,
-  MLP_SPEC,
-  inputShape,
-  maxAbsDiff,
-  removeTempDirs,
-  sampleInputs,
-  tempDir,
-} from "./helpers.ts";
+import { removeTempDirs, tempDir } from "../helpers.ts";
+import { CONV_SPEC, MLP_SPEC, inputShape, maxAbsDiff, sampleInputs } from "./helpers.ts";
 import { loadKerasModel } from "./keras-loader.ts";
 import { checkedProgram } from "./reference-model.ts";
 
