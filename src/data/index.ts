@@ -13,8 +13,9 @@
 // comes from a fixed split seed (SPLIT_SEED), never the training seed: every run sees the same test set.
 export type { Dataset, Split } from "./types.ts";
 export { loadDataset, checkDataSource, SOURCES, type LoadOptions } from "./load.ts";
-export { compatibleShapes, formatShape } from "./shapes.ts";
+export { checkInputShape, compatibleShapes, formatShape } from "./shapes.ts";
 export { resolveDataPaths, pathSource } from "./paths.ts";
+export { checkLabels, outputClasses } from "./labels.ts";
 export {
   trainingBatches,
   evaluationBatches,

@@ -9,9 +9,10 @@ import type { DataRef } from "../ir/schema.ts";
 import { loadCsvSource, resolveTrainFile } from "./csv.ts";
 import { FASHION_MNIST_INSTALL, fashionMnistInstalled, loadFashionMnist } from "./fashion-mnist.ts";
 import { findIdxFiles, loadIdxFolder } from "./idx-folder.ts";
+import { checkLabels } from "./labels.ts";
 import { loadEmbeddedMnist, mnistPackageDir } from "./mnist-embedded.ts";
 import { pathSource } from "./paths.ts";
-import { acceptedInputShapes, compatibleShapes, formatShape } from "./shapes.ts";
+import { checkInputShape } from "./shapes.ts";
 import { DEFAULT_VALIDATION, type LoadedSource } from "./source.ts";
 import { compactSplit, gatherSplit, splitRandom, stratifiedPick } from "./split.ts";
 import type { Dataset, Split } from "./types.ts";
@@ -20,8 +21,12 @@ import type { Dataset, Split } from "./types.ts";
 export const SOURCES = ["mnist", "fashion-mnist", "idx:PATH", "csv:PATH"] as const;
 
 export interface LoadOptions {
-  /** The model's per-sample input shape and class count: checked here so a mismatch fails before training. */
-  expect?: { inputShape: number[]; numClasses: number };
+  /**
+   * The model's per-sample input shape and class count: checked here, against the samples as the source
+   * stores them, so a mismatch fails before a model is built (training checks the labels again, see
+   * checkLabels, for data that does not come through here).
+   */
+  expect?: { inputShape: number[]; numClasses?: number };
   /** Folder that relative idx:/csv: paths are resolved against (the spec's folder); default the working dir. */
   baseDir?: string;
 }
@@ -111,14 +116,6 @@ export function checkDataSource(ref: DataRef, options: Pick<LoadOptions, "baseDi
   if (source.kind === "csv") resolveTrainFile(source.path);
 }
 
-/** First label at or past `classes`, as E506. */
-function checkLabels(split: Split, classes: number, fallbackFile: string): void {
-  for (let i = 0; i < split.count; i++) {
-    const label = split.y[i]!;
-    if (label >= classes) fail("E506", { file: split.origin ?? fallbackFile, label, index: i, classes });
-  }
-}
-
 const sampleSizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export async function loadDataset(ref: DataRef, options: LoadOptions = {}): Promise<Dataset> {
@@ -126,20 +123,12 @@ export async function loadDataset(ref: DataRef, options: LoadOptions = {}): Prom
   const loaded = await loadSource(ref, options.baseDir ?? process.cwd());
   const { expect } = options;
   if (expect) {
-    if (!compatibleShapes(loaded.sampleShape, expect.inputShape)) {
-      fail(
-        "E507",
-        {
-          source: ref.source,
-          dataShape: formatShape(loaded.sampleShape),
-          inputShape: formatShape(expect.inputShape),
-        },
-        { help: `declare the model's input as one of ${acceptedInputShapes(loaded.sampleShape).join(", ")}` },
-      );
-    }
+    checkInputShape(loaded.sampleShape, expect.inputShape, ref.source);
     // Indices in E506 count samples as the source stores them, before any hold-out reorders them.
-    checkLabels(loaded.train, expect.numClasses, ref.source);
-    if (loaded.test) checkLabels(loaded.test, expect.numClasses, ref.source);
+    if (expect.numClasses !== undefined) {
+      checkLabels(loaded.train, expect.numClasses, ref.source);
+      if (loaded.test) checkLabels(loaded.test, expect.numClasses, ref.source);
+    }
   }
 
   const sampleSize = sampleSizeOf(loaded.sampleShape);

@@ -1,5 +1,6 @@
 // Data layer: whether a data set's samples fit a model's input, checked before training so a mismatch is
 // one clear error (E507) instead of a tfjs reshape failure mid-epoch. The trainer reshapes the batch.
+import { fail } from "../diagnostics/diagnostic.ts";
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const same = (a: readonly number[], b: readonly number[]): boolean =>
@@ -24,4 +25,19 @@ export const formatShape = (shape: readonly number[]): string => `[${shape.join(
 export function acceptedInputShapes(sampleShape: readonly number[]): string[] {
   const shapes = [sampleShape, [...sampleShape, 1], [product(sampleShape)]];
   return [...new Set(shapes.map(formatShape))];
+}
+
+/** E507 when samples of `sampleShape` cannot feed an input of `inputShape`; `source` names the data. */
+export function checkInputShape(
+  sampleShape: readonly number[],
+  inputShape: readonly number[],
+  source: string,
+  extras: { notes?: string[] } = {},
+): void {
+  if (compatibleShapes(sampleShape, inputShape)) return;
+  fail(
+    "E507",
+    { source, dataShape: formatShape(sampleShape), inputShape: formatShape(inputShape) },
+    { ...extras, help: `declare the model's input as one of ${acceptedInputShapes(sampleShape).join(", ")}` },
+  );
 }

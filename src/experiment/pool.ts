@@ -23,7 +23,6 @@ export interface WorkerSetup {
   program: Program;
   /** Data as the cells train on it (every cell shares the data settings; --limit included). */
   data: Program["train"]["data"];
-  expect: { inputShape: number[]; numClasses: number };
   backend: BackendChoice;
   target?: number;
 }

@@ -4,7 +4,15 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CliIO } from "../cli/io.ts";
-import { checkDataSource, loadDataset, resolveDataPaths, type Dataset } from "../data/index.ts";
+import {
+  checkDataSource,
+  checkInputShape,
+  checkLabels,
+  loadDataset,
+  outputClasses,
+  resolveDataPaths,
+  type Dataset,
+} from "../data/index.ts";
 import { fail } from "../diagnostics/index.ts";
 import type { Experiment, Program } from "../ir/schema.ts";
 import { writeReport, type WrittenReport } from "../report/index.ts";
@@ -54,6 +62,27 @@ export function pickExperiment(program: Program, name: string | undefined, file:
   return program.experiments[0]!;
 }
 
+/**
+ * Each compared model against the data (input shape E507, labels E506), so a model the data does not fit fails
+ * the experiment before any cell trains rather than as a failed cell halfway through.
+ */
+function checkComparedModels(program: Program, experiment: Experiment, dataset: Dataset): void {
+  for (const name of experiment.compare) {
+    const model = program.models.find((m) => m.name === name)!;
+    const classes = outputClasses(model)!;
+    const which = `model '${name}' of experiment '${experiment.name}'`;
+    const input = model.layers[0]!;
+    if (input.op === "input") {
+      checkInputShape(dataset.sampleShape, input.shape, dataset.source, { notes: [`in ${which}`] });
+    }
+    const units = model.layers.at(-1)!.outputShape!.at(-1)!;
+    const notes = [`${which} has ${units} output unit${units === 1 ? "" : "s"}`];
+    for (const split of [dataset.train, dataset.validation]) {
+      checkLabels(split, classes, dataset.source, { notes });
+    }
+  }
+}
+
 export async function runExperiment(io: CliIO, options: ExperimentRunOptions): Promise<ExperimentRun> {
   const { program, outDir } = options;
   const experiment = pickExperiment(program, options.name, options.specFile);
@@ -79,18 +108,12 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   const finished = new Set(previous?.cells.map((c) => c.id) ?? []);
   const pending = grid.filter((c) => !finished.has(c.id));
 
-  // Every cell trains on the same data (no vary key changes it): load it once here to check it and say what
-  // it is, before any worker starts.
+  // Every cell trains on the same data (no vary key changes it): load it once here to check it against every
+  // compared model and say what it is, before any worker starts.
   const data = grid[0]!.train.data;
   checkDataSource(data);
-  const first = program.models.find((m) => m.name === experiment.compare[0])!;
-  const input = first.layers[0]!;
-  const outputs = first.layers.at(-1)!.outputShape!.at(-1)!;
-  const expect = {
-    inputShape: input.op === "input" ? input.shape : [],
-    numClasses: outputs === 1 ? 2 : outputs,
-  };
-  const dataset = await loadDataset(data, { expect });
+  const dataset = await loadDataset(data);
+  checkComparedModels(program, experiment, dataset);
   const backend = await selectBackend(options.backend);
   const jobs = Math.max(1, Math.min(options.jobs, pending.length));
 
@@ -127,7 +150,6 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   const setup: WorkerSetup = {
     program,
     data,
-    expect,
     backend: backend.name,
     ...(target !== undefined ? { target } : {}),
   };

@@ -22,7 +22,8 @@ function failed(e: unknown): FromWorker {
 
 try {
   const backend = await selectBackend(setup.backend);
-  const dataset = await loadDataset(setup.data, { expect: setup.expect });
+  // The main thread loaded the same data and checked it against every compared model.
+  const dataset = await loadDataset(setup.data);
   port.on("message", async (m: ToWorker) => {
     if (m.type !== "run") return;
     let lastBatch = 0;

@@ -2,6 +2,7 @@
 // Keras-named, seeded weights, inference, evaluation, and the training loop of src/train/.
 import * as tf from "@tensorflow/tfjs-core";
 import { resolveLoss } from "../check/loss.ts";
+import { checkLabels, outputClasses } from "../data/labels.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { fail } from "../diagnostics/index.ts";
 import type { Program } from "../ir/schema.ts";
@@ -78,7 +79,11 @@ class LoweredModel implements CompiledModel {
     });
   }
 
-  fit(data: Dataset, options: FitOptions = {}): Promise<History> {
+  async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
+    // A label past the output's units trains as an all-zero target, silently: every caller is refused (E506).
+    const classes = outputClasses(this.net.model)!;
+    checkLabels(data.train, classes, data.source);
+    checkLabels(data.validation, classes, data.source);
     return fitNetwork(this.net, this.program.train, data, options);
   }
 

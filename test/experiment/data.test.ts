@@ -8,7 +8,7 @@ import { memoryIO } from "../../src/cli/io.ts";
 import type { WorkerSetup } from "../../src/experiment/pool.ts";
 import { runExperiment } from "../../src/experiment/run-experiment.ts";
 import { summarizeCell } from "../../src/experiment/run-cell.ts";
-import { tempDir } from "../helpers.ts";
+import { failsWith, tempDir } from "../helpers.ts";
 import { specFile } from "./helpers.ts";
 
 /** A pool that trains nothing: each cell "finishes" at once with an empty history. */
@@ -51,4 +51,54 @@ paths("a relative csv: path is read from the spec's folder, and cells get it abs
   for (const cell of r.trained) assert.is(cell.train.data.source, `csv:${join(dir, "rows.csv")}`);
 });
 
+const models = suite("experiment: data against every compared model");
+
+const runSpec = (dir: string, text: string, seen: WorkerSetup[]) => {
+  const spec = specFile(dir, text);
+  return runExperiment(memoryIO(), {
+    program: spec.program,
+    specFile: spec.file,
+    specText: spec.specText,
+    specSha256: spec.specSha256,
+    outDir: join(dir, "out"),
+    jobs: 1,
+    backend: "auto",
+    pool: fakePool(seen),
+  });
+};
+
+models(
+  "a second model with 5 output units on 10-class mnist is E506 naming it, before any cell",
+  async () => {
+    const seen: WorkerSetup[] = [];
+    const d = await failsWith(
+      "E506",
+      runSpec(
+        tempDir("labels"),
+        "model ten { input 28x28; flatten; dense 10 softmax }\nmodel five { input 28x28; flatten; dense 5 softmax }\n" +
+          "train { data mnist limit=64; epochs 1 }\nexperiment e { compare ten five; vary batch 8 16 }\n",
+        seen,
+      ),
+    );
+    assert.match(d.message, /^mnist: label [5-9] at sample \d+ is outside the model's 5 classes/);
+    assert.equal(d.notes, ["model 'five' of experiment 'e' has 5 output units"]);
+    assert.is(seen.length, 0, "no cell started");
+  },
+);
+
+models("a second model whose input the samples cannot feed is E507 naming it", async () => {
+  const d = await failsWith(
+    "E507",
+    runSpec(
+      tempDir("shapes"),
+      "model a { input 28x28; flatten; dense 10 softmax }\nmodel b { input 32x32; flatten; dense 10 softmax }\n" +
+        "train { data mnist limit=64; epochs 1 }\nexperiment e { compare a b }\n",
+      [],
+    ),
+  );
+  assert.match(d.message, "[32, 32]");
+  assert.equal(d.notes, ["in model 'b' of experiment 'e'"]);
+});
+
 paths.run();
+models.run();
