@@ -359,7 +359,10 @@ export const TRAIN_SIGNATURES: Signature[] = [
   train(
     "loss",
     "loss function; auto picks from the output activation (softmax: sparse_categorical_crossentropy, " +
-      "sigmoid: binary_crossentropy, else mse)",
+      "one sigmoid unit: binary_crossentropy, else mse). Labels are class indices, so every loss needs a " +
+      "[batch, units] output (end image models with flatten or globalavgpool and a dense layer); the " +
+      "categorical losses need a softmax or linear output of 2 or more units, binary_crossentropy one unit " +
+      "with a sigmoid or linear output (E306 otherwise)",
     [
       {
         name: "LOSS",

@@ -3,7 +3,7 @@
 // Exported for back ends: when a file compares models with different outputs, each gets its own resolution.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import type { Activation, Loss, Model } from "../ir/schema.ts";
-import { formatShape } from "./shapes.ts";
+import { formatShape, type Shape } from "./shapes.ts";
 
 /**
  * The activation that produces the model's outputs: the last layer's, looking back through layers that do not
@@ -30,27 +30,64 @@ export function outputActivation(model: Model): Activation {
 }
 
 const CROSSENTROPY = ["sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"];
+const CATEGORICAL = ["sparse_categorical_crossentropy", "categorical_crossentropy"];
 
-/** The loss for one model: `auto` resolved, `fromLogits` what the outputs are (absent for mse). */
+/**
+ * Why the back end cannot compute `type` correctly on this output, or undefined when it can. Labels are class
+ * indices, so every loss needs [batch, units] outputs; categorical losses compare a distribution over >= 2
+ * classes (softmax, or linear logits); binary_crossentropy one probability (sigmoid) or logit (linear).
+ */
+function misfit(type: Loss["type"], activation: Activation, shape: Shape, model: string): string | undefined {
+  if (shape.length !== 2) {
+    // Image-shaped outputs mean the classification head is missing.
+    return (
+      `needs outputs of shape [batch, units] (labels are class indices), but model '${model}' outputs ` +
+      `${formatShape(shape)}: add flatten (or globalavgpool) and a dense layer at the end of the model`
+    );
+  }
+  const units = shape[1]!;
+  if (CATEGORICAL.includes(type)) {
+    if (activation !== "softmax" && activation !== "linear") {
+      return `needs a softmax (or linear) output, but model '${model}' ends with ${activation}: end it with 'dense N softmax'`;
+    }
+    if (units < 2) {
+      return `needs 2 or more output units (one per class), but model '${model}' has ${units}: use 'dense 1 sigmoid' with binary_crossentropy for two classes`;
+    }
+  }
+  if (type === "binary_crossentropy") {
+    if (activation !== "sigmoid" && activation !== "linear") {
+      return `needs a sigmoid (or linear) output, but model '${model}' ends with ${activation}: end it with 'dense 1 sigmoid'`;
+    }
+    if (units !== 1) {
+      return `needs 1 output unit (the probability of class 1), but model '${model}' has ${units}: use 'dense 1 sigmoid', or 'dense ${units} softmax' with sparse_categorical_crossentropy`;
+    }
+  }
+  return undefined;
+}
+
+/** What `loss auto` means for an output: softmax -> cross-entropy, one sigmoid unit -> binary, else mse. */
+function autoLoss(activation: Activation, units: number | null | undefined): Loss["type"] {
+  if (activation === "softmax") return "sparse_categorical_crossentropy";
+  // Several sigmoid units are not one binary decision: mse over the one-hot labels is what fits them.
+  if (activation === "sigmoid" && (units === undefined || units === 1)) return "binary_crossentropy";
+  return "mse";
+}
+
+/**
+ * The loss for one model: `auto` resolved, `fromLogits` what the outputs are (absent for mse). E306 where the
+ * back end could not compute the loss correctly on the model's output (see `misfit`).
+ */
 export function resolveLoss(model: Model, declared: Loss): { loss: Loss; diagnostics: Diagnostic[] } {
   const activation = outputActivation(model);
-  const type: Loss["type"] =
-    declared.type !== "auto"
-      ? declared.type
-      : activation === "softmax"
-        ? "sparse_categorical_crossentropy"
-        : activation === "sigmoid"
-          ? "binary_crossentropy"
-          : "mse";
+  const outputShape = model.layers[model.layers.length - 1]?.outputShape;
+  const units = outputShape?.length === 2 ? outputShape[1] : undefined;
+  const type: Loss["type"] = declared.type !== "auto" ? declared.type : autoLoss(activation, units);
   const loss: Loss = { type };
   const diagnostics: Diagnostic[] = [];
-  const outputShape = model.layers[model.layers.length - 1]?.outputShape;
-  if (CROSSENTROPY.includes(type) && outputShape && outputShape.length !== 2) {
-    // Classification losses compare one score per class; image-shaped outputs mean the head is missing.
-    const detail =
-      `needs outputs of shape [batch, classes], but model '${model.name}' outputs ${formatShape(outputShape)}: ` +
-      "end the model with flatten (or globalavgpool) and a dense layer";
+  const problem = outputShape && misfit(type, activation, outputShape, model.name);
+  if (problem) {
     const span = declared.span ?? model.span;
+    const detail = declared.type === "auto" ? `(picked by loss auto) ${problem}` : problem;
     diagnostics.push(diagnostic("E306", { loss: type, detail }, span ? { span } : {}));
   }
   if (CROSSENTROPY.includes(type)) {

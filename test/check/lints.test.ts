@@ -146,14 +146,44 @@ summary.run();
 
 const lossShape = suite("checker: loss fits the output");
 
-lossShape("E306: a classification loss over image-shaped outputs", () => {
+lossShape("E306: any loss over image-shaped outputs (labels are class indices)", () => {
   const diags = diagnosticsOf("input 8x8x1\nconv2d 4 3 softmax\ntrain {\n loss crossentropy\n}");
   assert.equal(codes(diags), ["E306"]);
   assert.is(
     diags[0]!.message,
-    "loss 'sparse_categorical_crossentropy' needs outputs of shape [batch, classes], but model 'model' outputs " +
-      "[?, 6, 6, 4]: end the model with flatten (or globalavgpool) and a dense layer",
+    "loss 'sparse_categorical_crossentropy' needs outputs of shape [batch, units] (labels are class indices), " +
+      "but model 'model' outputs [?, 6, 6, 4]: add flatten (or globalavgpool) and a dense layer at the end of the model",
   );
-  assert.equal(codes(diagnosticsOf("input 8x8x1\nconv2d 4 3\ntrain {\n loss mse\n}")), []);
+  assert.equal(codes(diagnosticsOf("input 8x8x1\nconv2d 4 3\ntrain {\n loss mse\n}")), ["E306"]);
+  // loss auto picks mse for a linear conv output: still no way to compare it with a class index.
+  const auto = diagnosticsOf("input 28x28x1\nconv2d 10 3");
+  assert.equal(codes(auto), ["E306"]);
+  assert.match(auto[0]!.message, "loss 'mse' (picked by loss auto)");
+  assert.match(auto[0]!.message, "add flatten (or globalavgpool) and a dense layer");
+});
+
+lossShape("E306: a declared loss that does not fit the output units or activation", () => {
+  const loss = (model: string, type: string) => codes(diagnosticsOf(`${model}\ntrain {\n loss ${type}\n}`));
+  // Categorical: softmax or linear, 2 or more units.
+  assert.equal(loss("input 4\ndense 3 softmax", "binary_crossentropy"), ["E306"]);
+  assert.equal(loss("input 4\ndense 1 sigmoid", "sparse_categorical_crossentropy"), ["E306"]);
+  assert.equal(loss("input 4\ndense 1", "categorical_crossentropy"), ["E306"]);
+  assert.equal(loss("input 4\ndense 1 softmax", "sparse_categorical_crossentropy"), ["E306"]);
+  assert.equal(loss("input 4\ndense 3 relu", "sparse_categorical_crossentropy"), ["E306"]);
+  assert.equal(loss("input 4\ndense 3 softmax", "sparse_categorical_crossentropy"), []);
+  assert.equal(loss("input 4\ndense 3", "categorical_crossentropy"), []);
+  // Binary: one unit, sigmoid or linear.
+  assert.equal(loss("input 4\ndense 2 sigmoid", "binary_crossentropy"), ["E306"]);
+  assert.equal(loss("input 4\ndense 1 tanh", "binary_crossentropy"), ["E306"]);
+  assert.equal(loss("input 4\ndense 1 sigmoid", "binary_crossentropy"), []);
+  assert.equal(loss("input 4\ndense 1", "binary_crossentropy"), []);
+  assert.equal(loss("input 4\ndense 3 tanh", "mse"), []);
+  const [d] = diagnosticsOf("input 4\ndense 1\ntrain {\n loss sparse_categorical_crossentropy\n}");
+  assert.match(d!.message, "needs 2 or more output units (one per class), but model 'model' has 1");
+});
+
+lossShape("loss auto never picks a loss that does not fit", () => {
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3 sigmoid")), []);
+  assert.equal(codes(diagnosticsOf("input 4\ndense 1 softmax")), ["E306"]);
 });
 lossShape.run();

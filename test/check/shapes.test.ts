@@ -3,11 +3,14 @@ import * as assert from "uvu/assert";
 import { summarizeModel } from "../../src/check/summary.ts";
 import { checked, codes, diagnosticsOf, spanText } from "../build/helpers.ts";
 
-/** [outputShape, trainable, nonTrainable] of every layer of a one-model file. */
+/**
+ * [outputShape, trainable, nonTrainable] of every layer of a one-model file. Some fixtures end on images,
+ * which no loss can train on (E306): that error is not what these tests are about.
+ */
 function shapes(text: string) {
   const { program, diagnostics } = checked(text);
   assert.equal(
-    diagnostics.filter((d) => d.severity === "error"),
+    diagnostics.filter((d) => d.severity === "error" && d.code !== "E306"),
     [],
   );
   return program.models[0]!.layers.map((l) => [l.outputShape, l.params!.trainable, l.params!.nonTrainable]);
@@ -156,7 +159,7 @@ shape("an empty output is an error", () => {
     d.message,
     "'conv2d' would produce an empty output [?, 0, 0, 2]: its 5x5 window does not fit the 4x4 input with padding=valid; use padding=same or a smaller window",
   );
-  assert.equal(codes(diagnosticsOf("input 4x4x1\nconv2d 2 5 padding=same")), []);
+  assert.equal(codes(diagnosticsOf("input 4x4x1\nconv2d 2 5 padding=same\nflatten\ndense 2")), []);
 });
 
 shape("model structure: input first, only first, not empty", () => {
