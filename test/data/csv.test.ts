@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -102,6 +102,18 @@ Layout("blank lines, a byte-order mark, signs, decimals and exponents are read",
 Layout.run();
 
 const Broken = suite("csv: broken files");
+
+Broken("a folder named train.csv or test.csv is E502 naming it", async () => {
+  const dir = tempDir("csv-dirs");
+  mkdirSync(join(dir, "train.csv"));
+  const train = await failsWith("E502", loadDataset({ source: `csv:${dir}` }));
+  assert.is(train.message, `${join(dir, "train.csv")}: is a folder, not a file`);
+  const other = tempDir("csv-test-dir");
+  writeFileSync(join(other, "train.csv"), rows(6, 2).join("\n"));
+  mkdirSync(join(other, "test.csv"));
+  const test = await failsWith("E502", loadDataset({ source: `csv:${other}` }));
+  assert.is(test.message, `${join(other, "test.csv")}: is a folder, not a file`);
+});
 
 Broken("an empty file or a header alone is E508", async () => {
   await failsWith("E508", loadDataset({ source: `csv:${csvFile("")}` }));

@@ -1,9 +1,20 @@
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset } from "../../src/data/load.ts";
+import { readFailure } from "../../src/data/read-file.ts";
+import { memoryIO } from "../../src/cli/io.ts";
+import { run } from "../../src/cli/main.ts";
 import { failsWith, tempDir } from "../helpers.ts";
 import { idxBytes, makeSamples, writeIdxFolder } from "./helpers.ts";
 
@@ -84,6 +95,35 @@ Broken("a missing folder and missing files are E502, naming what was looked for"
   unlinkSync(join(half, "t10k-labels-idx1-ubyte"));
   const d3 = await failsWith("E502", loadDataset(idx(half)));
   assert.match(d3.message, "t10k-labels-idx1-ubyte");
+});
+
+Broken(
+  "a folder where an IDX file should be is E502 naming it, and exit 1 from the CLI, not 70",
+  async () => {
+    const dir = writeIdxFolder(tempDir("isdir"));
+    const images = join(dir, "train-images-idx3-ubyte");
+    unlinkSync(images);
+    mkdirSync(images);
+    const d = await failsWith("E502", loadDataset(idx(dir)));
+    assert.is(d.message, `${images}: is a folder, not a file`);
+    const io = memoryIO();
+    assert.is(await run(["data", `idx:${dir}`], io), 1, io.stderr());
+    assert.match(io.stderr(), "error[E502]");
+  },
+);
+
+Broken("an unreadable file is E502 with the reason", async () => {
+  const reason = readFailure(
+    Object.assign(new Error("EACCES: permission denied, open 'x'"), { code: "EACCES" }),
+  );
+  assert.is(reason, "cannot be read: permission denied");
+  assert.match(readFailure(new Error("disk on fire")), "cannot be read: disk on fire");
+  // For real where permissions bind (root reads anything).
+  if (process.getuid?.() === 0) return;
+  const dir = writeIdxFolder(tempDir("eacces"));
+  chmodSync(join(dir, "train-labels-idx1-ubyte"), 0);
+  const d = await failsWith("E502", loadDataset(idx(dir)));
+  assert.match(d.message, "train-labels-idx1-ubyte: cannot be read: permission denied");
 });
 
 Broken("wrong magic number is E503 with the number found", async () => {
