@@ -53,10 +53,8 @@ function unknownSource(ref: DataRef, baseDir: string): never {
   const name = ref.source;
   const prefix = name.includes(":") ? name.slice(0, name.indexOf(":")) : name;
   const names = ["mnist", "fashion-mnist", "idx", "csv"];
-  // Levenshtein counts a swap as two edits, too many for a 3-letter prefix: 'cvs' is 'csv' mistyped.
-  const sorted = (w: string) => [...w.toLowerCase()].sort().join("");
-  const swapped = names.find((known) => sorted(known) === sorted(prefix) && known !== prefix.toLowerCase());
-  let help = swapped ? `did you mean '${swapped}'?` : didYouMean(prefix, names);
+  // didYouMean counts an adjacent swap as one edit: 'cvs' finds 'csv'.
+  let help = didYouMean(prefix, names);
   // A bare path: say which prefix it needs.
   const path = resolve(baseDir, name);
   if (help === undefined && existsSync(path)) {
