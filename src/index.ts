@@ -27,7 +27,8 @@ export { buildProgram, defaultModelName, type BuildOptions, type BuildResult } f
 export { renderLanguageReference } from "./build/reference.ts";
 export { checkProgram, type CheckOptions, type CheckResult } from "./check/check.ts";
 export { outputActivation, resolveLoss } from "./check/loss.ts";
-export { formatShape, inferLayer, type Shape } from "./check/shapes.ts";
+export { inferLayer, type Shape } from "./check/shapes.ts";
+export { formatShape, sizeOf } from "./util/shape.ts";
 export { formatSummary, summarizeModel, type LayerSummary, type ModelSummary } from "./check/summary.ts";
 export {
   renderDiagnostic,

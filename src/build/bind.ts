@@ -53,6 +53,10 @@ export function convertValue(
     case "int":
     case "number": {
       if (v.kind !== "number" || (type.kind === "int" && !Number.isInteger(v.value))) return wrongType();
+      // Past 2^53 integers are no longer exact (1e20 + 1 === 1e20): no count or size nnc takes gets there.
+      if (type.kind === "int" && !Number.isSafeInteger(v.value)) {
+        return outOfRange(`${describeRange(type.range ?? {}, true)} and at most ${Number.MAX_SAFE_INTEGER}`);
+      }
       return inRange(v.value, type.range)
         ? v.value
         : outOfRange(describeRange(type.range ?? {}, type.kind === "int"));
@@ -76,7 +80,9 @@ export function convertValue(
       else if (v.kind === "dims") dims = v.values;
       else return wrongType();
       if (type.kind === "pair" && dims.length !== 2) return wrongType();
-      if (dims.some((d) => !Number.isInteger(d) || d < 1)) return outOfRange("made of integers >= 1");
+      if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+        return outOfRange(`made of integers in [1, ${Number.MAX_SAFE_INTEGER}]`);
+      }
       return dims;
     }
     case "text":

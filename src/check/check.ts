@@ -27,7 +27,8 @@ export function checkModel(model: Model, gaps: ReadonlySet<number> = new Set()):
   const first = model.layers[0];
   if (!first) return [diagnostic("E303", { model: model.name }, at)];
   const out: Diagnostic[] = [];
-  if (first.op !== "input") {
+  // A first statement the builder left out (e.g. `input 0x28`, already E206) was probably the input.
+  if (first.op !== "input" && !gaps.has(0)) {
     out.push(
       diagnostic("E300", { model: model.name, first: first.op }, first.span ? { span: first.span } : at),
     );

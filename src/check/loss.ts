@@ -3,7 +3,8 @@
 // Exported for back ends: when a file compares models with different outputs, each gets its own resolution.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import type { Activation, Loss, Model } from "../ir/schema.ts";
-import { formatShape, type Shape } from "./shapes.ts";
+import { formatShape } from "../util/shape.ts";
+import type { Shape } from "./shapes.ts";
 
 /**
  * The activation that produces the model's outputs: the last layer's, looking back through layers that do not

@@ -3,6 +3,7 @@
 // E304) that says why the layer cannot take that input.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import type { Layer } from "../ir/schema.ts";
+import { formatShape, MAX_TENSOR_SIZE, sizeOf } from "../util/shape.ts";
 
 export type Shape = (number | null)[];
 export interface Params {
@@ -10,11 +11,6 @@ export interface Params {
   nonTrainable: number;
 }
 
-/** "[?, 28, 28]": how shapes read in messages (the batch dimension is '?'). */
-export const formatShape = (shape: Shape): string =>
-  `[${shape.map((d) => (d === null ? "?" : d)).join(", ")}]`;
-
-const product = (dims: Shape): number => dims.reduce<number>((p, d) => p * (d ?? 1), 1);
 const none: Params = { trainable: 0, nonTrainable: 0 };
 
 export type LayerResult = { shape: Shape; params: Params } | { error: Diagnostic };
@@ -36,8 +32,44 @@ function windowOutput(size: number, window: number, stride: number, padding: "va
   return padding === "same" ? Math.ceil(size / stride) : Math.floor((size - window) / stride) + 1;
 }
 
-/** Infers one layer. `previous` (the layer before) only improves hints. */
+/**
+ * Infers one layer. `previous` (the layer before) only improves hints. E309 where a weight or the output of one
+ * sample would exceed what one tensor can hold: such a model would pass here and crash when training allocates.
+ */
 export function inferLayer(layer: Layer, input: Shape, previous?: Layer): LayerResult {
+  const result = inferShape(layer, input, previous);
+  if ("error" in result) return result;
+  const channels = input[input.length - 1] ?? 1;
+  const kernel =
+    layer.op === "dense"
+      ? channels * layer.units
+      : layer.op === "conv2d"
+        ? layer.kernelSize[0] * layer.kernelSize[1] * channels * layer.filters
+        : 0;
+  const perSample = sizeOf(result.shape.slice(1));
+  const [what, count] =
+    kernel > MAX_TENSOR_SIZE ? ["its kernel", kernel] : ["each sample's output", perSample];
+  if (
+    count > MAX_TENSOR_SIZE ||
+    !Number.isSafeInteger(result.params.trainable + result.params.nonTrainable)
+  ) {
+    return {
+      error: diagnostic(
+        "E309",
+        {
+          layer: layer.name,
+          what,
+          count: count.toLocaleString("en-US"),
+          limit: MAX_TENSOR_SIZE.toLocaleString("en-US"),
+        },
+        layer.span ? { span: layer.span } : {},
+      ),
+    };
+  }
+  return result;
+}
+
+function inferShape(layer: Layer, input: Shape, previous?: Layer): LayerResult {
   const span = layer.span ? { span: layer.span } : {};
   const wrongRank = (expected: string, hint: string): LayerResult => ({
     error: diagnostic(
@@ -51,7 +83,7 @@ export function inferLayer(layer: Layer, input: Shape, previous?: Layer): LayerR
     case "input":
       return { shape: [null, ...layer.shape], params: none };
     case "flatten":
-      return { shape: [null, product(input.slice(1))], params: none };
+      return { shape: [null, sizeOf(input.slice(1))], params: none };
     case "dense": {
       if (input.length !== 2) {
         return wrongRank("rank-2 [batch, features]", input.length > 2 ? "add 'flatten' before it" : "");

@@ -153,9 +153,14 @@ export const catalogue = {
   E216: entry(
     "error",
     "no model",
-    () => "the file defines no model: write layer statements (input 28x28, ...) or a 'model NAME { ... }' block",
+    () =>
+      "the file defines no model: write layer statements (input 28x28, ...) or a 'model NAME { ... }' block",
   ),
-  E217: entry<{ name: string }>("error", "duplicate experiment", (p) => `experiment '${p.name}' is defined twice`),
+  E217: entry<{ name: string }>(
+    "error",
+    "duplicate experiment",
+    (p) => `experiment '${p.name}' is defined twice`,
+  ),
 
   // ---- E3xx: checking
   E300: entry<{ model: string; first: string }>(
@@ -195,6 +200,13 @@ export const catalogue = {
     "error",
     "setting varied twice",
     (p) => `'${p.key}' is varied twice in this experiment`,
+  ),
+  E309: entry<{ layer: string; what: string; count: string; limit: string }>(
+    "error",
+    "model too large",
+    (p) =>
+      `layer '${p.layer}' is too large: ${p.what} would hold ${p.count} values, more than the ${p.limit} one ` +
+      "TensorFlow.js tensor can hold",
   ),
 
   // ---- W4xx: lints (warnings; --strict makes them errors)
@@ -312,9 +324,14 @@ export const catalogue = {
   E514: entry<{ train: string; test: string; trainShape: string; testShape: string }>(
     "error",
     "training and test samples differ in shape",
-    (p) => `${p.test} holds samples of shape ${p.testShape}, but the training samples (${p.train}) are ${p.trainShape}`,
+    (p) =>
+      `${p.test} holds samples of shape ${p.testShape}, but the training samples (${p.train}) are ${p.trainShape}`,
   ),
-  E515: entry<{ file: string; detail: string }>("error", "malformed data file", (p) => `${p.file}: ${p.detail}`),
+  E515: entry<{ file: string; detail: string }>(
+    "error",
+    "malformed data file",
+    (p) => `${p.file}: ${p.detail}`,
+  ),
 
   // ---- E6xx: runtime
   E600: entry<{ backend: string; reason: string }>(

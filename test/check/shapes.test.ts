@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { summarizeModel } from "../../src/check/summary.ts";
+import { compile } from "../../src/compile.ts";
 import { checked, codes, diagnosticsOf, spanText } from "../build/helpers.ts";
 
 /**
@@ -185,3 +186,48 @@ shape("a statement the builder left out makes the shape unknown, not a follow-on
   ]);
 });
 shape.run();
+
+const size = suite("checker: sizes one tensor cannot hold (E309)");
+
+size(
+  "a weight, an output per sample or an input past 2^31-1 elements is E309, not a crash in training",
+  () => {
+    const kernel = diagnosticsOf("input 100000\ndense 100000");
+    assert.equal(codes(kernel), ["E309"]);
+    assert.is(
+      kernel[0]!.message,
+      "layer 'dense' is too large: its kernel would hold 10,000,000,000 values, more than the 2,147,483,647 one " +
+        "TensorFlow.js tensor can hold",
+    );
+    assert.equal(codes(diagnosticsOf("input 4\ndense 99999999999")), ["E309"]);
+    assert.equal(codes(diagnosticsOf("input 50000x50000\nflatten\ndense 10 softmax")), ["E309"]);
+    assert.equal(codes(diagnosticsOf("input 1000x1000x3\nconv2d 3000 3 padding=same")), ["E309"]);
+    // The largest sizes that fit stay fine.
+    assert.equal(codes(diagnosticsOf("input 2\ndense 1073741824")), ["E309"]);
+    assert.equal(codes(diagnosticsOf("input 2\ndense 1073741823")), []);
+    assert.equal(codes(diagnosticsOf("input 2\ndense 1000000\ndense 2 softmax")), []);
+  },
+);
+
+size("the builder rejects integers past 2^53 (not exact)", () => {
+  const [d] = diagnosticsOf("input 4\ndense 1e20");
+  assert.is(d!.code, "E206");
+  assert.match(d!.message, "at most 9007199254740991");
+  assert.equal(codes(diagnosticsOf("input 99999999999999999x2\nflatten\ndense 2 softmax")), ["E206"]);
+});
+
+size("IR JSON with huge sizes is caught by the checker too", async () => {
+  const { compileIR } = await import("../../src/compile.ts");
+  const ir = compile("input 4\ndense 2 softmax").program!;
+  (ir.models[0]!.layers[1] as { units: number }).units = 1e20;
+  assert.equal(codes(compileIR(JSON.stringify(ir)).diagnostics), ["E309"]);
+});
+size.run();
+
+const followOn = suite("checker: no follow-on errors");
+
+followOn("a bad input statement is reported once, not again as a missing input (E300)", () => {
+  assert.equal(codes(diagnosticsOf("input 0x28\nflatten\ndense 10 softmax")), ["E206"]);
+  assert.equal(codes(diagnosticsOf("model m {\n dense 3\n}")), ["E300"]);
+});
+followOn.run();

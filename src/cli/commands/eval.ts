@@ -8,6 +8,7 @@ import { fail } from "../../diagnostics/index.ts";
 import { selectBackend } from "../../runtime/backend.ts";
 import type { BackendChoice, CompiledModel } from "../../runtime/types.ts";
 import { loadModel } from "../../save/index.ts";
+import { sizeOf } from "../../util/shape.ts";
 import type { CliIO } from "../io.ts";
 
 interface SavedModelOptions {
@@ -43,11 +44,7 @@ export async function evalCommand(
   const { model, backend, inputShape, load } = await open(dir, opts);
   try {
     const dataset = await load();
-    const split = head(
-      dataset.validation,
-      opts.limit,
-      inputShape.reduce((a, b) => a * b, 1),
-    );
+    const split = head(dataset.validation, opts.limit, sizeOf(inputShape));
     const result = model.evaluate(split);
     if (opts.json) {
       io.out(
@@ -115,7 +112,7 @@ export async function predictCommand(
 ): Promise<number> {
   const { model, inputShape, load } = await open(dir, opts);
   try {
-    const size = inputShape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(inputShape);
     let x: Float32Array;
     let count: number;
     let labels: ArrayLike<number> | undefined;
