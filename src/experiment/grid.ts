@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { OPTIMIZER_SIGNATURES } from "../build/signatures.ts";
 import type { Experiment, Optimizer, Program, Train } from "../ir/schema.ts";
+import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
 
 export type VaryKey = Experiment["vary"][number]["key"];
 export type VaryValue = number | string;
@@ -78,20 +79,6 @@ export function groupLabel(model: string, varied: Partial<Record<VaryKey, VaryVa
   return [model, ...parts].join(" ");
 }
 
-/** A stable JSON (sorted keys, spans dropped): two equal settings give the same text whatever their order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([k, v]) => k !== "span" && v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
-const stripSpans = <T>(value: T): T => JSON.parse(canonicalJson(value)) as T;
-
 /** Applies one cell's varied values to the base settings (before the lr rule). */
 function applyVaried(base: Train, varied: Partial<Record<VaryKey, VaryValue>>): Train {
   const train: Train = { ...base, optimizer: { ...base.optimizer }, bnstats: { ...base.bnstats } };
@@ -128,8 +115,12 @@ export function baseSettings(program: Program, experiment: Experiment, options: 
   return stripSpans(train);
 }
 
+/** The hash of a cell's model and settings, positions in the spec left out. */
 export function cellId(model: string, train: Train): string {
-  return createHash("sha256").update(canonicalJson({ model, train })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(canonicalJson(stripSpans({ model, train })))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** The grid of an experiment, in the order a sequential run trains it: model, then vary lists, then repeat. */

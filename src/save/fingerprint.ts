@@ -4,27 +4,12 @@
 // invalidate the epochs already trained.
 import { createHash } from "node:crypto";
 import type { Program } from "../ir/schema.ts";
+import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
 
 export interface Fingerprint {
   /** sha256 over `parts`. */
   sha256: string;
   parts: Record<string, unknown>;
-}
-
-/** A deep copy without `span`/`argSpans` (source positions, not meaning). */
-export function stripSpans<T>(value: T): T {
-  return JSON.parse(
-    JSON.stringify(value, (key, v) => (key === "span" || key === "argSpans" ? undefined : v)),
-  );
-}
-
-/** JSON with object keys sorted, so equal values hash equally whatever order they were built in. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
 }
 
 export function checkpointFingerprint(program: Program, modelName: string): Fingerprint {

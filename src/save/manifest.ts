@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import type { DataRef, Train } from "../ir/schema.ts";
 import { VERSION } from "../version.ts";
 import { selectedBackend } from "../runtime/backend.ts";
-import { stripSpans } from "./fingerprint.ts";
+import { stripSpans } from "../util/canonical-json.ts";
 
 export interface RunManifest {
   nnc: string;

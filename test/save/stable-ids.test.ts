@@ -1,0 +1,93 @@
+// Checkpoint fingerprints and experiment cell ids are hashes of canonical JSON (src/util/canonical-json.ts):
+// equal settings give equal hashes whatever their key order and source positions, and the hashes of runs
+// written before stay what they were, so --resume still finds them.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { cellId } from "../../src/experiment/grid.ts";
+import type { Program, Train } from "../../src/ir/schema.ts";
+import { checkpointFingerprint } from "../../src/save/fingerprint.ts";
+import { canonicalJson, stripSpans } from "../../src/util/canonical-json.ts";
+
+const canonical = suite("canonical JSON");
+
+canonical("sorted keys at every depth, no spaces, undefined left out, arrays in order", () => {
+  assert.is(
+    canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } }),
+    '{"a":{"d":[3,{"y":2,"z":1}]},"b":1}',
+  );
+  assert.is(canonicalJson({ a: 1, b: 2 }), canonicalJson({ b: 2, a: 1 }));
+  assert.is(canonicalJson([2, 1]), "[2,1]");
+  assert.is(canonicalJson({ x: NaN }), '{"x":null}');
+});
+
+canonical("stripSpans drops span and argSpans at every depth, keeps the rest", () => {
+  const value = {
+    span: [0, 1],
+    a: { span: [2, 3], argSpans: [[4, 5]], b: 1 },
+    list: [{ span: [6, 7], c: 2 }],
+  };
+  assert.equal(stripSpans(value), { a: { b: 1 }, list: [{ c: 2 }] });
+  assert.equal(value.a.span, [2, 3], "a copy: the input is unchanged");
+});
+
+// Hand-written IR (not compiled, so a change in the front end does not move these hashes): a train block and a
+// model with source positions, as a spec gives them.
+const train = {
+  data: { source: "mnist", limit: 50, span: [1, 2] },
+  optimizer: { type: "adam", lr: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, span: [3, 4] },
+  loss: { type: "auto" },
+  batch: 32,
+  epochs: 2,
+  seed: 3,
+  bnstats: { mode: "exact" },
+  init: { name: "glorot_uniform", scale: 0.5 },
+  span: [0, 9],
+} as unknown as Train;
+const model = {
+  name: "m",
+  span: [0, 5],
+  layers: [
+    { name: "input", op: "input", shape: [4], span: [1, 2], argSpans: [[1, 2]] },
+    {
+      name: "dense",
+      op: "dense",
+      units: 3,
+      activation: "softmax",
+      outputShape: [null, 3],
+      params: 15,
+      span: [3, 4],
+      argSpans: [[5, 6]],
+    },
+  ],
+};
+const program = { models: [model], train, experiments: [] } as unknown as Program;
+/** The same settings, keys in another order, positions elsewhere. */
+const moved = (value: unknown): unknown =>
+  JSON.parse(
+    JSON.stringify(value, (key, v) => (key === "span" ? [v[0] + 100, v[1] + 100] : v)),
+    (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+  );
+
+const stable = suite("stable hashes");
+
+stable("cell ids: the same for reordered and moved settings, and as nnc wrote them before", () => {
+  assert.is(cellId("m", moved(train) as Train), cellId("m", train));
+  assert.is.not(cellId("m", { ...train, batch: 64 }), cellId("m", train));
+  // Written by nnc before canonicalJson moved to src/util (commit 550315b): results.json files hold it.
+  assert.is(cellId("m", train), "42d25ce061f70ba9");
+});
+
+stable("checkpoint fingerprints: the same for reordered and moved settings, and as written before", () => {
+  const fingerprint = checkpointFingerprint(program, "m");
+  assert.is(checkpointFingerprint(moved(program) as Program, "m").sha256, fingerprint.sha256);
+  assert.is.not(
+    checkpointFingerprint({ ...program, train: { ...train, seed: 4 } }, "m").sha256,
+    fingerprint.sha256,
+  );
+  // As nnc wrote it before (commit 550315b): checkpoint.ckpt files hold it.
+  assert.is(fingerprint.sha256, "b842f3d23562bc1b73ae53180a84bdeb4eeb835c9553bca2cfa6a4da3e1d0226");
+});
+
+canonical.run();
+stable.run();
