@@ -146,7 +146,7 @@ class Builder {
       }
       layers.push(makeLayer(bound.sig, bound.bound, stmt.span));
     }
-    assignLayerNames(layers, this.diags);
+    assignLayerNames(layers);
     return { name, span, layers };
   }
 

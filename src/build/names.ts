@@ -1,7 +1,6 @@
 // Building the IR: Keras-style layer names. Each op has Keras' base name (dense, batch_normalization, ...);
 // the first layer of a type takes it bare, later ones _1, _2, ... (the second dense is dense_1, as in Keras).
 // Explicit `name=` wins, and generated names skip any name already taken.
-import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import type { LayerOp } from "../ir/schema.ts";
 import type { UnnamedLayer } from "./layers.ts";
 
@@ -20,16 +19,13 @@ export const KERAS_NAMES: Record<LayerOp, { base: string; className: string }> =
   layernorm: { base: "layer_normalization", className: "LayerNormalization" },
 };
 
-/** Fills in the names of layers built without `name=` (in place) and reports duplicate explicit names. */
-export function assignLayerNames(layers: UnnamedLayer[], diags: Diagnostic[]): void {
+/**
+ * Fills in the names of layers built without `name=` (in place). Duplicate explicit names are left for the
+ * checker (E213), which sees IR JSON as well as built IR.
+ */
+export function assignLayerNames(layers: UnnamedLayer[]): void {
   const taken = new Set<string>();
-  for (const layer of layers) {
-    if (!layer.name) continue;
-    if (taken.has(layer.name)) {
-      diags.push(diagnostic("E213", { name: layer.name }, { span: layer.argSpans?.["name"] ?? layer.span }));
-    }
-    taken.add(layer.name);
-  }
+  for (const layer of layers) if (layer.name) taken.add(layer.name);
   const counters = new Map<string, number>();
   for (const layer of layers) {
     if (layer.name) continue;

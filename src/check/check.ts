@@ -1,6 +1,6 @@
-// Checking: IR program -> checked IR program (every layer's outputShape and params filled in, the loss
-// resolved) plus diagnostics: model structure (E300–E304), experiment references (E305–E308), lints (W4xx).
-// Shapes and counts in the input are never trusted: they are recomputed from the layers.
+// Checking: IR program -> checked IR program (outputShape and params recomputed, never trusted; the loss
+// resolved) plus diagnostics: unique names (E208, E213, E217), model structure (E300–E304, E309), experiment
+// references (E305–E308), lints (W4xx).
 import { diagnostic, promoteWarnings, type Diagnostic } from "../diagnostics/index.ts";
 import type { Experiment, Model, Program } from "../ir/schema.ts";
 import { checkExperiments } from "./experiments.ts";
@@ -71,6 +71,29 @@ function recoverShape(layer: Model["layers"][number]): ReturnType<typeof inferLa
   }
 }
 
+/**
+ * Names that must be unique: layers within a model (E213: weights and saved files are named after them),
+ * models (E208) and experiments (E217) within a file. Here rather than in the builder, so IR JSON is held to it
+ * too; the builder drops a duplicate model or experiment block, so .nn input is never reported twice.
+ */
+function duplicateNames(program: Program): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const twice = <T extends { name: string }>(items: readonly T[], report: (item: T) => Diagnostic) => {
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (seen.has(item.name)) out.push(report(item));
+      seen.add(item.name);
+    }
+  };
+  const at = (span: [number, number] | undefined) => (span ? { span } : {});
+  for (const model of program.models) {
+    twice(model.layers, (l) => diagnostic("E213", { name: l.name }, at(l.argSpans?.["name"] ?? l.span)));
+  }
+  twice(program.models, (m) => diagnostic("E208", { name: m.name }, at(m.span)));
+  twice(program.experiments, (e) => diagnostic("E217", { name: e.name }, at(e.span)));
+  return out;
+}
+
 /** Resolves the loss of a train (or experiment override) against the models it trains. */
 function resolveFor(models: Model[], loss: Program["train"]["loss"], diags: Diagnostic[]) {
   const [first] = models;
@@ -92,7 +115,7 @@ function resolveFor(models: Model[], loss: Program["train"]["loss"], diags: Diag
  */
 export function checkProgram(input: Program, options: CheckOptions = {}): CheckResult {
   const program = structuredClone(input);
-  const diags: Diagnostic[] = [];
+  const diags: Diagnostic[] = duplicateNames(program);
   for (const model of program.models) {
     for (const layer of model.layers) {
       delete layer.outputShape;

@@ -231,3 +231,37 @@ followOn("a bad input statement is reported once, not again as a missing input (
   assert.equal(codes(diagnosticsOf("model m {\n dense 3\n}")), ["E300"]);
 });
 followOn.run();
+
+const unique = suite("checker: unique names, for .nn and IR JSON alike");
+
+unique(
+  "duplicate layer, model and experiment names are errors in IR JSON (they crashed training)",
+  async () => {
+    const { compileIR } = await import("../../src/compile.ts");
+    const base = compile(
+      "model a { input 4; dense 2 softmax }\nmodel b { input 4; dense 2 softmax }\n" +
+        "experiment e { compare a b; vary batch 8 16; lr_scale none }",
+    ).program!;
+    const layers = structuredClone(base);
+    layers.models[0]!.layers[1]!.name = "input_layer";
+    assert.equal(codes(compileIR(JSON.stringify(layers)).diagnostics), ["E213"]);
+    const models = structuredClone(base);
+    models.models[1]!.name = "a";
+    assert.ok(codes(compileIR(JSON.stringify(models)).diagnostics).includes("E208"));
+    const experiments = structuredClone(base);
+    experiments.experiments.push(structuredClone(experiments.experiments[0]!));
+    assert.equal(codes(compileIR(JSON.stringify(experiments)).diagnostics), ["E217"]);
+  },
+);
+
+unique("a .nn file reports each duplicate once, at the name", () => {
+  const text = "input 4\ndense 3 name=x\ndense 2 softmax name=x";
+  const result = compile(text);
+  assert.equal(codes(result.diagnostics), ["E213"]);
+  assert.is(spanText(text, result.diagnostics[0]!), "name=x");
+  assert.equal(
+    codes(compile("model a { input 4; dense 2 softmax }\nmodel a { input 4; dense 2 softmax }").diagnostics),
+    ["E208"],
+  );
+});
+unique.run();
