@@ -2,7 +2,7 @@
 // cells = models x product of every vary list x repeats; each cell carries its full effective train settings
 // (file train <- experiment train <- run options <- the cell's varied values, then the lr_scale rule).
 import { createHash } from "node:crypto";
-import { OPTIMIZER_SIGNATURES } from "../build/signatures.ts";
+import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
 import type { Experiment, Optimizer, Program, Train } from "../ir/schema.ts";
 import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
 
@@ -38,16 +38,6 @@ export interface Cell {
 
 /** The initializer a `vary init_scale` list scales when no `init` is given: Keras' default for dense and conv. */
 export const DEFAULT_INIT = "glorot_uniform";
-
-/** Keras' defaults for an optimizer's settings, read from the signature table, with the given lr. */
-export function defaultOptimizer(type: Optimizer["type"], lr: number): Optimizer {
-  const sig = OPTIMIZER_SIGNATURES.find((s) => s.name === type);
-  if (!sig) throw new Error(`internal: no signature for optimizer '${type}'`);
-  const settings: Record<string, unknown> = { type };
-  for (const option of sig.options) if (option.field) settings[option.field] = option.default;
-  settings.lr = lr;
-  return settings as Optimizer;
-}
 
 /** Every combination of the vary lists, first list slowest (as nested loops written in `vary` order). */
 export function product(vary: Experiment["vary"]): Array<Partial<Record<VaryKey, VaryValue>>> {

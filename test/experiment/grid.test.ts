@@ -2,14 +2,7 @@
 // (file train <- experiment train <- run options <- varied values, then the lr_scale rule).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  cellId,
-  defaultOptimizer,
-  describeLrRule,
-  expandGrid,
-  product,
-  scaleLr,
-} from "../../src/experiment/grid.ts";
+import { cellId, describeLrRule, expandGrid, product, scaleLr } from "../../src/experiment/grid.ts";
 import { compileText, tinySpec } from "./helpers.ts";
 
 const grid = (experiment: string, train?: string, options = {}) => {
@@ -162,7 +155,6 @@ settings("vary optimizer: Keras defaults with the train lr", () => {
     beta2: 0.999,
     epsilon: 1e-7,
   });
-  assert.equal(defaultOptimizer("sgd", 1), { type: "sgd", lr: 1, momentum: 0, nesterov: false });
 });
 
 settings(

@@ -1,0 +1,20 @@
+// IR: Keras' defaults for every optimizer setting, in one table over the schema's Optimizer type. Read by
+// whatever makes an optimizer without being told each setting: the builder (`optimizer sgd`, the default train
+// block) and experiments (`vary optimizer`). Pure data: no builder, no tfjs.
+import type { Optimizer } from "./schema.ts";
+
+export type OptimizerType = Optimizer["type"];
+type OptimizerOf<T extends OptimizerType> = Extract<Optimizer, { type: T }>;
+
+/** As tf.keras.optimizers.Adam / SGD / RMSprop default them; frozen (take copies from defaultOptimizer). */
+export const OPTIMIZER_DEFAULTS: { readonly [T in OptimizerType]: OptimizerOf<T> } = {
+  adam: Object.freeze({ type: "adam", lr: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }),
+  sgd: Object.freeze({ type: "sgd", lr: 0.01, momentum: 0, nesterov: false }),
+  rmsprop: Object.freeze({ type: "rmsprop", lr: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7 }),
+};
+
+/** A fresh optimizer of `type` with Keras' defaults, and `lr` instead of the default rate when given. */
+export function defaultOptimizer<T extends OptimizerType>(type: T, lr?: number): OptimizerOf<T> {
+  const defaults: OptimizerOf<T> = OPTIMIZER_DEFAULTS[type];
+  return lr === undefined ? { ...defaults } : { ...defaults, lr };
+}

@@ -1,0 +1,46 @@
+// Optimizer defaults live in one table (src/ir/optimizer-defaults.ts): `vary optimizer` takes them from there,
+// they agree with what the builder gives `optimizer NAME` without options, and experiments never reach into the
+// builder's tables for them.
+import { readdirSync, readFileSync } from "node:fs";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { compile } from "../../src/compile.ts";
+import { OPTIMIZER_DEFAULTS, defaultOptimizer } from "../../src/ir/optimizer-defaults.ts";
+import { OPTIMIZERS } from "../../src/ir/schema.ts";
+import { stripSpans } from "../../src/util/canonical-json.ts";
+
+const defaults = suite("optimizer defaults");
+
+defaults("defaultOptimizer: Keras' settings with the given lr, a fresh object each time", () => {
+  assert.equal(defaultOptimizer("sgd", 1), { type: "sgd", lr: 1, momentum: 0, nesterov: false });
+  assert.equal(defaultOptimizer("adam"), {
+    type: "adam",
+    lr: 0.001,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+  });
+  const a = defaultOptimizer("rmsprop");
+  a.rho = 0.5;
+  assert.is(OPTIMIZER_DEFAULTS.rmsprop.rho, 0.9);
+});
+
+defaults("the builder gives `optimizer NAME` without options exactly the table's defaults", () => {
+  for (const type of OPTIMIZERS) {
+    const result = compile(`input 4\ndense 2 softmax\ntrain { optimizer ${type} }`);
+    assert.ok(result.ok, type);
+    assert.equal(stripSpans(result.program!.train.optimizer), OPTIMIZER_DEFAULTS[type], type);
+  }
+  // And the train block one gets without any optimizer statement.
+  const plain = compile("input 4\ndense 2 softmax");
+  assert.equal(stripSpans(plain.program!.train.optimizer), OPTIMIZER_DEFAULTS.adam);
+});
+
+defaults("src/experiment imports nothing from the builder", () => {
+  const dir = new URL("../../src/experiment/", import.meta.url);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+    assert.not.match(readFileSync(new URL(file, dir), "utf8"), /from "\.\.\/build\//, file);
+  }
+});
+
+defaults.run();
