@@ -390,6 +390,20 @@ export const catalogue = {
     "several experiments: choose one",
     (p) => `${p.file} defines several experiments (${p.known}): choose one with --name NAME`,
   ),
+  E633: entry<{ experiment: string; key: string; value: string }>(
+    "error",
+    "value repeated in a vary list",
+    (p) =>
+      `experiment '${p.experiment}' lists ${p.value} twice in 'vary ${p.key}': those cells would train the same ` +
+      "settings twice under one id",
+  ),
+  E634: entry<{ experiment: string; first: string; second: string; why: string }>(
+    "error",
+    "two cells with the same settings",
+    (p) =>
+      `cells ${p.first} and ${p.second} of experiment '${p.experiment}' have the same settings (one id, so ` +
+      `one result would overwrite the other): ${p.why}`,
+  ),
 } as const;
 
 export type Code = keyof typeof catalogue;

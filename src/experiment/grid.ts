@@ -1,7 +1,8 @@
-// Experiments, step 1: a checked program + one of its experiments -> the grid of cells to train (pure).
-// cells = models x product of every vary list x repeats; each cell carries its full effective train settings
-// (file train <- experiment train <- run options <- the cell's varied values, then the lr_scale rule).
+// Experiments, step 1: a checked program + one of its experiments -> the grid of cells to train: models x every
+// vary list x repeats, each with its effective train settings (file train <- experiment train <- run options <-
+// the cell's varied values, then the lr_scale rule), all distinct (E633/E634 otherwise). Pure.
 import { createHash } from "node:crypto";
+import { fail } from "../diagnostics/diagnostic.ts";
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
 import type { Experiment, Optimizer, Program, Train } from "../ir/schema.ts";
 import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
@@ -113,8 +114,62 @@ export function cellId(model: string, train: Train): string {
     .slice(0, 16);
 }
 
-/** The grid of an experiment, in the order a sequential run trains it: model, then vary lists, then repeat. */
+/** E633 for a value listed twice in one vary list (`vary batch 32 32`, `vary lr 0.01 1e-2`). */
+function checkVaryLists(experiment: Experiment): void {
+  for (const vary of experiment.vary) {
+    const seen = new Set<string>();
+    for (const value of vary.values) {
+      const key = canonicalJson(value);
+      if (seen.has(key)) {
+        fail(
+          "E633",
+          { experiment: experiment.name, key: vary.key, value: String(value) },
+          vary.span ? { span: vary.span } : {},
+        );
+      }
+      seen.add(key);
+    }
+  }
+}
+
+/** "3 (plain seed=1, repeat 1, seed 1)": a cell as E634 names it, 1-based as progress counts cells. */
+const describeCell = (c: Cell): string =>
+  `${c.index + 1} (${c.group}, repeat ${c.repeat + 1}, seed ${c.seed})`;
+
+/**
+ * E634 when two cells train the same model with the same settings: they would share an id, so results.json
+ * would keep one of them and --resume would take one for the other. Says which rule made them collide.
+ */
+function checkDistinctCells(experiment: Experiment, cells: Cell[]): void {
+  const byId = new Map<string, Cell>();
+  for (const cell of cells) {
+    const first = byId.get(cell.id);
+    if (!first) {
+      byId.set(cell.id, cell);
+      continue;
+    }
+    const seedVaries = experiment.vary.some((v) => v.key === "seed");
+    const why =
+      first.group === cell.group
+        ? `model '${cell.model}' is compared twice`
+        : seedVaries && experiment.repeat > 1
+          ? `'vary seed' together with 'repeat ${experiment.repeat}' repeats seeds (repeat N trains the seed + N - 1); ` +
+            "vary the seed or repeat, not both"
+          : "their varied values come to the same training settings";
+    fail(
+      "E634",
+      { experiment: experiment.name, first: describeCell(first), second: describeCell(cell), why },
+      experiment.span ? { span: experiment.span } : {},
+    );
+  }
+}
+
+/**
+ * The grid of an experiment, in the order a sequential run trains it: model, then vary lists, then repeat.
+ * Every cell distinct (E633, E634): checked here, before any training, since the checker does not expand grids.
+ */
 export function expandGrid(program: Program, experiment: Experiment, options: GridOptions = {}): Cell[] {
+  checkVaryLists(experiment);
   const base = baseSettings(program, experiment, options);
   const cells: Cell[] = [];
   for (const model of experiment.compare) {
@@ -138,6 +193,7 @@ export function expandGrid(program: Program, experiment: Experiment, options: Gr
       }
     }
   }
+  checkDistinctCells(experiment, cells);
   return cells;
 }
 

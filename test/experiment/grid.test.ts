@@ -3,7 +3,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { cellId, describeLrRule, expandGrid, product, scaleLr } from "../../src/experiment/grid.ts";
-import { compileText, tinySpec } from "./helpers.ts";
+import { memoryIO } from "../../src/cli/io.ts";
+import { run } from "../../src/cli/main.ts";
+import { failsWith, tempDir } from "../helpers.ts";
+import { compileText, specFile, tinySpec } from "./helpers.ts";
 
 const grid = (experiment: string, train?: string, options = {}) => {
   const program = compileText(tinySpec(experiment, train));
@@ -208,6 +211,51 @@ settings("cell ids follow settings, not key order or spans", () => {
   assert.is.not(cellId("normed", train), a!.id);
 });
 
+const distinct = suite("distinct cells");
+
+distinct("vary seed with repeat repeats seeds: E634 names the two cells and why", async () => {
+  const d = await failsWith("E634", () => grid("experiment e { compare plain\n vary seed 0 1\n repeat 2 }"));
+  assert.is(
+    d.message,
+    "cells 2 (plain seed=0, repeat 2, seed 1) and 3 (plain seed=1, repeat 1, seed 1) of experiment 'e' have the " +
+      "same settings (one id, so one result would overwrite the other): 'vary seed' together with 'repeat 2' " +
+      "repeats seeds (repeat N trains the seed + N - 1); vary the seed or repeat, not both",
+  );
+  // Seeds that do not meet are fine: 0, 1 and 2, 3.
+  const apart = grid("experiment e { compare plain\n vary seed 0 2\n repeat 2 }");
+  assert.equal(
+    apart.map((c) => c.seed),
+    [0, 1, 2, 3],
+  );
+  assert.is(new Set(apart.map((c) => c.id)).size, 4);
+});
+
+distinct("a value twice in one vary list is E633, also when written two ways", async () => {
+  const batch = await failsWith("E633", () => grid("experiment e { compare plain\n vary batch 32 32 }"));
+  assert.is(
+    batch.message,
+    "experiment 'e' lists 32 twice in 'vary batch': those cells would train the same settings twice under one id",
+  );
+  assert.ok(batch.span, "points at the vary list");
+  await failsWith("E633", () => grid("experiment e { compare plain\n vary lr 0.01 1e-2 }"));
+  await failsWith("E633", () => grid("experiment e { compare plain\n vary optimizer sgd adam sgd }"));
+});
+
+distinct("a model compared twice is E634", async () => {
+  const d = await failsWith("E634", () => grid("experiment e { compare plain normed plain }"));
+  assert.match(d.message, "model 'plain' is compared twice");
+});
+
+distinct("nnc experiment stops with the error before loading data or training", async () => {
+  const dir = tempDir("duplicates");
+  const spec = specFile(dir, tinySpec("experiment e { compare plain\n vary batch 16 16 }"));
+  const io = memoryIO();
+  assert.is(await run(["experiment", spec.file, "--out", `${dir}/out`, "--jobs", "1"], io), 1);
+  assert.match(io.stderr(), "error[E633]");
+  assert.not.match(io.stderr(), "data:");
+});
+
 shape.run();
 lr.run();
 settings.run();
+distinct.run();
