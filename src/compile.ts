@@ -112,8 +112,7 @@ export function compileIR(jsonText: string, options: CompileOptions = {}): Compi
     value = JSON.parse(jsonText);
   } catch (e) {
     const reason = (e as Error).message;
-    const position = /at position (\d+)/.exec(reason)?.[1];
-    const at = position === undefined ? jsonText.length : Number(position);
+    const at = jsonErrorOffset(jsonText, reason);
     return {
       ok: false,
       diagnostics: finish([diagnostic("E004", { reason }, { span: [at, at + 1] })], false, source),
@@ -127,6 +126,42 @@ export function compileIR(jsonText: string, options: CompileOptions = {}): Compi
   const diagnostics = finish(diags, options.strict);
   const ok = !hasErrors(diagnostics);
   return ok ? { ok, program: result.program, diagnostics } : { ok, diagnostics };
+}
+
+/**
+ * Where JSON.parse failed. Its message gives "at position N" for some errors (and "line L column C" in newer
+ * V8s), but on Node 20 not for an unexpected token: then the error is where the shortest failing prefix ends
+ * (a prefix that is merely incomplete fails only with "Unexpected end"), found by bisection.
+ */
+export function jsonErrorOffset(text: string, message: string): number {
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return Math.min(Number(position), text.length);
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) {
+    const start = new SourceText("", text).lineStarts[Number(lineColumn[1]) - 1];
+    if (start !== undefined) return Math.min(start + Number(lineColumn[2]) - 1, text.length);
+  }
+  const failsWithin = (end: number): boolean => {
+    const prefix = text.slice(0, end);
+    try {
+      JSON.parse(prefix);
+      return false;
+    } catch (e) {
+      const m = (e as Error).message;
+      if (/Unexpected end of JSON input/.test(m)) return false;
+      const at = /at position (\d+)/.exec(m)?.[1];
+      return at === undefined || Number(at) < prefix.length;
+    }
+  };
+  if (!failsWithin(text.length)) return text.length;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsWithin(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.max(0, lo - 1);
 }
 
 /** Byte offset of the first byte that is not valid UTF-8 (or is NUL, which no text spec holds), or -1. */

@@ -79,6 +79,11 @@ export const catalogue = {
     (p) =>
       `'${p.text}' is not a valid value: words hold letters, digits and - _ . : / (quote anything else: "...")`,
   ),
+  E107: entry<{ count: number }>(
+    "error",
+    "too many syntax errors",
+    (p) => `too many syntax errors: stopped after ${p.count}; fix these and run again`,
+  ),
 
   // ---- E2xx: building the IR
   E200: entry<{ name: string; where: string }>(

@@ -19,17 +19,17 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceText, options: Re
     d.severity === "error" ? c.red(c.bold(`error[${d.code}]`)) : c.yellow(c.bold(`warning[${d.code}]`));
   const lines = [`${c.bold(where)}${label}: ${d.message}`];
   if (source && d.line !== undefined && d.column !== undefined) {
-    const text = source.lineText(d.line).replace(/\t/g, " ");
+    const full = source.lineText(d.line).replace(/\t/g, " ");
     const gutter = String(d.line);
     const pad = " ".repeat(gutter.length);
     // The caret runs to the span's end on the same line; a multi-line span is marked to the end of its first line.
-    const lastColumn = d.endLine === d.line ? (d.endColumn ?? d.column + 1) : text.length + 1;
-    const width = Math.max(1, lastColumn - d.column);
+    const lastColumn = d.endLine === d.line ? (d.endColumn ?? d.column + 1) : full.length + 1;
+    const { text, column, width } = clipLine(full, d.column, Math.max(1, lastColumn - d.column));
     const marker = "^" + "~".repeat(width - 1);
     lines.push(`${pad} ${c.dim("|")}`);
     lines.push(`${gutter} ${c.dim("|")} ${text}`);
     lines.push(
-      `${pad} ${c.dim("|")} ${" ".repeat(d.column - 1)}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}`,
+      `${pad} ${c.dim("|")} ${" ".repeat(column - 1)}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}`,
     );
     for (const note of d.notes ?? []) lines.push(`${pad} = note: ${note}`);
     if (d.help) lines.push(`${pad} = ${c.cyan("help")}: ${d.help}`);
@@ -38,6 +38,31 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceText, options: Re
     if (d.help) lines.push(`  = ${c.cyan("help")}: ${d.help}`);
   }
   return lines.join("\n");
+}
+
+/** Longest source line shown whole; longer ones are cut to a window around the caret. */
+const MAX_LINE = 120;
+const CONTEXT_BEFORE = 40;
+
+/**
+ * The part of a long line around the caret, "..." where it was cut, with the caret's column and width in the
+ * cut text: a 10,000-character line would otherwise be printed with every diagnostic on it.
+ */
+export function clipLine(
+  text: string,
+  column: number,
+  width: number,
+): { text: string; column: number; width: number } {
+  if (text.length <= MAX_LINE) return { text, column, width };
+  const start = Math.max(0, Math.min(column - 1 - CONTEXT_BEFORE, text.length - MAX_LINE));
+  const end = Math.min(text.length, start + MAX_LINE);
+  const head = start > 0 ? "..." : "";
+  const clippedWidth = Math.max(1, Math.min(width, end - (column - 1)));
+  return {
+    text: head + text.slice(start, end) + (end < text.length ? "..." : ""),
+    column: column - start + head.length,
+    width: clippedWidth,
+  };
 }
 
 export function renderDiagnostics(

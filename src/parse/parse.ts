@@ -21,7 +21,9 @@ export function parseSource(text: string, file?: string): ParseResult {
   const extras = file === undefined ? {} : { file };
   const empty: SourceFile = { kind: "file", items: [], span: [0, text.length] };
 
-  const binaryAt = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFD]/.exec(text);
+  // Control characters mean binary data. Not U+FFFD: it is valid text, and compileFile already rejects bytes
+  // that are not UTF-8 before decoding (where a lenient decoder would have made U+FFFD).
+  const binaryAt = /[\x00-\x08\x0B\x0C\x0E-\x1F]/.exec(text);
   if (binaryAt) {
     const offset = Buffer.byteLength(text.slice(0, binaryAt.index), "utf8");
     return { tree: empty, diagnostics: [diagnostic("E002", { offset }, extras)] };
@@ -34,7 +36,7 @@ export function parseSource(text: string, file?: string): ParseResult {
     const result = grammar.match(codes);
     if (!result.failed()) {
       const shaped = shapeFile(toRaw(result, tokens, current), text.length, extras);
-      return { tree: shaped.tree, diagnostics: distinct([...diagnostics, ...shaped.diagnostics]) };
+      return { tree: shaped.tree, diagnostics: distinct([...diagnostics, ...shaped.diagnostics], text) };
     }
     const failed = result.getRightmostFailurePosition();
     const at = failed < tokens.length ? tokens[failed]!.start : current.length;
@@ -47,23 +49,44 @@ export function parseSource(text: string, file?: string): ParseResult {
       ),
     );
     const blank = recoveryRange(current, at);
-    if (!blank || attempt + 1 >= MAX_RECOVERIES) return { tree: empty, diagnostics: distinct(diagnostics) };
+    if (blank && attempt + 1 >= MAX_RECOVERIES) {
+      // Say so, or the reader takes the list for complete.
+      const end = at + found.length;
+      diagnostics.push(diagnostic("E107", { count: MAX_RECOVERIES }, { ...extras, span: [end, end] }));
+    }
+    if (!blank || attempt + 1 >= MAX_RECOVERIES)
+      return { tree: empty, diagnostics: distinct(diagnostics, text) };
     for (const [start, end] of blank)
       current =
         current.slice(0, start) + current.slice(start, end).replace(/[^\n\r]/g, " ") + current.slice(end);
   }
 }
 
-/** Top to bottom, each problem once (a blanked-out region could otherwise be blamed again). */
-function distinct(diags: Diagnostic[]): Diagnostic[] {
+/**
+ * Top to bottom, each problem once (a blanked-out region could otherwise be blamed again): at most one syntax
+ * error (E100) per position, and one per line for a message that repeats along the line (a line of 5,000 '{'
+ * is one mistake, not fifty).
+ */
+function distinct(diags: Diagnostic[], text: string): Diagnostic[] {
   const seen = new Set<string>();
+  let previous: { line: number; message: string } | undefined;
   return sortDiagnostics(diags).filter((d) => {
-    const key = `${d.code}@${d.span?.[0]}:${d.message}`;
+    const key = d.code === "E100" ? `E100@${d.span?.[0]}` : `${d.code}@${d.span?.[0]}:${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
-    return true;
+    if (d.code !== "E100" || !d.span) return true;
+    const line = lineOf(text, d.span[0]);
+    const repeat = previous?.line === line && previous.message === d.message;
+    previous = { line, message: d.message };
+    return !repeat;
   });
 }
+
+const lineOf = (text: string, offset: number): number => {
+  let line = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+};
 
 // ---- E100: what ohm expected, and what it found instead
 

@@ -6,7 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { renderLanguageReference } from "../../src/build/reference.ts";
 import { ALL_SIGNATURES, usage } from "../../src/build/signatures.ts";
-import { check, compile, compileFile, compileIR, parse } from "../../src/compile.ts";
+import { check, compile, compileFile, compileIR, jsonErrorOffset, parse } from "../../src/compile.ts";
 import { validateIR } from "../../src/ir/validate.ts";
 import type { Program } from "../../src/ir/schema.ts";
 
@@ -112,6 +112,17 @@ ir("JSON syntax errors: E004 with a position", () => {
   assert.equal([d!.file, d!.line], ["bad.json", 3]);
 });
 
+ir("JSON syntax errors without 'at position' (Node 20's unexpected token) point at the token", () => {
+  const text = '{\n  "irVersion": 1,\n  "models": [1, 2,]\n}\n';
+  const [d] = compileIR(text, { filename: "bad.json" }).diagnostics;
+  assert.is(d!.code, "E004");
+  assert.equal([d!.line, d!.column], [3, 19]);
+  assert.is(jsonErrorOffset('{"a": }', 'Unexpected token \'}\', "{"a": }" is not valid JSON'), 6);
+  assert.is(jsonErrorOffset('{"a": tru}', "no position here"), 9);
+  assert.is(jsonErrorOffset('{"a": [1', "Unexpected end of JSON input"), 8);
+  assert.is(jsonErrorOffset('{\n"a" 1}', "Expected ':' (line 2 column 5)"), 6);
+});
+
 ir("schema errors name the path (E005); wrong versions E006", () => {
   const program: Program = compile(MLP).program!;
   const bad = structuredClone(program) as unknown as { models: { layers: Record<string, unknown>[] }[] };
@@ -187,5 +198,10 @@ files("E001 for a missing file, E002 with the byte offset of invalid UTF-8", asy
   );
   writeFileSync(join(dir, "utf8.nn"), "# café ✓\n" + MLP);
   assert.ok((await compileFile(join(dir, "utf8.nn"))).ok);
+  // U+FFFD written as valid UTF-8 (EF BF BD) is text like any other character.
+  writeFileSync(join(dir, "fffd.nn"), "# replacement character: \uFFFD\n" + MLP);
+  const fffd = await compileFile(join(dir, "fffd.nn"));
+  assert.ok(fffd.ok, fffd.diagnostics.map((d) => d.message).join("; "));
+  assert.ok(compile("# \uFFFD\n" + MLP).ok);
 });
 files.run();
