@@ -4,9 +4,9 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { compileIR } from "../compile.ts";
 import { fail } from "../diagnostics/index.ts";
 import type { Program } from "../ir/schema.ts";
-import { validateIR } from "../ir/validate.ts";
 import { buildModel, foldBatchNorm } from "../lower/index.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendChoice, BackendName, CompiledModel, History, WeightData } from "../runtime/types.ts";
@@ -139,14 +139,26 @@ function readJson(dir: string, file: string): unknown {
   }
 }
 
-/** The checked program in ir.json, validated against the IR schema. */
+/**
+ * The program in ir.json, read as any IR JSON is (compileIR: JSON, schema, then the checker, which recomputes
+ * every shape and parameter count rather than trusting the file's): a hand-edited or damaged ir.json is E603,
+ * not a failure deep in the lowering.
+ */
 function readProgram(dir: string): Program {
-  const { program, diagnostics } = validateIR(readJson(dir, MODEL_FILES.ir), join(dir, MODEL_FILES.ir));
-  const problem = diagnostics.find((d) => d.severity === "error");
-  if (!program || problem) {
+  const file = join(dir, MODEL_FILES.ir);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    return notSaved(dir, `${MODEL_FILES.ir} cannot be read (${(e as Error).message})`);
+  }
+  const { program, diagnostics } = compileIR(text, { filename: file });
+  if (!program) {
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
     return notSaved(
       dir,
-      `${MODEL_FILES.ir} does not hold a valid nnc program: ${problem?.message ?? "unknown"}`,
+      `${MODEL_FILES.ir} is not a valid checked program: ${errors[0]?.message ?? "unknown"}${more}`,
     );
   }
   if (program.models.length !== 1) {

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { selectBackend } from "../../src/runtime/backend.ts";
+import type { Program } from "../../src/ir/schema.ts";
 import type { BackendName } from "../../src/runtime/types.ts";
 import { loadModel, saveModel, type BuildModel } from "../../src/save/index.ts";
 import { failsWith, removeTempDirs, tempDir } from "../helpers.ts";
@@ -157,9 +158,44 @@ Errors("weights.bin cut short", async () => {
 Errors("ir.json that is not JSON, or not an nnc program", async () => {
   const { dir } = savedReference(MLP_SPEC);
   writeFileSync(join(dir, "ir.json"), '{"irVersion": 1, ');
-  assert.match(await e603(dir), "ir.json is not valid JSON");
+  assert.match(await e603(dir), "ir.json is not a valid checked program: invalid IR JSON");
   writeFileSync(join(dir, "ir.json"), '{"irVersion": 1}');
-  assert.match(await e603(dir), "ir.json does not hold a valid nnc program");
+  assert.match(await e603(dir), "ir.json is not a valid checked program: IR");
+});
+
+/** ir.json as saved, changed by `edit`. */
+function editIR(dir: string, edit: (ir: Program) => void): void {
+  const ir = JSON.parse(readFileSync(join(dir, "ir.json"), "utf8")) as Program;
+  edit(ir);
+  writeFileSync(join(dir, "ir.json"), JSON.stringify(ir));
+}
+
+Errors("ir.json the checker rejects is E603 with the checker's message, not an internal error", async () => {
+  const { dir } = savedReference("input 4\ndense 3 softmax");
+  // A conv2d (as the builder writes one) on flat samples: valid against the schema, wrong for the checker.
+  const conv = checkedProgram("input 4x4x1\nconv2d 2 3\nflatten\ndense 3").models[0]!.layers[1]!;
+  editIR(dir, (ir) => ir.models[0]!.layers.splice(1, 0, conv));
+  const message = await e603(dir);
+  assert.match(message, `${dir}: ir.json is not a valid checked program: `);
+  assert.match(message, "conv2d");
+});
+
+Errors("ir.json without (or with wrong) shapes and counts loads: the checker recomputes them", async () => {
+  const { program, model, dir } = savedReference(MLP_SPEC);
+  editIR(dir, (ir) => {
+    for (const layer of ir.models[0]!.layers) {
+      delete layer.outputShape;
+      delete layer.params;
+    }
+  });
+  const loaded = await loadModel(dir, { backend, build: buildOther });
+  const x = sampleInputs(program, 3);
+  assert.is(maxAbsDiff(model.predict(x), loaded.predict(x)), 0);
+  assert.equal(
+    loaded.model.layers.map((l) => l.outputShape),
+    program.models[0]!.layers.map((l) => l.outputShape),
+  );
+  [model, loaded].forEach((m) => m.dispose());
 });
 
 Errors("weights saved for another model", async () => {
