@@ -1,7 +1,15 @@
 // Building the IR: the one table of every statement nnc accepts (layer ops, train settings, experiment
 // settings) with its arguments, options, types, defaults, ranges and docs. The binder, usage strings,
 // "did you mean" candidates and the README's language reference are all derived from it.
-import { ACTIVATIONS, BNSTATS, INITIALIZERS, OPTIMIZERS, PADDINGS, VARY_KEYS } from "../ir/schema.ts";
+import {
+  ACTIVATIONS,
+  BNSTATS,
+  INITIALIZERS,
+  MAX_SEED,
+  OPTIMIZERS,
+  PADDINGS,
+  VARY_KEYS,
+} from "../ir/schema.ts";
 
 /** Numeric bounds; `describeRange` turns them into the text of an out-of-range message. */
 export interface Range {
@@ -57,7 +65,10 @@ export interface Signature {
 
 const positive: Range = { min: 0, minExclusive: true };
 const unit: Range = { min: 0, max: 1, maxExclusive: true };
-const int = (min = 1): ValueType => ({ kind: "int", range: { min } });
+const int = (min = 1, max?: number): ValueType => ({
+  kind: "int",
+  range: max === undefined ? { min } : { min, max },
+});
 const num = (range?: Range): ValueType => (range ? { kind: "number", range } : { kind: "number" });
 const bool: ValueType = { kind: "bool" };
 const oneOf = (values: readonly string[], metavar?: string, aliases?: Record<string, string>): ValueType => ({
@@ -389,7 +400,7 @@ export const TRAIN_SIGNATURES: Signature[] = [
     { name: "N", type: int(), doc: "epochs", required: true, default: 5 },
   ]),
   train("seed", "seeds initialization, shuffling and dropout", [
-    { name: "N", type: int(0), doc: "seed", required: true, default: 0 },
+    { name: "N", type: int(0, MAX_SEED), doc: "seed (0 to 2^32-1)", required: true, default: 0 },
   ]),
   train(
     "bnstats",

@@ -1,7 +1,7 @@
 // Checking: experiments refer to models that exist (E305) and vary settings over values of the right type
 // (E307), each setting at most once (E308). Takes the IR program; gives diagnostics.
 import { diagnostic, didYouMean, type Diagnostic } from "../diagnostics/index.ts";
-import { BNSTATS, INITIALIZERS, OPTIMIZERS, type Experiment, type Program } from "../ir/schema.ts";
+import { BNSTATS, INITIALIZERS, MAX_SEED, OPTIMIZERS, type Experiment, type Program } from "../ir/schema.ts";
 
 type VaryKey = Experiment["vary"][number]["key"];
 
@@ -26,7 +26,10 @@ const VARY_TYPES: Record<
     expected: `a bnstats mode (${BNSTATS.join(", ")})`,
     words: BNSTATS,
   },
-  seed: { ok: (v) => Number.isInteger(v) && (v as number) >= 0, expected: "a non-negative integer (a seed)" },
+  seed: {
+    ok: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEED,
+    expected: `an integer in [0, ${MAX_SEED}] (a 32-bit seed)`,
+  },
   init: {
     ok: (v) => (INITIALIZERS as readonly unknown[]).includes(v),
     expected: `an initializer (${INITIALIZERS.join(", ")})`,

@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { NncError, renderDiagnostic } from "../diagnostics/index.ts";
 import { processIO, type CliIO } from "./io.ts";
+import { MAX_SEED } from "../ir/schema.ts";
 import { VERSION } from "../version.ts";
 
 // Commands are imported when run, so `nnc check` never loads TensorFlow.js (hundreds of ms at start-up).
@@ -33,7 +34,12 @@ const numberArg = (accept: (n: number) => boolean, what: string) => (value: stri
 };
 const int = () => numberArg((n) => Number.isInteger(n) && n >= 1, "a positive integer");
 const positive = () => numberArg((n) => Number.isFinite(n) && n > 0, "a positive number");
-const nonNegativeInt = () => numberArg((n) => Number.isInteger(n) && n >= 0, "a non-negative integer");
+/** Seeds are 32-bit (MAX_SEED): a larger one would silently collide with its value modulo 2^32. */
+const seedArg = () =>
+  numberArg(
+    (n) => Number.isInteger(n) && n >= 0 && n <= MAX_SEED,
+    `an integer from 0 to ${MAX_SEED} (a 32-bit seed)`,
+  );
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command("nnc")
@@ -105,7 +111,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--epochs <n>", "epochs", int())
     .option("--batch <n>", "batch size", int())
     .option("--lr <x>", "learning rate", positive())
-    .option("--seed <n>", "seed for initialization, shuffling and dropout", nonNegativeInt())
+    .option("--seed <n>", "seed for initialization, shuffling and dropout (0 to 2^32-1)", seedArg())
     .option("--limit <n>", "train on at most N samples (quick runs)", int())
     .addOption(new Option("--bnstats <mode>", "batch-norm population statistics").choices(["exact", "ema"]))
     .addOption(backendOption())

@@ -8,6 +8,9 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 
 export const IR_VERSION = 1;
 
+/** Seeds are 32-bit: the PRNG (src/util/random.ts) reduces larger ones modulo 2^32, so two seeds would collide. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** A string enum whose static type is the union of its values. */
 const literals = <const T extends readonly string[]>(values: T, description: string) =>
   Type.Unsafe<T[number]>({ type: "string", enum: [...values], description });
@@ -265,7 +268,11 @@ export const TrainSchema = Type.Object(
     loss: LossSchema,
     batch: PositiveInt("mini-batch size"),
     epochs: PositiveInt("passes over the training set"),
-    seed: Type.Integer({ minimum: 0, description: "seeds initialization, shuffling and dropout" }),
+    seed: Type.Integer({
+      minimum: 0,
+      maximum: MAX_SEED,
+      description: "seeds initialization, shuffling and dropout; 32-bit (the PRNG's state)",
+    }),
     bnstats: Type.Object(
       {
         mode: literals(

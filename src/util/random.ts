@@ -37,7 +37,12 @@ export class Random {
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
-  /** An independent stream for a named purpose, e.g. rng.fork("shuffle"), rng.fork("init:dense_1/kernel"). */
+  /**
+   * An independent stream for a named purpose, e.g. rng.fork("shuffle"), rng.fork("init:dense_1/kernel").
+   * The derivation is seed XOR hash(name), so a name must not repeat along a path: fork(a).fork(a) is the root
+   * stream again, and fork(a).fork(b) equals fork(b).fork(a). Kept as it is: changing it would change every
+   * seeded result ever published. Seeds are 32-bit (the IR caps `seed` at 2^32-1).
+   */
   fork(name: string): Random {
     return new Random((this.seed ^ hashString(name)) >>> 0);
   }
