@@ -104,7 +104,8 @@ function writeLayersModel(
  * Saves a model folder: the trainable model (Keras layers and names, batchnorm layers included), and, when the
  * model has a batchnorm right after a dense/conv2d, `inference/` beside it: the same model for inference only,
  * with each such batchnorm folded into the layer before it (fewer layers, same predictions within 1e-5; see
- * foldBatchNorm). ir.json is written last: its presence marks a saved model.
+ * foldBatchNorm). ir.json is removed first and written last: its presence marks a complete save, also over an
+ * older one.
  */
 export function saveModel(
   model: CompiledModel,
@@ -112,6 +113,9 @@ export function saveModel(
   extras: { history?: History; manifest?: RunManifest } = {},
 ): void {
   const weights = readWeights(model);
+  // ir.json marks a complete save: over an older save it goes first, so a crash part-way leaves a folder that
+  // load refuses rather than the old ir.json beside new weights.
+  rmSync(join(dir, MODEL_FILES.ir), { force: true });
   writeLayersModel(dir, model.model, weights);
   const folded = foldBatchNorm(savedProgram(model), Object.fromEntries(weights));
   if (folded.folded.length > 0) {
@@ -209,6 +213,13 @@ export async function loadModel(
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return notSaved(dir, "no such folder");
   const required = [MODEL_FILES.ir, MODEL_FILES.topology, MODEL_FILES.weights];
   const missing = required.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length === 1 && missing[0] === MODEL_FILES.ir) {
+    return notSaved(
+      dir,
+      `${MODEL_FILES.ir} is missing beside ${MODEL_FILES.topology} and ${MODEL_FILES.weights}: an unfinished ` +
+        `save (${MODEL_FILES.ir} is written last) or not an nnc model; save or train it again`,
+    );
+  }
   if (missing.length > 0) {
     return notSaved(
       dir,

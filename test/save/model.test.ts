@@ -7,14 +7,15 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import type { Program } from "../../src/ir/schema.ts";
 import type { BackendName } from "../../src/runtime/types.ts";
-import { loadModel, saveModel, type BuildModel } from "../../src/save/index.ts";
+import { setBeforeRename } from "../../src/save/atomic.ts";
+import { INFERENCE_DIR, loadModel, saveModel, type BuildModel } from "../../src/save/index.ts";
 import { failsWith, removeTempDirs, tempDir } from "../helpers.ts";
 import { CONV_SPEC, MLP_SPEC, maxAbsDiff, sampleInputs } from "./helpers.ts";
 import { loadKerasModel } from "./keras-loader.ts";
@@ -121,6 +122,30 @@ Layers("saving again replaces the files whole", () => {
   assert.is(after.byteLength, before.byteLength);
   assert.not.ok(after.equals(before));
   assert.not.ok(readdirSync(dir).some((f) => f.includes(".tmp")));
+});
+
+Layers("a save over an older one that crashes part-way leaves a folder load refuses, not a mix", async () => {
+  const { program, dir } = savedReference(MLP_SPEC, 1);
+  const newer = referenceModel(program, { seed: 2, backend });
+  // The process "dies" as each file of the new save is about to be published, in turn.
+  for (const file of ["weights.bin", "model.json", "ir.json"]) {
+    setBeforeRename((_temp, target) => {
+      if (basename(target) === file && !target.includes(INFERENCE_DIR)) throw new Error("simulated crash");
+    });
+    try {
+      assert.throws(() => saveModel(newer, dir, {}), /simulated crash/, file);
+    } finally {
+      setBeforeRename(undefined);
+    }
+    const d = await failsWith("E603", () => loadModel(dir, { backend, build: buildOther }));
+    assert.match(d.message, "ir.json is missing beside model.json and weights.bin: an unfinished save", file);
+  }
+  // A save that finishes makes the folder whole again, with the new weights.
+  saveModel(newer, dir, {});
+  const loaded = await loadModel(dir, { backend, build: buildOther });
+  const x = sampleInputs(program, 3);
+  assert.is(maxAbsDiff(newer.predict(x), loaded.predict(x)), 0);
+  [newer, loaded].forEach((m) => m.dispose());
 });
 
 const Errors = suite("save: E603 for a folder that is not a saved model");
