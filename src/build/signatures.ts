@@ -5,6 +5,7 @@ import {
   ACTIVATIONS,
   BNSTATS,
   INITIALIZERS,
+  LOSSES,
   MAX_SEED,
   OPTIMIZERS,
   PADDINGS,
@@ -309,13 +310,6 @@ export const OPTIMIZER_SIGNATURES: Signature[] = [
   ]),
 ];
 
-const LOSS_NAMES = [
-  "auto",
-  "sparse_categorical_crossentropy",
-  "categorical_crossentropy",
-  "binary_crossentropy",
-  "mse",
-];
 const train = (name: string, doc: string, positional: ParamSpec[], options: ParamSpec[] = []): Signature => ({
   name,
   context: "train",
@@ -346,7 +340,14 @@ export const TRAIN_SIGNATURES: Signature[] = [
         field: "validation",
       },
       { name: "limit", type: int(), doc: "use at most this many training samples", field: "limit" },
-      { name: "scale", type: num(positive), doc: "divide raw values by this", default: 255, field: "scale" },
+      {
+        name: "scale",
+        type: num(positive),
+        doc:
+          "divide raw values by this; the default depends on the source: 255 for IDX and fashion-mnist bytes, " +
+          "1 for mnist (already in [0, 1]), for CSV 255 when some value exceeds 1 (pixel bytes) else 1",
+        field: "scale",
+      },
     ],
   ),
   {
@@ -377,8 +378,8 @@ export const TRAIN_SIGNATURES: Signature[] = [
     [
       {
         name: "LOSS",
-        type: oneOf(LOSS_NAMES, "LOSS", { crossentropy: "sparse_categorical_crossentropy" }),
-        doc: `${LOSS_NAMES.join(", ")} (crossentropy = sparse_categorical_crossentropy)`,
+        type: oneOf(LOSSES, "LOSS", { crossentropy: "sparse_categorical_crossentropy" }),
+        doc: `${LOSSES.join(", ")} (crossentropy = sparse_categorical_crossentropy)`,
         required: true,
         default: "auto",
         field: "type",

@@ -1,7 +1,7 @@
 // Checking: a checked model's summary as Keras' model.summary() gives it — layers with Keras class names,
 // output shapes and parameter counts, totals — as data (`summary --json`) and as Keras' text table.
 import type { Model } from "../ir/schema.ts";
-import { KERAS_NAMES } from "../build/names.ts";
+import { KERAS_NAMES } from "../ir/keras-names.ts";
 
 export interface LayerSummary {
   name: string;

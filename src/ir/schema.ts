@@ -99,7 +99,8 @@ export const DenseLayer = layer(
     useBias: Type.Boolean(),
     kernelInitializer: InitializerSchema,
   },
-  "fully connected: y = activation(x W + b) over the last axis",
+  "fully connected: y = activation(x W + b) on [batch, features] input; differs from Keras: Keras applies " +
+    "Dense to the last axis of any rank, nnc asks for flatten first",
 );
 export const BatchNormLayer = layer(
   "batchnorm",
@@ -254,7 +255,12 @@ export const DataSchema = Type.Object(
     ),
     limit: Type.Optional(PositiveInt("use at most this many training samples")),
     scale: Type.Optional(
-      Type.Number({ exclusiveMinimum: 0, description: "divide raw values by this (255)" }),
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          "divide raw values by this; default by source: 255 for IDX and fashion-mnist bytes, 1 for mnist " +
+          "(already in [0, 1]), for CSV 255 when a value exceeds 1 (pixel bytes) else 1",
+      }),
     ),
     span: Type.Optional(SpanSchema),
   },

@@ -1,6 +1,7 @@
 // Saving: a checked IR model -> its Keras twin, as TensorFlow.js Layers JSON (a Sequential model whose layers
 // carry Keras class names and configs, snake_case as Keras writes them), and the Keras weights it expects.
 // tf.loadLayersModel rebuilds this model; given nnc's weights it predicts what nnc predicts.
+import { KERAS_NAMES } from "../ir/keras-names.ts";
 import type { Initializer, Layer, LayerOf, Model } from "../ir/schema.ts";
 import type { TensorEntry } from "./blob.ts";
 
@@ -123,20 +124,24 @@ const pooling = (layer: LayerOf<"maxpool"> | LayerOf<"avgpool">) => ({
 export function kerasLayer(layer: Layer): KerasLayerJson {
   switch (layer.op) {
     case "input":
-      return cls("InputLayer", {
+      return cls(KERAS_NAMES.input.className, {
         batch_input_shape: [null, ...layer.shape],
         dtype: "float32",
         sparse: false,
         name: layer.name,
       });
     case "flatten":
-      return cls("Flatten", { ...common(layer), data_format: "channels_last" });
+      return cls(KERAS_NAMES.flatten.className, { ...common(layer), data_format: "channels_last" });
     case "dense":
-      return cls("Dense", { ...common(layer), units: layer.units, ...kernelConfig(layer) });
+      return cls(KERAS_NAMES.dense.className, {
+        ...common(layer),
+        units: layer.units,
+        ...kernelConfig(layer),
+      });
     case "batchnorm":
       // Differs from Keras: nnc may feed the moving variance with the unbiased batch variance (PyTorch's
       // convention). That changes only training; inference reads the stored moving statistics, as Keras does.
-      return cls("BatchNormalization", {
+      return cls(KERAS_NAMES.batchnorm.className, {
         ...common(layer),
         axis: -1,
         momentum: layer.momentum,
@@ -153,11 +158,16 @@ export function kerasLayer(layer: Layer): KerasLayerJson {
         gamma_constraint: null,
       });
     case "activation":
-      return cls("Activation", { ...common(layer), activation: layer.activation });
+      return cls(KERAS_NAMES.activation.className, { ...common(layer), activation: layer.activation });
     case "dropout":
-      return cls("Dropout", { ...common(layer), rate: layer.rate, noise_shape: null, seed: null });
+      return cls(KERAS_NAMES.dropout.className, {
+        ...common(layer),
+        rate: layer.rate,
+        noise_shape: null,
+        seed: null,
+      });
     case "conv2d":
-      return cls("Conv2D", {
+      return cls(KERAS_NAMES.conv2d.className, {
         ...common(layer),
         filters: layer.filters,
         kernel_size: [...layer.kernelSize],
@@ -168,13 +178,13 @@ export function kerasLayer(layer: Layer): KerasLayerJson {
         ...kernelConfig(layer),
       });
     case "maxpool":
-      return cls("MaxPooling2D", pooling(layer));
+      return cls(KERAS_NAMES.maxpool.className, pooling(layer));
     case "avgpool":
-      return cls("AveragePooling2D", pooling(layer));
+      return cls(KERAS_NAMES.avgpool.className, pooling(layer));
     case "globalavgpool":
-      return cls("GlobalAveragePooling2D", { ...common(layer), data_format: "channels_last" });
+      return cls(KERAS_NAMES.globalavgpool.className, { ...common(layer), data_format: "channels_last" });
     case "layernorm":
-      return cls("LayerNormalization", {
+      return cls(KERAS_NAMES.layernorm.className, {
         ...common(layer),
         axis: -1,
         epsilon: layer.epsilon,
