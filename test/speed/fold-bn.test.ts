@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { checkProgram } from "../../src/check/check.ts";
 import { foldBatchNorm } from "../../src/lower/fold-bn.ts";
 import { buildModel } from "../../src/lower/model.ts";
 import { Random } from "../../src/util/random.ts";
@@ -67,13 +68,32 @@ for (const [name, source, count] of CASES) {
     const b = foldedModel.predict(x);
     const worst = closeness(values(b), values(a), 1e-5, 1e-6);
     assert.ok(worst <= 1, `folded predictions differ: worst ${worst}`);
-    // Dense/conv that took a batchnorm now has a bias: Keras counts kernel + bias for it.
-    for (const l of folded.program.models[0]!.layers) {
-      if ((l.op === "dense" || l.op === "conv2d") && l.params) {
-        const k = folded.weights[`${l.name}/kernel`]!.data.length;
-        assert.is(l.params.trainable, k + (l.useBias ? folded.weights[`${l.name}/bias`]!.data.length : 0));
+    // Parameter counts, recomputed by the checker rather than read from foldBatchNorm's output: the unfolded
+    // counts without the folded batchnorms, plus a bias for each layer that took one and had none.
+    const checked = checkProgram(folded.program);
+    assert.equal(
+      checked.diagnostics.filter((d) => d.severity === "error"),
+      [],
+    );
+    const layers = p.models[0]!.layers;
+    const expected = { trainable: 0, nonTrainable: 0 };
+    layers.forEach((l, i) => {
+      if (l.op === "batchnorm" && folded.folded.includes(l.name)) {
+        const before = layers[i - 1]!;
+        if ((before.op === "dense" || before.op === "conv2d") && !before.useBias) {
+          expected.trainable += before.outputShape!.at(-1)!;
+        }
+        return;
       }
-    }
+      expected.trainable += l.params!.trainable;
+      expected.nonTrainable += l.params!.nonTrainable;
+    });
+    const sum = (key: "trainable" | "nonTrainable") =>
+      checked.program.models[0]!.layers.reduce((n, l) => n + l.params![key], 0);
+    assert.equal({ trainable: sum("trainable"), nonTrainable: sum("nonTrainable") }, expected);
+    // And every count is what the folded weights hold.
+    const held = Object.values(folded.weights).reduce((n, w) => n + w.data.length, 0);
+    assert.is(sum("trainable") + sum("nonTrainable"), held);
     tf.dispose([x, a, b]);
     model.dispose();
     foldedModel.dispose();
