@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { selectBackend } from "../../src/runtime/backend.ts";
@@ -5,6 +7,14 @@ import { makeManifest } from "../../src/save/index.ts";
 import { VERSION } from "../../src/version.ts";
 import { MLP_SPEC } from "./helpers.ts";
 import { checkedProgram } from "./reference-model.ts";
+
+/** A package's version from its package.json file in node_modules (resolved from here, as nnc resolves it). */
+function installedVersion(name: string): string {
+  const file = createRequire(import.meta.url).resolve(`${name}/package.json`);
+  const version = (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  assert.match(version, /^\d+\.\d+\.\d+/, `${file} holds a version`);
+  return version;
+}
 
 const Manifest = suite("run manifest");
 
@@ -36,9 +46,10 @@ Manifest("holds what reproducing the run needs", async () => {
   assert.is(manifest.data.description, "MNIST (embedded), 9,000 train / 1,000 test");
   assert.equal(manifest.backend, { name: backend.name, detail: backend.detail });
   assert.is(manifest.versions.node, process.version);
-  assert.is(manifest.versions.packages["@tensorflow/tfjs-core"], "4.22.0");
-  assert.is(manifest.versions.packages["@tensorflow/tfjs-backend-wasm"], "4.22.0");
-  assert.is(manifest.versions.packages["@tensorflow/tfjs-layers"], "4.22.0");
+  // The versions installed here, read from each package's own package.json (an upgrade must not fail this).
+  for (const name of ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-layers"]) {
+    assert.is(manifest.versions.packages[name], installedVersion(name), name);
+  }
   assert.is(manifest.startedAt, "2026-01-02T03:04:05.000Z");
   assert.ok(Date.parse(manifest.finishedAt) >= Date.now() - 60_000);
   assert.equal(manifest.argv, ["train", "specs/mlp.nn", "--seed", "42"]);
