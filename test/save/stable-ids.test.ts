@@ -3,8 +3,8 @@
 // written before stay what they were, so --resume still finds them.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { cellId } from "../../src/experiment/grid.ts";
-import type { Program, Train } from "../../src/ir/schema.ts";
+import { cellId, expandGrid } from "../../src/experiment/grid.ts";
+import type { Experiment, Program, Train } from "../../src/ir/schema.ts";
 import { checkpointFingerprint } from "../../src/save/fingerprint.ts";
 import { canonicalJson, stripSpans } from "../../src/util/canonical-json.ts";
 
@@ -77,6 +77,34 @@ stable("cell ids: the same for reordered and moved settings, and as nnc wrote th
   // Written by nnc before canonicalJson moved to src/util (commit 550315b): results.json files hold it.
   assert.is(cellId("m", train), "42d25ce061f70ba9");
 });
+
+stable(
+  "a grid's cell ids, from the file's, the experiment's and the run's settings, as written before",
+  () => {
+    const experiment = {
+      name: "e",
+      compare: ["m"],
+      vary: [
+        { key: "optimizer", values: ["sgd", "adam"], span: [5, 6] },
+        { key: "batch", values: [32] },
+        { key: "init_scale", values: [0.5] },
+      ],
+      repeat: 2,
+      lrScale: { rule: "linear", referenceBatch: 16 },
+      train: { epochs: 4, bnstats: { mode: "ema" } },
+      span: [4, 8],
+    } as unknown as Experiment;
+    const base = { ...train, batch: 16, epochs: 3, data: { source: "mnist", span: [1, 2] } } as Train;
+    const cells = expandGrid({ ...program, train: base, experiments: [experiment] }, experiment, {
+      limit: 50,
+    });
+    // As nnc wrote them before (commit eed7063): how settings are merged may change, the ids may not.
+    assert.equal(
+      cells.map((c) => c.id),
+      ["11ce71eda7934493", "3071f3eb0931eb77", "b8d463653864ce6c", "fc75db941eb2997c"],
+    );
+  },
+);
 
 stable("checkpoint fingerprints: the same for reordered and moved settings, and as written before", () => {
   const fingerprint = checkpointFingerprint(program, "m");
