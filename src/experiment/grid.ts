@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { fail } from "../diagnostics/diagnostic.ts";
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
 import type { Experiment, Optimizer, Program, Train } from "../ir/schema.ts";
+import { withTrainOverrides } from "../ir/train-overrides.ts";
 import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
 
 export type VaryKey = Experiment["vary"][number]["key"];
@@ -72,41 +73,35 @@ export function groupLabel(model: string, varied: Partial<Record<VaryKey, VaryVa
 
 /** Applies one cell's varied values to the base settings (before the lr rule). */
 function applyVaried(base: Train, varied: Partial<Record<VaryKey, VaryValue>>): Train {
-  const train: Train = { ...base, optimizer: { ...base.optimizer }, bnstats: { ...base.bnstats } };
-  // The optimizer first: a varied lr then lands on the varied optimizer.
-  if (varied.optimizer !== undefined) {
-    train.optimizer = defaultOptimizer(varied.optimizer as Optimizer["type"], base.optimizer.lr);
-  }
-  if (varied.lr !== undefined) train.optimizer.lr = varied.lr as number;
-  if (varied.batch !== undefined) train.batch = varied.batch as number;
-  if (varied.epochs !== undefined) train.epochs = varied.epochs as number;
-  if (varied.seed !== undefined) train.seed = varied.seed as number;
-  if (varied.bnstats !== undefined)
-    train.bnstats = { ...train.bnstats, mode: varied.bnstats as "ema" | "exact" };
-  if (varied.init !== undefined || varied.init_scale !== undefined) {
-    train.init = {
-      name: (varied.init ?? base.init?.name ?? DEFAULT_INIT) as NonNullable<Train["init"]>["name"],
-      scale: (varied.init_scale ?? base.init?.scale ?? 1) as number,
-    };
-  }
-  return train;
+  const lr = (varied.lr as number | undefined) ?? base.optimizer.lr;
+  const init =
+    varied.init !== undefined || varied.init_scale !== undefined
+      ? {
+          name: (varied.init ?? base.init?.name ?? DEFAULT_INIT) as NonNullable<Train["init"]>["name"],
+          scale: (varied.init_scale ?? base.init?.scale ?? 1) as number,
+        }
+      : undefined;
+  return withTrainOverrides(base, {
+    // A varied optimizer starts from Keras' defaults; a varied lr lands on whichever optimizer the cell has.
+    optimizer:
+      varied.optimizer !== undefined ? defaultOptimizer(varied.optimizer as Optimizer["type"], lr) : { lr },
+    batch: varied.batch as number | undefined,
+    epochs: varied.epochs as number | undefined,
+    seed: varied.seed as number | undefined,
+    bnstats: { mode: varied.bnstats as Train["bnstats"]["mode"] | undefined },
+    init,
+  });
 }
 
 /** The settings every cell starts from: the file's train, the experiment's train, then the run's options. */
 export function baseSettings(program: Program, experiment: Experiment, options: GridOptions = {}): Train {
-  const fromExperiment = experiment.train ?? {};
-  const train: Train = {
-    ...program.train,
-    ...fromExperiment,
-    data: { ...program.train.data, ...fromExperiment.data },
-    bnstats: { ...program.train.bnstats, ...fromExperiment.bnstats },
-  } as Train;
-  if (options.epochs !== undefined) train.epochs = options.epochs;
-  if (options.limit !== undefined) train.data = { ...train.data, limit: options.limit };
+  const train = withTrainOverrides(withTrainOverrides(program.train, experiment.train), {
+    epochs: options.epochs,
+    data: { limit: options.limit },
+  });
   return stripSpans(train);
 }
 
-/** The hash of a cell's model and settings, positions in the spec left out. */
 export function cellId(model: string, train: Train): string {
   return createHash("sha256")
     .update(canonicalJson(stripSpans({ model, train })))
