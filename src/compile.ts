@@ -33,6 +33,11 @@ export interface CompileResult {
   program?: Program;
   /** Located (file, line, column) and sorted by position. */
   diagnostics: Diagnostic[];
+  /**
+   * The decoded text and the sha256 of the file's bytes (compileFile only): what diagnostics point into and
+   * what a run records, so nothing reads the spec a second time (it may have changed since).
+   */
+  source?: { text: string; sha256: string };
 }
 
 /** Parses .nn text into its syntax tree. */
@@ -179,11 +184,13 @@ export function firstNonTextByte(bytes: Uint8Array): number {
   return -1;
 }
 
-/** Reads and compiles a spec file: `.json` as IR JSON, anything else as .nn source. */
-export async function compileFile(
+/**
+ * Reads a spec file as text: E001 when it cannot be read, E002 when it is not UTF-8 text. The one way specs are
+ * read (compileFile, nnc fmt), so binary files get the same diagnostic everywhere.
+ */
+export async function readSpecFile(
   path: string,
-  options: Omit<CompileOptions, "filename"> = {},
-): Promise<CompileResult> {
+): Promise<{ text: string; sha256: string } | { diagnostics: Diagnostic[] }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -191,18 +198,31 @@ export async function compileFile(
     const err = e as NodeJS.ErrnoException;
     const reason =
       err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
-    return { ok: false, diagnostics: [diagnostic("E001", { file: path, reason }, { file: path })] };
+    return { diagnostics: [diagnostic("E001", { file: path, reason }, { file: path })] };
   }
-  let text: string;
   const nonText = firstNonTextByte(bytes);
   try {
     if (nonText >= 0) throw new Error("not text");
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return { text, sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch {
-    return { ok: false, diagnostics: [diagnostic("E002", { offset: Math.max(0, nonText) }, { file: path })] };
+    return { diagnostics: [diagnostic("E002", { offset: Math.max(0, nonText) }, { file: path })] };
   }
+}
+
+/** Reads and compiles a spec file: `.json` as IR JSON, anything else as .nn source. */
+export async function compileFile(
+  path: string,
+  options: Omit<CompileOptions, "filename"> = {},
+): Promise<CompileResult> {
+  const read = await readSpecFile(path);
+  if ("diagnostics" in read) return { ok: false, diagnostics: read.diagnostics };
   const compileOptions = { ...options, filename: path };
-  return extname(path).toLowerCase() === ".json"
-    ? compileIR(text, compileOptions)
-    : compile(text, compileOptions);
+  if (extname(path).toLowerCase() === ".json") {
+    return { ...compileIR(read.text, compileOptions), source: read };
+  }
+  const result = compile(read.text, compileOptions);
+  // The program records the hash of the file as stored (a byte-order mark included), as runs always have.
+  if (result.program?.source) result.program.source.sha256 = read.sha256;
+  return { ...result, source: read };
 }

@@ -3,6 +3,7 @@
 // `run(argv, io)` is the whole CLI in-process, so tests see exactly what a user sees.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { NncError, renderDiagnostic } from "../diagnostics/index.ts";
+import { EXIT } from "./exit.ts";
 import { processIO, type CliIO } from "./io.ts";
 import { MAX_SEED } from "../ir/schema.ts";
 import { VERSION } from "../version.ts";
@@ -18,8 +19,6 @@ const commands = {
   eval: () => import("./commands/eval.ts"),
   experiment: () => import("./commands/experiment.ts"),
 };
-
-export const EXIT = { ok: 0, errors: 1, usage: 2, internal: 70 } as const;
 
 const backendOption = () =>
   new Option("--backend <name>", "tfjs backend: auto picks tensorflow (tfjs-node), else wasm, else cpu")

@@ -1,6 +1,6 @@
 // Shared by the CLI commands: compile a spec file and print its diagnostics the way a compiler does.
-import { readFileSync } from "node:fs";
-import { compileFile } from "../compile.ts";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { compileFile, type CompileResult } from "../compile.ts";
 import {
   SourceText,
   hasErrors,
@@ -10,11 +10,18 @@ import {
   type Diagnostic,
 } from "../diagnostics/index.ts";
 import type { Model, Program } from "../ir/schema.ts";
+import { writeFileAtomic } from "../save/atomic.ts";
 import type { CliIO } from "./io.ts";
 
-/** Source texts for the files diagnostics point into, so rendering can show the line and caret. */
-export function sourcesFor(diags: readonly Diagnostic[]): Map<string, SourceText> {
-  const sources = new Map<string, SourceText>();
+/**
+ * Source texts for the files diagnostics point into, so rendering can show the line and caret: `known` (the
+ * text that was compiled) first; any other file is read.
+ */
+function sourcesFor(
+  diags: readonly Diagnostic[],
+  known: ReadonlyMap<string, SourceText> = new Map(),
+): Map<string, SourceText> {
+  const sources = new Map(known);
   for (const d of diags) {
     if (!d.file || d.line === undefined || sources.has(d.file)) continue;
     try {
@@ -26,24 +33,47 @@ export function sourcesFor(diags: readonly Diagnostic[]): Map<string, SourceText
   return sources;
 }
 
-export function printDiagnostics(io: CliIO, diags: readonly Diagnostic[]): void {
+export function printDiagnostics(
+  io: CliIO,
+  diags: readonly Diagnostic[],
+  known?: ReadonlyMap<string, SourceText>,
+): void {
   if (diags.length === 0) return;
-  io.err(renderDiagnostics(diags, sourcesFor(diags), { color: io.color }) + "\n\n");
+  io.err(renderDiagnostics(diags, sourcesFor(diags, known), { color: io.color }) + "\n\n");
+}
+
+/** The compiled text of a file as rendering wants it: diagnostics show the text that was compiled. */
+export const sourceOf = (file: string, result: CompileResult): Map<string, SourceText> =>
+  result.source ? new Map([[file, new SourceText(file, result.source.text)]]) : new Map();
+
+export interface CompiledSpec {
+  program: Program;
+  /** The spec's text and the sha256 of its bytes, read once. */
+  source: { text: string; sha256: string };
 }
 
 /** Compiles a file for a command that needs a program: prints diagnostics; undefined when there were errors. */
+export async function compileSpec(
+  io: CliIO,
+  file: string,
+  options: { strict?: boolean } = {},
+): Promise<CompiledSpec | undefined> {
+  const result = await compileFile(file, { strict: options.strict ?? false });
+  printDiagnostics(io, result.diagnostics, sourceOf(file, result));
+  if (hasErrors(result.diagnostics) || !result.program || !result.source) {
+    io.err(`${file}: ${summarize(result.diagnostics)}\n`);
+    return undefined;
+  }
+  return { program: result.program, source: result.source };
+}
+
+/** compileSpec for commands that need only the program. */
 export async function compileForCommand(
   io: CliIO,
   file: string,
   options: { strict?: boolean } = {},
 ): Promise<Program | undefined> {
-  const result = await compileFile(file, { strict: options.strict ?? false });
-  printDiagnostics(io, result.diagnostics);
-  if (hasErrors(result.diagnostics) || !result.program) {
-    io.err(`${file}: ${summarize(result.diagnostics)}\n`);
-    return undefined;
-  }
-  return result.program;
+  return (await compileSpec(io, file, options))?.program;
 }
 
 /** The model a command works on: --model NAME, or the only model of the file. */
@@ -51,9 +81,32 @@ export function pickModel(program: Program, name: string | undefined, file: stri
   const names = program.models.map((m) => m.name);
   if (name !== undefined) {
     const model = program.models.find((m) => m.name === name);
-    if (!model) fail("E604", { name, known: names.join(", ") }, { file });
+    // The checker's code for the same mistake in a spec (an experiment comparing an unknown model).
+    if (!model) fail("E305", { name, known: names.join(", ") }, { file });
     return model;
   }
   if (program.models.length > 1) fail("E605", { file, known: names.join(", ") });
   return program.models[0]!;
+}
+
+/**
+ * Writes a command's output file atomically (a reader or a crash sees the old file or the whole new one);
+ * E007 when it cannot be written (a folder, no permission, a full disk) instead of an internal error.
+ */
+export function writeOutput(file: string, text: string): void {
+  if (existsSync(file) && statSync(file).isDirectory()) fail("E007", { file, reason: "it is a folder" });
+  try {
+    writeFileAtomic(file, text);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason =
+      err.code === "EACCES" || err.code === "EPERM"
+        ? "permission denied"
+        : err.code === "ENOTDIR"
+          ? "a part of the path is a file, not a folder"
+          : err.code === "ENOSPC"
+            ? "no space left on the device"
+            : err.message;
+    fail("E007", { file, reason });
+  }
 }

@@ -210,7 +210,8 @@ export async function loadModel(
   dir: string,
   options: { backend?: BackendChoice; build?: BuildModel } = {},
 ): Promise<CompiledModel> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return notSaved(dir, "no such folder");
+  if (!existsSync(dir)) return notSaved(dir, "no such folder");
+  if (!statSync(dir).isDirectory()) return notSaved(dir, "is a file, not a model folder");
   const required = [MODEL_FILES.ir, MODEL_FILES.topology, MODEL_FILES.weights];
   const missing = required.filter((f) => !existsSync(join(dir, f)));
   if (missing.length === 1 && missing[0] === MODEL_FILES.ir) {

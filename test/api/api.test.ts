@@ -5,10 +5,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { compile, load, NncError } from "../../src/index.ts";
 import type { Dataset } from "../../src/data/types.ts";
+
+/** A path in this repository, whatever the working directory the tests run from. */
+const repo = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
 const api = suite("public API");
 
@@ -86,8 +90,10 @@ api("build() on a spec with errors throws the first error as an NncError", async
 
 api("examples/api.ts runs", () => {
   const dir = mkdtempSync(join(tmpdir(), "nnc-example-"));
-  const out = execFileSync(process.execPath, ["--import", "tsx", "examples/api.ts", dir], {
+  // --import tsx resolves tsx from the working directory: run where the package is.
+  const out = execFileSync(process.execPath, ["--import", "tsx", repo("examples/api.ts"), dir], {
     encoding: "utf8",
+    cwd: repo(""),
   });
   assert.match(out, /evaluate: accuracy 0\.\d+/);
   assert.match(out, /reloaded predictions differ by at most 0\.00e\+0/);

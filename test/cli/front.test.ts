@@ -1,14 +1,19 @@
 // The CLI's front half as a user runs it: exit codes, what lands on stdout vs stderr, JSON shapes.
 // In-process through run(argv, io), plus real subprocesses of bin/nnc.js for the wiring.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { run } from "../../src/cli/main.ts";
 import { memoryIO } from "../../src/cli/io.ts";
 import { validateIR } from "../../src/ir/validate.ts";
+import { setBeforeRename } from "../../src/save/atomic.ts";
+
+/** A path in this repository, whatever the working directory the tests run from. */
+const repo = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
 async function nnc(...argv: string[]) {
   const io = memoryIO();
@@ -26,18 +31,18 @@ const write = (name: string, text: string) => {
 const check = suite("nnc check");
 
 check("clean specs exit 0 and say ok", async () => {
-  const r = await nnc("check", "specs/mnist-bn.nn", "specs/mnist-mlp.nn");
+  const r = await nnc("check", repo("specs/mnist-bn.nn"), repo("specs/mnist-mlp.nn"));
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, "specs/mnist-bn.nn: ok");
   assert.match(r.stderr, "specs/mnist-mlp.nn: ok");
 });
 
 check("warnings exit 0, --strict makes them errors", async () => {
-  const loose = await nnc("check", "specs/notebook-buggy-bn.nn");
+  const loose = await nnc("check", repo("specs/notebook-buggy-bn.nn"));
   assert.is(loose.code, 0);
   assert.match(loose.stderr, /warning\[W401\]/);
   assert.match(loose.stderr, /warning\[W402\]/);
-  const strict = await nnc("check", "--strict", "specs/notebook-buggy-bn.nn");
+  const strict = await nnc("check", "--strict", repo("specs/notebook-buggy-bn.nn"));
   assert.is(strict.code, 1);
   assert.match(strict.stderr, /error\[W401\]/);
 });
@@ -82,6 +87,28 @@ check("a missing file and binary garbage are diagnostics, not stack traces", asy
   assert.match(r.stderr, /error\[E002\]/);
 });
 
+check(
+  "the data a spec names is looked up: a misspelt source or a missing folder is caught here",
+  async () => {
+    const typo = write("typo-data.nn", "input 28x28\nflatten\ndense 10 softmax\ntrain {\n  data mnsit\n}\n");
+    const r = await nnc("check", typo);
+    assert.is(r.code, 1);
+    assert.match(r.stderr, `${typo}:5:3: error[E500]: unknown data source 'mnsit'`);
+    assert.match(r.stderr, /did you mean 'mnist'/);
+    assert.match(r.stderr, /data mnsit\n\s+\|\s+\^~+/);
+    const folder = write(
+      "missing-idx.nn",
+      "model m { input 28x28; flatten; dense 10 softmax }\n" +
+        "experiment e {\n  compare m\n  vary batch 8\n  data idx:no-such-folder\n}\n",
+    );
+    const missing = await nnc("check", "--format", "json", folder);
+    assert.is(missing.code, 1);
+    const codes = JSON.parse(missing.stdout).files[0].diagnostics.map((d: { code: string }) => d.code);
+    assert.ok(codes.includes("E502"), codes.join(" "));
+    assert.is((await nnc("check", repo("specs/mnist-bn.nn"))).code, 0);
+  },
+);
+
 check("an empty file is an error", async () => {
   const r = await nnc("check", write("empty.nn", "# nothing here\n\n"));
   assert.is(r.code, 1);
@@ -91,11 +118,11 @@ check("an empty file is an error", async () => {
 const summary = suite("nnc summary");
 
 summary("--json prints Keras' counts for the notebook's models", async () => {
-  const base = JSON.parse((await nnc("summary", "specs/mnist-mlp.nn", "--json")).stdout);
+  const base = JSON.parse((await nnc("summary", repo("specs/mnist-mlp.nn"), "--json")).stdout);
   assert.is(base.totalParams, 109386);
   assert.is(base.nonTrainableParams, 0);
   const buggy = JSON.parse(
-    (await nnc("summary", "specs/notebook-buggy-bn.nn", "--model", "with_bn", "--json")).stdout,
+    (await nnc("summary", repo("specs/notebook-buggy-bn.nn"), "--model", "with_bn", "--json")).stdout,
   );
   assert.is(buggy.totalParams, 109426);
   assert.is(buggy.trainableParams, 109406);
@@ -104,7 +131,7 @@ summary("--json prints Keras' counts for the notebook's models", async () => {
 });
 
 summary("the table shows layers, shapes and totals", async () => {
-  const r = await nnc("summary", "specs/mnist-bn.nn");
+  const r = await nnc("summary", repo("specs/mnist-bn.nn"));
   assert.is(r.code, 0);
   assert.match(r.stdout, /batch_normalization_1 \(BatchNormalization\)/);
   assert.match(r.stdout, /\(None, 128\)/);
@@ -112,17 +139,20 @@ summary("the table shows layers, shapes and totals", async () => {
 });
 
 summary("--model picks one model of a multi-model file; an unknown one is an error", async () => {
-  const one = JSON.parse((await nnc("summary", "specs/notebook-study.nn", "--model", "bn", "--json")).stdout);
+  const one = JSON.parse(
+    (await nnc("summary", repo("specs/notebook-study.nn"), "--model", "bn", "--json")).stdout,
+  );
   assert.is(one.model, "bn");
-  const bad = await nnc("summary", "specs/notebook-study.nn", "--model", "bm");
+  const bad = await nnc("summary", repo("specs/notebook-study.nn"), "--model", "bm");
   assert.is(bad.code, 1);
-  assert.match(bad.stderr, /no model named 'bm'/);
+  // The checker's code for the same mistake (E604 was a second one).
+  assert.match(bad.stderr, /error\[E305\]: no model named 'bm'/);
 });
 
 const compile = suite("nnc compile");
 
 compile("--emit ir prints IR that validates against the schema", async () => {
-  const r = await nnc("compile", "specs/notebook-study.nn", "--emit", "ir");
+  const r = await nnc("compile", repo("specs/notebook-study.nn"), "--emit", "ir");
   assert.is(r.code, 0, r.stderr);
   const ir = JSON.parse(r.stdout);
   assert.equal(validateIR(ir).diagnostics, []);
@@ -133,11 +163,24 @@ compile("--emit ir prints IR that validates against the schema", async () => {
 });
 
 compile("IR JSON in, same program out", async () => {
-  const ir = (await nnc("compile", "specs/mnist-bn.nn")).stdout;
+  const ir = (await nnc("compile", repo("specs/mnist-bn.nn"))).stdout;
   const file = write("mnist-bn.json", ir);
   const again = await nnc("compile", file);
   assert.is(again.code, 0, again.stderr);
   assert.equal(JSON.parse(again.stdout).models, JSON.parse(ir).models);
+});
+
+compile("-o writes atomically; a folder or an unwritable path is E007, not an internal error", async () => {
+  const target = join(tmp, "out", "nested", "mnist.json");
+  const ok = await nnc("compile", repo("specs/mnist-bn.nn"), "-o", target);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.ok(validateIR(JSON.parse(readFileSync(target, "utf8"))).program);
+  const folder = await nnc("compile", repo("specs/mnist-bn.nn"), "-o", tmp);
+  assert.is(folder.code, 1);
+  assert.match(folder.stderr, `error[E007]: cannot write ${tmp}: it is a folder`);
+  const underFile = await nnc("compile", repo("specs/mnist-bn.nn"), "-o", join(target, "x.json"));
+  assert.is(underFile.code, 1);
+  assert.match(underFile.stderr, /error\[E007\]/);
 });
 
 compile("--emit schema prints the JSON Schema", async () => {
@@ -160,9 +203,36 @@ fmt("--check fails on unformatted files, --write fixes them, and then --check pa
 });
 
 fmt("one file without flags prints the result; the specs are canonical", async () => {
-  const r = await nnc("fmt", "specs/mnist-bn.nn");
+  const r = await nnc("fmt", repo("specs/mnist-bn.nn"));
   assert.is(r.code, 0);
-  assert.is(r.stdout, readFileSync("specs/mnist-bn.nn", "utf8"));
+  assert.is(r.stdout, readFileSync(repo("specs/mnist-bn.nn"), "utf8"));
+});
+
+fmt("--write replaces the file atomically (a temporary file renamed over it)", async () => {
+  const file = write("atomic.nn", "input 28x28\nflatten\n\n\ndense 10 softmax\n");
+  const renamed: string[] = [];
+  setBeforeRename((temp, target) => {
+    renamed.push(target);
+    // Until the rename, the file holds its old text whole.
+    assert.is(readFileSync(target, "utf8"), "input 28x28\nflatten\n\n\ndense 10 softmax\n");
+    assert.ok(existsSync(temp));
+  });
+  try {
+    assert.is((await nnc("fmt", "--write", file)).code, 0);
+  } finally {
+    setBeforeRename(undefined);
+  }
+  assert.equal(renamed, [file]);
+  assert.is(readFileSync(file, "utf8"), "input 28x28\nflatten\n\ndense 10 softmax\n");
+});
+
+fmt("reads as compile does: a binary file is E002, a missing one E001", async () => {
+  const binary = join(tmp, "binary.nn");
+  writeFileSync(binary, Buffer.from([0x69, 0x6e, 0xff, 0xfe, 0x0a]));
+  const r = await nnc("fmt", "--check", binary, join(tmp, "absent.nn"));
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /error\[E002\]: this is not a text file \(binary data at byte 2\)/);
+  assert.match(r.stderr, /error\[E001\]: cannot read .*absent\.nn: no such file/);
 });
 
 fmt("a file with syntax errors is left alone, with diagnostics", async () => {
@@ -179,17 +249,21 @@ usage("unknown commands and bad flags exit 2 with help", async () => {
   const r = await nnc("trian", "x.nn");
   assert.is(r.code, 2);
   assert.match(r.stderr, /unknown command 'trian'/);
-  const bad = await nnc("train", "specs/mnist-bn.nn", "--epochs", "zero");
+  const bad = await nnc("train", repo("specs/mnist-bn.nn"), "--epochs", "zero");
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /--epochs <n>.*argument .zero. is invalid. expected a positive integer/);
 });
 
 usage("the real binary runs (subprocess)", () => {
-  const version = execFileSync(process.execPath, ["bin/nnc.js", "--version"], { encoding: "utf8" });
-  assert.is(version.trim(), JSON.parse(readFileSync("package.json", "utf8")).version);
-  const bad = spawnSync(process.execPath, ["bin/nnc.js", "check", "specs/notebook-buggy-bn.nn", "--strict"], {
-    encoding: "utf8",
-  });
+  const version = execFileSync(process.execPath, [repo("bin/nnc.js"), "--version"], { encoding: "utf8" });
+  assert.is(version.trim(), JSON.parse(readFileSync(repo("package.json"), "utf8")).version);
+  const bad = spawnSync(
+    process.execPath,
+    [repo("bin/nnc.js"), "check", repo("specs/notebook-buggy-bn.nn"), "--strict"],
+    {
+      encoding: "utf8",
+    },
+  );
   assert.is(bad.status, 1);
   assert.match(bad.stderr, /specs\/notebook-buggy-bn\.nn:\d+:\d+: error\[W401\]/);
 });

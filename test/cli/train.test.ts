@@ -2,10 +2,15 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { run } from "../../src/cli/main.ts";
 import { memoryIO } from "../../src/cli/io.ts";
+import { claimOutDir } from "../../src/cli/commands/train.ts";
+
+/** A path in this repository, whatever the working directory the tests run from. */
+const repo = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
 async function nnc(...argv: string[]) {
   const io = memoryIO();
@@ -21,7 +26,7 @@ const quick = [...settings, "--epochs", "2"];
 const train = suite("nnc train");
 
 train("trains, reports the backend and every epoch, and writes the run folder", async () => {
-  const r = await nnc("train", "specs/mnist-bn.nn", ...quick, "--out", out);
+  const r = await nnc("train", repo("specs/mnist-bn.nn"), ...quick, "--out", out);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /backend: cpu/);
   assert.match(r.stderr, /epoch 1\/2 .*val_acc/);
@@ -38,7 +43,7 @@ train("trains, reports the backend and every epoch, and writes the run folder", 
 });
 
 train("an existing run is never overwritten silently", async () => {
-  const r = await nnc("train", "specs/mnist-bn.nn", ...quick, "--out", out);
+  const r = await nnc("train", repo("specs/mnist-bn.nn"), ...quick, "--out", out);
   assert.is(r.code, 1);
   assert.match(r.stderr, /error\[E606\].*--resume.*--force/);
 });
@@ -46,7 +51,7 @@ train("an existing run is never overwritten silently", async () => {
 train("--resume continues to more epochs; changed settings are refused", async () => {
   const more = await nnc(
     "train",
-    "specs/mnist-bn.nn",
+    repo("specs/mnist-bn.nn"),
     ...settings,
     "--epochs",
     "3",
@@ -58,13 +63,22 @@ train("--resume continues to more epochs; changed settings are refused", async (
   assert.match(more.stderr, /resuming .* after epoch 2 of 3/);
   assert.not.match(more.stderr, /epoch 1\/3/);
   assert.match(more.stderr, /epoch 3\/3/);
-  const changed = await nnc("train", "specs/mnist-bn.nn", ...quick, "--lr", "0.1", "--out", out, "--resume");
+  const changed = await nnc(
+    "train",
+    repo("specs/mnist-bn.nn"),
+    ...quick,
+    "--lr",
+    "0.1",
+    "--out",
+    out,
+    "--resume",
+  );
   assert.is(changed.code, 1);
   assert.match(changed.stderr, /error\[E602\]/);
 });
 
 train("a data source that does not exist stops before any work", async () => {
-  const r = await nnc("train", "specs/mnist-bn.nn", "--data", "mnits", "--out", join(tmp, "never"));
+  const r = await nnc("train", repo("specs/mnist-bn.nn"), "--data", "mnits", "--out", join(tmp, "never"));
   assert.is(r.code, 1);
   assert.match(r.stderr, /error\[E500\].*mnits/s);
   assert.match(r.stderr, /did you mean 'mnist'/);
@@ -79,8 +93,71 @@ train("a spec with errors does not train", async () => {
   assert.match(r.stderr, /error\[E302\]/);
 });
 
+train("--out naming a file fails at once (E607), before loading data or training", async () => {
+  const file = join(tmp, "a-file");
+  writeFileSync(file, "not a folder");
+  const started = Date.now();
+  const r = await nnc("train", repo("specs/mnist-bn.nn"), ...quick, "--out", file);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /error\[E607\]: .*a-file is a file, not a folder/);
+  assert.not.match(r.stderr, /epoch 1/);
+  assert.ok(Date.now() - started < 5000);
+  assert.is(readFileSync(file, "utf8"), "not a folder");
+});
+
+train("--resume with fewer --epochs than the run has is E602, not 'after epoch 3 of 1'", async () => {
+  const r = await nnc(
+    "train",
+    repo("specs/mnist-bn.nn"),
+    ...settings,
+    "--epochs",
+    "1",
+    "--out",
+    out,
+    "--resume",
+  );
+  assert.is(r.code, 1);
+  assert.match(
+    r.stderr,
+    /error\[E602\].*already has 3 epochs and --epochs asks for 1; ask for more with --epochs/,
+  );
+  assert.not.match(r.stderr, /resuming/);
+});
+
+train("one epoch is '1 epoch' in the banner", async () => {
+  const r = await nnc(
+    "train",
+    repo("specs/mnist-bn.nn"),
+    ...settings,
+    "--epochs",
+    "1",
+    "--out",
+    join(tmp, "one"),
+  );
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /batch 64, 1 epoch, seed/);
+});
+
+train("run folders are claimed with an exclusive mkdir: concurrent runs never share one", () => {
+  const runs = join(tmp, "runs");
+  const claims = [1, 2, 3].map(() => claimOutDir("specs/x.nn", "x", false, {}, runs));
+  assert.equal(
+    claims.map((c) => [c.dir, c.fresh]),
+    [
+      [join(runs, "x"), true],
+      [join(runs, "x-2"), true],
+      [join(runs, "x-3"), true],
+    ],
+  );
+  // --force takes the base folder as it is.
+  assert.equal(claimOutDir("specs/x.nn", "x", false, { force: true }, runs), {
+    dir: join(runs, "x"),
+    fresh: false,
+  });
+});
+
 train("several models need --model", async () => {
-  const r = await nnc("train", "specs/notebook-study.nn", "--epochs", "1");
+  const r = await nnc("train", repo("specs/notebook-study.nn"), "--epochs", "1");
   assert.is(r.code, 1);
   assert.match(r.stderr, /error\[E605\].*baseline, bn/);
 });
@@ -116,13 +193,24 @@ saved("predict prints classes for held-out samples and for a JSON file", async (
   writeFileSync(file, "[[1, 2, 3]]");
   const wrong = await nnc("predict", out, "--input", file, "--backend", "cpu");
   assert.is(wrong.code, 1);
-  assert.match(wrong.stderr, /sample 0 must hold 784 finite numbers/);
+  assert.match(wrong.stderr, /error\[E516\].*sample 0 must hold 784 finite numbers/);
+  writeFileSync(file, "[[1, 2,");
+  const notJson = await nnc("predict", out, "--input", file, "--backend", "cpu");
+  assert.match(notJson.stderr, /error\[E516\].*not JSON/);
+  // A file that cannot be read is E001, as for specs (it was E004, "invalid IR JSON").
+  const missing = await nnc("predict", out, "--input", join(tmp, "no-such.json"), "--backend", "cpu");
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /error\[E001\]: cannot read .*no-such\.json: no such file/);
 });
 
 saved("a folder that is not a saved model is a diagnostic", async () => {
   const r = await nnc("eval", tmp, "--backend", "cpu");
   assert.is(r.code, 1);
   assert.match(r.stderr, /error\[E603\]/);
+  const file = join(tmp, "samples.json");
+  const onFile = await nnc("eval", file, "--backend", "cpu");
+  assert.is(onFile.code, 1);
+  assert.match(onFile.stderr, /error\[E603\].*is a file, not a model folder/);
 });
 
 train.run();

@@ -1,11 +1,15 @@
 // Seeds are 32-bit: the PRNG reduces larger ones modulo 2^32, so 2^32 would silently train as seed 0.
 // Every way a seed comes in is capped with a message: .nn, IR JSON, experiments' vary lists, the CLI.
+import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { memoryIO } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/main.ts";
 import { compile, compileIR } from "../../src/compile.ts";
 import { MAX_SEED } from "../../src/ir/schema.ts";
+
+/** A path in this repository, whatever the working directory the tests run from. */
+const repo = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
 const MLP = "input 4\ndense 2 softmax\n";
 const seeds = suite("seeds are capped at 2^32-1");
@@ -35,7 +39,7 @@ seeds("experiments: vary seed values past 2^32-1 are E307", () => {
 
 seeds("CLI: --seed 4294967296 is a usage error naming the range", async () => {
   const io = memoryIO();
-  const code = await run(["train", "specs/mnist-bn.nn", "--seed", "4294967296"], io);
+  const code = await run(["train", repo("specs/mnist-bn.nn"), "--seed", "4294967296"], io);
   assert.is(code, 2);
   assert.match(io.stderr(), "an integer from 0 to 4294967295");
 });

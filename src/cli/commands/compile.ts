@@ -1,8 +1,8 @@
 // nnc compile FILE --emit ir: the checked IR as JSON (what a back end consumes); --emit schema: the IR's schema.
-import { writeFileSync } from "node:fs";
 import { irJsonSchema } from "../../ir/validate.ts";
+import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
-import { compileForCommand } from "../spec.ts";
+import { compileForCommand, writeOutput } from "../spec.ts";
 
 export async function compileCommand(
   io: CliIO,
@@ -15,14 +15,14 @@ export async function compileCommand(
   } else {
     if (file === undefined) {
       io.err("error: nnc compile needs a FILE (or --emit schema)\n");
-      return 2;
+      return EXIT.usage;
     }
     const program = await compileForCommand(io, file, { strict: opts.strict ?? false });
-    if (!program) return 1;
+    if (!program) return EXIT.errors;
     value = program;
   }
   const text = JSON.stringify(value, null, 2) + "\n";
-  if (opts.output) writeFileSync(opts.output, text);
+  if (opts.output) writeOutput(opts.output, text);
   else io.out(text);
-  return 0;
+  return EXIT.ok;
 }

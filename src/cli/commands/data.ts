@@ -1,6 +1,7 @@
 // nnc data SOURCE: what a data source holds (counts per split, shape, classes, per-class counts, value range).
 import { loadDataset } from "../../data/index.ts";
 import { describeDataset, formatDatasetDescription } from "../../data/describe.ts";
+import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
 
 export async function dataCommand(
@@ -18,5 +19,5 @@ export async function dataCommand(
   io.out(
     opts.json ? JSON.stringify(description, null, 2) + "\n" : formatDatasetDescription(description) + "\n",
   );
-  return 0;
+  return EXIT.ok;
 }

@@ -9,6 +9,7 @@ import { selectBackend } from "../../runtime/backend.ts";
 import type { BackendChoice, CompiledModel } from "../../runtime/types.ts";
 import { loadModel } from "../../save/index.ts";
 import { sizeOf } from "../../util/shape.ts";
+import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
 
 interface SavedModelOptions {
@@ -61,28 +62,39 @@ export async function evalCommand(
           `loss ${result.loss.toFixed(4)}  (${result.samples} samples, backend ${backend.name})\n`,
       );
     }
-    return 0;
+    return EXIT.ok;
   } finally {
     model.dispose();
   }
 }
 
 /** Samples from a JSON file: an array of samples, each nested arrays of the input's shape or flat. */
+/** Samples for `predict --input`: E001 when the file cannot be read, E516 when it is not an array of samples. */
 function readSamples(file: string, sampleSize: number): { x: Float32Array; count: number } {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason =
+      err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
+    return fail("E001", { file, reason });
+  }
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(file, "utf8"));
+    value = JSON.parse(text);
   } catch (e) {
-    fail("E004", { reason: `${file}: ${(e as Error).message}` });
+    fail("E516", { file, detail: `not JSON: ${(e as Error).message}` });
   }
   if (!Array.isArray(value) || value.length === 0)
-    fail("E004", { reason: `${file}: expected a non-empty array of samples` });
+    fail("E516", { file, detail: "expected a non-empty JSON array of samples" });
   const x = new Float32Array(value.length * sampleSize);
   value.forEach((sample, i) => {
     const flat = (Array.isArray(sample) ? sample.flat(Infinity) : [sample]) as unknown[];
     if (flat.length !== sampleSize || flat.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
-      fail("E004", {
-        reason: `${file}: sample ${i} must hold ${sampleSize} finite numbers, got ${flat.length} values`,
+      fail("E516", {
+        file,
+        detail: `sample ${i} must hold ${sampleSize} finite numbers, got ${flat.length} values`,
       });
     }
     x.set(flat as number[], i * sampleSize);
@@ -142,7 +154,7 @@ export async function predictCommand(
         io.out(`#${r.index}  predicted ${name(r.predicted)}  p=${r.confidence.toFixed(3)}${truth}\n`);
       }
     }
-    return 0;
+    return EXIT.ok;
   } finally {
     model.dispose();
   }

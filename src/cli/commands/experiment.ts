@@ -1,13 +1,12 @@
 // nnc experiment FILE: trains every cell of one of the spec's experiments (models x varied settings x repeats),
 // cells in parallel workers, and writes results.json (after each cell), plots and report.html to --out.
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, extname, join } from "node:path";
 import { pickExperiment, runExperiment } from "../../experiment/run-experiment.ts";
 import type { BackendChoice } from "../../runtime/types.ts";
+import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
-import { compileForCommand } from "../spec.ts";
+import { compileSpec } from "../spec.ts";
 
 export interface ExperimentOptions {
   name?: string;
@@ -24,11 +23,11 @@ export interface ExperimentOptions {
 export const defaultJobs = (): number => availableParallelism();
 
 export async function experimentCommand(io: CliIO, file: string, opts: ExperimentOptions): Promise<number> {
-  const program = await compileForCommand(io, file, { strict: opts.strict ?? false });
-  if (!program) return 1;
+  const compiled = await compileSpec(io, file, { strict: opts.strict ?? false });
+  if (!compiled) return EXIT.errors;
+  const { program, source } = compiled;
   const experiment = pickExperiment(program, opts.name, file);
   const outDir = opts.out ?? join("runs", `${basename(file, extname(file))}-${experiment.name}`);
-  const bytes = readFileSync(file);
 
   const onSigint = () => {
     io.err(
@@ -43,8 +42,8 @@ export async function experimentCommand(io: CliIO, file: string, opts: Experimen
     const run = await runExperiment(io, {
       program,
       specFile: file,
-      specText: bytes.toString("utf8"),
-      specSha256: createHash("sha256").update(bytes).digest("hex"),
+      specText: source.text,
+      specSha256: source.sha256,
       name: experiment.name,
       outDir,
       jobs: opts.jobs ?? defaultJobs(),
@@ -57,7 +56,7 @@ export async function experimentCommand(io: CliIO, file: string, opts: Experimen
     if (run.report.warning) io.err(`warning: ${run.report.warning}\n`);
     io.err(`\n${summaryLines(run.report.groups, run.results.validationName)}`);
     io.err(`wrote ${outDir}/: results.json, ${run.report.files.map((f) => basename(f)).join(", ")}\n`);
-    return 0;
+    return EXIT.ok;
   } finally {
     process.removeListener("SIGINT", onSigint);
   }

@@ -1,9 +1,10 @@
 // nnc fmt FILE... [--check|--write]: canonical formatting through nnc's prettier plugin.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readSpecFile } from "../../compile.ts";
 import { formatSource } from "../../format/index.ts";
 import { NncError, SourceText, type Diagnostic } from "../../diagnostics/index.ts";
+import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
-import { printDiagnostics } from "../spec.ts";
+import { printDiagnostics, writeOutput } from "../spec.ts";
 
 export async function fmtCommand(
   io: CliIO,
@@ -12,23 +13,23 @@ export async function fmtCommand(
 ): Promise<number> {
   if (opts.check && opts.write) {
     io.err("error: --check and --write cannot be used together\n");
-    return 2;
+    return EXIT.usage;
   }
   if (!opts.check && !opts.write && files.length > 1) {
     io.err("error: formatting several files needs --write or --check\n");
-    return 2;
+    return EXIT.usage;
   }
   let failed = false;
   const unformatted: string[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      io.err(`error: cannot read ${file}: ${(e as Error).message}\n`);
+    // The same read as compiling: E001 for a missing file, E002 for a binary one.
+    const read = await readSpecFile(file);
+    if ("diagnostics" in read) {
+      printDiagnostics(io, read.diagnostics);
       failed = true;
       continue;
     }
+    const { text } = read;
     let formatted: string;
     try {
       formatted = await formatSource(text, { filepath: file });
@@ -36,7 +37,8 @@ export async function fmtCommand(
       const diags: Diagnostic[] | undefined =
         e instanceof NncError ? [e.diagnostic] : (e as { diagnostics?: Diagnostic[] }).diagnostics;
       if (!diags) throw e;
-      printDiagnostics(io, new SourceText(file, text).locate(diags.map((d) => ({ ...d, file }))));
+      const source = new SourceText(file, text);
+      printDiagnostics(io, source.locate(diags.map((d) => ({ ...d, file }))), new Map([[file, source]]));
       io.err(`${file}: not formatted: it has syntax errors\n`);
       failed = true;
       continue;
@@ -45,7 +47,7 @@ export async function fmtCommand(
       if (formatted !== text) unformatted.push(file);
     } else if (opts.write) {
       if (formatted !== text) {
-        writeFileSync(file, formatted);
+        writeOutput(file, formatted);
         io.err(`formatted ${file}\n`);
       }
     } else {
@@ -57,5 +59,5 @@ export async function fmtCommand(
     if (unformatted.length === 0 && !failed)
       io.err(`${files.length} file${files.length === 1 ? " is" : "s are"} already formatted\n`);
   }
-  return failed || unformatted.length > 0 ? 1 : 0;
+  return failed || unformatted.length > 0 ? EXIT.errors : EXIT.ok;
 }

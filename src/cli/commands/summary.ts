@@ -1,5 +1,6 @@
 // nnc summary FILE: Keras' model.summary() for each model of a spec (or --model NAME), or its JSON.
 import { formatSummary, summarizeModel } from "../../check/summary.ts";
+import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
 import { compileForCommand, pickModel } from "../spec.ts";
 
@@ -9,7 +10,7 @@ export async function summaryCommand(
   opts: { model?: string; json?: boolean },
 ): Promise<number> {
   const program = await compileForCommand(io, file);
-  if (!program) return 1;
+  if (!program) return EXIT.errors;
   const models = opts.model === undefined ? program.models : [pickModel(program, opts.model, file)];
   if (opts.json) {
     const summaries = models.map((m) => ({ model: m.name, ...summarizeModel(m) }));
@@ -18,5 +19,5 @@ export async function summaryCommand(
   } else {
     io.out(models.map((m) => formatSummary(summarizeModel(m), m.name)).join("\n\n") + "\n");
   }
-  return 0;
+  return EXIT.ok;
 }
