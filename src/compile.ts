@@ -170,7 +170,7 @@ export function jsonErrorOffset(text: string, message: string): number {
 }
 
 /** Byte offset of the first byte that is not valid UTF-8 (or is NUL, which no text spec holds), or -1. */
-export function firstNonTextByte(bytes: Uint8Array): number {
+function firstNonTextByte(bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length;) {
     const b = bytes[i]!;
     if (b === 0) return i;

@@ -15,13 +15,13 @@ export interface Bound {
 }
 
 /** The source text of a value as written, for messages that name it. */
-export const valueText = (v: Value): string => (v.kind === "string" ? JSON.stringify(v.value) : v.text);
+const valueText = (v: Value): string => (v.kind === "string" ? JSON.stringify(v.value) : v.text);
 
 /**
  * Converts a value to a parameter's type, or reports why it cannot (and returns undefined).
  * `op` names the statement in messages ('dense', 'adam').
  */
-export function convertValue(
+function convertValue(
   v: Value,
   spec: ParamSpec,
   op: string,

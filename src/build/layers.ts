@@ -16,7 +16,7 @@ export function valueOf<T extends BoundValue>(sig: Signature, bound: Bound, name
 }
 
 /** Spans of the arguments given, keyed by the IR field each fills. */
-export function argSpansOf(sig: Signature, bound: Bound): Record<string, Span> {
+function argSpansOf(sig: Signature, bound: Bound): Record<string, Span> {
   const out: Record<string, Span> = {};
   for (const p of [...sig.positional, ...sig.options]) {
     const span = bound.spans.get(p.name);

@@ -22,7 +22,7 @@ export function defaultTrain(): Omit<Train, "span"> {
   };
 }
 
-export function makeOptimizer(sig: Signature, bound: Bound): Optimizer {
+function makeOptimizer(sig: Signature, bound: Bound): Optimizer {
   const v = (name: string) => valueOf<number>(sig, bound, name);
   switch (sig.name) {
     case "adam":

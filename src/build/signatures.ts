@@ -260,7 +260,7 @@ const optimizerSig = (name: string, doc: string, options: ParamSpec[]): Signatur
   setting: "optimizer",
 });
 /** The optimizers, each a statement of its own (`adam lr=0.01`) and the target of `optimizer NAME ...`. */
-export const OPTIMIZER_SIGNATURES: Signature[] = [
+const OPTIMIZER_SIGNATURES: Signature[] = [
   optimizerSig("adam", "Adam optimizer", [
     lrOption(0.001),
     {

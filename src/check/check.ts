@@ -22,7 +22,7 @@ export interface CheckResult {
 }
 
 /** Fills outputShape and params of a model's layers (in place); returns structural errors. */
-export function checkModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagnostic[] {
+function checkModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagnostic[] {
   const at = model.span ? { span: model.span } : {};
   const first = model.layers[0];
   if (!first) return [diagnostic("E303", { model: model.name }, at)];

@@ -8,7 +8,7 @@ import type { CliIO } from "./io.ts";
 const fixed = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 const thousands = (x: number) => Math.round(x).toLocaleString("en-US");
 
-export function formatEpochLine(record: EpochRecord, epochs: number): string {
+function formatEpochLine(record: EpochRecord, epochs: number): string {
   const parts = [
     `epoch ${String(record.epoch).padStart(String(epochs).length)}/${epochs}`,
     `loss ${fixed(record.loss)}`,

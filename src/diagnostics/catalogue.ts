@@ -258,7 +258,7 @@ export const catalogue = {
       "batch size varies but no 'lr_scale' is declared: at a fixed learning rate the comparison mostly measures the " +
       "number of steps; declare 'lr_scale none|linear|sqrt ref=BATCH'",
   ),
-  W407: entry<{ what: string }>("warning", "unused block", (p) => `${p.what}`),
+  // W407 is retired: it was never reported. The code stays reserved (codes are never reused).
 
   // ---- E5xx: data sources
   E500: entry<{ name: string; known: string }>(

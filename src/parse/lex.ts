@@ -30,7 +30,7 @@ export interface Token {
 }
 
 /** The character each token kind is in the string grammar/nn.ohm matches (its lexical rules name them). */
-export const TOKEN_CODE: Record<TokenKind, string> = {
+const TOKEN_CODE: Record<TokenKind, string> = {
   word: "w",
   number: "n",
   dims: "d",

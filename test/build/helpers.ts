@@ -1,6 +1,5 @@
 // Test helpers for the builder and checker: source text -> syntax tree -> IR (-> checked IR), and short views
-// of diagnostics. Trees come from the real parser (src/parse/parse.ts); mini-parse.ts stays for tests that
-// need a tree the parser would not make (e.g. nested blocks it already rejects).
+// of diagnostics. Trees come from the real parser (src/parse/parse.ts).
 import { buildProgram, type BuildResult } from "../../src/build/build.ts";
 import { checkProgram } from "../../src/check/check.ts";
 import type { Diagnostic } from "../../src/diagnostics/index.ts";

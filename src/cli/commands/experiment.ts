@@ -20,7 +20,7 @@ export interface ExperimentOptions {
   strict?: boolean;
 }
 
-export const defaultJobs = (): number => availableParallelism();
+const defaultJobs = (): number => availableParallelism();
 
 export async function experimentCommand(io: CliIO, file: string, opts: ExperimentOptions): Promise<number> {
   const compiled = await compileSpec(io, file, { strict: opts.strict ?? false });

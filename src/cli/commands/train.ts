@@ -42,7 +42,7 @@ export interface TrainOptions {
 }
 
 /** The program's train settings with the command line's overrides applied. */
-export function applyOverrides(train: Train, opts: TrainOptions): Train {
+function applyOverrides(train: Train, opts: TrainOptions): Train {
   // A different --data source keeps the options written for the spec's source (limit, validation).
   return withTrainOverrides(train, {
     data: { source: opts.data, limit: opts.limit },
