@@ -21,12 +21,7 @@ const valueText = (v: Value): string => (v.kind === "string" ? JSON.stringify(v.
  * Converts a value to a parameter's type, or reports why it cannot (and returns undefined).
  * `op` names the statement in messages ('dense', 'adam').
  */
-function convertValue(
-  v: Value,
-  spec: ParamSpec,
-  op: string,
-  diags: Diagnostic[],
-): BoundValue | undefined {
+function convertValue(v: Value, spec: ParamSpec, op: string, diags: Diagnostic[]): BoundValue | undefined {
   const type = spec.type;
   const wrongType = (help?: string) => {
     diags.push(
