@@ -1,5 +1,6 @@
 // Building the IR: bound train and experiment statements -> the parts of the IR's `train` and `experiment`
 // objects they set. Defaults come from the signature table; the builder merges the parts.
+import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
 import type { DataRef, Loss, Optimizer, Span, Train } from "../ir/schema.ts";
 import type { Bound, Scalar } from "./bind.ts";
 import { valueOf } from "./layers.ts";
@@ -12,7 +13,7 @@ export function defaultTrain(): Omit<Train, "span"> {
   const dflt = (name: string) => TRAIN_SIGNATURES.find((s) => s.name === name)!.positional[0]!.default;
   return {
     data: { source: dflt("data") as string },
-    optimizer: makeOptimizer(signatureOf("adam")!, { values: new Map(), spans: new Map() }),
+    optimizer: defaultOptimizer("adam"),
     loss: { type: dflt("loss") as Loss["type"] },
     batch: dflt("batch") as number,
     epochs: dflt("epochs") as number,

@@ -1,6 +1,7 @@
 // Building the IR: the one table of every statement nnc accepts (layer ops, train settings, experiment
 // settings) with its arguments, options, types, defaults, ranges and docs. The binder, usage strings,
 // "did you mean" candidates and the README's language reference are all derived from it.
+import { OPTIMIZER_DEFAULTS } from "../ir/optimizer-defaults.ts";
 import {
   ACTIVATIONS,
   BNSTATS,
@@ -260,51 +261,52 @@ const optimizerSig = (name: string, doc: string, options: ParamSpec[]): Signatur
   setting: "optimizer",
 });
 /** The optimizers, each a statement of its own (`adam lr=0.01`) and the target of `optimizer NAME ...`. */
+const { adam: ADAM, sgd: SGD, rmsprop: RMSPROP } = OPTIMIZER_DEFAULTS;
 const OPTIMIZER_SIGNATURES: Signature[] = [
   optimizerSig("adam", "Adam optimizer", [
-    lrOption(0.001),
+    lrOption(ADAM.lr),
     {
       name: "beta1",
       type: num(unit),
       doc: "decay of the first-moment average",
-      default: 0.9,
+      default: ADAM.beta1,
       field: "beta1",
     },
     {
       name: "beta2",
       type: num(unit),
       doc: "decay of the second-moment average",
-      default: 0.999,
+      default: ADAM.beta2,
       field: "beta2",
     },
     {
       name: "epsilon",
       type: num(positive),
       doc: "added to the denominator",
-      default: 1e-7,
+      default: ADAM.epsilon,
       field: "epsilon",
     },
   ]),
   optimizerSig("sgd", "stochastic gradient descent", [
-    lrOption(0.01),
-    { name: "momentum", type: num(unit), doc: "momentum", default: 0, field: "momentum" },
-    { name: "nesterov", type: bool, doc: "Nesterov momentum", default: false, field: "nesterov" },
+    lrOption(SGD.lr),
+    { name: "momentum", type: num(unit), doc: "momentum", default: SGD.momentum, field: "momentum" },
+    { name: "nesterov", type: bool, doc: "Nesterov momentum", default: SGD.nesterov, field: "nesterov" },
   ]),
   optimizerSig("rmsprop", "RMSprop optimizer", [
-    lrOption(0.001),
+    lrOption(RMSPROP.lr),
     {
       name: "rho",
       type: num(unit),
       doc: "decay of the squared-gradient average",
-      default: 0.9,
+      default: RMSPROP.rho,
       field: "rho",
     },
-    { name: "momentum", type: num(unit), doc: "momentum", default: 0, field: "momentum" },
+    { name: "momentum", type: num(unit), doc: "momentum", default: RMSPROP.momentum, field: "momentum" },
     {
       name: "epsilon",
       type: num(positive),
       doc: "added to the denominator",
-      default: 1e-7,
+      default: RMSPROP.epsilon,
       field: "epsilon",
     },
   ]),
