@@ -39,7 +39,7 @@ export const reductionAxes = (rank: number): number[] => Array.from({ length: ra
  * Note sqrt(var + epsilon), not sqrt(var) + epsilon (tfjs-layers' doc comment says the latter, its code does
  * the former, as Keras and PyTorch do).
  *
- * Moving statistics (`updateMovingStatistics`), Keras convention, after every training step:
+ * Moving statistics (`nextMovingStatistics`), Keras convention, after every training step:
  *     moving_mean     = momentum * moving_mean     + (1 - momentum) * mean
  *     moving_variance = momentum * moving_variance + (1 - momentum) * var'
  * with var' the biased batch variance (Keras 3, tfjs-layers) or, with `variance: "unbiased"`, var * m / (m - 1)
@@ -93,19 +93,28 @@ export function batchNormInference(x: tf.Tensor, w: BatchNormWeights, layer: Bat
   return tf.add(tf.mul(x, factor), shift);
 }
 
-/** The Keras moving-average rule (see batchNormTraining). Disposes nothing it was given. */
-export function updateMovingStatistics(
-  w: BatchNormWeights,
-  stats: BatchStatistics,
+/** One batchnorm layer's mean and variance per channel, as plain values. */
+export interface ChannelStatistics {
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+/**
+ * The Keras moving-average rule (see batchNormTraining), channel by channel: writes into `next` the moving
+ * statistics after one step from `moving` and the step's batch statistics (`count` values per channel). The one
+ * implementation of the rule: the trainer (src/train/step.ts) runs it for every layer over the backend's memory.
+ */
+export function nextMovingStatistics(
   layer: BatchNormLayer,
+  batch: ChannelStatistics,
+  count: number,
+  moving: ChannelStatistics,
+  next: ChannelStatistics,
 ): void {
-  tf.tidy(() => {
-    const keep = layer.momentum;
-    const variance =
-      layer.variance === "unbiased"
-        ? tf.mul(stats.variance, stats.count / (stats.count - 1))
-        : stats.variance;
-    w.movingMean.assign(tf.add(tf.mul(w.movingMean, keep), tf.mul(stats.mean, 1 - keep)));
-    w.movingVariance.assign(tf.add(tf.mul(w.movingVariance, keep), tf.mul(variance, 1 - keep)));
-  });
+  const keep = layer.momentum;
+  const correction = layer.variance === "unbiased" ? count / (count - 1) : 1;
+  for (let c = 0; c < batch.mean.length; c++) {
+    next.mean[c] = keep * moving.mean[c]! + (1 - keep) * batch.mean[c]!;
+    next.variance[c] = keep * moving.variance[c]! + (1 - keep) * batch.variance[c]! * correction;
+  }
 }

@@ -2,7 +2,7 @@
 // every step does with the gradients (optimizer update, batchnorm moving averages, one read-back). Two gradient
 // functions exist: autograd (tf.variableGrads, the oracle) and the hand-written backward (manual-backward.ts).
 import * as tf from "@tensorflow/tfjs-core";
-import type { BatchStatistics } from "../lower/batchnorm.ts";
+import { nextMovingStatistics, type BatchStatistics } from "../lower/batchnorm.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import type { BatchNormNode, Network } from "../lower/network.ts";
 import type { Random } from "../util/random.ts";
@@ -79,9 +79,8 @@ export function trainStep(
 }
 
 /**
- * The Keras moving-average rule of lower/batchnorm.ts (updateMovingStatistics) for every batchnorm layer at once,
- * in JS over the statistics' values (no kernels): moving = momentum moving + (1 - momentum) batch, the batch
- * variance made unbiased (count / (count - 1)) where the layer says so.
+ * The moving-average rule (lower/batchnorm.ts, nextMovingStatistics) for every batchnorm layer of the step at
+ * once, in JS over the statistics' values (no kernels), the next values in fresh memory (tensor-memory.ts).
  */
 export function updateMovingStatisticsInPlace(bnStats: StepGradients["bnStats"]): void {
   if (bnStats.length === 0) return;
@@ -90,15 +89,8 @@ export function updateMovingStatisticsInPlace(bnStats: StepGradients["bnStats"])
     bnStats.flatMap((s) => [s.node.weights.movingMean, s.node.weights.movingVariance]),
   );
   bnStats.forEach(({ node, stats }, i) => {
-    const keep = node.layer.momentum;
-    const correction = node.layer.variance === "unbiased" ? stats.count / (stats.count - 1) : 1;
-    const [mean, variance] = [open.read[2 * i]!, open.read[2 * i + 1]!];
-    const [movingMean, movingVariance] = [open.current[2 * i]!, open.current[2 * i + 1]!];
-    const [nextMean, nextVariance] = [open.next[2 * i]!, open.next[2 * i + 1]!];
-    for (let c = 0; c < mean.length; c++) {
-      nextMean[c] = keep * movingMean[c]! + (1 - keep) * mean[c]!;
-      nextVariance[c] = keep * movingVariance[c]! + (1 - keep) * variance[c]! * correction;
-    }
+    const pair = (arrays: Float32Array[]) => ({ mean: arrays[2 * i]!, variance: arrays[2 * i + 1]! });
+    nextMovingStatistics(node.layer, pair(open.read), stats.count, pair(open.current), pair(open.next));
   });
   open.commit();
 }

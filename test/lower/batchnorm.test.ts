@@ -8,10 +8,10 @@ import * as assert from "uvu/assert";
 import {
   batchNormInference,
   batchNormTraining,
-  updateMovingStatistics,
   type BatchNormLayer,
   type BatchNormWeights,
 } from "../../src/lower/batchnorm.ts";
+import { updateMovingStatisticsInPlace } from "../../src/train/step.ts";
 import { closeness, flat, useBackend, values } from "./helpers.ts";
 
 interface Case {
@@ -138,9 +138,7 @@ for (const name of ["bn1d", "bn2d"] as const) {
   BN(`${name}: moving statistics, Keras rule (momentum 0.99, biased variance)`, () => {
     const w = weights(c);
     const layer = bnLayer({ epsilon: c.eps });
-    tf.tidy(() =>
-      updateMovingStatistics(w, batchNormTraining(tf.tensor(v.x, v.shape), w, layer).stats, layer),
-    );
+    updateMoving(w, layer, () => tf.tensor(v.x, v.shape));
     const keras = c.running_after_one_update.keras;
     assert.ok(closeness(values(w.movingMean), keras.mean) <= 1, "moving mean");
     assert.ok(closeness(values(w.movingVariance), keras.var) <= 1, "moving variance");
@@ -150,13 +148,19 @@ for (const name of ["bn1d", "bn2d"] as const) {
   BN(`${name}: variance "unbiased" with Keras momentum 0.9 equals PyTorch's momentum 0.1`, () => {
     const w = weights(c);
     const layer = bnLayer({ epsilon: c.eps, momentum: 0.9, variance: "unbiased" });
-    tf.tidy(() =>
-      updateMovingStatistics(w, batchNormTraining(tf.tensor(v.x, v.shape), w, layer).stats, layer),
-    );
+    updateMoving(w, layer, () => tf.tensor(v.x, v.shape));
     const torch = c.running_after_one_update.pytorch;
     assert.ok(closeness(values(w.movingMean), torch.mean) <= 1, "running mean");
     assert.ok(closeness(values(w.movingVariance), torch.var) <= 1, "running var");
     disposeWeights(w);
+  });
+}
+
+/** One moving-average update from the batch `x`, as the trainer runs it (the rule: nextMovingStatistics). */
+function updateMoving(w: BatchNormWeights, layer: BatchNormLayer, x: () => tf.Tensor): void {
+  tf.tidy(() => {
+    const { stats } = batchNormTraining(x(), w, layer);
+    updateMovingStatisticsInPlace([{ node: { index: 0, layer, weights: w }, stats }]);
   });
 }
 

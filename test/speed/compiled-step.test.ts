@@ -5,12 +5,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { updateMovingStatistics } from "../../src/lower/batchnorm.ts";
 import { lowerLoss } from "../../src/lower/loss.ts";
 import { Network } from "../../src/lower/network.ts";
 import { manualGradients } from "../../src/train/manual-backward.ts";
 import { createOptimizer, type Optimizer } from "../../src/train/optimizers.ts";
-import { autogradGradients, type GradientFn } from "../../src/train/step.ts";
+import { autogradGradients, updateMovingStatisticsInPlace, type GradientFn } from "../../src/train/step.ts";
 import { Random } from "../../src/util/random.ts";
 import { closeness, program, useBackend, values } from "../lower/helpers.ts";
 
@@ -57,7 +56,7 @@ function step(
     const loss = values(g.loss)[0]!;
     const correct = values(g.correct)[0]!;
     opt.apply(g.grads);
-    for (const { node, stats } of g.bnStats) updateMovingStatistics(node.weights, stats, node.layer);
+    updateMovingStatisticsInPlace(g.bnStats);
     return { loss, correct, grads };
   });
   tf.dispose(kept);
