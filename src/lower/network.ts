@@ -28,6 +28,8 @@ export interface BatchNormNode {
   index: number;
   layer: BatchNormLayer;
   weights: BatchNormWeights;
+  /** The previous layer's bias, absorbed by this layer in training (see Network.absorbedBiases). */
+  absorbedBias?: tf.Variable;
 }
 
 export interface ForwardOptions {
@@ -51,6 +53,15 @@ let networkCount = 0;
 export class Network {
   readonly weights: WeightEntry[] = [];
   readonly batchNorms: BatchNormNode[] = [];
+  /**
+   * Biases of a dense/conv2d that feeds a batchnorm directly (linear activation): in training the batch mean
+   * subtracts them, so they change nothing and their exact gradient is 0 (differentiating through the addition
+   * gives float noise, which Adam turns into steps of about lr). Decided here for both gradient paths: training
+   * never adds them (forward in training mode), their gradient is 0, and the batchnorm adds them to its batch
+   * mean instead, so the moving mean is what it would have been and inference (which adds them) agrees. They stay
+   * weights: saved, counted, Keras-compatible.
+   */
+  readonly absorbedBiases: WeightEntry[] = [];
   /** Per-sample input shape, as the model declares it (the batch tensor is [batch, ...inputShape]). */
   readonly inputShape: number[];
   readonly outputActivation: Activation;
@@ -61,6 +72,8 @@ export class Network {
   readonly logitsLayer: number;
   readonly hasDropout: boolean;
   private readonly forwards: LayerForward[] = [];
+  /** Batchnorm layer index -> the bias it absorbs (the previous layer's). */
+  private readonly absorbedBy = new Map<number, WeightEntry>();
   private readonly prefix: string;
 
   constructor(
@@ -118,6 +131,17 @@ export class Network {
     return this.variable(name, shape, new Float32Array(size).fill(value), trainable);
   }
 
+  /** A dense/conv2d bias (zeros), listed in `absorbedBiases` when the next layer is a batchnorm. */
+  private bias(layer: LayerOf<"dense" | "conv2d">, index: number, units: number): tf.Variable {
+    const v = this.filled(`${layer.name}/bias`, [units], 0, true);
+    if (layer.activation === "linear" && this.model.layers[index + 1]?.op === "batchnorm") {
+      const entry = this.weights.at(-1)!;
+      this.absorbedBiases.push(entry);
+      this.absorbedBy.set(index + 1, entry);
+    }
+    return v;
+  }
+
   private kernel(name: string, shape: number[], init: Initializer, rng: Random): tf.Variable {
     // One stream per weight name: adding a layer does not change the others' initial values.
     return this.variable(name, shape, initialValues(init, shape, rng.fork(`init:${name}`)), true);
@@ -144,9 +168,16 @@ export class Network {
           kernelOverride ?? layer.kernelInitializer,
           rng,
         );
-        const bias = layer.useBias ? this.filled(`${n}/bias`, [layer.units], 0, true) : undefined;
+        const bias = layer.useBias ? this.bias(layer, index, layer.units) : undefined;
+        const absorbed = this.absorbedBy.has(index + 1);
         return (x, o, linear) =>
-          denseForward(x, kernel, bias, linear ? "linear" : layer.activation, o.training);
+          denseForward(
+            x,
+            kernel,
+            o.training && absorbed ? undefined : bias,
+            linear ? "linear" : layer.activation,
+            o.training,
+          );
       }
       case "conv2d": {
         const [kh, kw] = layer.kernelSize;
@@ -156,9 +187,17 @@ export class Network {
           kernelOverride ?? layer.kernelInitializer,
           rng,
         );
-        const bias = layer.useBias ? this.filled(`${n}/bias`, [layer.filters], 0, true) : undefined;
+        const bias = layer.useBias ? this.bias(layer, index, layer.filters) : undefined;
+        const absorbed = this.absorbedBy.has(index + 1);
         return (x, o, linear) =>
-          conv2dForward(x, kernel, bias, layer, linear ? "linear" : layer.activation, o.training);
+          conv2dForward(
+            x,
+            kernel,
+            o.training && absorbed ? undefined : bias,
+            layer,
+            linear ? "linear" : layer.activation,
+            o.training,
+          );
       }
       case "batchnorm": {
         const weights: BatchNormWeights = {
@@ -170,12 +209,16 @@ export class Network {
         if (layer.center) weights.beta = this.filled(`${n}/beta`, [channels], 0, true);
         weights.movingMean = this.filled(`${n}/moving_mean`, [channels], 0, false);
         weights.movingVariance = this.filled(`${n}/moving_variance`, [channels], 1, false);
+        const absorbed = this.absorbedBy.get(index);
         const node: BatchNormNode = { index, layer, weights };
+        if (absorbed) node.absorbedBias = absorbed.variable;
         this.batchNorms.push(node);
         return (x, o) => {
           if (!o.training) return batchNormInference(x, weights, layer);
           const { y, stats } = batchNormTraining(x, weights, layer);
-          o.bnStats?.push({ node, stats });
+          // The batch mean of (x + bias): what the moving mean would have seen had the bias been added.
+          const mean = absorbed ? (tf.add(stats.mean, absorbed.variable) as tf.Tensor1D) : stats.mean;
+          o.bnStats?.push({ node, stats: { ...stats, mean } });
           return y;
         };
       }

@@ -44,8 +44,7 @@ export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | u
   const crossEntropyLogits = loss.logits && net.outputActivation === "softmax";
   const stages: Stage[] = [];
   for (let i = 0; i < layers.length; i++) {
-    const absorbed = absorbedBias(net, layers, i);
-    const stage = stageFor(net, layers[i]!, i === net.logitsLayer && loss.logits, absorbed);
+    const stage = stageFor(net, layers[i]!, i === net.logitsLayer && loss.logits);
     if (!stage) return undefined;
     stages.push(stage);
   }
@@ -81,31 +80,10 @@ export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | u
   };
 }
 
-/**
- * A dense/conv bias that feeds a batchnorm directly (linear activation in between) changes nothing in training:
- * the batch mean subtracts it. Its gradient is exactly zero (autograd gives float noise, which Adam would turn
- * into steps of about lr), and the compiled step never adds it to the [batch, C] activations: it adds it to the
- * [C] batch mean instead, so the moving mean is what it would have been. Keras exports keep the bias (zeros
- * unless loaded otherwise), so parameter counts and saved models stay Keras'.
- * Returns, for layer i, the bias absorbed by the next layer (on the dense/conv) or by this one (on a batchnorm).
- */
-function absorbedBias(net: Network, layers: Layer[], i: number): tf.Variable | undefined {
-  const biasOf = (l: Layer | undefined) =>
-    l && (l.op === "dense" || l.op === "conv2d") && l.useBias && l.activation === "linear"
-      ? net.weight(`${l.name}/bias`)?.variable
-      : undefined;
-  const layer = layers[i]!;
-  if (layer.op === "batchnorm") return biasOf(layers[i - 1]);
-  return layers[i + 1]?.op === "batchnorm" && i !== net.logitsLayer ? biasOf(layer) : undefined;
-}
-
-function stageFor(
-  net: Network,
-  layer: Layer,
-  logitsOutput: boolean,
-  absorbed: tf.Variable | undefined,
-): Stage | undefined {
+function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | undefined {
   const w = (suffix: string) => net.weight(`${layer.name}/${suffix}`)?.variable;
+  // A bias the next batchnorm absorbs is not added in training, its gradient is 0 (Network.absorbedBiases).
+  const absorbed = net.absorbedBiases.find((b) => b.name === `${layer.name}/bias`)?.variable;
   switch (layer.op) {
     case "input":
     case "flatten":
@@ -176,7 +154,7 @@ function stageFor(
       };
     case "batchnorm": {
       const node = net.batchNorms.find((b) => b.layer === layer)!;
-      return (x, ctx) => batchNormStage(x, node, ctx, absorbed);
+      return (x, ctx) => batchNormStage(x, node, ctx);
     }
     default:
       return undefined;
@@ -188,8 +166,8 @@ function stageFor(
  *   dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma / (m sqrt(var + eps)) * (m dy - dbeta - xhat dgamma)
  * with sums over every axis but the channel, m values per channel.
  */
-function batchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context, absorbed: tf.Variable | undefined) {
-  const { layer, weights } = node;
+function batchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
+  const { layer, weights, absorbedBias: absorbed } = node;
   const axes = reductionAxes(x.rank);
   const channels = x.shape.at(-1)!;
   const count = x.size / channels;
@@ -199,7 +177,7 @@ function batchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context, absorbe
   const xhat = tf.mul(tf.sub(x, mean), inv);
   let y = weights.gamma ? tf.mul(xhat, weights.gamma) : xhat;
   if (weights.beta) y = tf.add(y, weights.beta);
-  // The batch mean of (x + bias) when the previous layer's bias was not added (see absorbedBias).
+  // The batch mean of (x + bias) when the previous layer's bias was not added (Network.absorbedBiases).
   const statMean = (absorbed ? tf.add(mean, absorbed) : mean) as tf.Tensor1D;
   const stats: BatchStatistics = { mean: statMean, variance: variance as tf.Tensor1D, count };
   ctx.bnStats.push({ node, stats });

@@ -31,7 +31,9 @@ export type GradientFn = (input: StepInput, kept: tf.Tensor[]) => StepGradients;
 
 /** Gradients by tfjs autograd over the network's forward: the reference the hand-written backward is tested against. */
 export function autogradGradients(net: Network, loss: LoweredLoss): GradientFn {
-  const trainable = net.trainable;
+  // Absorbed biases are not in the training forward (Network.absorbedBiases): their gradient is exactly 0.
+  const absorbed = new Set(net.absorbedBiases);
+  const trainable = net.trainable.filter((w) => !absorbed.has(w));
   const vars = trainable.map((w) => w.variable);
   return ({ x, y, dropoutRng }, kept) => {
     const bnStats: StepGradients["bnStats"] = [];
@@ -52,6 +54,7 @@ export function autogradGradients(net: Network, loss: LoweredLoss): GradientFn {
     }, vars);
     const byName: Record<string, tf.Tensor> = {};
     for (const w of trainable) byName[w.name] = grads[w.variable.name]!;
+    for (const w of absorbed) byName[w.name] = tf.zerosLike(w.variable);
     return { loss: value, correct: correct!, grads: byName, bnStats };
   };
 }

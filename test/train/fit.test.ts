@@ -6,7 +6,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { NncError } from "../../src/diagnostics/index.ts";
 import { buildModel } from "../../src/lower/model.ts";
+import { lowerLoss } from "../../src/lower/loss.ts";
 import { Network } from "../../src/lower/network.ts";
+import { manualGradients } from "../../src/train/manual-backward.ts";
 import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
 import { recomputePopulationStatistics } from "../../src/train/population-stats.ts";
@@ -362,6 +364,68 @@ Opt("rmsprop: epsilon inside the root, momentum accumulates increments", () => {
   });
   assert.ok(closeness(twoSteps({ type: "rmsprop", lr, rho, momentum: mu, epsilon: eps }), expected) <= 1);
 });
+
+Fit(
+  "a bias before batchnorm trains on neither gradient path (absorbed) and is in the moving mean",
+  async () => {
+    // relu: the compiled step; gelu after the batchnorm: autograd (the compiled step does not cover it).
+    for (const [path, act] of [
+      ["compiled", "relu"],
+      ["autograd", "gelu"],
+    ] as const) {
+      const p = program(`input 4; dense 8; batchnorm momentum=0.5; ${act}; dense 3 softmax
+train {
+  data mnist
+  optimizer adam lr=0.01
+  batch 16
+  epochs 2
+  seed 3
+  bnstats ema
+}`);
+      const probe = new Network(p.models[0]!, 3);
+      assert.is(
+        manualGradients(probe, lowerLoss(probe, p.train.loss)) !== undefined,
+        path === "compiled",
+        path,
+      );
+      assert.equal(
+        probe.absorbedBiases.map((w) => w.name),
+        ["dense/bias"],
+      );
+      probe.dispose();
+      // Two runs from the same weights but for the absorbed bias: training never sees it.
+      const bias = Array.from({ length: 8 }, (_, c) => c - 3.5);
+      const run = async (b: number[]) => {
+        const m = buildModel(p, { backend: "wasm" });
+        m.setWeights({ "dense/bias": b });
+        const h = await m.fit(blobData());
+        const w = weightsOf(m);
+        m.dispose();
+        return { w, steps: h.epochs.length * Math.floor(240 / 16) };
+      };
+      const withBias = await run(bias);
+      const without = await run(new Array(8).fill(0));
+      assert.equal(withBias.w["dense/bias"], bias, `${path}: the bias is unchanged`);
+      for (const name of ["dense/kernel", "dense_1/kernel", "batch_normalization/gamma"]) {
+        assert.equal(withBias.w[name], without.w[name], `${path}: ${name} does not depend on the bias`);
+      }
+      // Moving mean from 0 after n steps at momentum k: (1 - k^n) * (batch means), the bias included.
+      const share = 1 - 0.5 ** withBias.steps;
+      const shifted = withBias.w["batch_normalization/moving_mean"]!.map(
+        (v, c) => v - without.w["batch_normalization/moving_mean"]![c]!,
+      );
+      assert.ok(
+        closeness(
+          shifted,
+          bias.map((b) => b * share),
+          1e-4,
+          1e-5,
+        ) <= 1,
+        `${path}: moving mean ${shifted}`,
+      );
+    }
+  },
+);
 
 Fit.run();
 Stats.run();
