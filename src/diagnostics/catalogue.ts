@@ -365,13 +365,7 @@ export const catalogue = {
     (p) => `cannot resume from ${p.dir}: ${p.detail}`,
   ),
   E603: entry<{ dir: string; detail: string }>("error", "not a saved model", (p) => `${p.dir}: ${p.detail}`),
-  // The same mistake as E305, which the CLI uses; E604 is left only in src/lower/model.ts (build({ model })).
-  // Retire it once that moves to E305.
-  E604: entry<{ name: string; known: string }>(
-    "error",
-    "no such model",
-    (p) => `no model named '${p.name}' (models: ${p.known})`,
-  ),
+  // E604 is retired: an unknown model name is E305 everywhere. The code stays reserved (codes are never reused).
   E605: entry<{ file: string; known: string }>(
     "error",
     "several models: choose one",

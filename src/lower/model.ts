@@ -37,7 +37,7 @@ export function buildModel(program: Program, options: BuildOptions): CompiledMod
   const model =
     options.model === undefined ? program.models[0] : program.models.find((m) => m.name === options.model);
   if (!model) {
-    fail("E604", { name: options.model ?? "", known: program.models.map((m) => m.name).join(", ") });
+    fail("E305", { name: options.model ?? "", known: program.models.map((m) => m.name).join(", ") });
   }
   if (model.layers.some((l, i) => i > 0 && !l.outputShape)) {
     throw new Error(`internal: model '${model.name}' is not checked (layers without outputShape)`);

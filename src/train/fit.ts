@@ -8,6 +8,7 @@ import { compatibleShapes, formatShape } from "../data/shapes.ts";
 import type { Dataset } from "../data/types.ts";
 import { fail } from "../diagnostics/index.ts";
 import type { Train } from "../ir/schema.ts";
+import { withTrainOverrides } from "../ir/train-overrides.ts";
 import { lowerLoss, type LoweredLoss } from "../lower/loss.ts";
 import type { Network } from "../lower/network.ts";
 import type { EpochRecord, FitOptions, History, TrainState, WeightData } from "../runtime/types.ts";
@@ -17,11 +18,6 @@ import { createOptimizer } from "./optimizers.ts";
 import { autogradGradients, trainStep, type GradientFn } from "./step.ts";
 import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
-
-/** The program's train settings with a run's overrides on top (CLI flags, experiment cells). */
-export function effectiveSettings(base: Train, overrides: Partial<Train> | undefined): Train {
-  return { ...base, ...overrides, bnstats: { ...base.bnstats, ...overrides?.bnstats } } as Train;
-}
 
 /** Weights as plain data (copied out of the backend): what checkpoints and save files hold. */
 export function weightData(net: Network): Record<string, WeightData> {
@@ -70,7 +66,7 @@ export async function fitNetwork(
   data: Dataset,
   options: FitOptions & { gradients?: "auto" | "autograd" } = {},
 ): Promise<History> {
-  const settings = effectiveSettings(settingsBase, options.train);
+  const settings = withTrainOverrides(settingsBase, options.train);
   const loss = lowerLoss(net, resolveLoss(net.model, settings.loss).loss);
   const sampleSize = sampleSizeOf(net);
   if (!compatibleShapes(data.sampleShape, net.inputShape)) {

@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { NncError } from "../../src/diagnostics/index.ts";
 import { distribution } from "../../src/lower/initializers.ts";
 import { lowerLoss } from "../../src/lower/loss.ts";
 import { buildModel } from "../../src/lower/model.ts";
@@ -238,6 +239,22 @@ Modes("sigmoid output: binary cross-entropy from logits; linear output: mse", ()
   });
   lin.dispose();
 });
+
+Modes(
+  "buildModel with an unknown model name: E305, the checker's and the CLI's code, naming the models",
+  () => {
+    const p = program("input 4; dense 3 softmax");
+    try {
+      buildModel(p, { model: "nope", backend: "wasm" });
+      assert.unreachable("built a model that does not exist");
+    } catch (e) {
+      assert.instance(e, NncError);
+      assert.is((e as NncError).diagnostic.code, "E305");
+      assert.match((e as NncError).diagnostic.message, `no model named 'nope'`);
+      assert.match((e as NncError).diagnostic.message, p.models[0]!.name);
+    }
+  },
+);
 
 Shapes.run();
 Init.run();
