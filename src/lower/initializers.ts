@@ -3,6 +3,7 @@
 // multiplying the spread (limit or standard deviation); scale 1 is Keras exactly.
 import type { Initializer } from "../ir/schema.ts";
 import type { Random } from "../util/random.ts";
+import { sizeOf } from "../util/shape.ts";
 
 /**
  * Keras' fans: for a dense kernel [in, out] they are in and out; for a conv kernel [kh, kw, in, out] the
@@ -13,7 +14,7 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
     const n = shape[0] ?? 1;
     return { fanIn: n, fanOut: n };
   }
-  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  const receptive = sizeOf(shape.slice(0, -2));
   return { fanIn: shape.at(-2)! * receptive, fanOut: shape.at(-1)! * receptive };
 }
 
@@ -56,7 +57,7 @@ export function distribution(init: Initializer, shape: readonly number[]): Distr
 
 /** Draws a weight's initial values from `rng` (a stream forked for this weight alone). */
 export function initialValues(init: Initializer, shape: readonly number[], rng: Random): Float32Array {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   const out = new Float32Array(size);
   const d = distribution(init, shape);
   if (d.kind === "uniform") {

@@ -6,6 +6,7 @@ import "./register-gradients.ts";
 import type { Activation, Initializer, Layer, LayerOf, Model } from "../ir/schema.ts";
 import { outputActivation } from "../check/loss.ts";
 import { Random } from "../util/random.ts";
+import { sizeOf } from "../util/shape.ts";
 import { applyActivation, fusable } from "./activations.ts";
 import {
   batchNormInference,
@@ -127,8 +128,7 @@ export class Network {
   }
 
   private filled(name: string, shape: number[], value: number, trainable: boolean): tf.Variable {
-    const size = shape.reduce((a, b) => a * b, 1);
-    return this.variable(name, shape, new Float32Array(size).fill(value), trainable);
+    return this.variable(name, shape, new Float32Array(sizeOf(shape)).fill(value), trainable);
   }
 
   /** A dense/conv2d bias (zeros), listed in `absorbedBiases` when the next layer is a batchnorm. */
@@ -308,7 +308,7 @@ function dropoutForward(x: tf.Tensor, layer: LayerOf<"dropout">, o: ForwardOptio
 /** The mask of inverted dropout: 0 with probability `rate`, else 1/(1-rate); drawn from `rng` in element order. */
 export function dropoutMask(shape: number[], rate: number, rng: Random): tf.Tensor {
   const keep = 1 / (1 - rate);
-  const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const mask = new Float32Array(sizeOf(shape));
   for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : keep;
   return tf.tensor(mask, shape, "float32");
 }

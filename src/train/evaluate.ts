@@ -6,11 +6,12 @@ import type { Split } from "../data/types.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import type { Network } from "../lower/network.ts";
 import type { Evaluation } from "../runtime/types.ts";
+import { sizeOf } from "../util/shape.ts";
 
 /** Inference batches are larger than training ones: no gradients to keep, fewer kernel dispatches. */
 export const EVAL_BATCH = 1000;
 
-export const sampleSizeOf = (net: Network): number => net.inputShape.reduce((a, b) => a * b, 1);
+export const sampleSizeOf = (net: Network): number => sizeOf(net.inputShape);
 
 export function evaluateSplit(
   net: Network,

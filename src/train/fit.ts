@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { resolveLoss } from "../check/loss.ts";
 import { trainingBatches } from "../data/batches.ts";
-import { compatibleShapes, formatShape } from "../data/shapes.ts";
+import { compatibleShapes } from "../data/shapes.ts";
 import type { Dataset } from "../data/types.ts";
 import { fail } from "../diagnostics/index.ts";
 import type { Train } from "../ir/schema.ts";
@@ -13,6 +13,7 @@ import { lowerLoss, type LoweredLoss } from "../lower/loss.ts";
 import type { Network } from "../lower/network.ts";
 import type { EpochRecord, FitOptions, History, TrainState, WeightData } from "../runtime/types.ts";
 import { Random } from "../util/random.ts";
+import { formatShape, sizeOf } from "../util/shape.ts";
 import { evaluateSplit, sampleSizeOf } from "./evaluate.ts";
 import { createOptimizer } from "./optimizers.ts";
 import { autogradGradients, trainStep, type GradientFn } from "./step.ts";
@@ -174,8 +175,8 @@ function checkBatchNormBatches(net: Network, batch: number, samples: number): vo
   const perBatch = Math.min(batch, samples);
   if (perBatch > 1) return;
   for (const node of net.batchNorms) {
-    const spatial =
-      (node.layer.outputShape?.slice(1, -1) as number[] | undefined)?.reduce((a, b) => a * b, 1) ?? 1;
+    // Values per channel per sample: the spatial positions (outputShape is [batch, ...spatial, channels]).
+    const spatial = sizeOf(node.layer.outputShape?.slice(1, -1) ?? []);
     if (spatial * perBatch < 2) fail("E620", { layer: node.layer.name, batch, samples });
   }
 }
