@@ -54,12 +54,12 @@ async function measure(source: string, label: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const after = process.memoryUsage();
-  const floats = (ds.train.x.byteLength + ds.validation.x.byteLength) / MB;
+  const stored = (ds.train.x.byteLength + ds.validation.x.byteLength) / MB;
   const grow = (k: keyof NodeJS.MemoryUsage) => ((after[k] - before[k]) / MB).toFixed(0).padStart(5);
   const peak = (process.resourceUsage().maxRSS * 1024 - before.rss) / MB;
   console.log(
     `${label.padEnd(16)} ${ms.toFixed(0).padStart(6)} ms   ${ds.train.count.toString().padStart(6)} + ` +
-      `${ds.validation.count.toString().padEnd(6)} float32 data ${floats.toFixed(0).padStart(4)} MB   growth: ` +
+      `${ds.validation.count.toString().padEnd(6)} ${ds.train.x instanceof Uint8Array ? "uint8  " : "float32"} data ${stored.toFixed(0).padStart(4)} MB   growth: ` +
       `rss ${grow("rss")} MB (peak ${peak.toFixed(0).padStart(4)}), heap ${grow("heapUsed")} MB, arrayBuffers ${grow("arrayBuffers")} MB`,
   );
 }

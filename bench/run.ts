@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fashionMnistInstalled, loadDataset } from "../src/data/index.ts";
+import { fashionMnistInstalled, loadDataset, rowsAsFloat32 } from "../src/data/index.ts";
 import { MODELS, benchProgram, type BenchModel } from "./peers/models.ts";
 import type { PeerResult } from "./peers/common.ts";
 
@@ -75,7 +75,8 @@ if (!torchMissing) {
   // PyTorch reads the training split as raw float32 / int32 files written once here.
   const data = await loadDataset({ source });
   dataDir = mkdtempSync(join(tmpdir(), "nnc-bench-"));
-  writeFileSync(join(dataDir, "x.f32"), data.train.x);
+  const size = data.sampleShape.reduce((a, b) => a * b, 1);
+  writeFileSync(join(dataDir, "x.f32"), rowsAsFloat32(data.train, 0, data.train.count, size));
   writeFileSync(join(dataDir, "y.i32"), Int32Array.from(data.train.y));
 }
 

@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { compile, load, loadDataset, renderDiagnostics } from "../src/index.ts";
+import { compile, load, loadDataset, renderDiagnostics, rowsAsFloat32 } from "../src/index.ts";
 
 const source = `
 input 28x28
@@ -51,7 +51,8 @@ const restored = await load(dir);
 
 // Inference mode by default: batch norm uses population statistics, so one sample predicts the same
 // alone as in a batch.
-const x = tf.tensor(data.validation.x.subarray(0, 5 * 784), [5, 28, 28]);
+// rowsAsFloat32 scales the stored values (image bytes for IDX data) to what the model trains on.
+const x = tf.tensor(rowsAsFloat32(data.validation, 0, 5, 784), [5, 28, 28]);
 const before = model.predict(x);
 const after = restored.predict(x);
 const maxDifference = tf.max(tf.abs(tf.sub(before, after))).dataSync()[0]!;

@@ -20,7 +20,7 @@ export type {
   BackendChoice,
   BackendName,
 } from "./runtime/types.ts";
-export { loadDataset, describeDataset } from "./data/index.ts";
+export { loadDataset, describeDataset, rowsAsFloat32 } from "./data/index.ts";
 export type { Dataset, Split } from "./data/types.ts";
 export { compileFile, compileIR, parse, check, type CompileOptions, type CompileResult } from "./compile.ts";
 export { buildProgram, defaultModelName, type BuildOptions, type BuildResult } from "./build/build.ts";

@@ -30,6 +30,7 @@ export async function benchData(args: PeerArgs): Promise<{ full: Dataset; subset
   const size = full.sampleShape.reduce((a, b) => a * b, 1);
   const view = (s: Split, count: number): Split => ({
     x: s.x.subarray(0, count * size),
+    scale: s.scale,
     y: s.y.subarray(0, count),
     count,
   });

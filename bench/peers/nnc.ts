@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { buildModel, foldBatchNorm } from "../../src/lower/index.ts";
 import type { CompiledModel } from "../../src/runtime/types.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
+import { rowsAsFloat32 } from "../../src/data/index.ts";
 import { benchData, parseArgs, report } from "./common.ts";
 import { benchProgram } from "./models.ts";
 
@@ -27,7 +28,7 @@ const tensorGrowth = tf.memory().numTensors - tensorsAfterWarmUp;
 /** Inference samples/s over the validation subset in batches of 1000 (best of three passes). */
 function inferenceRate(m: CompiledModel): number {
   const v = subset.validation;
-  const x = tf.tensor(v.x, [v.count, ...inputShape]);
+  const x = tf.tensor(rowsAsFloat32(v, 0, v.count, v.x.length / v.count), [v.count, ...inputShape]);
   let best = Infinity;
   for (let pass = 0; pass < 3; pass++) {
     const began = performance.now();

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { Layer, Model } from "../../src/ir/schema.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
+import { rowsAsFloat32 } from "../../src/data/index.ts";
 import { benchData, parseArgs, report } from "./common.ts";
 import { benchProgram } from "./models.ts";
 
@@ -76,7 +77,11 @@ model.compile({
 });
 const n = subset.train.count;
 const inputShape = program.models[0]!.layers[0]!.op === "input" ? program.models[0]!.layers[0]!.shape : [];
-const x = tf.tensor(subset.train.x, [n, ...inputShape], "float32");
+const x = tf.tensor(
+  rowsAsFloat32(subset.train, 0, n, subset.train.x.length / n),
+  [n, ...inputShape],
+  "float32",
+);
 const y = tf.tensor2d(Float32Array.from(subset.train.y), [n, 1], "float32");
 let began = 0;
 let seconds = Infinity;

@@ -1,7 +1,8 @@
-// Data layer: a Split -> mini-batches for one epoch, copied row by row into preallocated buffers that are
-// reused from batch to batch (building a batch in JS and making one tensor is 20-30x cheaper than tf.gather on
+// Data layer: a Split -> mini-batches for one epoch, copied row by row (and scaled: rows.ts) into preallocated
+// float32 buffers that are reused from batch to batch (building a batch in JS and making one tensor is 20-30x cheaper than tf.gather on
 // wasm, and nothing copies the whole data set per epoch). No tfjs here: the trainer wraps the buffers.
 import { Random } from "../util/random.ts";
+import { rowCopier } from "./rows.ts";
 import type { Split } from "./types.ts";
 
 export interface Batch {
@@ -86,8 +87,8 @@ function batchesInOrder(
   const x = new Float32Array(capacity * sampleSize);
   const y = new Int32Array(capacity);
   const indices = new Int32Array(capacity);
-  const source = split.x;
   const labels = split.y;
+  const copyRow = rowCopier(split, sampleSize);
   return {
     steps,
     mergedLastSingleton,
@@ -100,7 +101,7 @@ function batchesInOrder(
           const i = order[start + j]!;
           indices[j] = i;
           y[j] = labels[i]!;
-          x.set(source.subarray(i * sampleSize, (i + 1) * sampleSize), j * sampleSize);
+          copyRow(i, x, j); // scales: split.x may hold bytes
         }
         yield {
           x: size === capacity ? x : x.subarray(0, size * sampleSize),

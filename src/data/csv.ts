@@ -178,7 +178,8 @@ function testHasLabels(bytes: Uint8Array, train: CsvTable): boolean {
   return first.cells.length === train.columns;
 }
 
-const toSplit = (t: CsvTable): Split => ({ x: t.x, y: t.y, count: t.count, origin: t.file });
+// scale 1: the CSV values are divided in place when a scale applies (below), so x holds the model's values.
+const toSplit = (t: CsvTable): Split => ({ x: t.x, scale: 1, y: t.y, count: t.count, origin: t.file });
 
 /**
  * `scale`: divide every feature by it; by default 255 when some feature exceeds 1 (pixel bytes), else 1

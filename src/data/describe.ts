@@ -17,11 +17,18 @@ export function describeDataset(ds: Dataset): DatasetDescription {
   let max = -Infinity;
   for (const split of [ds.train, ds.validation]) {
     const x = split.x;
+    let lo = Infinity;
+    let hi = -Infinity;
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
     }
+    if (x.length === 0) continue;
+    // The range the model sees: stored values / scale, rounded to float32 as rows.ts does (scale > 0, so the
+    // stored extremes are the scaled ones).
+    min = Math.min(min, Math.fround(lo / split.scale));
+    max = Math.max(max, Math.fround(hi / split.scale));
   }
   return {
     source: ds.source,

@@ -4,7 +4,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../diagnostics/diagnostic.ts";
-import { bytesToFloat32, readIdx } from "./idx.ts";
+import { readIdx } from "./idx.ts";
 import { impliedClasses, type LoadedSource } from "./source.ts";
 import { formatShape } from "./shapes.ts";
 import type { Split } from "./types.ts";
@@ -72,9 +72,13 @@ async function loadPair(
   const [images, labels] = await Promise.all([readIdx(imagesFile, "images"), readIdx(labelsFile, "labels")]);
   const count = images.dims[0]!;
   if (labels.dims[0] !== count) fail("E505", { file: labelsFile, images: count, labels: labels.dims[0]! });
-  // slice(): own the few label bytes rather than keep the whole file buffer alive through a view.
+  // The images are kept as the view over the inflated file: that buffer is the storage (47 MB for
+  // Fashion-MNIST's training set, against 188 MB as float32), scaled row by row when batches are built. The
+  // compressed bytes are not referenced past readMaybeGzipped. slice(): own the few label bytes rather than keep
+  // the whole label file buffer alive through a view.
   const split: Split = {
-    x: bytesToFloat32(images.data, scale),
+    x: images.data,
+    scale,
     y: labels.data.slice(),
     count,
     origin: labelsFile,

@@ -1,6 +1,6 @@
 // Data layer: IDX files (the MNIST file format) -> typed arrays. Takes a file path (gzipped or not, told by
-// its magic bytes, not its name) and gives the unsigned-byte payload with its dimensions; images become
-// float32 in one pass through a 256-entry table, so a 60,000-image file is one read and one loop.
+// its magic bytes, not its name) and gives the unsigned-byte payload with its dimensions, as a view of the
+// inflated bytes: images stay bytes (scaled when batches are built), so a 60,000-image file is one read, no copy.
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
 import { fail } from "../diagnostics/diagnostic.ts";
@@ -69,15 +69,6 @@ export function parseIdx(bytes: Uint8Array, file: string, kind: "images" | "labe
   const available = bytes.length - headerBytes;
   if (available < size) fail("E504", { file, expected: size, got: available });
   return { file, dims, data: bytes.subarray(headerBytes, headerBytes + size) };
-}
-
-/** Unsigned bytes -> float32 divided by `scale`, through a table so each value costs one load. */
-export function bytesToFloat32(bytes: Uint8Array, scale: number): Float32Array {
-  const table = new Float32Array(256);
-  for (let v = 0; v < 256; v++) table[v] = v / scale;
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = table[bytes[i]!]!;
-  return out;
 }
 
 export async function readIdx(file: string, kind: "images" | "labels"): Promise<IdxArray> {

@@ -24,6 +24,7 @@ export {
   type BatchOptions,
   type EpochBatches,
 } from "./batches.ts";
+export { rowsAsFloat32 } from "./rows.ts";
 export { describeDataset, formatDatasetDescription, type DatasetDescription } from "./describe.ts";
 export { FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, fashionMnistInstalled } from "./fashion-mnist.ts";
 export { SPLIT_SEED } from "./split.ts";

@@ -48,7 +48,7 @@ export async function loadEmbeddedMnist(scale: number): Promise<LoadedSource> {
   const total = filled / SAMPLE;
   const y = new Uint8Array(total);
   counts.reduce((at, n, digit) => (y.fill(digit, at, at + n), at + n), 0);
-  const all = { x: store, y, count: total };
+  const all = { x: store, scale: 1, y, count: total }; // parseDigitFile already divided by the scale
   const rng = splitRandom("mnist:test");
   const { picked, rest } = stratifiedPick(y, Math.round(total * MNIST_TEST_FRACTION), rng);
   const test = gatherSplit(all, rng.shuffle(picked), SAMPLE);

@@ -58,17 +58,19 @@ export function stratifiedPick(labels: ArrayLike<number>, take: number, rng: Ran
   return { picked, rest };
 }
 
-/** A new split holding copies of the given samples, in the given order. */
+/** A new split holding copies of the given samples, in the given order, stored as the source stores them. */
 export function gatherSplit(split: Split, indices: ArrayLike<number>, sampleSize: number): Split {
   const count = indices.length;
-  const x = new Float32Array(count * sampleSize);
+  // Same element type and scale as the source: bytes stay bytes (a quarter of float32's memory).
+  const x =
+    split.x instanceof Uint8Array ? new Uint8Array(count * sampleSize) : new Float32Array(count * sampleSize);
   const y = split.y instanceof Uint8Array ? new Uint8Array(count) : new Int32Array(count);
   for (let j = 0; j < count; j++) {
     const i = indices[j]!;
     x.set(split.x.subarray(i * sampleSize, (i + 1) * sampleSize), j * sampleSize);
     y[j] = split.y[i]!;
   }
-  return withOrigin({ x, y, count }, split.origin);
+  return withOrigin({ x, scale: split.scale, y, count }, split.origin);
 }
 
 /**
@@ -85,7 +87,7 @@ export function compactSplit(split: Split, ascending: ArrayLike<number>, sampleS
     }
   }
   return withOrigin(
-    { x: split.x.subarray(0, count * sampleSize), y: split.y.subarray(0, count), count },
+    { x: split.x.subarray(0, count * sampleSize), scale: split.scale, y: split.y.subarray(0, count), count },
     split.origin,
   );
 }

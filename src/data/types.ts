@@ -1,10 +1,23 @@
-// What a data source gives the training loop: samples as one flat float32 array per split (row-major,
-// sample after sample), integer class labels, and enough description to check them against a model.
-// Loaders read files straight into these typed arrays: no per-sample JS arrays, no extra copies.
+// What a data source gives the training loop: samples as one flat typed array per split (row-major, sample
+// after sample) kept in the element type the source stores them in, integer class labels, and enough
+// description to check them against a model. Loaders read files straight into these typed arrays: no
+// per-sample JS arrays, no extra copies; values are scaled only when rows are copied into a batch.
 
 export interface Split {
-  /** count * prod(sampleShape) values, sample after sample. */
-  x: Float32Array;
+  /**
+   * count * prod(sampleShape) raw values, sample after sample. The value a model sees is `x[i] / scale`,
+   * rounded to float32: never read `x` as model input directly, copy rows through src/data (batches.ts'
+   * trainingBatches / evaluationBatches, or rows.ts' rowsAsFloat32), which apply the scale.
+   * Float32Array for sources parsed to floats (embedded mnist, CSV); Uint8Array for image bytes (IDX,
+   * fashion-mnist), which is a quarter of the memory: 47 MB rather than 188 MB for Fashion-MNIST's training set.
+   */
+  x: Float32Array | Uint8Array;
+  /**
+   * Divisor applied when rows are copied out (`x[i] / scale` computed in float64, stored as float32: the same
+   * rounding as dividing the bytes up front). 1 where `x` already holds the values (float sources), 255 for
+   * IDX/fashion-mnist bytes unless the `scale=` option says otherwise.
+   */
+  scale: number;
   /** Class index per sample. */
   y: Uint8Array | Int32Array;
   count: number;

@@ -4,6 +4,7 @@
 // exactly as inference will see it. (Formula and rationale: src/lower/batchnorm.ts, batchNormTraining.)
 import * as tf from "@tensorflow/tfjs-core";
 import { evaluationBatches } from "../data/batches.ts";
+import { gatherSplit } from "../data/split.ts";
 import type { Split } from "../data/types.ts";
 import { reductionAxes } from "../lower/batchnorm.ts";
 import type { Network } from "../lower/network.ts";
@@ -19,13 +20,8 @@ export function sampleSplit(
 ): Split {
   if (sample === undefined || sample >= split.count) return split;
   const chosen = new Random(seed).fork("bnstats:sample").permutation(split.count).subarray(0, sample).sort();
-  const x = new Float32Array(sample * sampleSize);
-  const y = new Int32Array(sample);
-  chosen.forEach((i, j) => {
-    x.set(split.x.subarray(i * sampleSize, (i + 1) * sampleSize), j * sampleSize);
-    y[j] = split.y[i]!;
-  });
-  return { x, y, count: sample };
+  // Copied as stored (bytes stay bytes, with their scale); evaluationBatches scales them.
+  return gatherSplit(split, chosen, sampleSize);
 }
 
 /**

@@ -31,7 +31,7 @@ function clusters(count: number): Dataset["train"] {
     y[i] = i % 3;
     for (let j = 0; j < 4; j++) x[i * 4 + j] = (j === y[i] ? 2 : 0) + Math.sin(i * 7 + j * 3) * 0.5;
   }
-  return { x, y, count };
+  return { x, scale: 1, y, count };
 }
 
 api("compile(source).build() trains, evaluates, exposes Keras-named weights, saves and loads", async () => {

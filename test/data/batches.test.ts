@@ -12,7 +12,7 @@ function makeSplit(count: number): Split {
     x[2 * i + 1] = i + 0.5;
     y[i] = i % 7;
   }
-  return { x, y, count };
+  return { x, scale: 1, y, count };
 }
 
 /** Runs one epoch, checking each row against its index, and returns the indices in order. */

@@ -7,6 +7,7 @@ import {
 } from "../../src/data/fashion-mnist.ts";
 import { loadDataset } from "../../src/data/load.ts";
 import { classCounts } from "../../src/data/split.ts";
+import { describeDataset } from "../../src/data/describe.ts";
 import { failsWith } from "../helpers.ts";
 
 const Fashion = suite("fashion-mnist");
@@ -29,9 +30,20 @@ if (fashionMnistInstalled()) {
     assert.equal(ds.classNames, FASHION_MNIST_CLASSES);
     assert.equal(classCounts(ds.train.y, 10), new Array(10).fill(6000));
     assert.equal(classCounts(ds.validation.y, 10), new Array(10).fill(1000));
+    // Kept as the files' bytes (47 MB, not 188 MB of float32), each split its own copy or view, scaled by 255
+    // when rows are copied out.
+    assert.instance(ds.train.x, Uint8Array);
+    assert.instance(ds.validation.x, Uint8Array);
+    assert.is(ds.train.scale, 255);
+    assert.is(
+      ds.train.x.buffer.byteLength < 60000 * 784 + 64,
+      true,
+      "a view of the inflated file, no float copy",
+    );
     let max = 0;
     for (const v of ds.validation.x) if (v > max) max = v;
-    assert.is(max, 1);
+    assert.is(max, 255);
+    assert.equal(describeDataset(ds).valueRange, { min: 0, max: 1 });
   });
 } else {
   Fashion("fashion-mnist data (skipped)", () => {

@@ -12,6 +12,7 @@ import { gzipSync } from "node:zlib";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset } from "../../src/data/load.ts";
+import { rowsAsFloat32 } from "../../src/data/rows.ts";
 import { readFailure } from "../../src/data/read-file.ts";
 import { memoryIO } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/main.ts";
@@ -31,10 +32,12 @@ Read("a plain folder gives train and test splits scaled by 255", async () => {
   assert.is(ds.validationName, "test");
   assert.is(ds.numClasses, 10);
   assert.is(ds.train.x.length, 50 * 16);
-  // sample 3, pixel 5 = (3*7+5) % 256 = 26
-  assert.is(ds.train.x[3 * 16 + 5], Math.fround(26 / 255));
+  // Stored as the file's bytes, scaled when rows are copied out: sample 3, pixel 5 = (3*7+5) % 256 = 26
+  assert.instance(ds.train.x, Uint8Array);
+  assert.is(ds.train.scale, 255);
+  assert.is(ds.train.x[3 * 16 + 5], 26);
+  assert.is(rowsAsFloat32(ds.train, 3, 1, 16)[5], Math.fround(26 / 255));
   assert.is(ds.train.y[13], 3);
-  assert.instance(ds.train.x, Float32Array);
 });
 
 Read("gzip is told by magic bytes, not the name; the mirrors' dotted spelling works", async () => {
@@ -61,7 +64,10 @@ Read("gzip is told by magic bytes, not the name; the mirrors' dotted spelling wo
 Read("scale= divides the raw bytes", async () => {
   const dir = writeIdxFolder(tempDir("scale"), { shape: [2, 2] });
   const ds = await loadDataset({ source: `idx:${dir}`, scale: 1 });
-  assert.is(ds.train.x[1 * 4 + 2], (7 + 2) % 256);
+  assert.is(ds.train.scale, 1);
+  assert.is(rowsAsFloat32(ds.train, 1, 1, 4)[2], (7 + 2) % 256);
+  const tenth = await loadDataset({ source: `idx:${dir}`, scale: 10 });
+  assert.is(rowsAsFloat32(tenth.train, 1, 1, 4)[2], Math.fround(9 / 10));
 });
 
 Read("without a t10k pair, 20% of train is held out as validation", async () => {

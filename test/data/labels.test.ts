@@ -9,7 +9,7 @@ import { failsWith } from "../helpers.ts";
 const labels = suite("data: checkLabels");
 
 labels("E506 names the first label outside 0..classes-1, its index and the file", async () => {
-  const split = { x: new Float32Array(5), y: Uint8Array.from([0, 2, 1, 7, 9]), count: 5 };
+  const split = { x: new Float32Array(5), scale: 1, y: Uint8Array.from([0, 2, 1, 7, 9]), count: 5 };
   checkLabels(split, 10, "digits");
   const d = await failsWith("E506", () => checkLabels(split, 5, "digits"));
   assert.is(d.message, "digits: label 7 at sample 3 is outside the model's 5 classes (0..4)");
@@ -20,7 +20,7 @@ labels("E506 names the first label outside 0..classes-1, its index and the file"
   assert.equal(fromFile.notes, ["which model"]);
   // Only `count` samples are labels: a longer buffer's tail is not looked at.
   checkLabels({ ...split, count: 3 }, 3, "digits");
-  const negative = { x: new Float32Array(2), y: Int32Array.from([0, -1]), count: 2 };
+  const negative = { x: new Float32Array(2), scale: 1, y: Int32Array.from([0, -1]), count: 2 };
   assert.match((await failsWith("E506", () => checkLabels(negative, 3, "rows.csv"))).message, "label -1");
 });
 
@@ -46,6 +46,7 @@ fit("a 5-unit model on mnist through the API is E506, before any step", async ()
     const keep = [...s.y.keys()].filter((i) => s.y[i]! < 5);
     return {
       x: Float32Array.from(keep.flatMap((i) => [...s.x.subarray(i * 784, (i + 1) * 784)])),
+      scale: s.scale,
       y: Uint8Array.from(keep.map((i) => s.y[i]!)),
       count: keep.length,
     };

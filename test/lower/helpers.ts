@@ -34,7 +34,7 @@ export function blobs(count: number, classes: number, dims: number, seed: number
     y[i] = c;
     for (let d = 0; d < dims; d++) x[i * dims + d] = centers[c]![d]! + spread * rng.normal();
   }
-  return { x, y, count };
+  return { x, scale: 1, y, count };
 }
 
 export function dataset(train: Split, validation: Split, sampleShape: number[], numClasses: number): Dataset {
@@ -54,6 +54,7 @@ export const blobData = (count = 240, classes = 3, dims = 4, seed = 7): Dataset 
   const all = blobs(count + count / 2, classes, dims, seed);
   const cut = (from: number, to: number): Split => ({
     x: all.x.slice(from * dims, to * dims),
+    scale: all.scale,
     y: all.y.slice(from, to),
     count: to - from,
   });

@@ -39,7 +39,7 @@ function synthetic(program: Program, classes: number, train: number, validation:
         x[i * size + j] = rng.normal() * 0.5 + (Math.floor((j * classes) / size) === label ? 1 : 0);
       }
     }
-    return { x, y, count };
+    return { x, scale: 1, y, count };
   };
   return {
     source: "synthetic",

@@ -2,7 +2,7 @@
 // statistics, no dropout) on its data's held-out split, another source, or samples from a JSON file.
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
-import { loadDataset } from "../../data/index.ts";
+import { loadDataset, rowsAsFloat32 } from "../../data/index.ts";
 import type { Split } from "../../data/types.ts";
 import { fail } from "../../diagnostics/index.ts";
 import { selectBackend } from "../../runtime/backend.ts";
@@ -34,7 +34,12 @@ async function open(dir: string, opts: SavedModelOptions) {
 
 const head = (split: Split, limit: number | undefined, sampleSize: number): Split => {
   if (limit === undefined || limit >= split.count) return split;
-  return { x: split.x.subarray(0, limit * sampleSize), y: split.y.subarray(0, limit), count: limit };
+  return {
+    x: split.x.subarray(0, limit * sampleSize),
+    scale: split.scale,
+    y: split.y.subarray(0, limit),
+    count: limit,
+  };
 };
 
 export async function evalCommand(
@@ -135,7 +140,8 @@ export async function predictCommand(
     } else {
       const dataset = await load();
       const split = head(dataset.validation, opts.limit, size);
-      ({ x, count } = split);
+      count = split.count;
+      x = rowsAsFloat32(split, 0, count, size); // scaled: split.x may hold image bytes
       labels = split.y;
       classNames = dataset.classNames;
     }
