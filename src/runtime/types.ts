@@ -29,6 +29,8 @@ export interface EpochRecord {
 
 export interface History {
   epochs: EpochRecord[];
+  /** What training did that the settings do not say (e.g. a final batch of one merged), each said once. */
+  notes?: string[];
 }
 
 export interface BatchEvent {

@@ -89,6 +89,7 @@ export async function fitNetwork(
       setWeightData(net, s.weights);
       optimizer.restore(s.optimizer.step, s.optimizer.slots);
       history.epochs.push(...s.history.epochs.map((e) => ({ ...e })));
+      for (const note of s.history.notes ?? []) addNote(history, note);
       start = s.epochsDone + 1;
     }
     const exact = settings.bnstats.mode === "exact" && net.batchNorms.length > 0;
@@ -105,6 +106,7 @@ export async function fitNetwork(
         epoch,
         shuffle: settings.shuffle,
       });
+      if (batches.mergedLastSingleton) addNote(history, singletonNote(data.train.count, settings.batch));
       let lossSum = 0;
       let correct = 0;
       let samples = 0;
@@ -158,7 +160,10 @@ export async function fitNetwork(
       // Reads the weights as they are when called: call it within onEpochEnd, before training goes on.
       const state = (): TrainState => ({
         epochsDone: done,
-        history: { epochs: history.epochs.map((e) => ({ ...e })) },
+        history: {
+          epochs: history.epochs.map((e) => ({ ...e })),
+          ...(history.notes ? { notes: [...history.notes] } : {}),
+        },
         weights: weightData(net),
         optimizer: { step: optimizer.step, slots: optimizer.slots() },
       });
@@ -169,6 +174,16 @@ export async function fitNetwork(
     optimizer.dispose();
   }
 }
+
+/** Each note once, however many epochs (or resumed runs) it applies to. */
+function addNote(history: History, note: string): void {
+  if (!history.notes?.includes(note)) (history.notes ??= []).push(note);
+}
+
+/** Why an epoch has one batch fewer than count / batch rounded up (src/data/batches.ts merges it). */
+const singletonNote = (count: number, batch: number): string =>
+  `the last batch of each epoch would hold 1 sample (${count} samples at batch ${batch}): merged into the ` +
+  "batch before it, since batch normalization cannot normalize a single sample";
 
 /** A dense batchnorm at batch 1 (or on a one-sample training set) would normalize a single value: E620. */
 function checkBatchNormBatches(net: Network, batch: number, samples: number): void {

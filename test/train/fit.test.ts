@@ -427,6 +427,39 @@ train {
   },
 );
 
+Fit(
+  "a final batch of one sample is merged, and the history says so once (33 samples at batch 32)",
+  async () => {
+    const p = MLP(SETTINGS.replace("batch 16", "batch 32").replace("epochs 4", "epochs 2"));
+    const blobs = blobData();
+    const cut = (count: number) => ({
+      ...blobs,
+      train: {
+        ...blobs.train,
+        x: blobs.train.x.slice(0, count * 4),
+        y: blobs.train.y.slice(0, count),
+        count,
+      },
+    });
+    const fit = async (count: number) => {
+      const m = buildModel(p, { backend: "wasm" });
+      const steps: number[] = [];
+      const h = await m.fit(cut(count), { onBatchEnd: (e) => steps.push(e.steps) });
+      m.dispose();
+      return { h, steps };
+    };
+    const merged = await fit(33);
+    assert.equal(merged.steps, [1, 1], "one step per epoch: the 33rd sample joined the first batch");
+    assert.equal(merged.h.notes, [
+      "the last batch of each epoch would hold 1 sample (33 samples at batch 32): merged into the batch before " +
+        "it, since batch normalization cannot normalize a single sample",
+    ]);
+    const even = await fit(34);
+    assert.equal(even.steps, [2, 2, 2, 2]);
+    assert.is(even.h.notes, undefined, "nothing merged, nothing said");
+  },
+);
+
 Fit.run();
 Stats.run();
 Opt.run();

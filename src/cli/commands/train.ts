@@ -216,6 +216,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       argv: process.argv.slice(2),
     });
     saveModel(model, outDir, { history, manifest });
+    for (const note of history.notes ?? []) io.err(`note: ${note}\n`);
     const last = history.epochs.at(-1);
     if (last) {
       io.err(
