@@ -11,6 +11,8 @@
 // when a source has no test set); limit=N keeps a stratified N training samples; scale=S divides raw values
 // (default 1 for mnist, 255 for IDX, for CSV 255 when a value exceeds 1, else 1). Every choice of samples
 // comes from a fixed split seed (SPLIT_SEED), never the training seed: every run sees the same test set.
+// Storage: IDX images stay the files' bytes (Split.x a Uint8Array, Split.scale the divisor), mnist and CSV are
+// float32 at scale 1; rows become model input only through rows.ts (batches, rowsAsFloat32), which scales them.
 export type { Dataset, Split } from "./types.ts";
 export { loadDataset, checkDataSource, SOURCES, type LoadOptions } from "./load.ts";
 export { checkInputShape, compatibleShapes, formatShape } from "./shapes.ts";
