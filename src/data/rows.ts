@@ -14,7 +14,9 @@ export type RowCopier = (sample: number, out: Float32Array, row: number) => void
  * ms), i.e. ~0.1 ms of batch 128's ~3 ms step.
  */
 export function rowCopier(split: Split, sampleSize: number): RowCopier {
-  const { x, scale } = split;
+  // A Split built by hand in plain JS may lack `scale` (TypeScript requires it): unscaled, as before it existed.
+  const { x } = split;
+  const scale = split.scale ?? 1;
   if (x instanceof Float32Array) {
     if (scale === 1)
       return (sample, out, row) =>

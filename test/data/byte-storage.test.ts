@@ -143,4 +143,9 @@ Bytes("describe reports the range after scaling", () => {
   assert.equal(mixed.valueRange, { min: -0.5, max: 1 });
 });
 
+Bytes("a split made by hand without scale (plain JS) reads unscaled, not NaN", () => {
+  const split = { x: new Float32Array([0.25, 0.5, 0.75, 1]), y: new Int32Array([0, 1]), count: 2 };
+  assert.equal(Array.from(rowsAsFloat32(split as unknown as Split, 0, 2, 2)), [0.25, 0.5, 0.75, 1]);
+});
+
 Bytes.run();
