@@ -1,7 +1,6 @@
 // Lowering: a checked IR program + a model name -> a CompiledModel (src/runtime/types.ts): the network with
 // Keras-named, seeded weights, inference, evaluation, and the training loop of src/train/.
 import * as tf from "@tensorflow/tfjs-core";
-import { resolveLoss } from "../check/loss.ts";
 import { checkLabels, outputClasses } from "../data/labels.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { fail } from "../diagnostics/index.ts";
@@ -17,7 +16,7 @@ import type {
 import { evaluateSplit } from "../train/evaluate.ts";
 import { fitNetwork } from "../train/fit.ts";
 import { Random } from "../util/random.ts";
-import { lowerLoss } from "./loss.ts";
+import { lowerLoss, modelLoss } from "./loss.ts";
 import { Network } from "./network.ts";
 
 export interface BuildOptions {
@@ -64,7 +63,7 @@ class LoweredModel implements CompiledModel {
   }
 
   private loss() {
-    return lowerLoss(this.net, resolveLoss(this.net.model, this.program.train.loss).loss);
+    return lowerLoss(this.net, modelLoss(this.net.model, this.program.train.loss));
   }
 
   predict(x: tf.Tensor, options: { training?: boolean } = {}): tf.Tensor {

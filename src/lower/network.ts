@@ -4,7 +4,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "./register-gradients.ts";
 import type { Activation, Initializer, Layer, LayerOf, Model } from "../ir/schema.ts";
-import { outputActivation } from "../check/loss.ts";
 import { Random } from "../util/random.ts";
 import { sizeOf } from "../util/shape.ts";
 import { applyActivation, fusable } from "./activations.ts";
@@ -16,6 +15,7 @@ import {
   type BatchStatistics,
 } from "./batchnorm.ts";
 import { initialValues } from "./initializers.ts";
+import { outputActivation } from "./loss.ts";
 
 export interface WeightEntry {
   /** Keras name: "dense/kernel", "batch_normalization/moving_mean", ... */

@@ -2,14 +2,13 @@
 // seeded shuffling, one batch tensor per step from a reused buffer, Keras optimizers with named slots, batchnorm
 // statistics, resume; gradients by the hand-written backward where it covers the network, else autograd.
 import * as tf from "@tensorflow/tfjs-core";
-import { resolveLoss } from "../check/loss.ts";
 import { trainingBatches } from "../data/batches.ts";
 import { compatibleShapes } from "../data/shapes.ts";
 import type { Dataset } from "../data/types.ts";
 import { fail } from "../diagnostics/index.ts";
 import type { Train } from "../ir/schema.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
-import { lowerLoss, type LoweredLoss } from "../lower/loss.ts";
+import { lowerLoss, modelLoss, type LoweredLoss } from "../lower/loss.ts";
 import type { Network } from "../lower/network.ts";
 import type { EpochRecord, FitOptions, History, TrainState, WeightData } from "../runtime/types.ts";
 import { Random } from "../util/random.ts";
@@ -68,7 +67,7 @@ export async function fitNetwork(
   options: FitOptions & { gradients?: "auto" | "autograd" } = {},
 ): Promise<History> {
   const settings = withTrainOverrides(settingsBase, options.train);
-  const loss = lowerLoss(net, resolveLoss(net.model, settings.loss).loss);
+  const loss = lowerLoss(net, modelLoss(net.model, settings.loss));
   const sampleSize = sampleSizeOf(net);
   if (!compatibleShapes(data.sampleShape, net.inputShape)) {
     fail("E507", {

@@ -82,6 +82,16 @@ phases("the back end never imports the parser, the syntax tree or the IR builder
   }
 });
 
+phases("lowering and training never import the checker: the checked IR is their whole input", () => {
+  const files = ["src/lower", "src/train"].flatMap(sources);
+  assert.ok(files.length > 10, "found the lowering and training sources");
+  for (const file of files) {
+    for (const spec of importsOf(readFileSync(file, "utf8"))) {
+      assert.not.match(spec, /(^|\/)check\//, `${relative(root, file)} imports ${spec}`);
+    }
+  }
+});
+
 phases("the scanner sees every form of import (so the checks above can fail)", () => {
   assert.ok(
     importsOf(readFileSync(join(root, "src/lower/network.ts"), "utf8")).some((s) =>
