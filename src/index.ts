@@ -26,7 +26,8 @@ export { compileFile, compileIR, parse, check, type CompileOptions, type Compile
 export { buildProgram, defaultModelName, type BuildOptions, type BuildResult } from "./build/build.ts";
 export { renderLanguageReference } from "./build/reference.ts";
 export { checkProgram, type CheckOptions, type CheckResult } from "./check/check.ts";
-export { outputActivation, resolveLoss } from "./check/loss.ts";
+export { resolveLoss } from "./check/loss.ts";
+export { outputActivation } from "./ir/loss-rules.ts";
 export { inferLayer, type Shape } from "./check/shapes.ts";
 export { formatShape, sizeOf } from "./util/shape.ts";
 export { formatSummary, summarizeModel, type LayerSummary, type ModelSummary } from "./check/summary.ts";

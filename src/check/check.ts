@@ -94,24 +94,30 @@ function duplicateNames(program: Program): Diagnostic[] {
   return out;
 }
 
-/** Resolves the loss of a train (or experiment override) against the models it trains. */
+/**
+ * Checks the loss of a train (or experiment override) against every model it trains, and resolves it in the IR
+ * where that means the same for all of them. Where it does not (`loss auto` over a softmax model and a sigmoid
+ * one), the IR keeps `auto` and the back end resolves it per model by the same rule (src/ir/loss-rules.ts).
+ */
 function resolveFor(models: Model[], loss: Program["train"]["loss"], diags: Diagnostic[]) {
-  const [first] = models;
-  if (!first) return loss;
-  const resolved = resolveLoss(first, loss);
   const seen = new Set<string>();
-  for (const model of models) {
-    for (const d of resolveLoss(model, loss).diagnostics) {
+  const resolved = models.map((model) => {
+    const r = resolveLoss(model, loss);
+    for (const d of r.diagnostics) {
       if (!seen.has(d.message)) diags.push(d);
       seen.add(d.message);
     }
-  }
-  return resolved.loss;
+    return r.loss;
+  });
+  const [first] = resolved;
+  if (!first) return loss;
+  const same = resolved.every((r) => r.type === first.type && r.fromLogits === first.fromLogits);
+  return same ? first : loss;
 }
 
 /**
- * Checks a program. Does not modify its argument. The program's `train.loss` is resolved against its first
- * model; where models differ (probabilities vs logits), back ends call `resolveLoss(model, loss)` per model.
+ * Checks a program. Does not modify its argument. `train.loss` comes out resolved (auto -> a type, fromLogits
+ * what the outputs are) when it means the same for every model, else as declared (see resolveFor).
  */
 export function checkProgram(input: Program, options: CheckOptions = {}): CheckResult {
   const program = structuredClone(input);

@@ -2,33 +2,10 @@
 // `loss auto`, sets `fromLogits` from the output activation, and warns (W402) where a declared value disagrees.
 // Exported for back ends: when a file compares models with different outputs, each gets its own resolution.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
+import { lossTypeFor, outputActivation } from "../ir/loss-rules.ts";
 import type { Activation, Loss, Model } from "../ir/schema.ts";
 import { formatShape } from "../util/shape.ts";
 import type { Shape } from "./shapes.ts";
-
-/**
- * The activation that produces the model's outputs: the last layer's, looking back through layers that do not
- * change values (dropout, flatten, a linear activation). Normalization or pooling at the end makes it linear.
- */
-export function outputActivation(model: Model): Activation {
-  for (let i = model.layers.length - 1; i >= 0; i--) {
-    const layer = model.layers[i]!;
-    switch (layer.op) {
-      case "dropout":
-      case "flatten":
-        continue;
-      case "activation":
-        if (layer.activation === "linear") continue;
-        return layer.activation;
-      case "dense":
-      case "conv2d":
-        return layer.activation;
-      default:
-        return "linear";
-    }
-  }
-  return "linear";
-}
 
 const CROSSENTROPY = ["sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"];
 const CATEGORICAL = ["sparse_categorical_crossentropy", "categorical_crossentropy"];
@@ -66,14 +43,6 @@ function misfit(type: Loss["type"], activation: Activation, shape: Shape, model:
   return undefined;
 }
 
-/** What `loss auto` means for an output: softmax -> cross-entropy, one sigmoid unit -> binary, else mse. */
-function autoLoss(activation: Activation, units: number | null | undefined): Loss["type"] {
-  if (activation === "softmax") return "sparse_categorical_crossentropy";
-  // Several sigmoid units are not one binary decision: mse over the one-hot labels is what fits them.
-  if (activation === "sigmoid" && (units === undefined || units === 1)) return "binary_crossentropy";
-  return "mse";
-}
-
 /**
  * The loss for one model: `auto` resolved, `fromLogits` what the outputs are (absent for mse). E306 where the
  * back end could not compute the loss correctly on the model's output (see `misfit`).
@@ -81,8 +50,7 @@ function autoLoss(activation: Activation, units: number | null | undefined): Los
 export function resolveLoss(model: Model, declared: Loss): { loss: Loss; diagnostics: Diagnostic[] } {
   const activation = outputActivation(model);
   const outputShape = model.layers[model.layers.length - 1]?.outputShape;
-  const units = outputShape?.length === 2 ? outputShape[1] : undefined;
-  const type: Loss["type"] = declared.type !== "auto" ? declared.type : autoLoss(activation, units);
+  const type: Loss["type"] = lossTypeFor(model, declared);
   const loss: Loss = { type };
   const diagnostics: Diagnostic[] = [];
   const problem = outputShape && misfit(type, activation, outputShape, model.name);

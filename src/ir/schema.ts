@@ -226,7 +226,10 @@ export const LOSSES = [
 ] as const;
 export const LossSchema = Type.Object(
   {
-    type: literals(LOSSES, "'auto' picks from the output activation; the checker resolves it"),
+    type: literals(
+      LOSSES,
+      "'auto' picks from the output activation (src/ir/loss-rules.ts); the checker resolves it where it means the same for every model trained, else each model resolves it",
+    ),
     fromLogits: Type.Optional(
       Type.Boolean({
         description:

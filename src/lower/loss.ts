@@ -2,7 +2,8 @@
 // batch. Cross-entropies read the output layer's logits whenever the network can give them (stable log-softmax
 // and BCE-from-logits), so a softmax output can never be fed to a from_logits loss (the notebook's mistake).
 import * as tf from "@tensorflow/tfjs-core";
-import type { Activation, Loss, Model } from "../ir/schema.ts";
+import { lossTypeFor } from "../ir/loss-rules.ts";
+import type { Loss, Model } from "../ir/schema.ts";
 import type { Network } from "./network.ts";
 
 // Keras clips probabilities to [epsilon, 1 - epsilon] before taking logs when it has no logits.
@@ -15,39 +16,8 @@ export interface LoweredLoss {
   compute(output: tf.Tensor, labels: tf.Tensor1D): { loss: tf.Scalar; correct: tf.Scalar };
 }
 
-/**
- * The activation that produces the model's outputs: the last layer's, looking back through layers that do not
- * change values (dropout, flatten, a linear activation); normalization or pooling at the end makes it linear.
- * The back end's own reading of the IR (the checker applies the same rule; test/lower/network.test.ts holds
- * them equal), so lowering needs nothing from src/check.
- */
-export function outputActivation(model: Model): Activation {
-  for (let i = model.layers.length - 1; i >= 0; i--) {
-    const layer = model.layers[i]!;
-    if (layer.op === "dropout" || layer.op === "flatten") continue;
-    if (layer.op === "activation" && layer.activation === "linear") continue;
-    return layer.op === "activation" || layer.op === "dense" || layer.op === "conv2d"
-      ? layer.activation
-      : "linear";
-  }
-  return "linear";
-}
-
-/**
- * The loss a model trains with: the declared type, or for 'auto' (only an unchecked override can still say it:
- * the checker resolves the program's) what the output asks for: softmax -> sparse categorical cross-entropy,
- * one sigmoid unit -> binary cross-entropy, anything else mse. Whether outputs are logits is not taken from
- * the IR: lowerLoss reads it off the network (`fromLogits` is the checker's, for its warnings).
- */
-export function modelLoss(model: Model, declared: Loss): Loss {
-  if (declared.type !== "auto") return { type: declared.type };
-  const activation = outputActivation(model);
-  const units = model.layers.at(-1)?.outputShape?.at(-1);
-  if (activation === "softmax") return { type: "sparse_categorical_crossentropy" };
-  if (activation === "sigmoid" && (units === 1 || units === undefined))
-    return { type: "binary_crossentropy" };
-  return { type: "mse" };
-}
+/** The loss a model trains with: the declared type, or `auto` resolved for its output (src/ir/loss-rules.ts). */
+export const modelLoss = (model: Model, declared: Loss): Loss => ({ type: lossTypeFor(model, declared) });
 
 /**
  * Labels are class indices (int32). Outputs of more than one unit compare against one-hot labels; a single

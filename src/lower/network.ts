@@ -15,7 +15,7 @@ import {
   type BatchStatistics,
 } from "./batchnorm.ts";
 import { initialValues } from "./initializers.ts";
-import { outputActivation } from "./loss.ts";
+import { outputActivation } from "../ir/loss-rules.ts";
 
 export interface WeightEntry {
   /** Keras name: "dense/kernel", "batch_normalization/moving_mean", ... */

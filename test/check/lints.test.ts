@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { checkProgram } from "../../src/check/check.ts";
-import { outputActivation } from "../../src/check/loss.ts";
+import { lossTypeFor, outputActivation } from "../../src/ir/loss-rules.ts";
 import { formatSummary, readableSize, summarizeModel } from "../../src/check/summary.ts";
 import { build, checked, codes, diagnosticsOf, spanText } from "../build/helpers.ts";
 
@@ -46,6 +46,23 @@ loss("W402 both ways, at the loss statement", () => {
   // The resolved loss is what training uses.
   assert.is(checked(text).program.train.loss.fromLogits, false);
 });
+loss("auto over models with different outputs stays auto in the IR; each model trains with its own", () => {
+  const text =
+    "model many { input 4; dense 3 softmax }\nmodel one { input 4; dense 1 sigmoid }\n" +
+    "experiment e { compare many one }\n";
+  const program = checked(text).program;
+  assert.equal(program.train.loss, { type: "auto" });
+  assert.equal(
+    program.models.map((m) => lossTypeFor(m, program.train.loss)),
+    ["sparse_categorical_crossentropy", "binary_crossentropy"],
+  );
+  // Models that agree still get the resolved loss.
+  const agree = checked(
+    "model a { input 4; dense 3 softmax }\nmodel b { input 4; dense 5 softmax }\n",
+  ).program;
+  assert.equal(agree.train.loss, { type: "sparse_categorical_crossentropy", fromLogits: false });
+});
+
 loss.run();
 
 const lints = suite("checker: lints");
