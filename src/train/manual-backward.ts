@@ -257,8 +257,32 @@ function channelAffine(t: tf.Tensor, scale: tf.Tensor, shift?: tf.Tensor): tf.Te
 
 type Shape4 = [number, number, number, number];
 
-/** dW of a conv2d: the backend's Conv2DBackpropFilter (on wasm the kernel src/runtime/wasm-kernels.ts adds). */
+/**
+ * dW of a conv2d: the backend's Conv2DBackpropFilter (on wasm the kernel src/runtime/wasm-kernels.ts adds), except
+ * for one input channel (a first layer on grayscale images), where it is patches^T x dz: the patches [M, kh*kw]
+ * from one depthwise convolution with one-hot filters, transposed (cheap at kh*kw columns) and multiplied
+ * flag-free. On wasm, at [128, 28, 28, 1] -> 16: 6.9 ms against 12.2 ms for the kernel, most of whose time is
+ * XNNPACK packing dz (784 x 128 x 16 values) as the weights of its dilated convolution; with more input channels
+ * the patches grow kh*kw-fold and the kernel wins (measured at 16 channels: 32 ms against 14 ms).
+ */
 function conv2dFilterGrad(x: tf.Tensor4D, dz: tf.Tensor4D, filterShape: Shape4, layer: LayerOf<"conv2d">) {
+  const [kh, kw, ci, co] = filterShape;
+  if (ci === 1) {
+    const taps = kh * kw;
+    const oneHot = new Float32Array(taps * taps);
+    for (let k = 0; k < taps; k++) oneHot[k * taps + k] = 1; // filter [kh, kw, 1, taps]: tap k -> channel k
+    const patches = tf.depthwiseConv2d(
+      x,
+      tf.tensor4d(oneHot, [kh, kw, 1, taps]),
+      layer.strides,
+      layer.padding,
+    );
+    const patchesT = tf.transpose(tf.reshape(patches, [-1, taps])) as tf.Tensor2D;
+    return tf.reshape(
+      tf.matMul(patchesT, tf.reshape(dz, [-1, co]) as tf.Tensor2D),
+      filterShape,
+    ) as tf.Tensor4D;
+  }
   return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz }, {
     strides: layer.strides,
     pad: layer.padding,
