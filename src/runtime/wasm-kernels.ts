@@ -19,15 +19,17 @@ function conv2dBackpropFilter(
 ): tf.Tensor4D {
   const [kh, kw, ci, co] = filterShape;
   const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides;
-  const padded = tf.pad(x, [
+  // The padding goes to the conv as explicit padding of the transposed x (its spatial axes are x's): no padded
+  // copy of x.
+  const input = tf.transpose(x, [3, 1, 2, 0]); // [Ci, H, W, N]
+  const filter = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
+  const padding: [[number, number], [number, number], [number, number], [number, number]] = [
     [0, 0],
     [pad.top, pad.bottom],
     [pad.left, pad.right],
     [0, 0],
-  ]);
-  const input = tf.transpose(padded, [3, 1, 2, 0]); // [Ci, Hp, Wp, N]
-  const filter = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
-  const full = tf.conv2d(input, filter, 1, "valid", "NHWC", [sh, sw]); // [Ci, >= kh, >= kw, Co]
+  ];
+  const full = tf.conv2d(input, filter, 1, padding, "NHWC", [sh, sw]); // [Ci, >= kh, >= kw, Co]
   return tf.transpose(tf.slice(full, [0, 0, 0, 0], [ci, kh, kw, co]), [1, 2, 0, 3]);
 }
 

@@ -303,16 +303,16 @@ function conv2dInputGrad(dz: tf.Tensor4D, kernel: tf.Tensor4D, xShape: Shape4, l
     return tf.conv2dTranspose(dz, kernel, xShape, layer.strides, layer.padding);
   }
   const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-  // Forward padding (top, left) = p means the flipped convolution pads k - 1 - p there.
+  // Forward padding (top, left) = p means the flipped convolution pads k - 1 - p there: passed to the conv as
+  // explicit padding (XNNPACK pads in its indirection buffer; a tf.pad copied dz first).
   const [top, bottom] = layer.padding === "same" ? samePads(xShape[1], kh) : [0, 0];
   const [left, right] = layer.padding === "same" ? samePads(xShape[2], kw) : [0, 0];
-  const padded = tf.pad(dz, [
+  return tf.conv2d(dz, flipped, 1, [
     [0, 0],
     [kh - 1 - top, kh - 1 - bottom],
     [kw - 1 - left, kw - 1 - right],
     [0, 0],
   ]);
-  return tf.conv2d(padded as tf.Tensor4D, flipped, 1, "valid");
 }
 
 /** TensorFlow's 'same' padding at stride 1: k - 1 in all, the odd one at the bottom/right. */
