@@ -27,8 +27,8 @@ export function describeDataset(ds: Dataset): DatasetDescription {
     if (x.length === 0) continue;
     // The range the model sees: stored values / scale, rounded to float32 as rows.ts does (scale > 0, so the
     // stored extremes are the scaled ones).
-    min = Math.min(min, Math.fround(lo / split.scale));
-    max = Math.max(max, Math.fround(hi / split.scale));
+    min = Math.min(min, Math.fround(lo / (split.scale ?? 1)));
+    max = Math.max(max, Math.fround(hi / (split.scale ?? 1)));
   }
   return {
     source: ds.source,

@@ -17,11 +17,14 @@ export function rowCopier(split: Split, sampleSize: number): RowCopier {
   // A Split built by hand in plain JS may lack `scale` (TypeScript requires it): unscaled, as before it existed.
   const { x } = split;
   const scale = split.scale ?? 1;
-  if (x instanceof Float32Array) {
-    if (scale === 1)
+  if (!(x instanceof Uint8Array)) {
+    // Float32 (and, from plain JS callers, any other numeric array): a copy, divided when scaled.
+    if (x instanceof Float32Array && scale === 1)
       return (sample, out, row) =>
         out.set(x.subarray(sample * sampleSize, (sample + 1) * sampleSize), row * sampleSize);
-    return (sample, out, row) => divideRow(x, sample * sampleSize, out, row * sampleSize, sampleSize, scale);
+    const values = x as ArrayLike<number>;
+    return (sample, out, row) =>
+      divideRow(values, sample * sampleSize, out, row * sampleSize, sampleSize, scale);
   }
   // Bytes: 256 possible values, so one table of the scaled float32 values (exact: the same division) and a
   // load per value, cheaper than a division per value.
@@ -29,9 +32,10 @@ export function rowCopier(split: Split, sampleSize: number): RowCopier {
   for (let v = 0; v < 256; v++) table[v] = v / scale;
   if (LITTLE_ENDIAN && x.byteOffset % 4 === 0 && sampleSize % 4 === 0) {
     // Four bytes per load (rows start on a 4-byte boundary: IDX headers are 4 + 4 * rank bytes): ~30% faster.
-    const words = new Uint32Array(x.buffer, x.byteOffset, x.length >> 2);
+    // Divisions, not `>> 2`: byte offsets past 2^31 (a large inflated IDX file) would turn negative.
+    const words = new Uint32Array(x.buffer, x.byteOffset, Math.floor(x.length / 4));
     return (sample, out, row) =>
-      lookUpWords(words, (sample * sampleSize) >> 2, out, row * sampleSize, sampleSize >> 2, table);
+      lookUpWords(words, (sample * sampleSize) / 4, out, row * sampleSize, sampleSize / 4, table);
   }
   return (sample, out, row) => lookUpRow(x, sample * sampleSize, out, row * sampleSize, sampleSize, table);
 }
@@ -41,7 +45,7 @@ const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 // The loops are top-level functions taking everything as arguments: as loops inside the closures above they ran
 // ~2.5x slower once a second copier had been made (V8 reoptimises them without the first closure's constants).
 function divideRow(
-  x: Float32Array,
+  x: ArrayLike<number>,
   from: number,
   out: Float32Array,
   to: number,

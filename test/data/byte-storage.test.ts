@@ -143,9 +143,33 @@ Bytes("describe reports the range after scaling", () => {
   assert.equal(mixed.valueRange, { min: -0.5, max: 1 });
 });
 
-Bytes("a split made by hand without scale (plain JS) reads unscaled, not NaN", () => {
-  const split = { x: new Float32Array([0.25, 0.5, 0.75, 1]), y: new Int32Array([0, 1]), count: 2 };
-  assert.equal(Array.from(rowsAsFloat32(split as unknown as Split, 0, 2, 2)), [0.25, 0.5, 0.75, 1]);
+Bytes(
+  "a split made by hand without scale (plain JS) reads unscaled, not NaN; so does its description",
+  () => {
+    const split = { x: new Float32Array([0.25, 0.5, 0.75, 1]), y: new Int32Array([0, 1]), count: 2 };
+    assert.equal(Array.from(rowsAsFloat32(split as unknown as Split, 0, 2, 2)), [0.25, 0.5, 0.75, 1]);
+    const ds = {
+      source: "hand",
+      description: "",
+      sampleShape: [2],
+      numClasses: 2,
+      train: split,
+      validation: split,
+      validationName: "test",
+    };
+    const range = describeDataset(ds as unknown as Dataset).valueRange;
+    assert.equal([range.min, range.max], [0.25, 1]);
+  },
+);
+
+Bytes("other numeric arrays from plain JS callers are copied (scaled), not read as bytes", () => {
+  for (const x of [new Float64Array([0.5, 300, 1, 2]), new Int32Array([0, 300, 1, 2])]) {
+    const split = { x, y: new Int32Array([0, 1]), count: 2, scale: 2 };
+    assert.equal(
+      Array.from(rowsAsFloat32(split as unknown as Split, 0, 2, 2)),
+      Array.from(x, (v) => v / 2),
+    );
+  }
 });
 
 Bytes.run();
