@@ -420,6 +420,13 @@ export const catalogue = {
       `cells ${p.first} and ${p.second} of experiment '${p.experiment}' have the same settings (one id, so ` +
       `one result would overwrite the other): ${p.why}`,
   ),
+  E635: entry<{ experiment: string; seed: number; repeat: number; max: number }>(
+    "error",
+    "repeat runs past the largest seed",
+    (p) =>
+      `experiment '${p.experiment}' repeats seed ${p.seed} ${p.repeat} times, past the largest seed ${p.max} ` +
+      `(repeat N trains seeds seed .. seed + N - 1): use a seed of at most ${p.max - p.repeat + 1}`,
+  ),
 } as const;
 
 export type Code = keyof typeof catalogue;

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { fail } from "../diagnostics/diagnostic.ts";
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
-import type { Experiment, Optimizer, Program, Train } from "../ir/schema.ts";
+import { MAX_SEED, type Experiment, type Optimizer, type Program, type Train } from "../ir/schema.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
 import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
 
@@ -172,6 +172,13 @@ export function expandGrid(program: Program, experiment: Experiment, options: Gr
       const settings = applyVaried(base, varied);
       const referenceLr = settings.optimizer.lr;
       settings.optimizer.lr = scaleLr(referenceLr, settings.batch, experiment.lrScale);
+      if (settings.seed + experiment.repeat - 1 > MAX_SEED) {
+        fail(
+          "E635",
+          { experiment: experiment.name, seed: settings.seed, repeat: experiment.repeat, max: MAX_SEED },
+          experiment.span ? { span: experiment.span } : {},
+        );
+      }
       for (let repeat = 0; repeat < experiment.repeat; repeat++) {
         const train: Train = { ...settings, seed: settings.seed + repeat };
         cells.push({

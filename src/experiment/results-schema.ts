@@ -2,7 +2,7 @@
 // Written once with TypeBox (types and JSON Schema from one source), validated with ajv by readers and tests.
 import { Type, type Static } from "@sinclair/typebox";
 import { Ajv } from "ajv";
-import { ExperimentSchema, TrainSchema } from "../ir/schema.ts";
+import { ExperimentSchema, MAX_SEED, TrainSchema } from "../ir/schema.ts";
 
 export const RESULTS_VERSION = 1;
 
@@ -34,7 +34,7 @@ export const CellResultSchema = Type.Object(
     group: Type.String({ description: "model and varied values; cells of a group differ only by repeat" }),
     varied: Type.Record(Type.String(), Type.Union([Num, Type.String()])),
     repeat: Type.Integer({ minimum: 0 }),
-    seed: Type.Integer({ minimum: 0 }),
+    seed: Type.Integer({ minimum: 0, maximum: MAX_SEED }),
     lr: Type.Number({ exclusiveMinimum: 0, description: "the effective learning rate (after lr_scale)" }),
     lrNote: Type.String({ description: "how lr was obtained, e.g. '0.001 x 128/32 (linear)'" }),
     train: TrainSchema,
