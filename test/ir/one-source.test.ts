@@ -38,10 +38,10 @@ one(
     assert.match(DenseLayer.description ?? "", "differs from Keras");
     assert.not.match(DenseLayer.description ?? "", "over the last axis");
     assert.match(DataSchema.properties.scale.description ?? "", "1 for mnist");
-  const data = TRAIN_SIGNATURES.find((s) => s.name === "data")!;
-  const scale = data.options.find((o) => o.name === "scale")!;
-  assert.is(scale.default, undefined, "no single default: it depends on the source");
-  assert.match(scale.doc, "255 for IDX");
+    const data = TRAIN_SIGNATURES.find((s) => s.name === "data")!;
+    const scale = data.options.find((o) => o.name === "scale")!;
+    assert.is(scale.default, undefined, "no single default: it depends on the source");
+    assert.match(scale.doc, "255 for IDX");
   },
 );
 one.run();

@@ -148,7 +148,9 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       if (resumeFrom.epochsDone > train.epochs) {
         fail("E602", {
           dir: outDir,
-          detail: `the run already has ${plural(resumeFrom.epochsDone, "epoch")} and --epochs asks for ${train.epochs}; ask for more with --epochs`,
+          detail:
+            `the run already has ${plural(resumeFrom.epochsDone, "epoch")} and ` +
+            `${opts.epochs !== undefined ? "--epochs" : "the spec"} asks for ${train.epochs}; ask for more with --epochs`,
         });
       }
     }
