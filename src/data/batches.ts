@@ -43,7 +43,8 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
 
 /**
  * The batches of one training epoch. Shuffled by (seed, epoch) unless `shuffle` is false. A final batch of
- * a single sample is merged into the one before it (unless the split has one sample in all).
+ * a single sample is merged into the one before it (unless the split has one sample in all, or
+ * `mergeSingleton` is false: only batch normalization needs it, since it cannot normalize one sample).
  *
  * The buffers are overwritten by the next batch: consume a batch (make and use its tensor) before advancing.
  * On tfjs' cpu backend `tf.tensor(batch.x)` keeps a reference to the array rather than copying it, so a tensor
@@ -51,13 +52,13 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
  */
 export function trainingBatches(
   split: Split,
-  options: BatchOptions & { seed: number; epoch: number; shuffle?: boolean },
+  options: BatchOptions & { seed: number; epoch: number; shuffle?: boolean; mergeSingleton?: boolean },
 ): EpochBatches {
   const order =
     options.shuffle === false
       ? sequential(split.count)
       : epochOrder(split.count, options.seed, options.epoch);
-  return batchesInOrder(split, order, options, true);
+  return batchesInOrder(split, order, options, options.mergeSingleton ?? true);
 }
 
 /** Sequential batches over the whole split, for evaluation (inference mode: no singleton merge needed). */

@@ -104,6 +104,7 @@ export async function fitNetwork(
         seed: settings.seed,
         epoch,
         shuffle: settings.shuffle,
+        mergeSingleton: net.batchNorms.length > 0,
       });
       if (batches.mergedLastSingleton) addNote(history, singletonNote(data.train.count, settings.batch));
       let lossSum = 0;

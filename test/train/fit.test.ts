@@ -457,6 +457,16 @@ Fit(
     const even = await fit(34);
     assert.equal(even.steps, [2, 2, 2, 2]);
     assert.is(even.h.notes, undefined, "nothing merged, nothing said");
+    // Without batch norm a batch of one is fine: nothing is merged.
+    const plainProgram = program(
+      `input 4; dense 8 relu; dense 3 softmax\ntrain {\n  data mnist\n  ${SETTINGS.replace("batch 16", "batch 32").replace("epochs 4", "epochs 2")}\n}`,
+    );
+    const plain = buildModel(plainProgram, { backend: "wasm" });
+    const plainSteps: number[] = [];
+    const ph = await plain.fit(cut(33), { onBatchEnd: (e) => plainSteps.push(e.steps) });
+    plain.dispose();
+    assert.equal(plainSteps, [2, 2, 2, 2]);
+    assert.is(ph.notes, undefined);
   },
 );
 
