@@ -9,7 +9,7 @@ import type { WorkerSetup } from "../../src/experiment/pool.ts";
 import { runExperiment } from "../../src/experiment/run-experiment.ts";
 import { summarizeCell } from "../../src/experiment/run-cell.ts";
 import { failsWith, tempDir } from "../helpers.ts";
-import { specFile } from "./helpers.ts";
+import { runOptions } from "./helpers.ts";
 
 /** A pool that trains nothing: each cell "finishes" at once with an empty history. */
 function fakePool(seen: WorkerSetup[]) {
@@ -30,22 +30,11 @@ paths("a relative csv: path is read from the spec's folder, and cells get it abs
   const dir = tempDir("data-paths");
   const rows = Array.from({ length: 30 }, (_, i) => `${i % 3},${i},${i * 2},${i % 5},${i % 7}`);
   writeFileSync(join(dir, "rows.csv"), rows.join("\n"));
-  const spec = specFile(
-    dir,
+  const text =
     "model a { input 4; dense 3 softmax }\ntrain { data csv:rows.csv validation=0.2; epochs 1 }\n" +
-      "experiment e { compare a; vary batch 4 8 }\n",
-  );
+    "experiment e { compare a; vary batch 4 8 }\n";
   const seen: WorkerSetup[] = [];
-  const r = await runExperiment(memoryIO(), {
-    program: spec.program,
-    specFile: spec.file,
-    specText: spec.specText,
-    specSha256: spec.specSha256,
-    outDir: join(dir, "out"),
-    jobs: 1,
-    backend: "auto",
-    pool: fakePool(seen),
-  });
+  const r = await runExperiment(memoryIO(), { ...runOptions(dir, text), pool: fakePool(seen) });
   assert.is(r.results.cells.length, 2);
   assert.is(seen[0]!.data.source, `csv:${join(dir, "rows.csv")}`);
   for (const cell of r.trained) assert.is(cell.train.data.source, `csv:${join(dir, "rows.csv")}`);
@@ -53,19 +42,8 @@ paths("a relative csv: path is read from the spec's folder, and cells get it abs
 
 const models = suite("experiment: data against every compared model");
 
-const runSpec = (dir: string, text: string, seen: WorkerSetup[]) => {
-  const spec = specFile(dir, text);
-  return runExperiment(memoryIO(), {
-    program: spec.program,
-    specFile: spec.file,
-    specText: spec.specText,
-    specSha256: spec.specSha256,
-    outDir: join(dir, "out"),
-    jobs: 1,
-    backend: "auto",
-    pool: fakePool(seen),
-  });
-};
+const runSpec = (dir: string, text: string, seen: WorkerSetup[]) =>
+  runExperiment(memoryIO(), { ...runOptions(dir, text), pool: fakePool(seen) });
 
 models(
   "a second model with 5 output units on 10-class mnist is E506 naming it, before any cell",

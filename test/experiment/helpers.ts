@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { compile } from "../../src/compile.ts";
+import type { ExperimentRunOptions } from "../../src/experiment/run-experiment.ts";
 import type { Program } from "../../src/ir/schema.ts";
 
 /** Two tiny models and a train block; `experiments` is appended as written. */
@@ -51,5 +52,20 @@ export function specFile(dir: string, text: string, name = "tiny.nn") {
     program: compileText(text),
     specText: text,
     specSha256: createHash("sha256").update(text).digest("hex"),
+  };
+}
+
+/** runExperiment's options for a spec written to `dir`: one job, results in dir/out; `extra` overrides. */
+export function runOptions(dir: string, text: string, extra: Partial<ExperimentRunOptions> = {}) {
+  const spec = specFile(dir, text);
+  return {
+    program: spec.program,
+    specFile: spec.file,
+    specText: spec.specText,
+    specSha256: spec.specSha256,
+    outDir: join(dir, "out"),
+    jobs: 1,
+    backend: "auto" as const,
+    ...extra,
   };
 }

@@ -11,24 +11,13 @@ import { runExperiment, type ExperimentRunOptions } from "../../src/experiment/r
 import { validateResults, type CellResult, type Results } from "../../src/experiment/results-schema.ts";
 import { resultsPath } from "../../src/experiment/results.ts";
 import { failsWith, tempDir } from "../helpers.ts";
-import { specFile, tinySpec } from "./helpers.ts";
+import { runOptions, specFile, tinySpec } from "./helpers.ts";
 
 const GRID =
   "experiment sizes {\n  compare plain normed\n  vary batch 16 48\n  lr_scale linear ref=16\n  repeat 2\n  target 0.2\n}";
 
-function options(dir: string, text = tinySpec(GRID), extra: Partial<ExperimentRunOptions> = {}) {
-  const spec = specFile(dir, text);
-  return {
-    program: spec.program,
-    specFile: spec.file,
-    specText: spec.specText,
-    specSha256: spec.specSha256,
-    outDir: join(dir, "out"),
-    jobs: 1,
-    backend: "auto" as const,
-    ...extra,
-  };
-}
+const options = (dir: string, text = tinySpec(GRID), extra: Partial<ExperimentRunOptions> = {}) =>
+  runOptions(dir, text, extra);
 
 const readJson = (dir: string) => JSON.parse(readFileSync(resultsPath(dir), "utf8")) as Results;
 /** A history without its timings, which differ between any two runs. */
