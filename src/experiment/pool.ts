@@ -1,7 +1,7 @@
 // Experiments, step 3: where cells train. In this thread one after another (--jobs 1), or in worker_threads,
 // one cell at a time per worker, each worker with its own tfjs backend and its own copy of the data set (the
 // wasm backend runs one core, so N workers use N cores). Both give the same results for the same seeds.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Dataset } from "../data/types.ts";
 import { NncError, type Diagnostic } from "../diagnostics/index.ts";
 import type { Program } from "../ir/schema.ts";
@@ -9,6 +9,7 @@ import type { BackendChoice, BackendName, BatchEvent, EpochRecord } from "../run
 import type { Cell } from "./grid.ts";
 import type { CellResult } from "./results-schema.ts";
 import { trainCell, type CellEvents } from "./run-cell.ts";
+import { startWorker } from "../util/worker-entry.ts";
 
 /** Trains cells; `run` may be called again once the previous call of the same slot has settled. */
 export interface CellPool {
@@ -55,21 +56,6 @@ export function inProcessPool(
   };
 }
 
-/**
- * What a worker runs: worker.js beside this file in a build; in a checkout, worker.ts behind a small bootstrap
- * that registers tsx's loader first (Node 20 ignores `--import` in a worker's execArgv).
- */
-function workerScript(): { script: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith(".ts"))
-    return { script: new URL("./worker.js", import.meta.url), eval: false };
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const worker = new URL("./worker.ts", import.meta.url).href;
-  const bootstrap =
-    `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); })` +
-    `.catch((e) => { throw e; });`;
-  return { script: bootstrap, eval: true };
-}
-
 class WorkerSlot {
   private worker: Worker;
   private ready: Promise<void>;
@@ -78,8 +64,7 @@ class WorkerSlot {
   private exited = false;
 
   constructor(setup: WorkerSetup) {
-    const { script, eval: isEval } = workerScript();
-    this.worker = new Worker(script, { workerData: setup, eval: isEval });
+    this.worker = startWorker(import.meta.url, "worker", { workerData: setup });
     this.ready = new Promise((resolve, reject) => {
       const onEarlyExit = (code: number) => reject(new Error(`experiment worker exited with code ${code}`));
       this.worker.once("exit", onEarlyExit);

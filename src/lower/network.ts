@@ -307,10 +307,15 @@ function dropoutForward(x: tf.Tensor, layer: LayerOf<"dropout">, o: ForwardOptio
 
 /** The mask of inverted dropout: 0 with probability `rate`, else 1/(1-rate); drawn from `rng` in element order. */
 export function dropoutMask(shape: number[], rate: number, rng: Random): tf.Tensor {
+  return tf.tensor(dropoutMaskValues(sizeOf(shape), rate, rng), shape, "float32");
+}
+
+/** `size` mask values in row-major order: 0 with probability `rate`, else 1 / (1 - rate). */
+export function dropoutMaskValues(size: number, rate: number, rng: Random): Float32Array {
   const keep = 1 / (1 - rate);
-  const mask = new Float32Array(sizeOf(shape));
+  const mask = new Float32Array(size);
   for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : keep;
-  return tf.tensor(mask, shape, "float32");
+  return mask;
 }
 
 /** Keras LayerNormalization over the last axis: gamma * (x - mean) / sqrt(var + epsilon) + beta, per sample. */

@@ -31,6 +31,8 @@ export interface History {
   epochs: EpochRecord[];
   /** What training did that the settings do not say (e.g. a final batch of one merged), each said once. */
   notes?: string[];
+  /** Threads the last fit trained on (data-parallel when more than one; results equal up to float rounding). */
+  threads?: number;
 }
 
 export interface BatchEvent {
@@ -59,6 +61,13 @@ export interface FitOptions {
   onEpochEnd?: (record: EpochRecord, state: () => TrainState) => void | Promise<void>;
   /** Continue from a checkpoint instead of starting fresh. */
   resumeFrom?: TrainState;
+  /**
+   * Training threads: 1, N (data-parallel: each thread its share of every batch, its own tfjs backend), or
+   * "auto" (the default: two where the machine has two cores and the per-step work pays for it).
+   */
+  threads?: number | "auto";
+  /** Called once training is about to start, with the threads it runs on. */
+  onStart?: (info: { threads: number }) => void;
 }
 
 export interface Evaluation {

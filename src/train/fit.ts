@@ -2,7 +2,7 @@
 // seeded shuffling, one batch tensor per step from a reused buffer, Keras optimizers with named slots, batchnorm
 // statistics, resume; gradients by the hand-written backward where it covers the network, else autograd.
 import * as tf from "@tensorflow/tfjs-core";
-import { trainingBatches } from "../data/batches.ts";
+import { trainingBatches, type Batch } from "../data/batches.ts";
 import { compatibleShapes } from "../data/shapes.ts";
 import type { Dataset } from "../data/types.ts";
 import { fail } from "../diagnostics/index.ts";
@@ -10,29 +10,17 @@ import type { Train } from "../ir/schema.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
 import { lowerLoss, modelLoss, type LoweredLoss } from "../lower/loss.ts";
 import type { Network } from "../lower/network.ts";
-import type { EpochRecord, FitOptions, History, TrainState, WeightData } from "../runtime/types.ts";
-import { Random } from "../util/random.ts";
+import type { BackendName, EpochRecord, FitOptions, History, TrainState } from "../runtime/types.ts";
 import { formatShape, sizeOf } from "../util/shape.ts";
 import { evaluateSplit, sampleSizeOf } from "./evaluate.ts";
 import { createOptimizer } from "./optimizers.ts";
-import { autogradGradients, trainStep, type GradientFn } from "./step.ts";
+import { autogradGradients, dropoutStreams, trainStep, type GradientFn, type StepInput } from "./step.ts";
+import type { Optimizer } from "./optimizers.ts";
+import { planThreads } from "./parallel/plan.ts";
+import { startDataParallel, type DataParallel } from "./parallel/trainer.ts";
 import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
-
-/** Weights as plain data (copied out of the backend): what checkpoints and save files hold. */
-export function weightData(net: Network): Record<string, WeightData> {
-  const out: Record<string, WeightData> = {};
-  for (const w of net.weights) {
-    out[w.name] = { shape: [...w.variable.shape], data: Float32Array.from(w.variable.dataSync()) };
-  }
-  return out;
-}
-
-/** Dropout masks as a function of (seed, epoch, step, layer) alone, so a resumed run draws the same ones. */
-const dropoutStreams = (seed: number, epoch: number, step: number) => {
-  const base = new Random(seed);
-  return (layer: string) => base.fork(`dropout:${epoch}:${step}:${layer}`);
-};
+import { setWeightData, weightData } from "./weights.ts";
 
 function nonFiniteHint(settings: Train): string {
   const opt = settings.optimizer;
@@ -79,7 +67,9 @@ export async function fitNetwork(
   checkBatchNormBatches(net, settings.batch, data.train.count);
 
   const optimizer = createOptimizer(settings.optimizer, net.trainable);
-  const gradients = chooseGradients(net, loss, options.gradients);
+  const compiled = options.gradients === "autograd" ? undefined : manualGradients(net, loss);
+  const gradients = compiled ?? autogradGradients(net, loss);
+  let parallel: DataParallel | undefined;
   try {
     const history: History = { epochs: [] };
     let start = 1;
@@ -92,10 +82,32 @@ export async function fitNetwork(
       start = s.epochsDone + 1;
     }
     const exact = settings.bnstats.mode === "exact" && net.batchNorms.length > 0;
+    parallel = await startThreads(
+      net,
+      settings,
+      data.train.count,
+      start,
+      options,
+      optimizer,
+      compiled,
+      history,
+    );
+    history.threads = parallel?.threads ?? 1;
+    options.onStart?.({ threads: history.threads });
     const statsSplit = exact
       ? sampleSplit(data.train, settings.bnstats.sample, settings.seed, sampleSize)
       : undefined;
 
+    const singleStep = (batch: Batch, dropoutRng: StepInput["dropoutRng"]) => {
+      const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
+      const y = tf.tensor1d(batch.y, "int32");
+      try {
+        return trainStep(gradients, optimizer, { x, y, dropoutRng });
+      } finally {
+        x.dispose();
+        y.dispose();
+      }
+    };
     for (let epoch = start; epoch <= settings.epochs; epoch++) {
       const began = performance.now();
       const batches = trainingBatches(data.train, {
@@ -111,16 +123,8 @@ export async function fitNetwork(
       let correct = 0;
       let samples = 0;
       for (const batch of batches) {
-        const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
-        const y = tf.tensor1d(batch.y, "int32");
         const dropout = net.hasDropout ? dropoutStreams(settings.seed, epoch, batch.step) : undefined;
-        let r: { loss: number; correct: number };
-        try {
-          r = trainStep(gradients, optimizer, { x, y, dropoutRng: dropout });
-        } finally {
-          x.dispose();
-          y.dispose();
-        }
+        const r = parallel ? parallel.step(batch, epoch, dropout) : singleStep(batch, dropout);
         if (!Number.isFinite(r.loss)) {
           fail("E601", { epoch, step: batch.step, value: String(r.loss), hint: nonFiniteHint(settings) });
         }
@@ -137,6 +141,7 @@ export async function fitNetwork(
         });
       }
       const trainSeconds = (performance.now() - began) / 1000;
+      parallel?.verify(epoch);
       if (statsSplit) recomputePopulationStatistics(net, statsSplit);
       const val = evaluateSplit(net, loss, data.validation);
       const record: EpochRecord = {
@@ -171,7 +176,53 @@ export async function fitNetwork(
     }
     return history;
   } finally {
+    await parallel?.close();
     optimizer.dispose();
+  }
+}
+
+/**
+ * The data-parallel threads the run uses (planThreads), started from the network's current weights and
+ * optimizer state; undefined for one thread. If `auto` chose threads that cannot start, training goes on in
+ * this thread with a note; threads asked for by number fail the run instead.
+ */
+async function startThreads(
+  net: Network,
+  settings: Train,
+  samples: number,
+  firstEpoch: number,
+  options: FitOptions,
+  optimizer: Optimizer,
+  compiled: GradientFn | undefined,
+  history: History,
+): Promise<DataParallel | undefined> {
+  const plan = planThreads({
+    requested: options.threads,
+    model: net.model,
+    batch: settings.batch,
+    steps: Math.ceil(samples / settings.batch) * (settings.epochs - firstEpoch + 1),
+    compiledStep: compiled !== undefined,
+    backend: tf.getBackend() as BackendName,
+  });
+  if (plan.why && options.threads !== undefined && options.threads !== "auto")
+    addNote(history, `trained on 1 thread, not ${options.threads}: ${plan.why}`);
+  if (plan.threads < 2 || !compiled) return undefined;
+  try {
+    return await startDataParallel({
+      net,
+      train: settings,
+      optimizer,
+      gradients: compiled,
+      threads: plan.threads,
+      backend: tf.getBackend() as BackendName,
+    });
+  } catch (e) {
+    if (options.threads !== undefined && options.threads !== "auto") throw e;
+    addNote(
+      history,
+      `trained on 1 thread: the second training thread could not start (${(e as Error).message.split("\n")[0]})`,
+    );
+    return undefined;
   }
 }
 
@@ -193,14 +244,5 @@ function checkBatchNormBatches(net: Network, batch: number, samples: number): vo
     // Values per channel per sample: the spatial positions (outputShape is [batch, ...spatial, channels]).
     const spatial = sizeOf(node.layer.outputShape?.slice(1, -1) ?? []);
     if (spatial * perBatch < 2) fail("E620", { layer: node.layer.name, batch, samples });
-  }
-}
-
-/** Loads plain weight data into the network's variables (every weight must be present, shapes must match). */
-export function setWeightData(net: Network, weights: Record<string, WeightData>): void {
-  for (const w of net.weights) {
-    const d = weights[w.name];
-    if (!d) throw new Error(`checkpoint has no weight ${w.name}`);
-    tf.tidy(() => w.variable.assign(tf.tensor(Float32Array.from(d.data), w.variable.shape, "float32")));
   }
 }

@@ -7,7 +7,9 @@ import type { Activation, Layer, LayerOf } from "../ir/schema.ts";
 import { applyActivation } from "../lower/activations.ts";
 import { reductionAxes, type BatchStatistics } from "../lower/batchnorm.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
-import { dropoutMask, type BatchNormNode, type Network } from "../lower/network.ts";
+import { dropoutMaskValues, type BatchNormNode, type Network } from "../lower/network.ts";
+import { sizeOf } from "../util/shape.ts";
+import { wholeBatch, type Shard } from "./shard.ts";
 import type { GradientFn, StepGradients } from "./step.ts";
 
 const SUPPORTED_ACTIVATIONS: Activation[] = ["linear", "relu", "sigmoid", "tanh"];
@@ -33,6 +35,8 @@ type Stage = (x: tf.Tensor, ctx: Context) => { y: tf.Tensor; backward: Backward 
 interface Context {
   dropoutRng: ((layer: string) => import("../util/random.ts").Random) | undefined;
   bnStats: StepGradients["bnStats"];
+  /** This step's rows of the batch; batchnorm's statistics and the loss are over the whole batch. */
+  shard: Shard;
 }
 
 /**
@@ -53,8 +57,8 @@ export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | u
     net.weights.some((w) => w.trainable && w.name.startsWith(`${l.name}/`)),
   );
 
-  return ({ x, y, dropoutRng }) => {
-    const ctx: Context = { dropoutRng, bnStats: [] };
+  return ({ x, y, dropoutRng, shard = wholeBatch(x.shape[0]!) }) => {
+    const ctx: Context = { dropoutRng, bnStats: [], shard };
     const backwards: Backward[] = [];
     let h = x;
     for (const stage of stages) {
@@ -62,14 +66,16 @@ export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | u
       backwards.push(r.backward);
       h = r.y;
     }
+    // The loss is the mean over the whole batch: this share's rows weigh rows / total of it.
     const { loss: value, correct } = loss.compute(h, y);
     let dy: tf.Tensor;
     if (crossEntropyLogits) {
       // d mean(-log softmax(z)[label]) / dz = (softmax(z) - onehot) / batch
       const units = h.shape.at(-1)!;
-      dy = tf.div(tf.sub(tf.softmax(h), tf.oneHot(y, units)), h.shape[0]!);
+      dy = tf.div(tf.sub(tf.softmax(h), tf.oneHot(y, units)), shard.total);
     } else {
       dy = tf.grad((out: tf.Tensor) => loss.compute(out, y).loss)(h);
+      if (shard.rows !== shard.total) dy = tf.mul(dy, shard.rows / shard.total);
     }
     const grads: Record<string, tf.Tensor> = {};
     for (let i = stages.length - 1; i >= Math.max(firstTrainable, 0); i--) {
@@ -124,7 +130,15 @@ function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | un
       return (x, ctx) => {
         if (!ctx.dropoutRng)
           throw new Error(`internal: dropout '${layer.name}' in training without a mask stream`);
-        const mask = dropoutMask(x.shape, layer.rate, ctx.dropoutRng(layer.name));
+        // The whole batch's mask, drawn as one thread would, and this share's rows of it.
+        const { offset, rows, total } = ctx.shard;
+        const perRow = sizeOf(x.shape.slice(1));
+        const values = dropoutMaskValues(total * perRow, layer.rate, ctx.dropoutRng(layer.name));
+        const mask = tf.tensor(
+          values.subarray(offset * perRow, (offset + rows) * perRow),
+          x.shape,
+          "float32",
+        );
         return { y: tf.mul(x, mask), backward: (dy) => tf.mul(dy, mask) };
       };
     case "conv2d": {
@@ -172,9 +186,11 @@ function denseBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const { layer, weights, absorbedBias: absorbed } = node;
   const axes = reductionAxes(x.rank);
   const channels = x.shape.at(-1)!;
-  const count = x.size / channels;
+  const { shard } = ctx;
+  const count = ((x.size / channels) * shard.total) / shard.rows; // values per channel in the whole batch
   if (count < 2) throw new Error(`internal: batchnorm '${layer.name}' got a batch of one value per channel`);
-  const { mean, variance } = tf.moments(x, axes);
+  const local = tf.moments(x, axes);
+  const { mean, variance } = shard.moments(local.mean, local.variance);
   const inv = tf.rsqrt(tf.add(variance, layer.epsilon));
   const xhat = tf.mul(tf.sub(x, mean), inv);
   let y = weights.gamma ? tf.mul(xhat, weights.gamma) : xhat;
@@ -184,8 +200,10 @@ function denseBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const stats: BatchStatistics = { mean: statMean, variance: variance as tf.Tensor1D, count };
   ctx.bnStats.push({ node, stats });
   const backward: Backward = (dy, grads, needDx) => {
-    const dbeta = tf.sum(dy, axes);
-    const dgamma = tf.sum(tf.mul(dy, xhat), axes);
+    const [dbeta, dgamma] = shard.sum([tf.sum(dy, axes), tf.sum(tf.mul(dy, xhat), axes)]) as [
+      tf.Tensor,
+      tf.Tensor,
+    ];
     if (weights.beta) grads[`${layer.name}/beta`] = dbeta;
     if (weights.gamma) grads[`${layer.name}/gamma`] = dgamma;
     if (!needDx) return undefined;
@@ -207,21 +225,27 @@ function denseBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
 function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const { layer, weights, absorbedBias: absorbed } = node;
   const channels = x.shape.at(-1)!;
-  const count = x.size / channels;
+  const { shard } = ctx;
+  const count = ((x.size / channels) * shard.total) / shard.rows; // values per channel in the whole batch
   if (count < 2) throw new Error(`internal: batchnorm '${layer.name}' got a batch of one value per channel`);
-  const mean = channelMeans(x);
-  const c = channelAffine(x, tf.onesLike(mean), tf.neg(mean)); // x * 1 - mean: exactly x - mean
-  const variance = channelMeans(tf.square(c));
+  const center = (m: tf.Tensor) => channelAffine(x, tf.onesLike(m), tf.neg(m)); // x * 1 - m: exactly x - m
+  const localMean = channelMeans(x);
+  const localC = center(localMean);
+  const { mean, variance } = shard.moments(localMean, channelMeans(tf.square(localC)));
+  // With a share of the batch, c is about the whole batch's mean.
+  const c = mean === localMean ? localC : center(mean);
   const inv = tf.rsqrt(tf.add(variance, layer.epsilon));
   const factor = weights.gamma ? tf.mul(weights.gamma, inv) : inv;
   const y = channelAffine(c, factor, weights.beta);
   // The batch mean of (x + bias) when the previous layer's bias was not added (Network.absorbedBiases).
   const statMean = (absorbed ? tf.add(mean, absorbed) : mean) as tf.Tensor1D;
-  const stats: BatchStatistics = { mean: statMean, variance, count };
+  const stats: BatchStatistics = { mean: statMean, variance: variance as tf.Tensor1D, count };
   ctx.bnStats.push({ node, stats });
   const backward: Backward = (dy, grads, needDx) => {
-    const meanDy = channelMeans(dy);
-    const meanDyC = channelMeans(tf.mul(dy, c));
+    const [meanDy, meanDyC] = shard.mean([channelMeans(dy), channelMeans(tf.mul(dy, c))]) as [
+      tf.Tensor,
+      tf.Tensor,
+    ];
     if (weights.beta) grads[`${layer.name}/beta`] = tf.mul(meanDy, count);
     if (weights.gamma) grads[`${layer.name}/gamma`] = tf.mul(meanDyC, tf.mul(inv, count));
     if (!needDx) return undefined;

@@ -5,8 +5,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { nextMovingStatistics, type BatchStatistics } from "../lower/batchnorm.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import type { BatchNormNode, Network } from "../lower/network.ts";
-import type { Random } from "../util/random.ts";
+import { Random } from "../util/random.ts";
 import type { Optimizer } from "./optimizers.ts";
+import type { Shard } from "./shard.ts";
 import { openUpdate } from "./tensor-memory.ts";
 
 export interface StepGradients {
@@ -21,7 +22,15 @@ export interface StepInput {
   x: tf.Tensor;
   y: tf.Tensor1D;
   dropoutRng: ((layer: string) => Random) | undefined;
+  /** Which rows of the batch `x` and `y` are (data-parallel training); the whole batch when absent. */
+  shard?: Shard;
 }
+
+/** Dropout masks as a function of (seed, epoch, step, layer) alone, so a resumed run draws the same ones. */
+export const dropoutStreams = (seed: number, epoch: number, step: number) => {
+  const base = new Random(seed);
+  return (layer: string) => base.fork(`dropout:${epoch}:${step}:${layer}`);
+};
 
 /**
  * Computes loss, correct count, gradients and batch statistics inside the caller's tf.tidy. Tensors that must
@@ -35,7 +44,9 @@ export function autogradGradients(net: Network, loss: LoweredLoss): GradientFn {
   const absorbed = new Set(net.absorbedBiases);
   const trainable = net.trainable.filter((w) => !absorbed.has(w));
   const vars = trainable.map((w) => w.variable);
-  return ({ x, y, dropoutRng }, kept) => {
+  return ({ x, y, dropoutRng, shard }, kept) => {
+    if (shard && shard.rows !== shard.total)
+      throw new Error("internal: autograd computes whole batches only");
     const bnStats: StepGradients["bnStats"] = [];
     let correct: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {

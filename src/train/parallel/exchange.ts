@@ -1,0 +1,159 @@
+// Data-parallel training: the shared memory the training threads meet in. One Int32Array of control words
+// (arrival counters, the command the main thread posts, an abort flag) and one Float32Array of slots, a slot per
+// thread for each of two alternating rounds. `allSum` is the only collective: every thread writes its values
+// into its slot, waits for the others, and adds the slots in thread order, so every thread gets the same floats.
+// Two alternating rounds make one barrier per call enough: a thread can only write a round's slots again after
+// every thread has arrived at the round in between, i.e. after every thread has read them.
+
+/** Control words (Int32Array indices). */
+const ARRIVED = 0; // + round parity: arrivals so far in rounds of that parity
+const ABORT = 2; // non-zero once a thread failed or training stopped
+const COMMAND = 3; // sequence number of the command the main thread posted last
+/** Command fields after COMMAND (see Command). */
+const FIELDS = 4;
+const CONTROL_WORDS = FIELDS + 4;
+/** Bytes of the error text a failing thread leaves for the others. */
+const ERROR_BYTES = 4096;
+
+/** What the main thread asks the other threads to do next. */
+export interface Command {
+  kind: "step" | "verify" | "stop";
+  epoch: number;
+  step: number;
+  /** Rows in the whole batch (each thread's share of them: `shares`). */
+  total: number;
+}
+const KINDS: Command["kind"][] = ["step", "verify", "stop"];
+
+/** The shared buffers, as sent to a worker in its workerData. */
+export interface ExchangeBuffers {
+  ranks: number;
+  /** Floats per slot: the largest `allSum` any thread makes. */
+  capacity: number;
+  control: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+  error: SharedArrayBuffer;
+}
+
+export function exchangeBuffers(ranks: number, capacity: number): ExchangeBuffers {
+  return {
+    ranks,
+    capacity,
+    control: new SharedArrayBuffer(CONTROL_WORDS * 4),
+    slots: new SharedArrayBuffer(2 * ranks * capacity * 4),
+    error: new SharedArrayBuffer(ERROR_BYTES),
+  };
+}
+
+/** Thrown in a thread whose peer failed: carries the peer's message. */
+export class PeerFailed extends Error {}
+
+/** Spins this many polls before sleeping: a peer usually arrives within microseconds of a step's halves. */
+const SPINS = 20000;
+
+export class Exchange {
+  private readonly control: Int32Array;
+  private readonly slots: Float32Array;
+  private calls = 0;
+
+  constructor(
+    private readonly buffers: ExchangeBuffers,
+    readonly rank: number,
+  ) {
+    this.control = new Int32Array(buffers.control);
+    this.slots = new Float32Array(buffers.slots);
+  }
+
+  get ranks(): number {
+    return this.buffers.ranks;
+  }
+
+  /** The element-wise sum over threads of `values` (same length in every thread), added in thread order. */
+  allSum(values: Float32Array): Float32Array {
+    const { ranks, capacity } = this.buffers;
+    if (values.length > capacity)
+      throw new Error(`internal: exchange of ${values.length} > ${capacity} floats`);
+    const parity = this.calls & 1;
+    const round = (this.calls >> 1) + 1;
+    this.calls++;
+    const slot = (r: number) =>
+      this.slots.subarray((parity * ranks + r) * capacity, (parity * ranks + r) * capacity + values.length);
+    slot(this.rank).set(values);
+    Atomics.add(this.control, ARRIVED + parity, 1);
+    Atomics.notify(this.control, ARRIVED + parity);
+    this.waitFor(ARRIVED + parity, ranks * round, 10);
+    const out = Float32Array.from(slot(0));
+    for (let r = 1; r < ranks; r++) {
+      const s = slot(r);
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! + s[i]!;
+    }
+    return out;
+  }
+
+  /** Every thread's `values` (same length everywhere), in thread order: for checks, not arithmetic. */
+  allGather(values: Float32Array): Float32Array[] {
+    // A sum would lose which thread held what: each thread writes its values at its own offset of a zero block.
+    const block = new Float32Array(values.length * this.ranks);
+    block.set(values, values.length * this.rank);
+    const all = this.allSum(block);
+    return Array.from({ length: this.ranks }, (_, r) =>
+      all.subarray(r * values.length, (r + 1) * values.length),
+    );
+  }
+
+  /** Main thread: posts the next command (other threads wait in `nextCommand`). */
+  post(command: Command): void {
+    const c = this.control;
+    c[FIELDS] = KINDS.indexOf(command.kind);
+    c[FIELDS + 1] = command.epoch;
+    c[FIELDS + 2] = command.step;
+    c[FIELDS + 3] = command.total;
+    Atomics.add(c, COMMAND, 1);
+    Atomics.notify(c, COMMAND);
+  }
+
+  /** Other threads: waits for the command after the `seen`-th; returns it. */
+  nextCommand(seen: number): Command {
+    this.waitFor(COMMAND, seen + 1, 1000);
+    const c = this.control;
+    return {
+      kind: KINDS[c[FIELDS]!]!,
+      epoch: c[FIELDS + 1]!,
+      step: c[FIELDS + 2]!,
+      total: c[FIELDS + 3]!,
+    };
+  }
+
+  /** Stops every thread's waits; the first message is the one the others report. */
+  abort(message: string): void {
+    if (Atomics.compareExchange(this.control, ABORT, 0, 1) === 0) {
+      const bytes = new TextEncoder().encode(message).subarray(0, ERROR_BYTES - 4);
+      const view = new Uint8Array(this.buffers.error);
+      new DataView(this.buffers.error).setUint32(0, bytes.length);
+      view.set(bytes, 4);
+      Atomics.store(this.control, ABORT, 2); // message written
+    }
+    for (const i of [ARRIVED, ARRIVED + 1, COMMAND]) Atomics.notify(this.control, i);
+  }
+
+  get aborted(): boolean {
+    return Atomics.load(this.control, ABORT) !== 0;
+  }
+
+  private abortMessage(): string {
+    if (Atomics.load(this.control, ABORT) !== 2) return "another training thread stopped";
+    const length = new DataView(this.buffers.error).getUint32(0);
+    return new TextDecoder().decode(new Uint8Array(this.buffers.error).slice(4, 4 + length));
+  }
+
+  /** Blocks until control[index] >= target, or throws PeerFailed once any thread aborted. */
+  private waitFor(index: number, target: number, sleepMs: number): void {
+    const c = this.control;
+    for (let spins = 0; ; spins++) {
+      const now = Atomics.load(c, index);
+      if (now >= target) return;
+      if (Atomics.load(c, ABORT) !== 0) throw new PeerFailed(this.abortMessage());
+      if (spins >= SPINS) Atomics.wait(c, index, now, sleepMs);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// Data-parallel training: how many threads a run uses. One unless asked, or unless `auto` finds a run where a
+// second thread pays: the per-step work must dwarf what a step's exchanges cost (a few barriers of ~10-50 us
+// each, the gradients copied out and back), and the run must be long enough to repay starting the threads
+// (each loads its own tfjs backend: ~0.5 s built, 1-2 s under tsx). Measured (docs/speed.md, "Two cores"):
+// the BN MLP and the plain MLP gain from batch 512, the convnet from batch 16.
+import { availableParallelism } from "node:os";
+import type { Model } from "../../ir/schema.ts";
+import type { BackendName } from "../../runtime/types.ts";
+import { sizeOf } from "../../util/shape.ts";
+
+export type ThreadsChoice = number | "auto";
+
+/**
+ * A step's work in dense-equivalent multiply-adds per sample: dense kernels once, conv kernels at every output
+ * position and counted twice (wasm runs them at about half a dense matmul's rate: convnet-bn at batch 32 13.6
+ * ms/step for 36M multiply-adds, the MLP at batch 512 10.9 ms for 56M).
+ */
+export function stepWorkPerSample(model: Model): number {
+  let work = 0;
+  for (const layer of model.layers) {
+    if (layer.op !== "dense" && layer.op !== "conv2d") continue;
+    const biases = layer.useBias ? (layer.op === "dense" ? layer.units : layer.filters) : 0;
+    const kernel = (layer.params?.trainable ?? 0) - biases;
+    work +=
+      layer.op === "conv2d"
+        ? 2 * kernel * sizeOf((layer.outputShape ?? []).slice(1, -1) as number[])
+        : kernel;
+  }
+  return work;
+}
+
+/**
+ * Work per step from which `auto` uses two threads. Measured with 2 threads against 1 (docs/speed.md): the BN
+ * MLP 0.77x at batch 256 (28M), 1.44x at 512 (56M); convnet-bn 1.31x at batch 16 (34M), 1.58x at 128.
+ */
+export const AUTO_MIN_STEP_WORK = 32e6;
+/** Steps per run below which `auto` keeps one thread (starting the others would not pay back). */
+export const AUTO_MIN_STEPS = 200;
+
+export interface ThreadsPlan {
+  threads: number;
+  /** Why, when fewer threads than asked for (or than `auto` would use on the work alone). */
+  why?: string;
+}
+
+export function planThreads(o: {
+  requested: ThreadsChoice | undefined;
+  model: Model;
+  batch: number;
+  /** Steps the run will take (all epochs). */
+  steps: number;
+  /** Whether the compiled step covers the network (data-parallel training runs only that step). */
+  compiledStep: boolean;
+  backend: BackendName;
+}): ThreadsPlan {
+  const requested = o.requested ?? "auto";
+  if (requested === 1) return { threads: 1 };
+  if (!o.compiledStep)
+    return {
+      threads: 1,
+      why: "the network has a layer the compiled training step does not cover (autograd runs one thread)",
+    };
+  if (requested !== "auto") return { threads: requested };
+  // tfjs-node's native kernels use every core already.
+  if (o.backend === "tensorflow") return { threads: 1 };
+  if (availableParallelism() < 2) return { threads: 1 };
+  if (o.batch * stepWorkPerSample(o.model) < AUTO_MIN_STEP_WORK || o.steps < AUTO_MIN_STEPS)
+    return { threads: 1 };
+  return { threads: 2 };
+}
