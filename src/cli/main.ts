@@ -25,6 +25,20 @@ const backendOption = () =>
     .choices(["auto", "tensorflow", "wasm", "cpu"])
     .default("auto");
 
+const threadsOption = () =>
+  new Option(
+    "--threads <n>",
+    "training threads: auto (two where the work per step pays for it), 1, or N (data-parallel; same results up to float rounding)",
+  )
+    .argParser((value: string) => {
+      if (value === "auto") return value;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1 || n > 64)
+        throw new InvalidArgumentError("expected auto or an integer from 1 to 64");
+      return n;
+    })
+    .default("auto");
+
 /** An option value parser: commander reports a rejected value as "option '--epochs <n>' argument ... is invalid". */
 const numberArg = (accept: (n: number) => boolean, what: string) => (value: string) => {
   const n = Number(value);
@@ -114,6 +128,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--limit <n>", "train on at most N samples (quick runs)", int())
     .addOption(new Option("--bnstats <mode>", "batch-norm population statistics").choices(["exact", "ema"]))
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option("--out <dir>", "output folder (default: runs/<spec>[-<model>], numbered if taken)")
     .option("--resume", "continue the run in --out (or the latest matching run) from its last finished epoch")
     .option("--force", "replace an existing run in --out")

@@ -101,6 +101,9 @@ export async function trainCell(
   let error: string | undefined;
   try {
     await model.fit(dataset, {
+      // Cells use the cores side by side (--jobs); one thread each also keeps a cell's results the same
+      // whatever --jobs is (data-parallel threads change them by float rounding).
+      threads: 1,
       ...(options.events?.onBatchEnd ? { onBatchEnd: options.events.onBatchEnd } : {}),
       onEpochEnd: (record) => {
         records.push(record);

@@ -15,6 +15,8 @@ export interface RunManifest {
   train: Train;
   data: { source: string; description?: string; options: Omit<DataRef, "span"> };
   backend: { name: string; detail?: string };
+  /** Training threads (data-parallel when more than one: same results up to float rounding, not bit for bit). */
+  threads?: number;
   versions: { node: string; packages: Record<string, string> };
   platform: { os: string; arch: string };
   startedAt: string;
@@ -28,6 +30,7 @@ export interface ManifestInput {
   model: string;
   train: Train;
   backend: string;
+  threads?: number;
   /** Human description of the data set (Dataset.description). */
   data?: string;
   startedAt: Date;
@@ -76,6 +79,7 @@ export function makeManifest(input: ManifestInput): RunManifest {
       name: input.backend,
       ...(selected?.name === input.backend ? { detail: selected.detail } : {}),
     },
+    ...(input.threads !== undefined ? { threads: input.threads } : {}),
     versions: { node: process.version, packages: packageVersions() },
     platform: { os: process.platform, arch: process.arch },
     startedAt: input.startedAt.toISOString(),

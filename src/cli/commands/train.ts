@@ -34,6 +34,7 @@ export interface TrainOptions {
   limit?: number;
   bnstats?: "exact" | "ema";
   backend: BackendChoice;
+  threads?: number | "auto";
   out?: string;
   resume?: boolean;
   force?: boolean;
@@ -200,6 +201,11 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
   try {
     const history = await model.fit(dataset, {
       evalTrain: opts.evalTrain ?? false,
+      threads: opts.threads ?? "auto",
+      onStart: ({ threads }) => {
+        if (threads > 1)
+          io.err(`threads: ${threads} (data-parallel: each thread trains its share of every batch)\n`);
+      },
       ...(resumeFrom ? { resumeFrom } : {}),
       onBatchEnd: (e) => progress.batch(e, samplesPerEpoch),
       onEpochEnd: (record, state) => {
@@ -213,6 +219,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       model: modelIR.name,
       train,
       backend: backend.name,
+      ...(history.threads !== undefined ? { threads: history.threads } : {}),
       data: dataset.description,
       startedAt,
       argv: process.argv.slice(2),
