@@ -49,7 +49,9 @@ const total = [...byName.values()].reduce((a, b) => a + b.ms, 0);
 console.log(
   `${model} batch ${batch}, ${choice}: ${wall.toFixed(2)} ms/step wall (${Math.round((batch / wall) * 1000)} samples/s), kernels ${total.toFixed(2)} ms, ${info.kernels.length / steps} kernels/step`,
 );
-for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.TOP ?? 14))) {
+for (const [name, e] of [...byName]
+  .sort((a, b) => b[1].ms - a[1].ms)
+  .slice(0, Number(process.env.TOP ?? 14))) {
   console.log(
     `  ${name.padEnd(24)} ${e.ms.toFixed(3).padStart(8)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  x${e.calls}`,
   );

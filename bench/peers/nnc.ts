@@ -1,7 +1,7 @@
 // Bench peer: nnc's own training loop (CompiledModel.fit on the wasm backend) for one model and batch size.
 // Three epochs over a fixed subset: the first warms up (kernels, heap), the best of the other two is reported
 // (training steps only; this machine's throughput varies between runs).
-// Usage: tsx bench/peers/nnc.ts MODEL BATCH SAMPLES SOURCE
+// Usage: tsx bench/peers/nnc.ts MODEL BATCH SAMPLES SOURCE [THREADS]  (threads: 1, 2, ... or auto; default 1)
 import * as tf from "@tensorflow/tfjs-core";
 import { buildModel, foldBatchNorm } from "../../src/lower/index.ts";
 import type { CompiledModel } from "../../src/runtime/types.ts";
@@ -16,8 +16,11 @@ const { subset } = await benchData(args);
 const program = benchProgram(args.model, args.source, args.batch);
 const model = buildModel(program, { backend: backend.name });
 let tensorsAfterWarmUp = 0;
+const threadsArg = process.argv[6] ?? "1";
+const threads = threadsArg === "auto" ? "auto" : Number(threadsArg);
 const history = await model.fit(subset, {
   train: { epochs: 3 },
+  threads,
   onEpochEnd: (record) => {
     if (record.epoch === 1) tensorsAfterWarmUp = tf.memory().numTensors;
   },
@@ -42,7 +45,12 @@ function inferenceRate(m: CompiledModel): number {
 }
 const input = program.models[0]!.layers[0]!;
 const inputShape = input.op === "input" ? input.shape : [];
-const extra: Record<string, number | string> = { backend: backend.detail, tensorGrowth, loss: timed.loss };
+const extra: Record<string, number | string> = {
+  backend: backend.detail,
+  tensorGrowth,
+  loss: timed.loss,
+  threads: history.threads ?? 1,
+};
 if (program.models[0]!.layers.some((l) => l.op === "batchnorm")) {
   // Inference with batchnorm folded into the preceding dense/conv vs as trained.
   const weights = Object.fromEntries(
