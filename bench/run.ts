@@ -1,15 +1,18 @@
 // `npm run bench`: training throughput of nnc against tfjs-layers `model.fit` (same backend, same data) and
 // PyTorch CPU, for the notebook's BN MLP, the MLP without batch norm and specs/convnet-bn.nn at batch 32/128/512,
-// with peak RSS; each peer runs in its own child process, so warm-up and memory never mix.
+// with peak RSS; each peer runs in its own child process, so warm-up and memory never mix. nnc runs on one
+// thread and on two (data-parallel); the ratios use what `--threads auto` picks for a run of the notebook's 10
+// epochs over the full training set.
 // Usage: npm run bench [-- --quick] [--models=bn-mlp,mlp] [--batches=32,128] [--all (also compile/parse/data-load)]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fashionMnistInstalled, loadDataset, rowsAsFloat32 } from "../src/data/index.ts";
 import { MODELS, benchProgram, type BenchModel } from "./peers/models.ts";
 import type { PeerResult } from "./peers/common.ts";
+import { planThreads } from "../src/train/parallel/plan.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -36,6 +39,10 @@ function samplesFor(model: BenchModel): number {
 interface Row {
   model: BenchModel;
   batch: number;
+  /** nnc on one thread and on two; `nnc` is the one `--threads auto` picks. */
+  nnc1?: PeerResult;
+  nnc2?: PeerResult;
+  autoThreads: number;
   nnc?: PeerResult;
   fit?: PeerResult;
   torch?: PeerResult;
@@ -80,18 +87,33 @@ if (!torchMissing) {
   writeFileSync(join(dataDir, "y.i32"), Int32Array.from(data.train.y));
 }
 
+const trainCount = (await loadDataset({ source })).train.count;
+/** The run `auto` is asked about: the notebook's 10 epochs over the whole training set. */
+const NOTEBOOK_EPOCHS = 10;
+const twoCores = availableParallelism() >= 2;
 const rows: Row[] = [];
 try {
   for (const model of models) {
     for (const batch of batches) {
-      const row: Row = { model, batch, notes: [] };
+      const program = benchProgram(model, source, batch);
+      const autoThreads = planThreads({
+        requested: "auto",
+        model: program.models[0]!,
+        batch,
+        steps: Math.ceil(trainCount / batch) * NOTEBOOK_EPOCHS,
+        compiledStep: true,
+        backend: "wasm",
+      }).threads;
+      const row: Row = { model, batch, autoThreads, notes: [] };
       const samples = String(samplesFor(model));
       const peerArgs = [model, String(batch), samples, source];
-      const put = (key: "nnc" | "fit" | "torch", r: PeerResult | string) => {
+      const put = (key: "nnc1" | "nnc2" | "fit" | "torch", r: PeerResult | string) => {
         if (typeof r === "string") row.notes.push(`${key}: ${r}`);
         else row[key] = r;
       };
-      put("nnc", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...peerArgs]));
+      put("nnc1", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...peerArgs, "1"]));
+      if (twoCores) put("nnc2", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...peerArgs, "2"]));
+      row.nnc = autoThreads === 2 ? row.nnc2 : row.nnc1;
       put("fit", runPeer(tsx, [join(here, "peers", "tfjs-layers.ts"), ...peerArgs]));
       if (dataDir) {
         const ir = join(dataDir, `${model}.json`);
@@ -131,14 +153,16 @@ function printRow(row: Row, header: boolean): void {
     row.model,
     String(row.batch),
     "wasm",
-    n(row.nnc),
+    n(row.nnc1),
+    twoCores ? n(row.nnc2) : "n/a",
+    String(row.autoThreads),
     n(row.fit),
     torchMissing ? "n/a" : n(row.torch),
     ratio(row.nnc, row.fit),
     torchMissing ? "n/a" : ratio(row.nnc, row.torch),
     `${mb(row.nnc)} / ${mb(row.fit)} / ${torchMissing ? "n/a" : mb(row.torch)}`,
   ];
-  const widths = [11, 6, 8, 10, 10, 10, 8, 9, 20];
+  const widths = [11, 6, 8, 10, 10, 5, 10, 10, 8, 9, 20];
   const line = (c: string[]) =>
     c.map((s, i) => (i < 3 ? s.padEnd(widths[i]!) : s.padStart(widths[i]!))).join(" ");
   if (header) {
@@ -148,11 +172,17 @@ function printRow(row: Row, header: boolean): void {
     if (torchMissing) console.log(`PyTorch peer skipped: ${torchMissing}`);
     else console.log(`PyTorch: ${PYTHON}, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(2)`);
     console.log(
+      "nnc: one training thread, and two (data-parallel); 'auto' is what --threads auto picks for 10 epochs " +
+        "over the full training set, and the ratios and nnc's RSS are of that one",
+    );
+    console.log(
       line([
         "model",
         "batch",
         "backend",
-        "nnc",
+        "nnc 1 thr",
+        "nnc 2 thr",
+        "auto",
         "tfjs fit",
         "PyTorch",
         "nnc/fit",
