@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Optimizer as OptimizerSpec } from "../ir/schema.ts";
 import type { WeightEntry } from "../lower/network.ts";
 import type { WeightData } from "../runtime/types.ts";
-import { openUpdate, wasmHeap } from "./tensor-memory.ts";
+import { openUpdate, runUpdate, wasmHeap } from "./tensor-memory.ts";
 import { wasmUpdateKernels, type UpdateKernels } from "./update-kernels.ts";
 
 export interface Optimizer {
@@ -70,20 +70,21 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
         gs,
         weights.map((w) => w.variable),
       );
-      if (kernels && heapSlots && open.pointers) {
-        const p = open.pointers;
-        const base = heapSlots.map((s) => heap!.pointer(s));
-        for (let i = 0; i < weights.length; i++) {
-          const slots = base.map((b) => b + 4 * offsets[i]!);
-          wasmRule!(kernels, p.current[i]!, p.next[i]!, p.read[i]!, slots, weights[i]!.variable.size, t);
+      runUpdate(open, () => {
+        if (kernels && heapSlots && open.pointers) {
+          const p = open.pointers;
+          const base = heapSlots.map((s) => heap!.pointer(s));
+          for (let i = 0; i < weights.length; i++) {
+            const slots = base.map((b) => b + 4 * offsets[i]!);
+            wasmRule!(kernels, p.current[i]!, p.next[i]!, p.read[i]!, slots, weights[i]!.variable.size, t);
+          }
+        } else {
+          for (let i = 0; i < weights.length; i++) {
+            const slots = names.map((_, k) => slotOf(k, i));
+            rule(open.current[i]!, open.next[i]!, open.read[i]!, slots, t);
+          }
         }
-      } else {
-        for (let i = 0; i < weights.length; i++) {
-          const slots = names.map((_, k) => slotOf(k, i));
-          rule(open.current[i]!, open.next[i]!, open.read[i]!, slots, t);
-        }
-      }
-      open.commit();
+      });
       step = t;
     },
     slots() {

@@ -8,7 +8,7 @@ import type { BatchNormNode, Network } from "../lower/network.ts";
 import { Random } from "../util/random.ts";
 import type { Optimizer } from "./optimizers.ts";
 import type { Shard } from "./shard.ts";
-import { openUpdate } from "./tensor-memory.ts";
+import { openUpdate, runUpdate } from "./tensor-memory.ts";
 
 export interface StepGradients {
   loss: tf.Scalar;
@@ -102,9 +102,10 @@ export function updateMovingStatisticsInPlace(bnStats: StepGradients["bnStats"])
     bnStats.flatMap((s) => [s.stats.mean, s.stats.variance]),
     bnStats.flatMap((s) => [s.node.weights.movingMean, s.node.weights.movingVariance]),
   );
-  bnStats.forEach(({ node, stats }, i) => {
-    const pair = (arrays: Float32Array[]) => ({ mean: arrays[2 * i]!, variance: arrays[2 * i + 1]! });
-    nextMovingStatistics(node.layer, pair(open.read), stats.count, pair(open.current), pair(open.next));
-  });
-  open.commit();
+  runUpdate(open, () =>
+    bnStats.forEach(({ node, stats }, i) => {
+      const pair = (arrays: Float32Array[]) => ({ mean: arrays[2 * i]!, variance: arrays[2 * i + 1]! });
+      nextMovingStatistics(node.layer, pair(open.read), stats.count, pair(open.current), pair(open.next));
+    }),
+  );
 }

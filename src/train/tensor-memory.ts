@@ -34,6 +34,19 @@ export interface OpenUpdate {
   /** On wasm: the same as byte addresses in the heap, for update-kernels.ts. */
   pointers?: { read: number[]; current: number[]; next: number[] };
   commit(): void;
+  /** Gives back the `next` memory without changing any variable (an update that failed midway). */
+  abort(): void;
+}
+
+/** Runs `fill` on an open update and commits it; if `fill` throws, the fresh memory is given back first. */
+export function runUpdate(open: OpenUpdate, fill: (open: OpenUpdate) => void): void {
+  try {
+    fill(open);
+  } catch (e) {
+    open.abort();
+    throw e;
+  }
+  open.commit();
 }
 
 export function wasmHeap(): WasmHeap | undefined {
@@ -85,6 +98,8 @@ export function openUpdate(read: tf.Tensor[], vars: tf.Variable[]): OpenUpdate {
           t.dispose();
         });
       },
+      // makeOutput's buffers belong to no tensor until commit: nothing else would ever free them.
+      abort: () => outputs.forEach((o) => tf.backend().disposeData(o.dataId)),
     };
   }
   // On the cpu backend dataSync returns the backend's own array: read only. tf.tensor keeps `next` (fresh).
@@ -96,5 +111,6 @@ export function openUpdate(read: tf.Tensor[], vars: tf.Variable[]): OpenUpdate {
     commit: () => {
       vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(next[i]!, v.shape, "float32"))));
     },
+    abort: () => {},
   };
 }

@@ -1,6 +1,6 @@
 // The optimizer's WebAssembly update kernel: the committed binary (src/train/update-kernels-binary.ts) is the
 // compile of src/train/update-kernels.wat (UPDATE_GOLDEN=1 rewrites it), and its Adam equals the same formula
-// in float32 on sizes with and without a SIMD tail.
+// in float32 on sizes with and without a SIMD tail; an update that fails midway leaks nothing.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import wabtInit from "wabt";
 import { UPDATE_KERNELS_WASM } from "../../src/train/update-kernels-binary.ts";
 import { wasmUpdateKernels } from "../../src/train/update-kernels.ts";
-import { wasmHeap } from "../../src/train/tensor-memory.ts";
+import { openUpdate, runUpdate, wasmHeap } from "../../src/train/tensor-memory.ts";
 import { Random } from "../../src/util/random.ts";
 import { Network } from "../../src/lower/network.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
@@ -139,6 +139,31 @@ Update("wasm's SIMD kernel and the JS update (cpu) agree beyond float rounding",
   for (const k of Object.keys(cpu.slots)) {
     assert.ok(closeness(wasm.slots[k]!.data, cpu.slots[k]!.data, 1e-5, 1e-9) <= 1, k);
   }
+});
+
+Update("an update that throws midway frees its fresh memory and leaves the variables as they were", async () => {
+  for (const backend of ["wasm", "cpu"] as const) {
+    await useBackend(backend);
+    const v = tf.variable(tf.tensor1d([1, 2, 3]));
+    const g = tf.tensor1d([0.5, 0.5, 0.5]);
+    const ids = () => tf.engine().backend.numDataIds();
+    const before = ids();
+    const open = openUpdate([g], [v]);
+    assert.throws(
+      () =>
+        runUpdate(open, (o) => {
+          o.next[0]!.set([9, 9, 9]);
+          throw new Error("kernel trap");
+        }),
+      /kernel trap/,
+    );
+    assert.is(ids(), before, `${backend}: buffers after the failed update`);
+    assert.equal(values(v), [1, 2, 3], backend);
+    runUpdate(openUpdate([g], [v]), (o) => o.next[0]!.set([4, 5, 6]));
+    assert.equal(values(v), [4, 5, 6], `${backend}: a later update commits`);
+    tf.dispose([v, g]);
+  }
+  await useBackend("wasm");
 });
 
 Kernels.run();
