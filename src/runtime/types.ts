@@ -51,6 +51,11 @@ export interface TrainState {
   weights: Record<string, WeightData>;
   /** Optimizer slots by name (e.g. "dense/kernel/m"), plus its step count. */
   optimizer: { step: number; slots: Record<string, WeightData> };
+  /**
+   * What computed the epochs so far: a resumed run continues bit for bit only on the same backend and thread
+   * count (the wasm update is float32, the JS one float64; threads sum in another order).
+   */
+  computedOn?: { backend: BackendName; threads: number };
 }
 
 export interface FitOptions {

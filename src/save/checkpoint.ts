@@ -29,6 +29,8 @@ interface CheckpointHeader {
   epochsDone: number;
   history: History;
   optimizerStep: number;
+  /** Absent in checkpoints written before it was recorded. */
+  computedOn?: TrainState["computedOn"];
   weights: TensorEntry[];
   slots: TensorEntry[];
   blobSha256: string;
@@ -58,6 +60,7 @@ export function writeCheckpoint(dir: string, state: TrainState, meta: Checkpoint
     epochsDone: state.epochsDone,
     history: state.history,
     optimizerStep: state.optimizer.step,
+    ...(state.computedOn ? { computedOn: state.computedOn } : {}),
     weights: weights.entries,
     slots: slots.entries,
     blobSha256: sha256(blob),
@@ -130,5 +133,6 @@ export function readCheckpoint(dir: string, expected: Fingerprint): TrainState {
     history: header.history,
     weights: pick(header.weights),
     optimizer: { step: header.optimizerStep, slots: pick(header.slots) },
+    ...(header.computedOn ? { computedOn: header.computedOn } : {}),
   };
 }

@@ -93,6 +93,15 @@ export async function fitNetwork(
       history,
     );
     history.threads = parallel?.threads ?? 1;
+    const before = options.resumeFrom?.computedOn;
+    const now = { backend: tf.getBackend() as BackendName, threads: history.threads };
+    if (before && (before.backend !== now.backend || before.threads !== now.threads)) {
+      addNote(
+        history,
+        `resumed on ${computedOn(now)} after ${computedOn(before)}: the result equals an uninterrupted run up to ` +
+          "float rounding, not bit for bit",
+      );
+    }
     options.onStart?.({ threads: history.threads });
     const statsSplit = exact
       ? sampleSplit(data.train, settings.bnstats.sample, settings.seed, sampleSize)
@@ -171,6 +180,7 @@ export async function fitNetwork(
         },
         weights: weightData(net),
         optimizer: { step: optimizer.step, slots: optimizer.slots() },
+        computedOn: { backend: tf.getBackend() as BackendName, threads: history.threads ?? 1 },
       });
       await options.onEpochEnd?.(record, state);
     }
@@ -225,6 +235,9 @@ async function startThreads(
     return undefined;
   }
 }
+
+const computedOn = (c: { backend: string; threads: number }) =>
+  `${c.backend} with ${c.threads} thread${c.threads === 1 ? "" : "s"}`;
 
 /** Each note once, however many epochs (or resumed runs) it applies to. */
 function addNote(history: History, note: string): void {

@@ -52,6 +52,7 @@ function fakeState(epochsDone: number, seed = epochsDone): TrainState {
       step: 17 * epochsDone,
       slots: { "dense/kernel/m": randomWeight(rng, [36, 12]), "dense/kernel/v": randomWeight(rng, [36, 12]) },
     },
+    computedOn: { backend: "wasm", threads: 1 + (epochsDone % 2) },
   };
 }
 
@@ -64,15 +65,18 @@ const withTrain = (changes: Partial<Program["train"]>): Program => ({
 const RoundTrip = suite("checkpoint: write and read");
 RoundTrip.after(removeTempDirs);
 
-RoundTrip("reads back exactly what was written: weights, slots, step, epochs, history", () => {
-  const dir = tempDir();
-  assert.not.ok(hasCheckpoint(dir));
-  const state = fakeState(3);
-  writeCheckpoint(dir, state, { fingerprint });
-  assert.ok(hasCheckpoint(dir));
-  assert.equal(readCheckpoint(dir, fingerprint), state);
-  assert.equal(readdirSync(dir), [CHECKPOINT_FILE]);
-});
+RoundTrip(
+  "reads back exactly what was written: weights, slots, step, epochs, history, what computed it",
+  () => {
+    const dir = tempDir();
+    assert.not.ok(hasCheckpoint(dir));
+    const state = fakeState(3);
+    writeCheckpoint(dir, state, { fingerprint });
+    assert.ok(hasCheckpoint(dir));
+    assert.equal(readCheckpoint(dir, fingerprint), state);
+    assert.equal(readdirSync(dir), [CHECKPOINT_FILE]);
+  },
+);
 
 RoundTrip("a later checkpoint replaces the earlier one", () => {
   const dir = tempDir();

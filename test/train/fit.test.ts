@@ -102,11 +102,30 @@ for (const opt of [
       const rest = await resumed.fit(blobData(), { resumeFrom: at2! });
       assert.equal(figures(rest.epochs), figures(full.epochs));
       assert.equal(weightsOf(resumed), weightsOf(whole));
+      assert.equal(at2!.computedOn, { backend: "wasm", threads: 1 });
+      assert.is(rest.notes, undefined, "same backend and threads: no note");
       whole.dispose();
       resumed.dispose();
     },
   );
 }
+
+Fit("resuming on another backend or thread count says the result is equal up to float rounding", async () => {
+  const settings = "optimizer adam lr=0.01\n  batch 16\n  epochs 2\n  seed 9";
+  const first = buildModel(MLP(settings), { backend: "wasm" });
+  let at1: TrainState | undefined;
+  await first.fit(blobData(), { onEpochEnd: (r, state) => void (r.epoch === 1 && (at1 = state())) });
+  first.dispose();
+  const resumed = buildModel(MLP(settings), { backend: "wasm" });
+  const h = await resumed.fit(blobData(), {
+    resumeFrom: { ...at1!, computedOn: { backend: "cpu", threads: 1 } },
+  });
+  resumed.dispose();
+  assert.equal(h.notes, [
+    "resumed on wasm with 1 thread after cpu with 1 thread: the result equals an uninterrupted run up to float " +
+      "rounding, not bit for bit",
+  ]);
+});
 
 Fit("a non-finite loss stops with E601 naming epoch, step and the learning rate", async () => {
   const p = program(`input 4; dense 16; relu; dense 3 softmax
