@@ -49,6 +49,12 @@ export function runUpdate(open: OpenUpdate, fill: (open: OpenUpdate) => void): v
   open.commit();
 }
 
+/** Copies a float32 tensor's values into `target` at `offset`: straight from the heap on wasm (no array made). */
+export function readInto(t: tf.Tensor, target: Float32Array, offset = 0): void {
+  const heap = wasmHeap();
+  target.set(heap ? heap.view(t) : (t.dataSync() as Float32Array), offset);
+}
+
 export function wasmHeap(): WasmHeap | undefined {
   if (tf.getBackend() !== "wasm") return undefined;
   const b = tf.backend() as unknown as Partial<BackendWasm>;

@@ -55,6 +55,7 @@ export class Exchange {
   private readonly control: Int32Array;
   private readonly slots: Float32Array;
   private calls = 0;
+  private readonly result: Float32Array;
 
   constructor(
     private readonly buffers: ExchangeBuffers,
@@ -62,13 +63,18 @@ export class Exchange {
   ) {
     this.control = new Int32Array(buffers.control);
     this.slots = new Float32Array(buffers.slots);
+    this.result = new Float32Array(buffers.capacity);
   }
 
   get ranks(): number {
     return this.buffers.ranks;
   }
 
-  /** The element-wise sum over threads of `values` (same length in every thread), added in thread order. */
+  /**
+   * The element-wise sum over threads of `values` (same length in every thread), added in thread order. The
+   * result is a view of a buffer the next call reuses: copy what must outlive it. (A step makes up to a dozen
+   * exchanges, the last of every gradient: fresh arrays of that size pile up as garbage between major GCs.)
+   */
   allSum(values: Float32Array): Float32Array {
     const { ranks, capacity } = this.buffers;
     if (values.length > capacity)
@@ -82,7 +88,8 @@ export class Exchange {
     Atomics.add(this.control, ARRIVED + parity, 1);
     Atomics.notify(this.control, ARRIVED + parity);
     this.waitFor(ARRIVED + parity, ranks * round, 10);
-    const out = Float32Array.from(slot(0));
+    const out = this.result.subarray(0, values.length);
+    out.set(slot(0));
     for (let r = 1; r < ranks; r++) {
       const s = slot(r);
       for (let i = 0; i < out.length; i++) out[i] = out[i]! + s[i]!;
@@ -95,7 +102,7 @@ export class Exchange {
     // A sum would lose which thread held what: each thread writes its values at its own offset of a zero block.
     const block = new Float32Array(values.length * this.ranks);
     block.set(values, values.length * this.rank);
-    const all = this.allSum(block);
+    const all = this.allSum(block).slice();
     return Array.from({ length: this.ranks }, (_, r) =>
       all.subarray(r * values.length, (r + 1) * values.length),
     );

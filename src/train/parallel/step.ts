@@ -8,6 +8,7 @@ import type { Random } from "../../util/random.ts";
 import type { Optimizer } from "../optimizers.ts";
 import { wholeBatch, type Shard } from "../shard.ts";
 import { updateMovingStatisticsInPlace, type GradientFn } from "../step.ts";
+import { readInto } from "../tensor-memory.ts";
 import type { Exchange } from "./exchange.ts";
 
 export interface Share {
@@ -96,60 +97,65 @@ export interface ParallelStepInput {
   total: number;
 }
 
+export type ParallelStep = (input: ParallelStepInput) => { loss: number; correct: number };
+
 /**
- * One step in this thread. `updateStatistics`: whether this thread keeps batchnorm's moving statistics (the
- * main thread; the others never run inference). Returns the whole batch's mean loss and correct count.
+ * This thread's step function. `updateStatistics`: whether this thread keeps batchnorm's moving statistics (the
+ * main thread; the others never run inference). A step returns the whole batch's mean loss and correct count.
  */
-export function parallelStep(
+export function parallelStepper(
   gradients: GradientFn,
   optimizer: Optimizer,
   trainable: WeightEntry[],
   exchange: Exchange,
-  input: ParallelStepInput,
   updateStatistics: boolean,
-): { loss: number; correct: number } {
-  const kept: tf.Tensor[] = [];
-  try {
-    return tf.tidy(() => {
-      const { total } = input;
-      const share = input.shares[exchange.rank]!;
-      const size = trainable.reduce((n, w) => n + w.variable.size, 0);
-      const packed = new Float32Array(size + 2); // every gradient, then loss and correct count
-      let bnStats: ReturnType<GradientFn>["bnStats"] = [];
-      if (share.rows > 0) {
-        if (!input.x || !input.y) throw new Error("internal: a share with rows and no tensors");
-        const g = gradients(
-          {
-            x: input.x,
-            y: input.y,
-            dropoutRng: input.dropoutRng,
-            shard: shardOf(exchange, input.shares, total),
-          },
-          kept,
-        );
+): ParallelStep {
+  const size = trainable.reduce((n, w) => n + w.variable.size, 0);
+  // Every gradient, then loss and correct count; reused by every step.
+  const packed = new Float32Array(size + 2);
+  return (input) => {
+    const kept: tf.Tensor[] = [];
+    try {
+      return tf.tidy(() => {
+        const { total } = input;
+        const share = input.shares[exchange.rank]!;
+        packed.fill(0);
+        let bnStats: ReturnType<GradientFn>["bnStats"] = [];
+        if (share.rows > 0) {
+          if (!input.x || !input.y) throw new Error("internal: a share with rows and no tensors");
+          const g = gradients(
+            {
+              x: input.x,
+              y: input.y,
+              dropoutRng: input.dropoutRng,
+              shard: shardOf(exchange, input.shares, total),
+            },
+            kept,
+          );
+          let o = 0;
+          for (const w of trainable) {
+            readInto(g.grads[w.name]!, packed, o);
+            o += w.variable.size;
+          }
+          packed[size] = g.loss.dataSync()[0]! * (share.rows / total);
+          packed[size + 1] = g.correct.dataSync()[0]!;
+          bnStats = g.bnStats;
+        }
+        const summed = exchange.allSum(packed);
+        const grads: Record<string, tf.Tensor> = {};
         let o = 0;
         for (const w of trainable) {
-          packed.set(g.grads[w.name]!.dataSync() as Float32Array, o);
+          grads[w.name] = tf.tensor(summed.subarray(o, o + w.variable.size), w.variable.shape, "float32");
           o += w.variable.size;
         }
-        packed[size] = g.loss.dataSync()[0]! * (share.rows / total);
-        packed[size + 1] = g.correct.dataSync()[0]!;
-        bnStats = g.bnStats;
-      }
-      const summed = exchange.allSum(packed);
-      const grads: Record<string, tf.Tensor> = {};
-      let o = 0;
-      for (const w of trainable) {
-        grads[w.name] = tf.tensor(summed.subarray(o, o + w.variable.size), w.variable.shape, "float32");
-        o += w.variable.size;
-      }
-      optimizer.apply(grads);
-      if (updateStatistics) updateMovingStatisticsInPlace(bnStats);
-      return { loss: summed[size]!, correct: summed[size + 1]! };
-    });
-  } finally {
-    tf.dispose(kept);
-  }
+        optimizer.apply(grads);
+        if (updateStatistics) updateMovingStatisticsInPlace(bnStats);
+        return { loss: summed[size]!, correct: summed[size + 1]! };
+      });
+    } finally {
+      tf.dispose(kept);
+    }
+  };
 }
 
 /** Every trainable weight's values in one array (the epoch's check that the threads' copies are equal). */

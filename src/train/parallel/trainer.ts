@@ -15,7 +15,7 @@ import type { GradientFn } from "../step.ts";
 import { weightData } from "../weights.ts";
 import { Exchange, exchangeBuffers, PeerFailed } from "./exchange.ts";
 import type { FromThread, ThreadSetup } from "./setup.ts";
-import { flatWeights, parallelStep, shares } from "./step.ts";
+import { flatWeights, parallelStepper, shares } from "./step.ts";
 
 export interface DataParallel {
   readonly threads: number;
@@ -87,6 +87,7 @@ export async function startDataParallel(o: DataParallelOptions): Promise<DataPar
 
   const xs = new Float32Array(x);
   const ys = new Int32Array(y);
+  const runStep = parallelStepper(gradients, optimizer, net.trainable, exchange, true);
   return {
     threads,
     step(batch, epoch, dropoutRng) {
@@ -105,14 +106,7 @@ export async function startDataParallel(o: DataParallelOptions): Promise<DataPar
       );
       const yt = tf.tensor1d(batch.y.subarray(0, share.rows), "int32");
       try {
-        return parallelStep(
-          gradients,
-          optimizer,
-          net.trainable,
-          exchange,
-          { x: xt, y: yt, dropoutRng, shares: all, total: batch.size },
-          true,
-        );
+        return runStep({ x: xt, y: yt, dropoutRng, shares: all, total: batch.size });
       } catch (e) {
         throw stopOthers(exchange, e);
       } finally {

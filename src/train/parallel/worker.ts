@@ -14,7 +14,7 @@ import { createOptimizer } from "../optimizers.ts";
 import { dropoutStreams } from "../step.ts";
 import { Exchange, PeerFailed } from "./exchange.ts";
 import type { FromThread, ThreadSetup } from "./setup.ts";
-import { flatWeights, parallelStep, shares } from "./step.ts";
+import { flatWeights, parallelStepper, shares } from "./step.ts";
 
 const setup = workerData as ThreadSetup;
 const port = parentPort!;
@@ -36,6 +36,7 @@ try {
   const sampleSize = sizeOf(net.inputShape);
   const xs = new Float32Array(setup.x);
   const ys = new Int32Array(setup.y);
+  const runStep = parallelStepper(gradients, optimizer, net.trainable, exchange, false);
   post({ type: "ready" });
   started = true;
 
@@ -58,21 +59,14 @@ try {
       : undefined;
     const y = rows ? tf.tensor1d(ys.subarray(share.offset, share.offset + share.rows), "int32") : undefined;
     try {
-      parallelStep(
-        gradients,
-        optimizer,
-        net.trainable,
-        exchange,
-        {
-          ...(x && y ? { x, y } : {}),
-          dropoutRng: net.hasDropout
-            ? dropoutStreams(setup.train.seed, command.epoch, command.step)
-            : undefined,
-          shares: all,
-          total: command.total,
-        },
-        false,
-      );
+      runStep({
+        ...(x && y ? { x, y } : {}),
+        dropoutRng: net.hasDropout
+          ? dropoutStreams(setup.train.seed, command.epoch, command.step)
+          : undefined,
+        shares: all,
+        total: command.total,
+      });
     } finally {
       x?.dispose();
       y?.dispose();
