@@ -200,12 +200,12 @@ function denseBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const stats: BatchStatistics = { mean: statMean, variance: variance as tf.Tensor1D, count };
   ctx.bnStats.push({ node, stats });
   const backward: Backward = (dy, grads, needDx) => {
-    const [dbeta, dgamma] = shard.sum([tf.sum(dy, axes), tf.sum(tf.mul(dy, xhat), axes)]) as [
-      tf.Tensor,
-      tf.Tensor,
-    ];
-    if (weights.beta) grads[`${layer.name}/beta`] = dbeta;
-    if (weights.gamma) grads[`${layer.name}/gamma`] = dgamma;
+    // This share's part of each sum is its gamma/beta gradient (the step sums every weight's over shares); the
+    // input gradient needs the whole batch's.
+    const mine = [tf.sum(dy, axes), tf.sum(tf.mul(dy, xhat), axes)];
+    if (weights.beta) grads[`${layer.name}/beta`] = mine[0]!;
+    if (weights.gamma) grads[`${layer.name}/gamma`] = mine[1]!;
+    const [dbeta, dgamma] = shard.sum(mine) as [tf.Tensor, tf.Tensor];
     if (!needDx) return undefined;
     const scale = weights.gamma ? tf.mul(weights.gamma, tf.div(inv, count)) : tf.div(inv, count);
     return tf.mul(scale, tf.sub(tf.sub(tf.mul(dy, count), dbeta), tf.mul(xhat, dgamma)));
@@ -242,12 +242,13 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const stats: BatchStatistics = { mean: statMean, variance: variance as tf.Tensor1D, count };
   ctx.bnStats.push({ node, stats });
   const backward: Backward = (dy, grads, needDx) => {
-    const [meanDy, meanDyC] = shard.mean([channelMeans(dy), channelMeans(tf.mul(dy, c))]) as [
-      tf.Tensor,
-      tf.Tensor,
-    ];
-    if (weights.beta) grads[`${layer.name}/beta`] = tf.mul(meanDy, count);
-    if (weights.gamma) grads[`${layer.name}/gamma`] = tf.mul(meanDyC, tf.mul(inv, count));
+    const mine = [channelMeans(dy), channelMeans(tf.mul(dy, c))];
+    // This share's part of each sum is its gamma/beta gradient (the step sums every weight's over shares); the
+    // input gradient needs the whole batch's means.
+    const values = x.size / channels; // values per channel in this share
+    if (weights.beta) grads[`${layer.name}/beta`] = tf.mul(mine[0]!, values);
+    if (weights.gamma) grads[`${layer.name}/gamma`] = tf.mul(mine[1]!, tf.mul(inv, values));
+    const [meanDy, meanDyC] = shard.mean(mine) as [tf.Tensor, tf.Tensor];
     if (!needDx) return undefined;
     const b = tf.neg(tf.mul(tf.mul(factor, tf.square(inv)), meanDyC));
     const d = tf.neg(tf.mul(factor, meanDy));

@@ -21,8 +21,8 @@ const weightsOf = (m: CompiledModel) =>
   Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
 
 /** Trains `source` on `data` with `threads`; the history and every weight (moving statistics included). */
-async function train(source: string, data: Dataset, threads: number) {
-  const m = buildModel(program(source), { backend: "wasm" });
+async function train(source: string, data: Dataset, threads: number, backend: "wasm" | "cpu" = "wasm") {
+  const m = buildModel(program(source), { backend });
   let started = 0;
   const history = await m.fit(data, { threads, onStart: (info) => void (started = info.threads) });
   const weights = weightsOf(m);
@@ -51,18 +51,43 @@ function assertSameTraining(one: Awaited<ReturnType<typeof train>>, two: Awaited
 const Parallel = suite("data-parallel training == one thread");
 Parallel.before(() => useBackend("wasm"));
 
-const TRAIN = (lines: string) => `train {\n  data mnist\n  optimizer adam lr=0.01\n  ${lines}\n  seed 5\n}`;
+// Plain SGD: Adam divides each step by the gradient's running scale, which hides a gradient off by a constant
+// factor (it hid batchnorm's gamma/beta gradients summed twice over threads).
+const TRAIN = (lines: string) => `train {\n  data mnist\n  optimizer sgd lr=0.1\n  ${lines}\n  seed 5\n}`;
+
+const DENSE_BN = `input 4; dense 16; batchnorm; relu; dropout 0.3; dense 8; batchnorm momentum=0.9; relu; dense 3 softmax
+${TRAIN("batch 7\n  epochs 2")}`;
 
 Parallel("dense batchnorm [N, C], dropout, odd batch (shares of 4 and 3 rows)", async () => {
-  const source = `input 4; dense 16; batchnorm; relu; dropout 0.3; dense 8; batchnorm momentum=0.9; relu; dense 3 softmax
-${TRAIN("batch 7\n  epochs 2")}`;
   const data = blobData(240);
-  const one = await train(source, data, 1);
-  const two = await train(source, data, 2);
+  const one = await train(DENSE_BN, data, 1);
+  const two = await train(DENSE_BN, data, 2);
   assertSameTraining(one, two);
   // Not trivially equal: the runs did train.
   assert.ok(one.history.epochs[1]!.valAccuracy > 0.8, `${one.history.epochs[1]!.valAccuracy}`);
 });
+
+Parallel(
+  "on the cpu backend too (it keeps the arrays tensors are made from: no aliasing of exchange buffers)",
+  async () => {
+    await useBackend("cpu");
+    try {
+      const data = blobData(120);
+      assertSameTraining(await train(DENSE_BN, data, 1, "cpu"), await train(DENSE_BN, data, 2, "cpu"));
+    } finally {
+      await useBackend("wasm");
+    }
+  },
+);
+
+Parallel(
+  "a batchnorm with more channels than the model has trainable weights (the moments exchange fits)",
+  async () => {
+    const source = `input 16; batchnorm center=false scale=false; dense 2 softmax\n${TRAIN("batch 8\n  epochs 1")}`;
+    const data = blobData(64, 2, 16);
+    assertSameTraining(await train(source, data, 1), await train(source, data, 2));
+  },
+);
 
 const images = (count: number, seed: number): Split => blobs(count, 3, 36, seed);
 
@@ -166,6 +191,19 @@ Plan("auto: two threads only for enough work per step and a long enough run", as
   assert.match(uncovered.why!, /compiled training step does not cover/);
 });
 
+Plan("threads must be auto or a whole number from 1 to 64", async () => {
+  const m = buildModel(program(`input 4; dense 3 softmax\n${TRAIN("batch 16\n  epochs 1")}`), {
+    backend: "wasm",
+  });
+  for (const threads of [2.5, 0, -1, 65, Number.NaN]) {
+    await m.fit(blobData(32), { threads }).then(
+      () => assert.unreachable(`threads ${threads} accepted`),
+      (e: Error) => assert.match(e.message, /threads must be "auto" or an integer from 1 to 64/),
+    );
+  }
+  m.dispose();
+});
+
 Plan("a network only autograd trains runs one thread, with a note when two were asked for", async () => {
   await useBackend("wasm");
   const m = buildModel(program(`input 4; dense 8 gelu; dense 3 softmax\n${TRAIN("batch 16\n  epochs 1")}`), {
@@ -210,6 +248,16 @@ Exchanges("an abort stops a thread waiting for its peer, with the first failing 
     assert.is((e as Error).message, "training thread 1: out of memory");
   }
   assert.throws(() => main.nextCommand(0), /out of memory/);
+});
+
+Exchanges("the main thread gives up on a peer that never arrives (a thread that died outright)", () => {
+  const buffers = exchangeBuffers(2, 4);
+  const main = new Exchange(buffers, 0, 50);
+  const began = performance.now();
+  assert.throws(() => main.allSum(Float32Array.of(1)), /stopped responding/);
+  assert.ok(performance.now() - began >= 50);
+  assert.ok(main.aborted, "the others are told");
+  assert.throws(() => new Exchange(buffers, 1).nextCommand(0), /stopped responding/);
 });
 
 Exchanges.run();

@@ -57,9 +57,14 @@ export class Exchange {
   private calls = 0;
   private readonly result: Float32Array;
 
+  /**
+   * `stallLimitMs`: how long `allSum` waits for a peer before it gives up and aborts (the main thread sets it;
+   * the others need not: if the main thread dies, so does the process).
+   */
   constructor(
     private readonly buffers: ExchangeBuffers,
     readonly rank: number,
+    private readonly stallLimitMs?: number,
   ) {
     this.control = new Int32Array(buffers.control);
     this.slots = new Float32Array(buffers.slots);
@@ -68,6 +73,11 @@ export class Exchange {
 
   get ranks(): number {
     return this.buffers.ranks;
+  }
+
+  /** Floats per slot: the most one exchange can carry. */
+  get capacity(): number {
+    return this.buffers.capacity;
   }
 
   /**
@@ -87,7 +97,7 @@ export class Exchange {
     slot(this.rank).set(values);
     Atomics.add(this.control, ARRIVED + parity, 1);
     Atomics.notify(this.control, ARRIVED + parity);
-    this.waitFor(ARRIVED + parity, ranks * round, 10);
+    this.waitFor(ARRIVED + parity, ranks * round, 10, this.stallLimitMs);
     const out = this.result.subarray(0, values.length);
     out.set(slot(0));
     for (let r = 1; r < ranks; r++) {
@@ -148,19 +158,36 @@ export class Exchange {
   }
 
   private abortMessage(): string {
+    // The aborting thread writes its message right after claiming the flag: give it a moment.
+    for (let i = 0; i < 1000 && Atomics.load(this.control, ABORT) !== 2; i++)
+      Atomics.wait(this.control, ABORT, 1, 1);
     if (Atomics.load(this.control, ABORT) !== 2) return "another training thread stopped";
     const length = new DataView(this.buffers.error).getUint32(0);
     return new TextDecoder().decode(new Uint8Array(this.buffers.error).slice(4, 4 + length));
   }
 
-  /** Blocks until control[index] >= target, or throws PeerFailed once any thread aborted. */
-  private waitFor(index: number, target: number, sleepMs: number): void {
+  /**
+   * Blocks until control[index] reaches target (compared with int32 wraparound: the counters only grow), or
+   * throws PeerFailed once any thread aborted. With a stall limit (the main thread's exchanges), also gives up
+   * when a peer has not arrived for that long: a thread that dies outright (out of memory, a fatal error) runs no
+   * code to abort, and the main thread, blocked here, would never see its exit event.
+   */
+  private waitFor(index: number, target: number, sleepMs: number, stallLimitMs?: number): void {
     const c = this.control;
+    let since: number | undefined;
     for (let spins = 0; ; spins++) {
       const now = Atomics.load(c, index);
-      if (now >= target) return;
+      if (((now - target) | 0) >= 0) return;
       if (Atomics.load(c, ABORT) !== 0) throw new PeerFailed(this.abortMessage());
-      if (spins >= SPINS) Atomics.wait(c, index, now, sleepMs);
+      if (spins < SPINS) continue;
+      Atomics.wait(c, index, now, sleepMs);
+      if (stallLimitMs === undefined) continue;
+      since ??= performance.now();
+      if (performance.now() - since > stallLimitMs) {
+        const message = `a training thread stopped responding for ${Math.round(stallLimitMs / 1000)} s (out of memory or crashed?)`;
+        this.abort(message);
+        throw new PeerFailed(message);
+      }
     }
   }
 }

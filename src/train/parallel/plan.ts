@@ -31,11 +31,15 @@ export function stepWorkPerSample(model: Model): number {
 
 /**
  * Work per step from which `auto` uses two threads. Measured with 2 threads against 1 (docs/speed.md): the BN
- * MLP 0.77x at batch 256 (28M), 1.44x at 512 (56M); convnet-bn 1.31x at batch 16 (34M), 1.58x at 128.
+ * MLP 0.77x at batch 256 (28M), 1.4-1.6x at 512 (56M); convnet-bn 1.31x at batch 16 (34M), 1.2x at 32, 1.5x at
+ * 128.
  */
 export const AUTO_MIN_STEP_WORK = 32e6;
 /** Steps per run below which `auto` keeps one thread (starting the others would not pay back). */
 export const AUTO_MIN_STEPS = 200;
+
+/** Beyond any core count this targets; the shared slots grow with the thread count. */
+export const MAX_THREADS = 64;
 
 export interface ThreadsPlan {
   threads: number;
@@ -54,6 +58,10 @@ export function planThreads(o: {
   backend: BackendName;
 }): ThreadsPlan {
   const requested = o.requested ?? "auto";
+  if (requested !== "auto" && !(Number.isInteger(requested) && requested >= 1 && requested <= MAX_THREADS))
+    throw new Error(
+      `threads must be "auto" or an integer from 1 to ${MAX_THREADS}, got ${String(requested)}`,
+    );
   if (requested === 1) return { threads: 1 };
   if (!o.compiledStep)
     return {

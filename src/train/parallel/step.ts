@@ -72,7 +72,8 @@ function shardOf(exchange: Exchange, all: Share[], total: number): Shard {
     const summed = exchange.allSum(packed);
     o = 0;
     return parts.map((p) => {
-      const t = tf.tensor(summed.subarray(o, o + p.size), p.shape, "float32");
+      // A copy: the sum is a view the next exchange overwrites, and the cpu backend keeps the array it is given.
+      const t = tf.tensor(summed.slice(o, o + p.size), p.shape, "float32");
       o += p.size;
       return t;
     });
@@ -145,7 +146,7 @@ export function parallelStepper(
         const grads: Record<string, tf.Tensor> = {};
         let o = 0;
         for (const w of trainable) {
-          grads[w.name] = tf.tensor(summed.subarray(o, o + w.variable.size), w.variable.shape, "float32");
+          grads[w.name] = tf.tensor(summed.slice(o, o + w.variable.size), w.variable.shape, "float32");
           o += w.variable.size;
         }
         optimizer.apply(grads);
@@ -158,13 +159,22 @@ export function parallelStepper(
   };
 }
 
-/** Every trainable weight's values in one array (the epoch's check that the threads' copies are equal). */
-export function flatWeights(trainable: WeightEntry[]): Float32Array {
-  const out = new Float32Array(trainable.reduce((n, w) => n + w.variable.size, 0));
+/**
+ * Every thread's trainable weights, flat, in thread order (the epoch's check that the copies are equal); every
+ * thread calls it. Gathered in chunks that fit a slot, so the slots need not hold every thread's whole copy.
+ */
+export function gatherWeights(exchange: Exchange, trainable: WeightEntry[]): Float32Array[] {
+  const mine = new Float32Array(trainable.reduce((n, w) => n + w.variable.size, 0));
   let o = 0;
   for (const w of trainable) {
-    out.set(w.variable.dataSync() as Float32Array, o);
+    readInto(w.variable, mine, o);
     o += w.variable.size;
   }
-  return out;
+  const all = Array.from({ length: exchange.ranks }, () => new Float32Array(mine.length));
+  const chunk = Math.floor(exchange.capacity / exchange.ranks);
+  for (let at = 0; at < mine.length; at += chunk) {
+    const parts = exchange.allGather(mine.subarray(at, at + chunk));
+    parts.forEach((p, r) => all[r]!.set(p, at));
+  }
+  return all;
 }

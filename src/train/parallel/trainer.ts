@@ -15,7 +15,7 @@ import type { GradientFn } from "../step.ts";
 import { weightData } from "../weights.ts";
 import { Exchange, exchangeBuffers, PeerFailed } from "./exchange.ts";
 import type { FromThread, ThreadSetup } from "./setup.ts";
-import { flatWeights, parallelStepper, shares } from "./step.ts";
+import { gatherWeights, parallelStepper, shares } from "./step.ts";
 
 export interface DataParallel {
   readonly threads: number;
@@ -44,18 +44,26 @@ export interface DataParallelOptions {
   backend: BackendName;
 }
 
+/**
+ * How long the main thread waits for a peer in an exchange before it calls the run failed. The threads do equal
+ * work, so a peer arrives within milliseconds; a minute covers long GC pauses on big heaps.
+ */
+const STALL_LIMIT_MS = 60_000;
+
 /** Starts `threads - 1` training threads from the network's current weights and optimizer state. */
 export async function startDataParallel(o: DataParallelOptions): Promise<DataParallel> {
   const { net, train, optimizer, gradients, threads } = o;
   const sampleSize = sizeOf(net.inputShape);
   const params = net.trainable.reduce((n, w) => n + w.variable.size, 0);
-  // The largest exchange: the weights check gathers every thread's weights (a step's sum is params + 2).
-  const buffers = exchangeBuffers(threads, Math.max(params * threads, params + 2));
+  // The largest exchange: a step's gradients, loss and correct count, or a batchnorm layer's moments (each
+  // thread's mean and variance per channel, gathered). The weights check goes in chunks of what fits.
+  const channels = Math.max(0, ...net.batchNorms.map((b) => b.weights.movingMean.size));
+  const buffers = exchangeBuffers(threads, Math.max(params + 2, 2 * channels * threads, threads));
   // A batch may hold one row more than `batch` (a final one-sample batch merged into it: data/batches.ts).
   const rows = train.batch + 1;
   const x = new SharedArrayBuffer(rows * sampleSize * 4);
   const y = new SharedArrayBuffer(rows * 4);
-  const exchange = new Exchange(buffers, 0);
+  const exchange = new Exchange(buffers, 0, STALL_LIMIT_MS);
   const weights = weightData(net);
   const state = { step: optimizer.step, slots: optimizer.slots() };
   const workers: Worker[] = [];
@@ -118,7 +126,7 @@ export async function startDataParallel(o: DataParallelOptions): Promise<DataPar
       exchange.post({ kind: "verify", epoch, step: 0, total: 0 });
       let all: Float32Array[];
       try {
-        all = exchange.allGather(flatWeights(net.trainable));
+        all = gatherWeights(exchange, net.trainable);
       } catch (e) {
         throw stopOthers(exchange, e);
       }

@@ -14,7 +14,7 @@ import { createOptimizer } from "../optimizers.ts";
 import { dropoutStreams } from "../step.ts";
 import { Exchange, PeerFailed } from "./exchange.ts";
 import type { FromThread, ThreadSetup } from "./setup.ts";
-import { flatWeights, parallelStepper, shares } from "./step.ts";
+import { gatherWeights, parallelStepper, shares } from "./step.ts";
 
 const setup = workerData as ThreadSetup;
 const port = parentPort!;
@@ -44,7 +44,7 @@ try {
     const command = exchange.nextCommand(seen);
     if (command.kind === "stop") break;
     if (command.kind === "verify") {
-      exchange.allGather(flatWeights(net.trainable));
+      gatherWeights(exchange, net.trainable);
       continue;
     }
     const all = shares(command.total, exchange.ranks);
