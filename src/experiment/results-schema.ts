@@ -40,6 +40,11 @@ export const CellResultSchema = Type.Object(
     train: TrainSchema,
     status: Type.Union([Type.Literal("ok"), Type.Literal("diverged")]),
     error: Type.Optional(Type.String({ description: "why a diverged cell stopped" })),
+    notes: Type.Optional(
+      Type.Array(Type.String(), {
+        description: "what training did that the settings do not say (e.g. a final one-sample batch merged)",
+      }),
+    ),
     history: Type.Array(EpochRecordSchema),
     final: Type.Object(
       { loss: Metric, accuracy: Metric, valLoss: Metric, valAccuracy: Metric },

@@ -39,7 +39,14 @@ export function toEpochResult(r: EpochRecord): EpochResult {
 export function summarizeCell(
   cell: Cell,
   history: EpochResult[],
-  extras: { backend: string; target?: number; error?: string; seconds: number; samplesPerSecond: number },
+  extras: {
+    backend: string;
+    target?: number;
+    error?: string;
+    notes?: string[];
+    seconds: number;
+    samplesPerSecond: number;
+  },
 ): CellResult {
   const last = history.at(-1);
   const accuracies = history.map((e) => e.valAccuracy).filter((a): a is number => a !== null);
@@ -70,6 +77,7 @@ export function summarizeCell(
     finishedAt: new Date().toISOString(),
   };
   if (extras.error !== undefined) result.error = extras.error;
+  if (extras.notes?.length) result.notes = extras.notes;
   if (extras.target !== undefined) {
     const hit = history.find((e) => e.valAccuracy !== null && e.valAccuracy >= extras.target!);
     result.epochsToTarget = hit ? hit.epoch : null;
@@ -99,8 +107,9 @@ export async function trainCell(
   const records: EpochRecord[] = [];
   const began = performance.now();
   let error: string | undefined;
+  let notes: string[] | undefined;
   try {
-    await model.fit(dataset, {
+    const history = await model.fit(dataset, {
       // Cells use the cores side by side (--jobs); one thread each also keeps a cell's results the same
       // whatever --jobs is (data-parallel threads change them by float rounding).
       threads: 1,
@@ -110,6 +119,7 @@ export async function trainCell(
         options.events?.onEpochEnd?.(record);
       },
     });
+    notes = history.notes;
   } catch (e) {
     if (!(e instanceof NncError && e.diagnostic.code === "E601")) throw e;
     error = e.diagnostic.message;
@@ -120,6 +130,7 @@ export async function trainCell(
     backend: options.backendDetail,
     ...(options.target !== undefined ? { target: options.target } : {}),
     ...(error !== undefined ? { error } : {}),
+    ...(notes ? { notes } : {}),
     seconds: (performance.now() - began) / 1000,
     samplesPerSecond: meanSamplesPerSecond(records, dataset.train.count),
   });

@@ -54,6 +54,25 @@ results("a run writes results.json that validates against its schema, with every
   assert.match(io.stderr(), "cell 8/8 done");
 });
 
+results(
+  "a cell's training notes are in its result (a final one-sample batch merged for batchnorm only)",
+  async () => {
+    const dir = tempDir("notes");
+    const text = tinySpec(
+      "experiment merged {\n  compare plain normed\n}",
+      "data mnist limit=97\n  batch 32\n  epochs 1\n  seed 3",
+    );
+    await runExperiment(memoryIO(), options(dir, text));
+    const cells = readJson(join(dir, "out")).cells;
+    assert.equal(validateResults(readJson(join(dir, "out"))), []);
+    assert.is(cells.find((c) => c.model === "plain")!.notes, undefined);
+    assert.match(
+      cells.find((c) => c.model === "normed")!.notes?.join() ?? "",
+      /last batch .* 1 sample .* merged/,
+    );
+  },
+);
+
 results("the schema rejects what is not results", () => {
   assert.ok(validateResults({}).length > 0);
   const bad = structuredClone(first);
