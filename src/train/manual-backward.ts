@@ -43,7 +43,12 @@ interface Context {
  * The hand-written gradient function for `net`, or undefined when the network has a layer it does not cover
  * (average pooling, layernorm, elu/gelu, a softmax that is not the logits of a cross-entropy).
  */
-export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | undefined {
+export function manualGradients(
+  net: Network,
+  loss: LoweredLoss,
+  options: { jsLossHeadMaxValues?: number } = {},
+): GradientFn | undefined {
+  const jsHeadMax = options.jsLossHeadMaxValues ?? JS_HEAD_MAX_VALUES;
   const layers = net.model.layers;
   const crossEntropyLogits = loss.logits && net.outputActivation === "softmax";
   const stages: Stage[] = [];
@@ -67,13 +72,18 @@ export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | u
       h = r.y;
     }
     // The loss is the mean over the whole batch: this share's rows weigh rows / total of it.
-    const { loss: value, correct } = loss.compute(h, y);
+    let value: tf.Scalar;
+    let correct: tf.Scalar;
     let dy: tf.Tensor;
-    if (crossEntropyLogits) {
+    if (crossEntropyLogits && h.size <= jsHeadMax) {
+      ({ loss: value, correct, dy } = softmaxCrossEntropyHead(h, y, shard.total));
+    } else if (crossEntropyLogits) {
+      ({ loss: value, correct } = loss.compute(h, y));
       // d mean(-log softmax(z)[label]) / dz = (softmax(z) - onehot) / batch
       const units = h.shape.at(-1)!;
       dy = tf.div(tf.sub(tf.softmax(h), tf.oneHot(y, units)), shard.total);
     } else {
+      ({ loss: value, correct } = loss.compute(h, y));
       dy = tf.grad((out: tf.Tensor) => loss.compute(out, y).loss)(h);
       if (shard.rows !== shard.total) dy = tf.mul(dy, shard.rows / shard.total);
     }
@@ -83,6 +93,45 @@ export function manualGradients(net: Network, loss: LoweredLoss): GradientFn | u
       if (i > firstTrainable) dy = dx!;
     }
     return { loss: value, correct, grads, bnStats: ctx.bnStats };
+  };
+}
+
+/** Logits up to this many values (batch x classes) take the JS head below; larger ones stay tf kernels. */
+const JS_HEAD_MAX_VALUES = 1 << 16;
+
+/**
+ * Softmax cross-entropy from logits, in JS over the logits' values: the mean loss over these rows, the correct
+ * count (argmax, first of ties, as tf.argMax) and dz = (softmax(z) - onehot) / total. As tf ops this is ~20
+ * kernels on a [batch, 10] tensor (log-softmax, softmax, two one-hots, argmax, equal, casts, sums) whose
+ * dispatch, not arithmetic, cost ~14% of the MLP's batch-32 step on wasm; here it is one read and one upload.
+ * Float64 inside, so at least as exact as the kernels.
+ */
+function softmaxCrossEntropyHead(z: tf.Tensor, labels: tf.Tensor1D, total: number) {
+  const [rows, units] = [z.shape[0]!, z.shape.at(-1)!];
+  const logits = z.dataSync() as Float32Array;
+  const y = labels.dataSync() as Int32Array;
+  const dz = new Float32Array(logits.length);
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < rows; i++) {
+    const row = logits.subarray(i * units, (i + 1) * units);
+    let best = 0;
+    for (let j = 1; j < units; j++) if (row[j]! > row[best]!) best = j;
+    const max = row[best]!;
+    let sum = 0;
+    for (let j = 0; j < units; j++) sum += Math.exp(row[j]! - max);
+    const label = y[i]!;
+    // A label outside [0, units) is refused before training (E506): it cannot reach here.
+    loss += Math.log(sum) + max - row[label]!;
+    if (best === label) correct++;
+    for (let j = 0; j < units; j++) {
+      dz[i * units + j] = (Math.exp(row[j]! - max) / sum - (j === label ? 1 : 0)) / total;
+    }
+  }
+  return {
+    loss: tf.scalar(loss / rows),
+    correct: tf.scalar(correct),
+    dy: tf.tensor(dz, z.shape, "float32"),
   };
 }
 
