@@ -1,6 +1,9 @@
-// Runtime: kernels tfjs-backend-wasm 4.22 lacks but nnc's training needs, built from kernels it has.
+// Runtime: kernels tfjs-backend-wasm 4.22 lacks or gets wrong, but nnc's training needs.
 // Without Conv2DBackpropFilter, autograd of any conv2d fails on wasm ("Kernel 'Conv2DBackpropFilter' not
-// registered for backend 'wasm'"), so a convnet could not train on the backend `auto` picks.
+// registered for backend 'wasm'"), so a convnet could not train on the backend `auto` picks. Its MaxPoolGrad
+// returns wrong values for many shapes (measured against the cpu backend on random [2, 6, 6, C] inputs: C = 2..12
+// with 2x2 windows at stride 2 or 1 are off by up to the values' own size, 3x3 windows happened to match), so
+// autograd through max pooling, and tfjs-layers' fit, trained on wrong gradients there.
 import * as tf from "@tensorflow/tfjs-core";
 
 type Shape4 = [number, number, number, number];
@@ -33,8 +36,93 @@ function conv2dBackpropFilter(
   return tf.transpose(tf.slice(full, [0, 0, 0, 0], [ci, kh, kw, co]), [1, 2, 0, 3]);
 }
 
-/** Registers the missing kernels for `wasm` (once; a later tfjs that has them keeps its own). */
+/** What the wasm backend offers beyond a KernelBackend (tfjs-backend-wasm 4.22, BackendWasm). */
+interface WasmBackend extends tf.KernelBackend {
+  makeOutput(
+    shape: number[],
+    dtype: tf.DataType,
+    memoryOffset?: number,
+    values?: Float32Array,
+  ): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * Max pooling's input gradient as tfjs' cpu backend computes it: each window's dy goes to the first position
+ * holding the window's maximum (positions in padding never do); overlapping windows add up. In JS over the
+ * heap's values: the compiled training step has its own SIMD kernel for the common tiling windows
+ * (src/train/step-kernels.wat); this serves autograd and overlapping windows.
+ */
+function maxPoolGrad(
+  backend: WasmBackend,
+  dyInfo: tf.TensorInfo,
+  xInfo: tf.TensorInfo,
+  attrs: tf.MaxPoolGradAttrs,
+): tf.TensorInfo {
+  const info = tf.backend_util.computePool2DInfo(
+    xInfo.shape as Shape4,
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const out = backend.makeOutput([...xInfo.shape], "float32");
+  // Views after the allocation: a heap that grows detaches older ones.
+  const x = backend.typedArrayFromHeap(xInfo);
+  const dy = backend.typedArrayFromHeap(dyInfo);
+  const dx = backend.typedArrayFromHeap(out);
+  dx.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
+  const { strideHeight, strideWidth, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  const best = new Int32Array(c);
+  const bestValue = new Float32Array(c);
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        best.fill(-1);
+        bestValue.fill(-Infinity);
+        for (let i = 0; i < fh; i++) {
+          const ih = oh * strideHeight - top + i;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let j = 0; j < fw; j++) {
+            const iw = ow * strideWidth - left + j;
+            if (iw < 0 || iw >= inWidth) continue;
+            const base = ((n * inHeight + ih) * inWidth + iw) * c;
+            for (let k = 0; k < c; k++) {
+              const v = x[base + k]!;
+              if (v > bestValue[k]! || best[k]! < 0) {
+                bestValue[k] = v;
+                best[k] = base + k;
+              }
+            }
+          }
+        }
+        const o = ((n * outHeight + oh) * outWidth + ow) * c;
+        for (let k = 0; k < c; k++) if (best[k]! >= 0) dx[best[k]!] += dy[o + k]!;
+      }
+    }
+  }
+  return out;
+}
+
+const correctMaxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, input } = inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  return maxPoolGrad(backend as WasmBackend, dy, input, attrs as unknown as tf.MaxPoolGradAttrs);
+};
+
+/**
+ * Registers the missing and the corrected kernels for `wasm`. Call it after importing tfjs-backend-wasm too:
+ * importing it registers the backend's own kernels, and its MaxPoolGrad is replaced only once it is there (a
+ * replacement registered first would be overwritten, with a warning, by the import).
+ */
 export function registerMissingWasmKernels(): void {
+  const maxPool = tf.getKernel(tf.MaxPoolGrad, "wasm");
+  if (maxPool && maxPool.kernelFunc !== correctMaxPoolGrad) {
+    tf.unregisterKernel(tf.MaxPoolGrad, "wasm"); // or tfjs warns about the duplicate
+    tf.registerKernel({ kernelName: tf.MaxPoolGrad, backendName: "wasm", kernelFunc: correctMaxPoolGrad });
+  }
   if (tf.getKernel(tf.Conv2DBackpropFilter, "wasm")) return;
   tf.registerKernel({
     kernelName: tf.Conv2DBackpropFilter,

@@ -6,7 +6,7 @@ import "../../src/lower/register-gradients.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { Random } from "../../src/util/random.ts";
 
-const Kernels = suite("wasm: kernels tfjs-backend-wasm lacks");
+const Kernels = suite("wasm: kernels tfjs-backend-wasm lacks or gets wrong");
 Kernels.after(async () => {
   await selectBackend("auto");
 });
@@ -67,6 +67,59 @@ for (const [xShape, kernel, strides, padding] of [
       assert.ok(maxDiff(wasm.dw, cpu.dw) < 1e-4, `filter gradient differs by ${maxDiff(wasm.dw, cpu.dw)}`);
       assert.ok(maxDiff(wasm.dx, cpu.dx) < 1e-4, `input gradient differs by ${maxDiff(wasm.dx, cpu.dx)}`);
       assert.ok(Math.max(...cpu.dw.map(Math.abs)) > 0.1, "a non-trivial gradient");
+    },
+  );
+}
+
+/** The gradient of sum(maxPool(x) * r) for x, as a plain array, on the active backend (autograd: MaxPoolGrad). */
+function poolGradient(
+  xs: Float32Array,
+  xShape: number[],
+  pool: [number, number],
+  strides: [number, number],
+  padding: "same" | "valid",
+) {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xs, xShape as [number, number, number, number]);
+    const outShape = tf.maxPool(x, pool, strides, padding).shape;
+    const r = tf.tensor(
+      Float32Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1)),
+      outShape,
+    );
+    const dx = tf.grad((t: tf.Tensor) =>
+      tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, pool, strides, padding), r)),
+    )(x);
+    return Array.from(dx.dataSync());
+  });
+}
+
+for (const [xShape, pool, strides, padding, ties] of [
+  [[2, 6, 6, 2], [2, 2], [2, 2], "valid", false],
+  [[2, 6, 6, 6], [2, 2], [2, 2], "valid", false],
+  [[2, 6, 6, 3], [2, 2], [1, 1], "valid", false],
+  [[2, 7, 5, 4], [3, 3], [2, 2], "same", false],
+  [[1, 6, 6, 12], [3, 3], [3, 3], "valid", false],
+  [[2, 6, 6, 5], [2, 2], [2, 2], "valid", true],
+  [[2, 5, 5, 3], [3, 3], [1, 1], "same", true],
+] as Array<[number[], [number, number], [number, number], "same" | "valid", boolean]>) {
+  Kernels(
+    `max pooling gradient on wasm = on cpu: x [${xShape}], pool ${pool.join("x")}, stride ${strides.join("x")}, ${padding}${ties ? ", with ties" : ""}`,
+    async () => {
+      const rng = new Random(xShape.reduce((a, b) => a * 17 + b, 1));
+      // With ties: small integers, so windows hold equal maxima (the first one gets the gradient).
+      const xs = Float32Array.from({ length: xShape.reduce((a, b) => a * b, 1) }, () =>
+        ties ? rng.int(3) : rng.normal(),
+      );
+      await selectBackend("cpu");
+      const cpu = poolGradient(xs, xShape, pool, strides, padding);
+      await selectBackend("wasm");
+      const wasm = poolGradient(xs, xShape, pool, strides, padding);
+      const maxDiff = Math.max(...wasm.map((v, i) => Math.abs(v - cpu[i]!)));
+      assert.ok(maxDiff < 1e-6, `differs by ${maxDiff}`);
+      assert.ok(
+        cpu.some((v) => v !== 0),
+        "a non-trivial gradient",
+      );
     },
   );
 }
