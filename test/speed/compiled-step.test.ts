@@ -68,6 +68,16 @@ const CASES: Array<[string, string, number[]]> = [
     "input 7x7x1; conv2d 3 3x3 relu; conv2d 4 2x2 stride=2 bias=false; batchnorm center=false; relu; flatten; dense 2 softmax",
     [7, 7, 1],
   ],
+  [
+    "max pooling 3x3 over 6 channels (the wasm kernel's SIMD body and scalar tail)",
+    "input 6x6x1; conv2d 6 3x3 padding=same; maxpool 3x3; flatten; dense 3 softmax",
+    [6, 6, 1],
+  ],
+  [
+    "max pooling 2x3 windows after relu",
+    "input 4x6x2; conv2d 5 3x3 padding=same relu; maxpool 2x3; flatten; dense 3 softmax",
+    [4, 6, 2],
+  ],
   ["binary cross-entropy from logits", "input 6; dense 8; batchnorm; relu; dense 1 sigmoid", [6]],
   ["mse on a linear output", "input 6; dense 8 relu; dense 3", [6]],
 ];
