@@ -4,5 +4,9 @@
 import "@tensorflow/tfjs-layers";
 import { registerMissingWasmKernels } from "../runtime/wasm-kernels.ts";
 
-// The conv2d filter gradient wasm lacks: registered by name, so it is there whichever way wasm gets selected.
+// The kernels wasm lacks or gets wrong (runtime/wasm-kernels.ts) are registered by name, so they are there
+// whichever way wasm gets selected (nnc's selectBackend or tf.setBackend). tfjs-backend-wasm registers its own
+// kernels when first imported, which would overwrite a replacement made before: it is imported first. Tolerant
+// of a failed import: selectBackend then falls back to cpu and says why.
+await import("@tensorflow/tfjs-backend-wasm").catch(() => undefined);
 registerMissingWasmKernels();

@@ -1,9 +1,9 @@
 // Runtime: kernels tfjs-backend-wasm 4.22 lacks or gets wrong, but nnc's training needs.
 // Without Conv2DBackpropFilter, autograd of any conv2d fails on wasm ("Kernel 'Conv2DBackpropFilter' not
 // registered for backend 'wasm'"), so a convnet could not train on the backend `auto` picks. Its MaxPoolGrad
-// returns wrong values for many shapes (measured against the cpu backend on random [2, 6, 6, C] inputs: C = 2..12
-// with 2x2 windows at stride 2 or 1 are off by up to the values' own size, 3x3 windows happened to match), so
-// autograd through max pooling, and tfjs-layers' fit, trained on wrong gradients there.
+// returns wrong values for many shapes (measured against the cpu backend on random inputs: [2, 6, 6, C] with C =
+// 2..12 and 2x2 windows at stride 2 or 1, and [16, 6, 6, 6] with 3x3 windows, off by up to the values' own size),
+// so autograd through max pooling, and tfjs-layers' fit, trained on wrong gradients there.
 import * as tf from "@tensorflow/tfjs-core";
 
 type Shape4 = [number, number, number, number];
@@ -49,7 +49,8 @@ interface WasmBackend extends tf.KernelBackend {
 
 /**
  * Max pooling's input gradient as tfjs' cpu backend computes it: each window's dy goes to the first position
- * holding the window's maximum (positions in padding never do); overlapping windows add up. In JS over the
+ * holding the window's maximum (positions in padding never do; a window of only NaN or -Infinity passes none);
+ * overlapping windows add up. In JS over the
  * heap's values: the compiled training step has its own SIMD kernel for the common tiling windows
  * (src/train/step-kernels.wat); this serves autograd and overlapping windows.
  */
@@ -92,7 +93,7 @@ function maxPoolGrad(
             const base = ((n * inHeight + ih) * inWidth + iw) * c;
             for (let k = 0; k < c; k++) {
               const v = x[base + k]!;
-              if (v > bestValue[k]! || best[k]! < 0) {
+              if (v > bestValue[k]!) {
                 bestValue[k] = v;
                 best[k] = base + k;
               }

@@ -397,10 +397,11 @@ function samePads(_size: number, k: number): [number, number] {
 }
 
 /**
- * dx of max pooling. Non-overlapping windows that tile the input (pool = stride, valid, sizes divisible): dy goes
- * to the position of each window's maximum, by a mask of where x equals its upsampled max; wasm's MaxPoolGrad is a
- * scalar loop. Differs from tfjs only on exact ties inside a window (tfjs routes to the first maximum; here every
- * tied position gets it); after relu such ties are zeros whose gradient relu's backward drops anyway.
+ * dx of max pooling. Windows that tile the input (pool = stride, sizes divisible): dy goes to where x equals its
+ * window's maximum, on wasm in one SIMD pass (step-kernels.wat), elsewhere by a mask of where x equals its
+ * upsampled maximum. Differs from tfjs only on exact ties inside a window (tfjs routes to the first maximum; here
+ * every tied position gets it); after relu such ties are zeros whose gradient relu's backward drops anyway.
+ * Other windows take the backend's MaxPoolGrad (on wasm nnc's own: runtime/wasm-kernels.ts).
  */
 function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, layer: LayerOf<"maxpool">): tf.Tensor {
   const [ph, pw] = layer.poolSize;

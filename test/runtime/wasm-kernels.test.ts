@@ -101,6 +101,7 @@ for (const [xShape, pool, strides, padding, ties] of [
   [[1, 6, 6, 12], [3, 3], [3, 3], "valid", false],
   [[2, 6, 6, 5], [2, 2], [2, 2], "valid", true],
   [[2, 5, 5, 3], [3, 3], [1, 1], "same", true],
+  [[16, 6, 6, 6], [3, 3], [3, 3], "valid", false],
 ] as Array<[number[], [number, number], [number, number], "same" | "valid", boolean]>) {
   Kernels(
     `max pooling gradient on wasm = on cpu: x [${xShape}], pool ${pool.join("x")}, stride ${strides.join("x")}, ${padding}${ties ? ", with ties" : ""}`,

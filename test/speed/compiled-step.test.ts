@@ -15,6 +15,8 @@ import { closeness, program, useBackend, values } from "../lower/helpers.ts";
 
 const Step = suite("compiled step == autograd step, several steps");
 Step.before(() => useBackend("wasm"));
+// Cases on the cpu backend switch to it: back to wasm after each, failed or not.
+Step.after.each(() => useBackend("wasm"));
 
 const STEPS = 3;
 
@@ -88,87 +90,93 @@ const HEADS: Array<[string, number | undefined]> = [
   ["", undefined],
   [" (loss head as tf kernels)", 0],
 ];
+// On cpu too for the pooling cases: there max pooling's gradient is the mask of tf kernels, not wasm's kernel.
+const BACKENDS: Array<"wasm" | "cpu"> = ["wasm", "cpu"];
 for (const [name, source, shape] of CASES) {
   for (const [head, jsLossHeadMaxValues] of HEADS) {
-    if (jsLossHeadMaxValues === 0 && !source.includes("softmax")) continue;
-    Step(name + head, () => {
-      const p = program(source);
-      if (source.includes("batchnorm") && !source.includes("bias=false"))
-        assert.ok(
-          absorbedBiases(new Network(p.models[0]!, 0)).length > 0,
-          "the case has a bias before batchnorm",
-        );
-      const reference = new Network(p.models[0]!, 4);
-      const compiled = new Network(p.models[0]!, 4);
-      const loss = lowerLoss(reference, p.train.loss);
-      const manual = manualGradients(compiled, lowerLoss(compiled, p.train.loss), {
-        ...(jsLossHeadMaxValues !== undefined ? { jsLossHeadMaxValues } : {}),
-      });
-      assert.ok(manual, "covered by the compiled step");
-      const auto = autogradGradients(reference, loss);
-      const optA = createOptimizer(
-        { type: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-        reference.trainable,
-      );
-      const optM = createOptimizer(
-        { type: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-        compiled.trainable,
-      );
-      const rng = new Random(11);
-      const batch = 16;
-      const size = shape.reduce((a, b) => a * b, 1);
-      const out = p.models[0]!.layers.at(-1)!.outputShape!.at(-1)!;
-      const classes = out === 1 ? 2 : out;
-      for (let t = 1; t <= STEPS; t++) {
-        const x = tf.tensor(
-          Float32Array.from({ length: batch * size }, () => rng.normal()),
-          [batch, ...shape],
-        );
-        const y = tf.tensor1d(
-          Int32Array.from({ length: batch }, () => rng.int(classes)),
-          "int32",
-        );
-        const a = step(reference, auto, optA, x, y, t);
-        const m = step(compiled, manual!, optM, x, y, t);
-        tf.dispose([x, y]);
-        assert.ok(
-          Math.abs(a.loss - m.loss) <= 1e-5 * Math.abs(a.loss) + 1e-6,
-          `step ${t} loss ${a.loss} vs ${m.loss}`,
-        );
-        assert.is(m.correct, a.correct, `step ${t} correct`);
-        assert.equal(Object.keys(m.grads).sort(), Object.keys(a.grads).sort());
-        // Both paths take the absorbed biases out of training (Network.absorbedBiases): exactly 0, not noise.
-        for (const k of absorbedBiases(reference)) {
+    for (const backend of BACKENDS) {
+      if (jsLossHeadMaxValues === 0 && !source.includes("softmax")) continue;
+      if (backend === "cpu" && (!source.includes("maxpool") || jsLossHeadMaxValues === 0)) continue;
+      Step(name + head + (backend === "cpu" ? " (cpu backend)" : ""), async () => {
+        await useBackend(backend);
+        const p = program(source);
+        if (source.includes("batchnorm") && !source.includes("bias=false"))
           assert.ok(
-            a.grads[k]!.every((g) => g === 0) && m.grads[k]!.every((g) => g === 0),
-            `${k} gradient 0`,
+            absorbedBiases(new Network(p.models[0]!, 0)).length > 0,
+            "the case has a bias before batchnorm",
           );
+        const reference = new Network(p.models[0]!, 4);
+        const compiled = new Network(p.models[0]!, 4);
+        const loss = lowerLoss(reference, p.train.loss);
+        const manual = manualGradients(compiled, lowerLoss(compiled, p.train.loss), {
+          ...(jsLossHeadMaxValues !== undefined ? { jsLossHeadMaxValues } : {}),
+        });
+        assert.ok(manual, "covered by the compiled step");
+        const auto = autogradGradients(reference, loss);
+        const optA = createOptimizer(
+          { type: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+          reference.trainable,
+        );
+        const optM = createOptimizer(
+          { type: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+          compiled.trainable,
+        );
+        const rng = new Random(11);
+        const batch = 16;
+        const size = shape.reduce((a, b) => a * b, 1);
+        const out = p.models[0]!.layers.at(-1)!.outputShape!.at(-1)!;
+        const classes = out === 1 ? 2 : out;
+        for (let t = 1; t <= STEPS; t++) {
+          const x = tf.tensor(
+            Float32Array.from({ length: batch * size }, () => rng.normal()),
+            [batch, ...shape],
+          );
+          const y = tf.tensor1d(
+            Int32Array.from({ length: batch }, () => rng.int(classes)),
+            "int32",
+          );
+          const a = step(reference, auto, optA, x, y, t);
+          const m = step(compiled, manual!, optM, x, y, t);
+          tf.dispose([x, y]);
+          assert.ok(
+            Math.abs(a.loss - m.loss) <= 1e-5 * Math.abs(a.loss) + 1e-6,
+            `step ${t} loss ${a.loss} vs ${m.loss}`,
+          );
+          assert.is(m.correct, a.correct, `step ${t} correct`);
+          assert.equal(Object.keys(m.grads).sort(), Object.keys(a.grads).sort());
+          // Both paths take the absorbed biases out of training (Network.absorbedBiases): exactly 0, not noise.
+          for (const k of absorbedBiases(reference)) {
+            assert.ok(
+              a.grads[k]!.every((g) => g === 0) && m.grads[k]!.every((g) => g === 0),
+              `${k} gradient 0`,
+            );
+          }
+          for (const k of Object.keys(a.grads)) {
+            const c = closeness(m.grads[k]!, a.grads[k]!, 1e-5, 1e-6);
+            assert.ok(c <= 1, `step ${t} gradient ${k}: worst ${c}`);
+          }
+          for (const w of reference.weights) {
+            const c = closeness(values(compiled.weight(w.name)!.variable), values(w.variable), 1e-5, 1e-6);
+            assert.ok(c <= 1, `step ${t} weight ${w.name}: worst ${c}`);
+          }
+          const slotsA = optA.slots();
+          const slotsM = optM.slots();
+          for (const k of Object.keys(slotsA)) {
+            const c = closeness(slotsM[k]!.data, slotsA[k]!.data, 1e-4, 1e-7);
+            assert.ok(c <= 1, `step ${t} slot ${k}: worst ${c}`);
+          }
         }
-        for (const k of Object.keys(a.grads)) {
-          const c = closeness(m.grads[k]!, a.grads[k]!, 1e-5, 1e-6);
-          assert.ok(c <= 1, `step ${t} gradient ${k}: worst ${c}`);
-        }
-        for (const w of reference.weights) {
-          const c = closeness(values(compiled.weight(w.name)!.variable), values(w.variable), 1e-5, 1e-6);
-          assert.ok(c <= 1, `step ${t} weight ${w.name}: worst ${c}`);
-        }
-        const slotsA = optA.slots();
-        const slotsM = optM.slots();
-        for (const k of Object.keys(slotsA)) {
-          const c = closeness(slotsM[k]!.data, slotsA[k]!.data, 1e-4, 1e-7);
-          assert.ok(c <= 1, `step ${t} slot ${k}: worst ${c}`);
-        }
-      }
-      optA.dispose();
-      optM.dispose();
-      reference.dispose();
-      compiled.dispose();
-    });
+        optA.dispose();
+        optM.dispose();
+        reference.dispose();
+        compiled.dispose();
+      });
+    }
   }
 }
 
 Step("max pooling grad routes to the maximum as tfjs does (no ties)", () => {
-  // Overlapping windows take tfjs' MaxPoolGrad; tiling ones the mask. Both against autograd on distinct values.
+  // Overlapping windows take the backend's MaxPoolGrad; tiling ones the SIMD kernel (wasm). Against autograd.
   for (const source of [
     "input 4x4x2; maxpool 2x2; flatten; dense 2 softmax",
     "input 5x5x1; maxpool 3x3 stride=1; flatten; dense 2 softmax",
