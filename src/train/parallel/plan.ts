@@ -1,7 +1,7 @@
 // Data-parallel training: how many threads a run uses. One unless asked, or unless `auto` finds a run where a
 // second thread pays: the per-step work must dwarf what a step's exchanges cost (a few barriers of ~10-50 us
 // each, the gradients copied out and back), and the run must be long enough to repay starting the threads
-// (each loads its own tfjs backend: ~0.5 s built, 1-2 s under tsx). Measured (docs/speed.md, "Two cores"):
+// (each loads its own tfjs backend and wasm module: a few hundred ms). Measured (docs/speed.md, "Two cores"):
 // the BN MLP and the plain MLP gain from batch 512, the convnet from batch 16.
 import { availableParallelism } from "node:os";
 import type { Model } from "../../ir/schema.ts";
@@ -31,8 +31,8 @@ export function stepWorkPerSample(model: Model): number {
 
 /**
  * Work per step from which `auto` uses two threads. Measured with 2 threads against 1 (docs/speed.md): the BN
- * MLP 0.77x at batch 256 (28M), 1.4-1.6x at 512 (56M); convnet-bn 1.31x at batch 16 (34M), 1.2x at 32, 1.5x at
- * 128.
+ * MLP 0.77x at batch 256 (28M), 1.15-1.56x at 512 (56M); convnet-bn 1.31x at batch 16 (34M), 1.15-1.34x at 32,
+ * 1.2-1.5x at 128.
  */
 export const AUTO_MIN_STEP_WORK = 32e6;
 /** Steps per run below which `auto` keeps one thread (starting the others would not pay back). */
