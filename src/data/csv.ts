@@ -2,8 +2,10 @@
 // `label,pixel0,...,pixel783` works as it is) -> flat samples of shape [features]. Parsed from the bytes into
 // the float32 store (integer cells without making strings), so a 42,000-row Kaggle file costs one pass.
 //
-// Rules: cells are comma-separated; the first row is a header when any of its cells is not a number; the label
-// column is the one whose header is `label` (any case), else the first; blank lines are skipped. A test set is
+// Rules: cells are comma-separated; the first row is a header when it names a `label` column, or its first cell
+// is not a number, or most of its cells are not numbers (so a header-less file whose first row has one bad
+// feature cell is refused with that cell, E509, not read as a header); the label column is the one whose header
+// is `label` (any case), else the first; blank lines are skipped. A test set is
 // `test.csv` beside a `train.csv` when it has the label column too (Kaggle's test.csv has none and is ignored).
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -55,7 +57,9 @@ function readFirstLine(bytes: Uint8Array, start: number): FirstLine | undefined 
     const text = Buffer.from(bytes.buffer, bytes.byteOffset + at, end - at).toString("utf8");
     if (text.trim() !== "") {
       const cells = text.split(",").map(cleanCell);
-      const isHeader = cells.some((c) => !NUMBER.test(c));
+      const words = cells.filter((c) => !NUMBER.test(c)).length;
+      const isHeader =
+        cells.some((c) => c.toLowerCase() === "label") || !NUMBER.test(cells[0]!) || words * 2 > cells.length;
       return { cells, begin: at, end: Math.min(end + 1, bytes.length), isHeader };
     }
     at = end + 1;

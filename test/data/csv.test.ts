@@ -131,6 +131,25 @@ Broken("a non-numeric cell is E509 with its line and column", async () => {
   assert.match(empty.message, ":2: column 2");
 });
 
+Broken(
+  "a header-less file whose first row has a bad feature cell is E509 on line 1, not read as a header",
+  async () => {
+    const d = await failsWith(
+      "E509",
+      loadDataset({ source: `csv:${csvFile("0,1,x,3\n1,2,3,4\n2,3,4,5\n")}` }),
+    );
+    assert.match(d.message, ":1: column 3");
+    // Headers still are: all words, a first word with numeric column names, or a column named label.
+    for (const header of ["label,0,1,2", "a,b,c,label", "y,px1,px2,px3"]) {
+      const ds = await loadDataset({
+        source: `csv:${csvFile([header, ...rows(6, 3)].join("\n"))}`,
+        validation: 0.5,
+      });
+      assert.is(ds.train.count + ds.validation.count, 6, header);
+    }
+  },
+);
+
 Broken("a ragged row is E510 with both counts", async () => {
   const path = csvFile(["label,a,b", "0,1,2", "1,3,4,5", "2,5,6"].join("\n"));
   const d = await failsWith("E510", loadDataset({ source: `csv:${path}` }));
