@@ -37,7 +37,7 @@ function conv2dBackpropFilter(
 }
 
 /** What the wasm backend offers beyond a KernelBackend (tfjs-backend-wasm 4.22, BackendWasm). */
-interface WasmBackend extends tf.KernelBackend {
+export interface WasmBackend extends tf.KernelBackend {
   makeOutput(
     shape: number[],
     dtype: tf.DataType,
@@ -45,6 +45,8 @@ interface WasmBackend extends tf.KernelBackend {
     values?: Float32Array,
   ): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  getMemoryOffset(dataId: tf.DataId): number;
+  wasm?: { asm?: { memory?: object } };
 }
 
 /**
@@ -155,15 +157,12 @@ export function registerMissingWasmKernels(): void {
         const dyt = engine.makeTensorFromTensorInfo(dy, kernelBackend) as tf.Tensor4D;
         return conv2dBackpropFilter(xt, dyt, filterShape as Shape4, strides, info.padInfo).dataSync();
       });
-      const wasm = backend as tf.KernelBackend & {
-        makeOutput(
-          shape: number[],
-          dtype: tf.DataType,
-          memoryOffset?: number,
-          values?: Float32Array,
-        ): tf.TensorInfo;
-      };
-      return wasm.makeOutput([...filterShape], "float32", undefined, values as Float32Array);
+      return (backend as WasmBackend).makeOutput(
+        [...filterShape],
+        "float32",
+        undefined,
+        values as Float32Array,
+      );
     },
   });
 }

@@ -2,14 +2,7 @@
 // next values, so the trainer updates every parameter in one JS pass instead of ~10 kernels per weight. On wasm
 // the arrays are views of the backend's heap (no copy, no kernel); elsewhere copies.
 import * as tf from "@tensorflow/tfjs-core";
-
-/** What the wasm backend exposes of its heap (tfjs-backend-wasm 4.22, BackendWasm). */
-interface BackendWasm {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: { shape: number[]; dtype: tf.DataType; dataId: tf.DataId }): Float32Array;
-  getMemoryOffset(dataId: tf.DataId): number;
-  wasm?: { asm?: { memory?: object } };
-}
+import type { WasmBackend } from "../runtime/wasm-kernels.ts";
 
 /** tfjs-backend-wasm's heap, when it is the active backend. */
 export interface WasmHeap {
@@ -57,7 +50,7 @@ export function readInto(t: tf.Tensor, target: Float32Array, offset = 0): void {
 
 export function wasmHeap(): WasmHeap | undefined {
   if (tf.getBackend() !== "wasm") return undefined;
-  const b = tf.backend() as unknown as Partial<BackendWasm>;
+  const b = tf.backend() as unknown as Partial<WasmBackend>;
   if (
     typeof b.typedArrayFromHeap !== "function" ||
     typeof b.makeOutput !== "function" ||
@@ -65,7 +58,7 @@ export function wasmHeap(): WasmHeap | undefined {
   ) {
     return undefined;
   }
-  const backend = b as BackendWasm;
+  const backend = b as WasmBackend;
   return {
     memory: backend.wasm?.asm?.memory,
     view: (t) => backend.typedArrayFromHeap(t),
