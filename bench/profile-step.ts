@@ -19,7 +19,7 @@ await selectBackend("wasm");
 const program = benchProgram(model, "mnist", batch);
 const net = new Network(program.models[0]!, 1);
 const loss = lowerLoss(net, resolveLoss(net.model, program.train.loss).loss);
-const gradients = chooseGradients(net, loss, choice);
+const { gradients } = chooseGradients(net, loss, choice);
 const optimizer = createOptimizer(program.train.optimizer, net.trainable);
 const rng = new Random(1);
 const xs = Float32Array.from({ length: batch * 784 }, () => rng.next());

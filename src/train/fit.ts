@@ -33,18 +33,18 @@ function nonFiniteHint(settings: Train): string {
 
 /**
  * The hand-written backward where it covers every layer of the network (it is tested equal to autograd), else
- * autograd. `"autograd"` forces the reference path.
+ * autograd. `"autograd"` forces the reference path. `compiled` says which: data-parallel threads run only the
+ * compiled step (its batchnorm exchanges are written into it).
  */
 export function chooseGradients(
   net: Network,
   loss: LoweredLoss,
   choice: "auto" | "autograd" | undefined,
-): GradientFn {
-  if (choice !== "autograd") {
-    const manual = manualGradients(net, loss);
-    if (manual) return manual;
-  }
-  return autogradGradients(net, loss);
+): { gradients: GradientFn; compiled: boolean } {
+  const manual = choice === "autograd" ? undefined : manualGradients(net, loss);
+  return manual
+    ? { gradients: manual, compiled: true }
+    : { gradients: autogradGradients(net, loss), compiled: false };
 }
 
 /** Trains `net` in place. Throws NncError E601 on a non-finite loss, E507/E620 before training on bad input. */
@@ -67,8 +67,7 @@ export async function fitNetwork(
   checkBatchNormBatches(net, settings.batch, data.train.count);
 
   const optimizer = createOptimizer(settings.optimizer, net.trainable);
-  const compiled = options.gradients === "autograd" ? undefined : manualGradients(net, loss);
-  const gradients = compiled ?? autogradGradients(net, loss);
+  const { gradients, compiled } = chooseGradients(net, loss, options.gradients);
   let parallel: DataParallel | undefined;
   try {
     const history: History = { epochs: [] };
@@ -89,7 +88,7 @@ export async function fitNetwork(
       start,
       options,
       optimizer,
-      compiled,
+      compiled ? gradients : undefined,
       history,
     );
     history.threads = parallel?.threads ?? 1;
