@@ -9,6 +9,7 @@ import { reductionAxes, type BatchStatistics } from "../lower/batchnorm.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import { dropoutMaskValues, type BatchNormNode, type Network } from "../lower/network.ts";
 import { sizeOf } from "../util/shape.ts";
+import { channelAffine, channelMeans } from "../lower/channel-ops.ts";
 import { wholeBatch, type Shard } from "./shard.ts";
 import { wasmStepKernels } from "./step-kernels.ts";
 import { wasmHeap } from "./tensor-memory.ts";
@@ -306,29 +307,6 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
     return tf.add(channelAffine(dy, factor, d), channelAffine(c, b));
   };
   return { y, backward };
-}
-
-/**
- * Per-channel means of t (over every axis but the last) as one average pooling of t viewed as [1, M, 1, C] with
- * an [M, 1] window: XNNPACK on wasm, where Mean and Sum over axes [0, 1, 2] transpose and loop (measured at
- * [128, 28, 28, 16]: ~0.2 ms against 2.2-2.6 ms; a matMul of a ones row against t as [M, C] takes ~4 ms, XNNPACK
- * packing t as the weights of a fresh matmul every time).
- */
-function channelMeans(t: tf.Tensor): tf.Tensor1D {
-  const c = t.shape.at(-1)!;
-  const m = t.size / c;
-  return tf.reshape(tf.avgPool(tf.reshape(t, [1, m, 1, c]) as tf.Tensor4D, [m, 1], 1, "valid"), [c]);
-}
-
-/**
- * t * scale + shift per channel of an NHWC t as one depthwise 1x1 convolution with a bias: XNNPACK on wasm,
- * where a multiply or add broadcasting a [C] vector is a generic loop (measured at [128, 28, 28, 16]: 0.3 ms
- * against 1.2 ms for each of the two broadcasts).
- */
-function channelAffine(t: tf.Tensor, scale: tf.Tensor, shift?: tf.Tensor): tf.Tensor {
-  const filter = tf.reshape(scale, [1, 1, t.shape[3]!, 1]) as tf.Tensor4D;
-  const bias = shift ? { bias: shift } : {};
-  return tf.fused.depthwiseConv2d({ x: t as tf.Tensor4D, filter, strides: 1, pad: "valid", ...bias });
 }
 
 type Shape4 = [number, number, number, number];

@@ -7,6 +7,7 @@ import { evaluationBatches } from "../data/batches.ts";
 import { gatherSplit } from "../data/split.ts";
 import type { Split } from "../data/types.ts";
 import { reductionAxes } from "../lower/batchnorm.ts";
+import { channelMoments } from "../lower/channel-ops.ts";
 import type { Network } from "../lower/network.ts";
 import { Random } from "../util/random.ts";
 import { EVAL_BATCH, sampleSizeOf } from "./evaluate.ts";
@@ -26,7 +27,7 @@ export function sampleSplit(
 
 /**
  * Recomputes the population statistics of every batchnorm layer. Per batch the mean and biased variance come
- * from tf.moments (two-pass, float32); batches are merged in float64 with Chan et al.'s pairwise rule, so the
+ * from tf.moments, or its per-channel form for NHWC (channelMoments: two-pass, float32); batches are merged in float64 with Chan et al.'s pairwise rule, so the
  * result is the variance over all values, not a mean of batch variances.
  */
 export function recomputePopulationStatistics(net: Network, split: Split, batchSize = EVAL_BATCH): void {
@@ -42,7 +43,7 @@ export function recomputePopulationStatistics(net: Network, split: Split, batchS
         const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
         const h = net.forward(x, { training: false, stop: node.index });
         count = h.size / channels;
-        const m = tf.moments(h, reductionAxes(h.rank));
+        const m = h.rank === 4 ? channelMoments(h) : tf.moments(h, reductionAxes(h.rank));
         return tf.concat([m.mean, m.variance]);
       });
       const values = stats.dataSync() as Float32Array;

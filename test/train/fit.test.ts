@@ -12,7 +12,7 @@ import { manualGradients } from "../../src/train/manual-backward.ts";
 import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
 import { recomputePopulationStatistics } from "../../src/train/population-stats.ts";
-import { blobData, closeness, program, useBackend, values } from "../lower/helpers.ts";
+import { blobData, blobs, closeness, program, useBackend, values } from "../lower/helpers.ts";
 
 const MLP = (train: string) =>
   program(`input 4; dense 16; batchnorm; relu; dropout 0.2; dense 8; batchnorm; relu; dense 3 softmax
@@ -238,6 +238,35 @@ Stats(
     m.dispose();
   },
 );
+
+Stats("exact statistics of conv (NHWC) batchnorms equal a direct float64 computation, in batches", () => {
+  const p = program(
+    "input 6x6x1; conv2d 5 3x3 padding=same; batchnorm; relu; maxpool 2x2; conv2d 3 3x3; batchnorm; relu; flatten; dense 2 softmax",
+  );
+  const net = new Network(p.models[0]!, 3);
+  const split = blobs(50, 2, 36, 4);
+  recomputePopulationStatistics(net, split, 16);
+  for (const node of net.batchNorms) {
+    const h = tf.tidy(() =>
+      values(net.forward(tf.tensor4d(split.x, [50, 6, 6, 1]), { training: false, stop: node.index })),
+    );
+    const channels = node.weights.movingMean.shape[0]!;
+    const column = (c: number) => h.filter((_, i) => i % channels === c);
+    const mean = Array.from(
+      { length: channels },
+      (_, c) => column(c).reduce((a, b) => a + b, 0) / (h.length / channels),
+    );
+    const variance = mean.map(
+      (mu, c) => column(c).reduce((a, b) => a + (b - mu) ** 2, 0) / (h.length / channels),
+    );
+    assert.ok(closeness(values(node.weights.movingMean), mean, 1e-5, 1e-6) <= 1, `${node.layer.name} mean`);
+    assert.ok(
+      closeness(values(node.weights.movingVariance), variance, 1e-5, 1e-6) <= 1,
+      `${node.layer.name} variance`,
+    );
+  }
+  net.dispose();
+});
 
 Stats(
   "batches merged exactly: the result does not depend on the batch size; unbiased scales by n/(n-1)",
