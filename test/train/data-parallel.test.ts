@@ -6,7 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Dataset, Split } from "../../src/data/types.ts";
 import { buildModel } from "../../src/lower/model.ts";
-import type { CompiledModel, EpochRecord, History } from "../../src/runtime/types.ts";
+import type { CompiledModel, EpochRecord, History, TrainState } from "../../src/runtime/types.ts";
 import { Exchange, exchangeBuffers, PeerFailed } from "../../src/train/parallel/exchange.ts";
 import { planThreads, stepWorkPerSample } from "../../src/train/parallel/plan.ts";
 import { shares } from "../../src/train/parallel/step.ts";
@@ -112,6 +112,29 @@ ${TRAIN("batch 8\n  epochs 2")}`;
     const one = await train(source, data, 1);
     const two = await train(source, data, 2);
     assertSameTraining(one, two);
+  },
+);
+
+Parallel(
+  "a resumed run keeps its checkpoint's thread count under auto and continues bit for bit",
+  async () => {
+    const source = `input 4; dense 16; batchnorm; relu; dense 3 softmax\n${TRAIN("batch 8\n  epochs 2")}`;
+    const data = blobData(96);
+    const whole = buildModel(program(source), { backend: "wasm" });
+    let after1: TrainState | undefined;
+    await whole.fit(data, {
+      threads: 2,
+      onEpochEnd: (r, state) => void (r.epoch === 1 && (after1 = state())),
+    });
+    assert.equal(after1!.computedOn, { backend: "wasm", threads: 2 });
+    const resumed = buildModel(program(source), { backend: "wasm" });
+    // `auto` alone would pick one thread for 12 remaining steps.
+    const h = await resumed.fit(data, { resumeFrom: after1! });
+    assert.is(h.threads, 2);
+    assert.is(h.notes, undefined);
+    assert.equal(weightsOf(resumed), weightsOf(whole));
+    whole.dispose();
+    resumed.dispose();
   },
 );
 

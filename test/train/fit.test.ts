@@ -59,6 +59,27 @@ Fit("same seed, same backend: identical weights and history; another seed differ
   assert.not.equal(a.w["dense/kernel"], c.w["dense/kernel"]);
 });
 
+Fit(
+  "an epoch lets the event loop run (Ctrl-C, progress timers) instead of holding it to the end",
+  async () => {
+    const m = buildModel(MLP(SETTINGS.replace("epochs 4", "epochs 1")), { backend: "wasm" });
+    let fired = 0;
+    const timer = setInterval(() => fired++, 1);
+    const seen: number[] = [];
+    await m.fit(blobData(), {
+      onBatchEnd: (e) => {
+        seen.push(fired);
+        // The first step takes longer than the yield interval: the loop must yield before the next one.
+        if (e.step === 1) for (const end = performance.now() + 80; performance.now() < end;);
+      },
+    });
+    clearInterval(timer);
+    m.dispose();
+    assert.is(seen[0], 0, "no timer ran before the first step ended (it was all synchronous)");
+    assert.ok(seen[1]! > 0, `a timer ran between steps 1 and 2 (${seen.slice(0, 3)})`);
+  },
+);
+
 Fit("no tensor leaks: tf.memory().numTensors is the same after every epoch", async () => {
   const m = buildModel(MLP(SETTINGS + "\n  bnstats exact"), { backend: "wasm" });
   const counts: number[] = [];

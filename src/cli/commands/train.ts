@@ -189,11 +189,16 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
   const progress = new TrainingProgress(io, train.epochs);
   const samplesPerEpoch = dataset.train.count;
   let interrupted = false;
+  let saved = resumeFrom?.epochsDone ?? 0; // epochs in the checkpoint on disk
   const onSigint = () => {
     interrupted = true;
     progress.stop();
     io.err(
-      `\ninterrupted: the last finished epoch is saved; continue with\n  nnc train ${file} --resume --out ${outDir}\n`,
+      saved > 0
+        ? `\ninterrupted: epoch ${saved} (the last finished one) is saved; continue with\n` +
+            `  nnc train ${file} --resume --out ${outDir}\n`
+        : "\ninterrupted before the first epoch finished: nothing to resume from (a checkpoint is written " +
+            "after each finished epoch)\n",
     );
     process.exit(130);
   };
@@ -211,6 +216,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       onEpochEnd: (record, state) => {
         progress.epoch(record);
         writeCheckpoint(outDir, state(), { fingerprint });
+        saved = record.epoch;
       },
     });
     const manifest = makeManifest({
