@@ -115,8 +115,13 @@ export function plotSpec(
                   field: "model",
                   type: "nominal",
                   title: "model",
-                  // The group labels name the model already; dashes only help tell models apart in the plot.
-                  legend: null,
+                  // Its own legend: the color legend's symbols are solid whatever the model's dash.
+                  legend: {
+                    symbolType: "stroke",
+                    symbolStrokeWidth: 2.5,
+                    symbolSize: 400,
+                    encode: { symbols: { update: { stroke: { value: "#555" } } } },
+                  },
                 },
               }
             : {}),
