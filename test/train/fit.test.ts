@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { NncError } from "../../src/diagnostics/index.ts";
 import { buildModel } from "../../src/lower/model.ts";
 import { lowerLoss } from "../../src/lower/loss.ts";
-import { Network } from "../../src/lower/network.ts";
+import { Network, type BatchNormNode } from "../../src/lower/network.ts";
 import { manualGradients } from "../../src/train/manual-backward.ts";
 import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
@@ -221,6 +221,20 @@ train {
 );
 
 const Stats = suite("population statistics");
+
+/** A batchnorm's population mean and biased variance equal those of its inputs `h` (all samples), in float64. */
+function assertPopulationStatistics(node: BatchNormNode, h: number[], rtol: number, atol: number): void {
+  const channels = node.weights.movingMean.shape[0]!;
+  const column = (c: number) => h.filter((_, i) => i % channels === c);
+  const n = h.length / channels;
+  const mean = Array.from({ length: channels }, (_, c) => column(c).reduce((a, b) => a + b, 0) / n);
+  const variance = mean.map((mu, c) => column(c).reduce((a, b) => a + (b - mu) ** 2, 0) / n);
+  assert.ok(closeness(values(node.weights.movingMean), mean, rtol, atol) <= 1, `${node.layer.name} mean`);
+  assert.ok(
+    closeness(values(node.weights.movingVariance), variance, rtol, atol) <= 1,
+    `${node.layer.name} variance`,
+  );
+}
 Stats.before(() => useBackend("wasm"));
 
 Stats(
@@ -241,20 +255,7 @@ Stats(
           }),
         ),
       );
-      const channels = node.weights.movingMean.shape[0]!;
-      const n = h.length / channels;
-      const mean = Array.from(
-        { length: channels },
-        (_, c) => h.filter((_, i) => i % channels === c).reduce((a, b) => a + b, 0) / n,
-      );
-      const variance = mean.map(
-        (mu, c) => h.filter((_, i) => i % channels === c).reduce((a, b) => a + (b - mu) ** 2, 0) / n,
-      );
-      assert.ok(closeness(values(node.weights.movingMean), mean, 1e-4, 1e-5) <= 1, `${node.layer.name} mean`);
-      assert.ok(
-        closeness(values(node.weights.movingVariance), variance, 1e-4, 1e-5) <= 1,
-        `${node.layer.name} variance`,
-      );
+      assertPopulationStatistics(node, h, 1e-4, 1e-5);
     }
     m.dispose();
   },
@@ -271,20 +272,7 @@ Stats("exact statistics of conv (NHWC) batchnorms equal a direct float64 computa
     const h = tf.tidy(() =>
       values(net.forward(tf.tensor4d(split.x, [50, 6, 6, 1]), { training: false, stop: node.index })),
     );
-    const channels = node.weights.movingMean.shape[0]!;
-    const column = (c: number) => h.filter((_, i) => i % channels === c);
-    const mean = Array.from(
-      { length: channels },
-      (_, c) => column(c).reduce((a, b) => a + b, 0) / (h.length / channels),
-    );
-    const variance = mean.map(
-      (mu, c) => column(c).reduce((a, b) => a + (b - mu) ** 2, 0) / (h.length / channels),
-    );
-    assert.ok(closeness(values(node.weights.movingMean), mean, 1e-5, 1e-6) <= 1, `${node.layer.name} mean`);
-    assert.ok(
-      closeness(values(node.weights.movingVariance), variance, 1e-5, 1e-6) <= 1,
-      `${node.layer.name} variance`,
-    );
+    assertPopulationStatistics(node, h, 1e-5, 1e-6);
   }
   net.dispose();
 });
