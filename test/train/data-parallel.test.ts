@@ -30,8 +30,13 @@ async function train(source: string, data: Dataset, threads: number, backend: "w
   return { history, weights, started };
 }
 
-/** One thread's and two threads' runs agree to `rtol` in every weight and every epoch's figures. */
-function assertSameTraining(one: Awaited<ReturnType<typeof train>>, two: Awaited<ReturnType<typeof train>>) {
+/**
+ * Trains `source` on one thread and on two: the runs agree up to float rounding in every weight and every
+ * epoch's figures. Returns the one-thread run.
+ */
+async function assertThreadsAgree(source: string, data: Dataset, backend: "wasm" | "cpu" = "wasm") {
+  const one = await train(source, data, 1, backend);
+  const two = await train(source, data, 2, backend);
   assert.is(one.history.threads, 1);
   assert.is(two.history.threads, 2);
   assert.is(two.started, 2, "onStart says how many threads train");
@@ -46,6 +51,7 @@ function assertSameTraining(one: Awaited<ReturnType<typeof train>>, two: Awaited
     const c = closeness(two.weights[name]!, w, 1e-4, 1e-5);
     assert.ok(c <= 1, `${name} differs beyond float rounding (${c})`);
   }
+  return one;
 }
 
 const Parallel = suite("data-parallel training == one thread");
@@ -60,9 +66,7 @@ ${TRAIN("batch 7\n  epochs 2")}`;
 
 Parallel("dense batchnorm [N, C], dropout, odd batch (shares of 4 and 3 rows)", async () => {
   const data = blobData(240);
-  const one = await train(DENSE_BN, data, 1);
-  const two = await train(DENSE_BN, data, 2);
-  assertSameTraining(one, two);
+  const one = await assertThreadsAgree(DENSE_BN, data);
   // Not trivially equal: the runs did train.
   assert.ok(one.history.epochs[1]!.valAccuracy > 0.8, `${one.history.epochs[1]!.valAccuracy}`);
 });
@@ -73,7 +77,7 @@ Parallel(
     await useBackend("cpu");
     try {
       const data = blobData(120);
-      assertSameTraining(await train(DENSE_BN, data, 1, "cpu"), await train(DENSE_BN, data, 2, "cpu"));
+      await assertThreadsAgree(DENSE_BN, data, "cpu");
     } finally {
       await useBackend("wasm");
     }
@@ -85,7 +89,7 @@ Parallel(
   async () => {
     const source = `input 16; batchnorm center=false scale=false; dense 2 softmax\n${TRAIN("batch 8\n  epochs 1")}`;
     const data = blobData(64, 2, 16);
-    assertSameTraining(await train(source, data, 1), await train(source, data, 2));
+    await assertThreadsAgree(source, data);
   },
 );
 
@@ -97,9 +101,7 @@ Parallel(
     const data: Dataset = dataset(images(97, 3), images(30, 4), [6, 6, 1], 3);
     const source = `input 6x6x1; conv2d 4 3x3 padding=same; batchnorm; relu; maxpool 2x2; flatten; dense 3 softmax
 ${TRAIN("batch 8\n  epochs 2")}`;
-    const one = await train(source, data, 1);
-    const two = await train(source, data, 2);
-    assertSameTraining(one, two);
+    await assertThreadsAgree(source, data);
   },
 );
 
@@ -109,9 +111,7 @@ Parallel(
     const data: Dataset = dataset(images(97, 3), images(30, 4), [6, 6, 1], 3);
     const source = `input 6x6x1; conv2d 4 3x3 padding=same; relu; maxpool 2x2; flatten; dense 3 softmax
 ${TRAIN("batch 8\n  epochs 2")}`;
-    const one = await train(source, data, 1);
-    const two = await train(source, data, 2);
-    assertSameTraining(one, two);
+    await assertThreadsAgree(source, data);
   },
 );
 
