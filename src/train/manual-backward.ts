@@ -11,7 +11,8 @@ import { dropoutMaskValues, type BatchNormNode, type Network } from "../lower/ne
 import { sizeOf } from "../util/shape.ts";
 import { channelAffine, channelMeans } from "../lower/channel-ops.ts";
 import { wholeBatch, type Shard } from "./shard.ts";
-import { wasmStepKernels } from "./step-kernels.ts";
+import { simdKernels } from "../runtime/simd-kernels.ts";
+import { simdFilterGradient, type WasmBackend } from "../runtime/wasm-kernels.ts";
 import { wasmHeap } from "./tensor-memory.ts";
 import type { GradientFn, StepGradients } from "./step.ts";
 
@@ -312,16 +313,18 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
 type Shape4 = [number, number, number, number];
 
 /**
- * dW of a conv2d: the backend's Conv2DBackpropFilter (on wasm the kernel src/runtime/wasm-kernels.ts adds), except
- * for one input channel (a first layer on grayscale images), where it is patches^T x dz: the patches [M, kh*kw]
- * from one depthwise convolution with one-hot filters, transposed (cheap at kh*kw columns) and multiplied
- * flag-free. On wasm, at [128, 28, 28, 1] -> 16: 6.9 ms against 12.2 ms for the kernel, most of whose time is
- * XNNPACK packing dz (784 x 128 x 16 values) as the weights of its dilated convolution; with more input channels
+ * dW of a conv2d: the backend's Conv2DBackpropFilter (on wasm the kernel src/runtime/wasm-kernels.ts adds: a SIMD
+ * implicit GEMM for filter counts that are multiples of 8), except for one input channel where that is not
+ * available, where it is patches^T x dz: the patches [M, kh*kw] from one depthwise convolution with one-hot
+ * filters, transposed (cheap at kh*kw columns) and multiplied flag-free. On wasm without the SIMD kernel, at
+ * [128, 28, 28, 1] -> 16: 6.9 ms against 12.2 ms for the dilated-convolution form, most of whose time is XNNPACK
+ * packing dz (784 x 128 x 16 values) as weights; the SIMD kernel takes 2.1 ms there. With more input channels
  * the patches grow kh*kw-fold and the kernel wins (measured at 16 channels: 32 ms against 14 ms).
  */
 function conv2dFilterGrad(x: tf.Tensor4D, dz: tf.Tensor4D, filterShape: Shape4, layer: LayerOf<"conv2d">) {
   const [kh, kw, ci, co] = filterShape;
-  if (ci === 1) {
+  const simd = tf.getBackend() === "wasm" && simdFilterGradient(tf.backend() as WasmBackend, co);
+  if (ci === 1 && !simd) {
     const taps = kh * kw;
     const oneHot = new Float32Array(taps * taps);
     for (let k = 0; k < taps; k++) oneHot[k * taps + k] = 1; // filter [kh, kw, 1, taps]: tap k -> channel k
@@ -376,7 +379,7 @@ function samePads(_size: number, k: number): [number, number] {
 
 /**
  * dx of max pooling. Windows that tile the input (pool = stride, sizes divisible): dy goes to where x equals its
- * window's maximum, on wasm in one SIMD pass (step-kernels.wat), elsewhere by a mask of where x equals its
+ * window's maximum, on wasm in one SIMD pass (simd-kernels.wat), elsewhere by a mask of where x equals its
  * upsampled maximum. Differs from tfjs only on exact ties inside a window (tfjs routes to the first maximum; here
  * every tied position gets it); after relu such ties are zeros whose gradient relu's backward drops anyway.
  * Other windows take the backend's MaxPoolGrad (on wasm nnc's own: runtime/wasm-kernels.ts).
@@ -393,9 +396,9 @@ function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, layer: Lay
     } as unknown as tf.NamedAttrMap) as tf.Tensor;
   }
   const heap = wasmHeap();
-  const kernels = heap && wasmStepKernels(heap);
+  const kernels = heap && simdKernels(heap.memory);
   if (heap && kernels) {
-    // One SIMD pass on wasm's heap (step-kernels.wat) instead of the six kernels below: at batch 32 on
+    // One SIMD pass on wasm's heap (simd-kernels.wat) instead of the six kernels below: at batch 32 on
     // convnet-bn's two pooling layers ~1.3 ms of a ~14 ms step.
     const out = heap.allocate([...x.shape]);
     const [n] = x.shape;

@@ -6,7 +6,7 @@ import type { Optimizer as OptimizerSpec } from "../ir/schema.ts";
 import type { WeightEntry } from "../lower/network.ts";
 import type { WeightData } from "../runtime/types.ts";
 import { openUpdate, runUpdate, wasmHeap } from "./tensor-memory.ts";
-import { wasmStepKernels, type StepKernels } from "./step-kernels.ts";
+import { simdKernels, type SimdKernels } from "../runtime/simd-kernels.ts";
 
 export interface Optimizer {
   /** Updates applied so far (Keras' `iterations`). */
@@ -31,7 +31,7 @@ type Rule = (w: Float32Array, out: Float32Array, g: Float32Array, s: Float32Arra
  * The optimizer over `weights`. Each slot kind ("m", "v", ...) is one flat float32 buffer with every weight at
  * its own offset: on wasm a tensor in the backend's heap, elsewhere a Float32Array. An update reads each gradient
  * and writes each weight's next value through tensor-memory.ts; on wasm Adam is one SIMD call per weight into
- * step-kernels.wat, else a JS loop. No tf kernel per weight, however many layers. (As tf ops, Adam was ~12
+ * simd-kernels.wat, else a JS loop. No tf kernel per weight, however many layers. (As tf ops, Adam was ~12
  * small kernels per weight, ~90 a step for the BN MLP, Sqrt alone 10-20% of a batch-32 step.)
  */
 export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Optimizer {
@@ -43,7 +43,7 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
     total += w.variable.size;
   }
   const heap = wasmHeap();
-  const kernels = heap && wasmRule ? wasmStepKernels(heap) : undefined;
+  const kernels = heap && wasmRule ? simdKernels(heap.memory) : undefined;
   // On the heap only where the kernel reads them; kept out of any caller's tidy scope.
   const heapSlots = kernels ? names.map(() => tf.keep(tf.zeros([Math.max(total, 1)]))) : undefined;
   const jsSlots = heapSlots ? undefined : names.map(() => new Float32Array(total));
@@ -118,7 +118,7 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
 
 /** The update on wasm: slots as byte addresses (in `names` order), n values. */
 type WasmRule = (
-  k: StepKernels,
+  k: SimdKernels,
   w: number,
   out: number,
   g: number,

@@ -6,7 +6,7 @@ import type { WasmBackend } from "../runtime/wasm-kernels.ts";
 
 /** tfjs-backend-wasm's heap, when it is the active backend. */
 export interface WasmHeap {
-  /** The heap's WebAssembly.Memory (step-kernels.ts imports it), if the module exports it. */
+  /** The heap's WebAssembly.Memory (simd-kernels.ts imports it), if the module exports it. */
   memory: object | undefined;
   /** A tensor's (or TensorInfo's) values as a view of the heap: valid until the heap grows. */
   view(t: { shape: number[]; dtype: tf.DataType; dataId: tf.DataId }): Float32Array;
@@ -24,7 +24,7 @@ export interface OpenUpdate {
   current: Float32Array[];
   /** Each variable's next values, to be filled in full (fresh memory, not initialised). */
   next: Float32Array[];
-  /** On wasm: the same as byte addresses in the heap, for step-kernels.ts. */
+  /** On wasm: the same as byte addresses in the heap, for simd-kernels.ts. */
   pointers?: { read: number[]; current: number[]; next: number[] };
   commit(): void;
   /** Gives back the `next` memory without changing any variable (an update that failed midway). */

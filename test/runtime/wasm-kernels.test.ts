@@ -37,18 +37,27 @@ function convGradients(
   });
 }
 
-for (const [xShape, kernel, strides, padding] of [
-  [[2, 7, 6, 3], [3, 3], [1, 1], "same"],
-  [[3, 8, 9, 2], [3, 2], [2, 2], "same"],
-  [[2, 7, 7, 4], [3, 1], [2, 1], "valid"],
-  [[1, 5, 5, 1], [5, 5], [1, 1], "valid"],
-] as Array<[number[], [number, number], [number, number], "same" | "valid"]>) {
+// Filter counts that are multiples of 8 take the SIMD implicit GEMM (simd-kernels.wat; taps not a multiple of
+// its tile of 4: 27, 25, 9), others the dilated-convolution form.
+for (const [xShape, kernel, strides, padding, filters] of [
+  [[2, 7, 6, 3], [3, 3], [1, 1], "same", 4],
+  [[3, 8, 9, 2], [3, 2], [2, 2], "same", 4],
+  [[2, 7, 7, 4], [3, 1], [2, 1], "valid", 4],
+  [[1, 5, 5, 1], [5, 5], [1, 1], "valid", 4],
+  [[2, 7, 6, 3], [3, 3], [1, 1], "same", 8],
+  [[3, 8, 9, 2], [3, 2], [2, 2], "same", 16],
+  [[2, 7, 7, 4], [3, 1], [2, 1], "valid", 8],
+  [[1, 5, 5, 1], [5, 5], [1, 1], "valid", 8],
+  [[2, 6, 5, 16], [1, 1], [1, 1], "same", 24],
+  [[3, 4, 4, 1], [3, 3], [2, 2], "valid", 8],
+  [[4, 9, 9, 1], [3, 3], [1, 1], "same", 16],
+] as Array<[number[], [number, number], [number, number], "same" | "valid", number]>) {
   Kernels(
-    `conv2d filter gradient on wasm = on cpu: x [${xShape}], kernel ${kernel.join("x")}, stride ${strides.join("x")}, ${padding}`,
+    `conv2d filter gradient on wasm = on cpu: x [${xShape}], kernel ${kernel.join("x")}, stride ${strides.join("x")}, ${padding}, ${filters} filters`,
     async () => {
-      const rng = new Random(xShape.reduce((a, b) => a * 31 + b, 0));
+      const rng = new Random(xShape.reduce((a, b) => a * 31 + b, filters));
       await selectBackend("cpu");
-      const filterShape = [...kernel, xShape[3]!, 4];
+      const filterShape = [...kernel, xShape[3]!, filters];
       const x = randomTensor(rng, xShape);
       const w = randomTensor(rng, filterShape);
       const outShape = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, padding).shape;

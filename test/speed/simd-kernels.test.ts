@@ -1,5 +1,5 @@
-// The optimizer's WebAssembly update kernel: the committed binary (src/train/step-kernels-binary.ts) is the
-// compile of src/train/step-kernels.wat (UPDATE_GOLDEN=1 rewrites it), and its Adam equals the same formula
+// The WebAssembly SIMD kernels: the committed binary (src/runtime/simd-kernels-binary.ts) is the
+// compile of src/runtime/simd-kernels.wat (UPDATE_GOLDEN=1 rewrites it), and its Adam equals the same formula
 // in float32 on sizes with and without a SIMD tail; an update that fails midway leaks nothing.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -7,39 +7,39 @@ import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import wabtInit from "wabt";
-import { STEP_KERNELS_WASM } from "../../src/train/step-kernels-binary.ts";
-import { wasmStepKernels } from "../../src/train/step-kernels.ts";
+import { SIMD_KERNELS_WASM } from "../../src/runtime/simd-kernels-binary.ts";
+import { simdKernels } from "../../src/runtime/simd-kernels.ts";
 import { openUpdate, runUpdate, wasmHeap } from "../../src/train/tensor-memory.ts";
 import { Random } from "../../src/util/random.ts";
 import { Network } from "../../src/lower/network.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
 import { closeness, program, useBackend, values } from "../lower/helpers.ts";
 
-const Kernels = suite("optimizer update kernels (WebAssembly)");
+const Kernels = suite("SIMD kernels on the wasm heap");
 Kernels.before(() => useBackend("wasm"));
 
-const watPath = fileURLToPath(new URL("../../src/train/step-kernels.wat", import.meta.url));
-const binaryPath = fileURLToPath(new URL("../../src/train/step-kernels-binary.ts", import.meta.url));
+const watPath = fileURLToPath(new URL("../../src/runtime/simd-kernels.wat", import.meta.url));
+const binaryPath = fileURLToPath(new URL("../../src/runtime/simd-kernels-binary.ts", import.meta.url));
 
 Kernels("the committed binary is the compiled .wat", async () => {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat("step-kernels.wat", readFileSync(watPath, "utf8"), { simd: true });
+  const mod = wabt.parseWat("simd-kernels.wat", readFileSync(watPath, "utf8"), { simd: true, bulk_memory: true });
   const base64 = Buffer.from(mod.toBinary({}).buffer).toString("base64");
   mod.destroy();
-  if (process.env.UPDATE_GOLDEN === "1" && base64 !== STEP_KERNELS_WASM) {
+  if (process.env.UPDATE_GOLDEN === "1" && base64 !== SIMD_KERNELS_WASM) {
     writeFileSync(
       binaryPath,
-      "// Generated from step-kernels.wat by test/speed/step-kernels.test.ts (UPDATE_GOLDEN=1): do not edit.\n" +
-        `export const STEP_KERNELS_WASM =\n  "${base64}";\n`,
+      "// Generated from simd-kernels.wat by test/speed/simd-kernels.test.ts (UPDATE_GOLDEN=1): do not edit.\n" +
+        `export const SIMD_KERNELS_WASM =\n  "${base64}";\n`,
     );
     return;
   }
-  assert.is(STEP_KERNELS_WASM, base64, "stale binary: run the test with UPDATE_GOLDEN=1");
+  assert.is(SIMD_KERNELS_WASM, base64, "stale binary: run the test with UPDATE_GOLDEN=1");
 });
 
 Kernels("adam equals Keras' formula in float32 (SIMD body and scalar tail)", () => {
   const heap = wasmHeap()!;
-  const kernels = wasmStepKernels(heap)!;
+  const kernels = simdKernels(heap.memory)!;
   assert.ok(kernels, "the kernel module instantiates on tfjs' heap");
   const rng = new Random(5);
   for (const n of [1, 3, 4, 10, 37]) {

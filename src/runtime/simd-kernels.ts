@@ -1,0 +1,100 @@
+// Runtime: simd-kernels.wat (its committed binary) instantiated on tfjs-backend-wasm's heap -> kernels over
+// tensors in that heap by byte address: the optimizer's update as one SIMD call over parameters, gradients and
+// slots, max pooling's gradient as one pass, and a convolution's filter gradient as an implicit GEMM.
+import { SIMD_KERNELS_WASM } from "./simd-kernels-binary.ts";
+
+export interface SimdKernels {
+  /** Keras Adam over n float32 values at byte addresses (simd-kernels.wat). */
+  adam(
+    w: number,
+    out: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    alpha: number,
+    a1: number,
+    a2: number,
+    eps: number,
+  ): void;
+  /** Max pooling's input gradient for tiling windows, NHWC, at byte addresses (simd-kernels.wat). */
+  maxPoolGrad(
+    x: number,
+    y: number,
+    dy: number,
+    out: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    ph: number,
+    pw: number,
+  ): void;
+  /**
+   * A convolution's filter gradient, accumulated into dw [K, co] (simd-kernels.wat documents the layout; co a
+   * multiple of 8, ow >= 1).
+   */
+  convFilterGrad(
+    x: number,
+    dz: number,
+    dw: number,
+    offsets: number,
+    K: number,
+    co: number,
+    n: number,
+    oh: number,
+    ow: number,
+    imageStep: number,
+    rowStep: number,
+    colStep: number,
+  ): void;
+  /** Zero padding of NHWC images x [n, h, w, c] into out (simd-kernels.wat). */
+  padImages(
+    x: number,
+    out: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    top: number,
+    bottom: number,
+    left: number,
+    right: number,
+  ): void;
+}
+
+// The global WebAssembly API (Node has it; the project's TypeScript libs do not declare it).
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+
+let compiled: object | undefined | null;
+const instances = new WeakMap<object, SimdKernels>();
+
+/**
+ * The kernels on tfjs-backend-wasm's heap `memory` (its WebAssembly.Memory), or undefined where WebAssembly SIMD
+ * is unavailable (callers then use tf ops or JS).
+ */
+export function simdKernels(memory: object | undefined): SimdKernels | undefined {
+  if (!memory || !WA) return undefined;
+  const known = instances.get(memory);
+  if (known) return known;
+  if (compiled === undefined) {
+    try {
+      compiled = new WA.Module(Buffer.from(SIMD_KERNELS_WASM, "base64"));
+    } catch {
+      compiled = null;
+    }
+  }
+  if (!compiled) return undefined;
+  let kernels: SimdKernels;
+  try {
+    kernels = new WA.Instance(compiled, { tfjs: { memory } }).exports as unknown as SimdKernels;
+  } catch {
+    return undefined;
+  }
+  instances.set(memory, kernels);
+  return kernels;
+}
