@@ -48,6 +48,25 @@ export interface SimdKernels {
     rowStep: number,
     colStep: number,
   ): void;
+  /**
+   * A convolution (or matmul) as an implicit GEMM into out [n, oh, ow, co] (simd-kernels.wat documents the
+   * layout; co a multiple of 8, K >= 1; bias 0 for none).
+   */
+  convForward(
+    x: number,
+    w: number,
+    bias: number,
+    out: number,
+    offsets: number,
+    K: number,
+    co: number,
+    n: number,
+    oh: number,
+    ow: number,
+    imageStep: number,
+    rowStep: number,
+    colStep: number,
+  ): void;
   /** Zero padding of NHWC images x [n, h, w, c] into out (simd-kernels.wat). */
   padImages(
     x: number,

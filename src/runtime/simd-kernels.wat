@@ -275,4 +275,156 @@
           (local.get $rowBytes))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $copy))))
+  ;; A convolution (or a matmul: 1x1 images) as an implicit GEMM: out[p, co] = bias[co] + sum over taps k of
+  ;; x[base(p) + off[k]] * w[k, co], for x the (explicitly padded) input NHWC, w [K, co] the filter as
+  ;; [kh * kw * ci, co], out [n, oh, ow, co], off and base(p) as in convFilterGrad; bias 0 for none. co must be a
+  ;; multiple of 8. Register tile: 4 output pixels x 8 output channels; no packing of w (XNNPACK packs a
+  ;; filter it has not seen, i.e. every training step).
+  (func (export "convForward")
+    (param $x i32) (param $w i32) (param $bias i32) (param $out i32) (param $offs i32) (param $K i32) (param $co i32)
+    (param $n i32) (param $oh i32) (param $ow i32) (param $imageStep i32) (param $rowStep i32) (param $colStep i32)
+    (local $pixels i32) (local $p i32) (local $xi i32) (local $r i32) (local $c i32) (local $cob i32) (local $ct i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32)
+    (local $k i32) (local $kEnd i32) (local $o i32) (local $wk i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $w0 v128) (local $w1 v128)
+    (local $b0 v128) (local $b1 v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128) (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local.set $cob (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $pixels (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
+    (local.set $kEnd (i32.add (local.get $offs) (i32.shl (local.get $K) (i32.const 2))))
+    ;; (xi, r, c): the image base and row, column of pixel p; walked forward one pixel at a time.
+    (local.set $xi (local.get $x))
+    (local.set $p (i32.const 0))
+    (block $pixelsDone
+      (loop $tiles
+        (br_if $pixelsDone (i32.ge_u (local.get $p) (local.get $pixels)))
+            ;; pixel p + 0
+            (local.set $p0 (local.get $p0))
+            (local.set $q0 (i32.add (local.get $out) (i32.mul (i32.add (local.get $p) (i32.const 0)) (local.get $cob))))
+            (if (i32.lt_u (i32.add (local.get $p) (i32.const 0)) (local.get $pixels))
+              (then
+                (local.set $p0 (i32.add (local.get $xi) (i32.add (i32.mul (local.get $r) (local.get $rowStep))
+                  (i32.mul (local.get $c) (local.get $colStep)))))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (if (i32.ge_u (local.get $c) (local.get $ow))
+                  (then
+                    (local.set $c (i32.const 0))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (if (i32.ge_u (local.get $r) (local.get $oh))
+                      (then
+                        (local.set $r (i32.const 0))
+                        (local.set $xi (i32.add (local.get $xi) (local.get $imageStep)))))))))
+            ;; pixel p + 1
+            (local.set $p1 (local.get $p0))
+            (local.set $q1 (i32.add (local.get $out) (i32.mul (i32.add (local.get $p) (i32.const 1)) (local.get $cob))))
+            (if (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $pixels))
+              (then
+                (local.set $p1 (i32.add (local.get $xi) (i32.add (i32.mul (local.get $r) (local.get $rowStep))
+                  (i32.mul (local.get $c) (local.get $colStep)))))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (if (i32.ge_u (local.get $c) (local.get $ow))
+                  (then
+                    (local.set $c (i32.const 0))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (if (i32.ge_u (local.get $r) (local.get $oh))
+                      (then
+                        (local.set $r (i32.const 0))
+                        (local.set $xi (i32.add (local.get $xi) (local.get $imageStep)))))))))
+            ;; pixel p + 2
+            (local.set $p2 (local.get $p1))
+            (local.set $q2 (i32.add (local.get $out) (i32.mul (i32.add (local.get $p) (i32.const 2)) (local.get $cob))))
+            (if (i32.lt_u (i32.add (local.get $p) (i32.const 2)) (local.get $pixels))
+              (then
+                (local.set $p2 (i32.add (local.get $xi) (i32.add (i32.mul (local.get $r) (local.get $rowStep))
+                  (i32.mul (local.get $c) (local.get $colStep)))))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (if (i32.ge_u (local.get $c) (local.get $ow))
+                  (then
+                    (local.set $c (i32.const 0))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (if (i32.ge_u (local.get $r) (local.get $oh))
+                      (then
+                        (local.set $r (i32.const 0))
+                        (local.set $xi (i32.add (local.get $xi) (local.get $imageStep)))))))))
+            ;; pixel p + 3
+            (local.set $p3 (local.get $p2))
+            (local.set $q3 (i32.add (local.get $out) (i32.mul (i32.add (local.get $p) (i32.const 3)) (local.get $cob))))
+            (if (i32.lt_u (i32.add (local.get $p) (i32.const 3)) (local.get $pixels))
+              (then
+                (local.set $p3 (i32.add (local.get $xi) (i32.add (i32.mul (local.get $r) (local.get $rowStep))
+                  (i32.mul (local.get $c) (local.get $colStep)))))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (if (i32.ge_u (local.get $c) (local.get $ow))
+                  (then
+                    (local.set $c (i32.const 0))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (if (i32.ge_u (local.get $r) (local.get $oh))
+                      (then
+                        (local.set $r (i32.const 0))
+                        (local.set $xi (i32.add (local.get $xi) (local.get $imageStep)))))))))
+        (local.set $ct (i32.const 0))
+        (block $channelsDone
+          (loop $channels
+            (br_if $channelsDone (i32.ge_u (local.get $ct) (local.get $cob)))
+            (if (local.get $bias)
+              (then
+                (local.set $b0 (v128.load (i32.add (local.get $bias) (local.get $ct))))
+                (local.set $b1 (v128.load offset=16 (i32.add (local.get $bias) (local.get $ct)))))
+              (else
+                (local.set $b0 (v128.const i32x4 0 0 0 0))
+                (local.set $b1 (v128.const i32x4 0 0 0 0))))
+                (local.set $s00 (local.get $b0))
+                (local.set $s01 (local.get $b1))
+                (local.set $s10 (local.get $b0))
+                (local.set $s11 (local.get $b1))
+                (local.set $s20 (local.get $b0))
+                (local.set $s21 (local.get $b1))
+                (local.set $s30 (local.get $b0))
+                (local.set $s31 (local.get $b1))
+            (local.set $k (local.get $offs))
+            (local.set $wk (i32.add (local.get $w) (local.get $ct)))
+            (loop $taps
+              (local.set $o (i32.load (local.get $k)))
+                    (local.set $a0 (v128.load32_splat (i32.add (local.get $p0) (local.get $o))))
+                    (local.set $a1 (v128.load32_splat (i32.add (local.get $p1) (local.get $o))))
+                    (local.set $a2 (v128.load32_splat (i32.add (local.get $p2) (local.get $o))))
+                    (local.set $a3 (v128.load32_splat (i32.add (local.get $p3) (local.get $o))))
+              (local.set $w0 (v128.load (local.get $wk)))
+              (local.set $w1 (v128.load offset=16 (local.get $wk)))
+                    (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $a0) (local.get $w0))))
+                    (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $a0) (local.get $w1))))
+                    (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $a1) (local.get $w0))))
+                    (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $a1) (local.get $w1))))
+                    (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul (local.get $a2) (local.get $w0))))
+                    (local.set $s21 (f32x4.add (local.get $s21) (f32x4.mul (local.get $a2) (local.get $w1))))
+                    (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul (local.get $a3) (local.get $w0))))
+                    (local.set $s31 (f32x4.add (local.get $s31) (f32x4.mul (local.get $a3) (local.get $w1))))
+              (local.set $wk (i32.add (local.get $wk) (local.get $cob)))
+              (local.set $k (i32.add (local.get $k) (i32.const 4)))
+              (br_if $taps (i32.lt_u (local.get $k) (local.get $kEnd))))
+                (if (i32.lt_u (i32.add (local.get $p) (i32.const 0)) (local.get $pixels))
+                  (then
+                    (v128.store (local.get $q0) (local.get $s00))
+                    (v128.store offset=16 (local.get $q0) (local.get $s01))))
+                (if (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $pixels))
+                  (then
+                    (v128.store (local.get $q1) (local.get $s10))
+                    (v128.store offset=16 (local.get $q1) (local.get $s11))))
+                (if (i32.lt_u (i32.add (local.get $p) (i32.const 2)) (local.get $pixels))
+                  (then
+                    (v128.store (local.get $q2) (local.get $s20))
+                    (v128.store offset=16 (local.get $q2) (local.get $s21))))
+                (if (i32.lt_u (i32.add (local.get $p) (i32.const 3)) (local.get $pixels))
+                  (then
+                    (v128.store (local.get $q3) (local.get $s30))
+                    (v128.store offset=16 (local.get $q3) (local.get $s31))))
+            (local.set $q0 (i32.add (local.get $q0) (i32.const 32)))
+            (local.set $q1 (i32.add (local.get $q1) (i32.const 32)))
+            (local.set $q2 (i32.add (local.get $q2) (i32.const 32)))
+            (local.set $q3 (i32.add (local.get $q3) (i32.const 32)))
+            (local.set $ct (i32.add (local.get $ct) (i32.const 32)))
+            (br $channels)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $tiles))))
 )

@@ -12,6 +12,7 @@ import { sizeOf } from "../util/shape.ts";
 import { channelAffine, channelMeans } from "../lower/channel-ops.ts";
 import { wholeBatch, type Shard } from "./shard.ts";
 import { simdKernels } from "../runtime/simd-kernels.ts";
+import { matMul as simdMatMul } from "../runtime/simd-matmul.ts";
 import { simdFilterGradient, type WasmBackend } from "../runtime/wasm-kernels.ts";
 import { wasmHeap } from "./tensor-memory.ts";
 import type { GradientFn, StepGradients } from "./step.ts";
@@ -156,8 +157,7 @@ function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | un
       const kernel = w("kernel")! as tf.Tensor2D;
       const bias = absorbed ? undefined : w("bias");
       return (x) => {
-        const z = tf.matMul(x as tf.Tensor2D, kernel);
-        const a = applyActivation(bias ? tf.add(z, bias) : z, activation);
+        const a = applyActivation(simdMatMul(x as tf.Tensor2D, kernel, bias), activation);
         return {
           y: a,
           backward: (dy, grads, needDx) => {
@@ -166,7 +166,7 @@ function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | un
             grads[`${layer.name}/kernel`] = tf.matMul(tf.transpose(x) as tf.Tensor2D, dz as tf.Tensor2D);
             if (bias) grads[`${layer.name}/bias`] = tf.sum(dz, 0);
             if (absorbed) grads[`${layer.name}/bias`] = tf.zerosLike(absorbed);
-            return needDx ? tf.matMul(dz as tf.Tensor2D, tf.transpose(kernel)) : undefined;
+            return needDx ? simdMatMul(dz as tf.Tensor2D, tf.transpose(kernel)) : undefined;
           },
         };
       };

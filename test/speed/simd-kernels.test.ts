@@ -23,7 +23,10 @@ const binaryPath = fileURLToPath(new URL("../../src/runtime/simd-kernels-binary.
 
 Kernels("the committed binary is the compiled .wat", async () => {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat("simd-kernels.wat", readFileSync(watPath, "utf8"), { simd: true, bulk_memory: true });
+  const mod = wabt.parseWat("simd-kernels.wat", readFileSync(watPath, "utf8"), {
+    simd: true,
+    bulk_memory: true,
+  });
   const base64 = Buffer.from(mod.toBinary({}).buffer).toString("base64");
   mod.destroy();
   if (process.env.UPDATE_GOLDEN === "1" && base64 !== SIMD_KERNELS_WASM) {
@@ -74,6 +77,63 @@ Kernels("adam equals Keras' formula in float32 (SIMD body and scalar tail)", () 
     tf.dispose([w!, g!, m!, v!, out]);
   }
 });
+
+Kernels(
+  "convForward over padImages' output is a convolution (tiles of 4 pixels with a tail, strides)",
+  () => {
+    const heap = wasmHeap()!;
+    const kernels = simdKernels(heap.memory)!;
+    const rng = new Random(9);
+    for (const [n, h, w, ci, co, stride] of [
+      [2, 5, 7, 3, 8, 1],
+      [1, 6, 6, 2, 16, 2],
+    ]) {
+      tf.tidy(() => {
+        const x = tf.tensor4d(
+          Float32Array.from({ length: n! * h! * w! * ci! }, () => rng.normal()),
+          [n!, h!, w!, ci!],
+        );
+        const f = tf.tensor4d(
+          Float32Array.from({ length: 9 * ci! * co! }, () => rng.normal()),
+          [3, 3, ci!, co!],
+        );
+        const want = tf.conv2d(x, f, stride!, [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]);
+        const [, oh, ow] = want.shape;
+        const [hp, wp] = [h! + 2, w! + 2];
+        const padded = tf.zeros([n!, hp, wp, ci!]);
+        kernels.padImages(heap.pointer(x), heap.pointer(padded), n!, h!, w!, ci!, 1, 1, 1, 1);
+        const taps = Int32Array.from({ length: 9 * ci! }, (_, k) => {
+          const [i, j, c] = [Math.floor(k / (3 * ci!)), Math.floor(k / ci!) % 3, k % ci!];
+          return ((i * wp + j) * ci! + c) * 4;
+        });
+        const table = tf.tensor1d(taps, "int32");
+        const out = tf.zeros(want.shape);
+        kernels.convForward(
+          heap.pointer(padded),
+          heap.pointer(f),
+          0,
+          heap.pointer(out),
+          heap.pointer(table),
+          taps.length,
+          co!,
+          n!,
+          oh,
+          ow,
+          hp * wp * ci! * 4,
+          stride! * wp * ci! * 4,
+          stride! * ci! * 4,
+        );
+        const diff = tf.max(tf.abs(tf.sub(out, want))).dataSync()[0]!;
+        assert.ok(diff < 1e-4, `[${n}, ${h}, ${w}, ${ci}] -> ${co}, stride ${stride}: differs by ${diff}`);
+      });
+    }
+  },
+);
 
 const Update = suite("fused optimizer update");
 
@@ -141,30 +201,33 @@ Update("wasm's SIMD kernel and the JS update (cpu) agree beyond float rounding",
   }
 });
 
-Update("an update that throws midway frees its fresh memory and leaves the variables as they were", async () => {
-  for (const backend of ["wasm", "cpu"] as const) {
-    await useBackend(backend);
-    const v = tf.variable(tf.tensor1d([1, 2, 3]));
-    const g = tf.tensor1d([0.5, 0.5, 0.5]);
-    const ids = () => tf.engine().backend.numDataIds();
-    const before = ids();
-    const open = openUpdate([g], [v]);
-    assert.throws(
-      () =>
-        runUpdate(open, (o) => {
-          o.next[0]!.set([9, 9, 9]);
-          throw new Error("kernel trap");
-        }),
-      /kernel trap/,
-    );
-    assert.is(ids(), before, `${backend}: buffers after the failed update`);
-    assert.equal(values(v), [1, 2, 3], backend);
-    runUpdate(openUpdate([g], [v]), (o) => o.next[0]!.set([4, 5, 6]));
-    assert.equal(values(v), [4, 5, 6], `${backend}: a later update commits`);
-    tf.dispose([v, g]);
-  }
-  await useBackend("wasm");
-});
+Update(
+  "an update that throws midway frees its fresh memory and leaves the variables as they were",
+  async () => {
+    for (const backend of ["wasm", "cpu"] as const) {
+      await useBackend(backend);
+      const v = tf.variable(tf.tensor1d([1, 2, 3]));
+      const g = tf.tensor1d([0.5, 0.5, 0.5]);
+      const ids = () => tf.engine().backend.numDataIds();
+      const before = ids();
+      const open = openUpdate([g], [v]);
+      assert.throws(
+        () =>
+          runUpdate(open, (o) => {
+            o.next[0]!.set([9, 9, 9]);
+            throw new Error("kernel trap");
+          }),
+        /kernel trap/,
+      );
+      assert.is(ids(), before, `${backend}: buffers after the failed update`);
+      assert.equal(values(v), [1, 2, 3], backend);
+      runUpdate(openUpdate([g], [v]), (o) => o.next[0]!.set([4, 5, 6]));
+      assert.equal(values(v), [4, 5, 6], `${backend}: a later update commits`);
+      tf.dispose([v, g]);
+    }
+    await useBackend("wasm");
+  },
+);
 
 Kernels.run();
 Update.run();
