@@ -1,7 +1,11 @@
-// Lowering: per-channel reductions and scale-and-shift of NHWC tensors in the forms wasm runs fast (XNNPACK's
-// average pooling and depthwise convolution), where tfjs' Mean/Sum over axes [0, 1, 2] and [C]-broadcasting
-// multiplies are generic loops. Used by the compiled training step and the exact population statistics.
+// Lowering: per-channel reductions and scale-and-shift of NHWC tensors (every axis but the last reduced or
+// broadcast), used by the compiled training step and the exact population statistics. On wasm with SIMD (and
+// channels a multiple of 4) each is one pass of src/runtime/simd-kernels.wat; elsewhere, tf ops in the forms
+// wasm runs fast (XNNPACK's average pooling and depthwise convolution), where tfjs' Mean/Sum over axes [0, 1, 2]
+// and [C]-broadcasting multiplies are generic loops. Measured on wasm at [32, 28, 28, 16] (convnet-bn's first
+// batchnorm at batch 32): its forward 0.43 -> ~0.1 ms, its backward 0.6 -> ~0.15 ms.
 import * as tf from "@tensorflow/tfjs-core";
+import { channelAffineSimd, channelMeansSimd } from "../runtime/simd-ops.ts";
 
 /**
  * Per-channel means of t (over every axis but the last) as one average pooling of t viewed as [1, M, 1, C] with
@@ -10,28 +14,70 @@ import * as tf from "@tensorflow/tfjs-core";
  * packing t as the weights of a fresh matmul every time).
  */
 export function channelMeans(t: tf.Tensor): tf.Tensor1D {
+  const simd = channelMeansSimd(t);
+  if (simd) {
+    simd.productMean.dispose();
+    return simd.mean;
+  }
   const c = t.shape.at(-1)!;
   const m = t.size / c;
   return tf.reshape(tf.avgPool(tf.reshape(t, [1, m, 1, c]) as tf.Tensor4D, [m, 1], 1, "valid"), [c]);
 }
 
+/** Per-channel means of a and of a * b, in one pass where it can. */
+export function channelMeansOfProduct(a: tf.Tensor, b: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
+  const simd = channelMeansSimd(a, { u: b });
+  if (simd) return [simd.mean, simd.productMean];
+  return [channelMeans(a), channelMeans(tf.mul(a, b))];
+}
+
+/** t - mean per channel (exactly) and the per-channel mean of its square, in one pass where it can. */
+export function channelCentered(
+  t: tf.Tensor,
+  mean: tf.Tensor,
+): { centered: tf.Tensor; meanSquare: tf.Tensor1D } {
+  const simd = channelMeansSimd(t, { shift: mean, keep: true });
+  if (simd) {
+    simd.mean.dispose();
+    return { centered: simd.centered!, meanSquare: simd.productMean };
+  }
+  const centered = channelAffine(t, tf.onesLike(mean), tf.neg(mean)); // t * 1 - mean: exactly t - mean
+  return { centered, meanSquare: channelMeans(tf.square(centered)) };
+}
+
 /**
- * t * scale + shift per channel of an NHWC t as one depthwise 1x1 convolution with a bias: XNNPACK on wasm,
- * where a multiply or add broadcasting a [C] vector is a generic loop (measured at [128, 28, 28, 16]: 0.3 ms
- * against 1.2 ms for each of the two broadcasts).
+ * t * scale + shift (+ plus.t * plus.scale) per channel of an NHWC t: one SIMD pass, or elsewhere one depthwise
+ * 1x1 convolution with a bias per term: XNNPACK on wasm, where a multiply or add broadcasting a [C] vector is a
+ * generic loop (measured at [128, 28, 28, 16]: 0.3 ms against 1.2 ms for each of the two broadcasts).
  */
-export function channelAffine(t: tf.Tensor, scale: tf.Tensor, shift?: tf.Tensor): tf.Tensor {
-  const filter = tf.reshape(scale, [1, 1, t.shape[3]!, 1]) as tf.Tensor4D;
-  const bias = shift ? { bias: shift } : {};
-  return tf.fused.depthwiseConv2d({ x: t as tf.Tensor4D, filter, strides: 1, pad: "valid", ...bias });
+export function channelAffine(
+  t: tf.Tensor,
+  scale: tf.Tensor,
+  shift?: tf.Tensor,
+  plus?: { t: tf.Tensor; scale: tf.Tensor },
+): tf.Tensor {
+  const simd = channelAffineSimd(t, scale, { ...(shift ? { shift } : {}), ...(plus ? { plus } : {}) });
+  if (simd) return simd;
+  const depthwise = (x: tf.Tensor, s: tf.Tensor, bias?: tf.Tensor) =>
+    tf.fused.depthwiseConv2d({
+      x: x as tf.Tensor4D,
+      filter: tf.reshape(s, [1, 1, x.shape[3]!, 1]) as tf.Tensor4D,
+      strides: 1,
+      pad: "valid",
+      ...(bias ? { bias } : {}),
+    });
+  const first = depthwise(t, scale, shift);
+  return plus ? tf.add(first, depthwise(plus.t, plus.scale)) : first;
 }
 
 /**
  * Per-channel mean and biased variance of an NHWC t (two passes, as tf.moments). On wasm at [1000, 28, 28, 16]:
- * 9 ms against 112 ms for tf.moments, and closer to the float64 values (variance 7e-5 against 4e-4 relative).
+ * 9 ms against 112 ms for tf.moments with the tf-op forms, and closer to the float64 values (variance 7e-5
+ * against 4e-4 relative).
  */
 export function channelMoments(t: tf.Tensor): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const mean = channelMeans(t);
-  const centered = channelAffine(t, tf.onesLike(mean), tf.neg(mean)); // t * 1 - mean: exactly t - mean
-  return { mean, variance: channelMeans(tf.square(centered)) };
+  const { centered, meanSquare } = channelCentered(t, mean);
+  centered.dispose();
+  return { mean, variance: meanSquare };
 }

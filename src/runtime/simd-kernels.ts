@@ -67,6 +67,31 @@ export interface SimdKernels {
     rowStep: number,
     colStep: number,
   ): void;
+  /** Per-channel means of x - shift and of (x - shift)(y - shift) over [m, c] rows (simd-kernels.wat). */
+  channelSums(
+    x: number,
+    y: number,
+    shift: number,
+    vOut: number,
+    m: number,
+    c: number,
+    scratch: number,
+    sums: number,
+    products: number,
+    scale: number,
+  ): void;
+  /** out = x * scale + y * yScale + shift per channel over [m, c] rows, relu if non-zero (simd-kernels.wat). */
+  channelAffine(
+    x: number,
+    scale: number,
+    y: number,
+    yScale: number,
+    shift: number,
+    out: number,
+    m: number,
+    c: number,
+    relu: number,
+  ): void;
   /** Zero padding of NHWC images x [n, h, w, c] into out (simd-kernels.wat). */
   padImages(
     x: number,

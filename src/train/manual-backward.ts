@@ -9,10 +9,10 @@ import { reductionAxes, type BatchStatistics } from "../lower/batchnorm.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import { dropoutMaskValues, type BatchNormNode, type Network } from "../lower/network.ts";
 import { sizeOf } from "../util/shape.ts";
-import { channelAffine, channelMeans } from "../lower/channel-ops.ts";
+import { channelAffine, channelCentered, channelMeans, channelMeansOfProduct } from "../lower/channel-ops.ts";
 import { wholeBatch, type Shard } from "./shard.ts";
 import { simdKernels } from "../runtime/simd-kernels.ts";
-import { matMul as simdMatMul } from "../runtime/simd-matmul.ts";
+import { matMul as simdMatMul } from "../runtime/simd-ops.ts";
 import { simdFilterGradient, type WasmBackend } from "../runtime/wasm-kernels.ts";
 import { wasmHeap } from "./tensor-memory.ts";
 import type { GradientFn, StepGradients } from "./step.ts";
@@ -269,9 +269,9 @@ function denseBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
 /**
  * Batch normalization in training mode, NHWC (formula: src/lower/batchnorm.ts) with its closed-form gradient:
  *   dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma / (m sqrt(var + eps)) * (m dy - dbeta - xhat dgamma)
- * with sums over every axis but the channel, m values per channel. Written for wasm's fast kernels: per-channel
- * means are one average pooling (channelMeans) and every per-channel scale-and-shift one depthwise 1x1 conv
- * (channelAffine). It keeps c = x - mean, not xhat = c inv with inv = 1 / sqrt(var + eps), so that
+ * with sums over every axis but the channel, m values per channel. Written with src/lower/channel-ops.ts'
+ * per-channel passes (one SIMD pass each on wasm: means, centering with the mean square, the scale-and-shift,
+ * the backward's two means and its two-term affine). It keeps c = x - mean, not xhat = c inv with inv = 1 / sqrt(var + eps), so that
  *   y = c (gamma inv) + beta,  dgamma = m inv mean(dy c),  dx = dy (gamma inv) + c b + d
  * with b = -gamma inv^3 mean(dy c) and d = -gamma inv mean(dy) per channel.
  */
@@ -281,12 +281,11 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const { shard } = ctx;
   const count = ((x.size / channels) * shard.total) / shard.rows; // values per channel in the whole batch
   if (count < 2) throw new Error(`internal: batchnorm '${layer.name}' got a batch of one value per channel`);
-  const center = (m: tf.Tensor) => channelAffine(x, tf.onesLike(m), tf.neg(m)); // x * 1 - m: exactly x - m
   const localMean = channelMeans(x);
-  const localC = center(localMean);
-  const { mean, variance } = shard.moments(localMean, channelMeans(tf.square(localC)));
+  const local = channelCentered(x, localMean);
+  const { mean, variance } = shard.moments(localMean, local.meanSquare);
   // With a share of the batch, c is about the whole batch's mean.
-  const c = mean === localMean ? localC : center(mean);
+  const c = mean === localMean ? local.centered : channelCentered(x, mean).centered;
   const inv = tf.rsqrt(tf.add(variance, layer.epsilon));
   const factor = weights.gamma ? tf.mul(weights.gamma, inv) : inv;
   const y = channelAffine(c, factor, weights.beta);
@@ -295,7 +294,7 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const stats: BatchStatistics = { mean: statMean, variance: variance as tf.Tensor1D, count };
   ctx.bnStats.push({ node, stats });
   const backward: Backward = (dy, grads, needDx) => {
-    const mine = [channelMeans(dy), channelMeans(tf.mul(dy, c))];
+    const mine = channelMeansOfProduct(dy, c);
     // This share's part of each sum is its gamma/beta gradient (the step sums every weight's over shares); the
     // input gradient needs the whole batch's means.
     const values = x.size / channels; // values per channel in this share
@@ -305,7 +304,7 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
     if (!needDx) return undefined;
     const b = tf.neg(tf.mul(tf.mul(factor, tf.square(inv)), meanDyC));
     const d = tf.neg(tf.mul(factor, meanDy));
-    return tf.add(channelAffine(dy, factor, d), channelAffine(c, b));
+    return channelAffine(dy, factor, d, { t: c, scale: b });
   };
   return { y, backward };
 }

@@ -80,6 +80,13 @@ const CASES: Array<[string, string, number[]]> = [
     "input 4x6x2; conv2d 5 3x3 padding=same relu; maxpool 2x3; flatten; dense 3 softmax",
     [4, 6, 2],
   ],
+  [
+    // On wasm: filter gradients, dense matmuls and batchnorm passes on the SIMD kernels (widths multiples of 8),
+    // 16 x 6 x 6 = 576 rows per channel at the first batchnorm: two of channelSums' blocks of 256 and a tail.
+    "convnet-bn's form at 8 channels (wasm: SIMD filter gradients, matmuls and channel passes)",
+    "input 6x6x1; conv2d 8 3x3 padding=same; batchnorm; relu; maxpool 2x2; conv2d 16 3x3 padding=same; batchnorm; relu; flatten; dense 8; batchnorm; relu; dense 3 softmax",
+    [6, 6, 1],
+  ],
   ["binary cross-entropy from logits", "input 6; dense 8; batchnorm; relu; dense 1 sigmoid", [6]],
   ["mse on a linear output", "input 6; dense 8 relu; dense 3", [6]],
 ];

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { matMul } from "../../src/runtime/simd-matmul.ts";
+import { matMul } from "../../src/runtime/simd-ops.ts";
 import { Random } from "../../src/util/random.ts";
 import { useBackend } from "../lower/helpers.ts";
 

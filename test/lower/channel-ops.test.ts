@@ -1,0 +1,81 @@
+// Per-channel passes of NHWC tensors (src/lower/channel-ops.ts) against float64 JS: on wasm with channels a
+// multiple of 4 (SIMD kernels) and not (tf ops), rows that fill blocks of 256 and leave tails, and on cpu.
+import * as tf from "@tensorflow/tfjs-core";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  channelAffine,
+  channelCentered,
+  channelMeans,
+  channelMeansOfProduct,
+} from "../../src/lower/channel-ops.ts";
+import { Random } from "../../src/util/random.ts";
+import { useBackend } from "./helpers.ts";
+
+const Channels = suite("per-channel passes (NHWC)");
+
+const close = (got: ArrayLike<number>, want: number[], what: string, tolerance = 1e-5) => {
+  assert.is(got.length, want.length, what);
+  for (let i = 0; i < want.length; i++) {
+    const error = Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!));
+    assert.ok(error < tolerance, `${what}[${i}]: ${got[i]} against ${want[i]}`);
+  }
+};
+
+for (const [backend, shape] of [
+  ["wasm", [3, 10, 11, 8]],
+  ["wasm", [1, 1, 7, 4]],
+  ["wasm", [2, 5, 5, 3]],
+  ["cpu", [2, 9, 9, 4]],
+] as Array<["wasm" | "cpu", number[]]>) {
+  Channels(`means, centering, products and affine on ${backend}: [${shape}]`, async () => {
+    await useBackend(backend);
+    const rng = new Random(shape.reduce((a, b) => a * 7 + b, 3));
+    const c = shape[3]!;
+    const rows = shape.reduce((a, b) => a * b, 1) / c;
+    // An offset mean (5) over a unit spread: a one-pass variance would lose digits here.
+    const xs = Array.from({ length: rows * c }, () => 5 + rng.normal());
+    const ys = Array.from({ length: rows * c }, () => rng.normal());
+    const [s, t, u] = [0, 1, 2].map(() => Array.from({ length: c }, () => rng.normal()));
+    const perChannel = (f: (row: number, ch: number) => number) =>
+      Array.from({ length: c }, (_, ch) => {
+        let sum = 0;
+        for (let r = 0; r < rows; r++) sum += f(r, ch);
+        return sum / rows;
+      });
+    const mean = perChannel((r, ch) => xs[r * c + ch]!);
+    tf.tidy(() => {
+      const x = tf.tensor(xs, shape);
+      const y = tf.tensor(ys, shape);
+      close(channelMeans(x).dataSync(), mean, "mean");
+      const { centered, meanSquare } = channelCentered(x, tf.tensor1d(mean));
+      const want = xs.map((v, i) => Math.fround(v) - Math.fround(mean[i % c]!));
+      close(centered.dataSync(), want, "x - mean", 1e-6);
+      close(
+        meanSquare.dataSync(),
+        perChannel((r, ch) => (xs[r * c + ch]! - mean[ch]!) ** 2),
+        "variance",
+      );
+      const [m1, m2] = channelMeansOfProduct(x, y);
+      close(m1.dataSync(), mean, "mean of a");
+      close(
+        m2.dataSync(),
+        perChannel((r, ch) => xs[r * c + ch]! * ys[r * c + ch]!),
+        "mean of a * b",
+      );
+      const affine = channelAffine(x, tf.tensor1d(s), tf.tensor1d(t), { t: y, scale: tf.tensor1d(u) });
+      close(
+        affine.dataSync(),
+        xs.map((v, i) => v * s[i % c]! + ys[i]! * u[i % c]! + t[i % c]!),
+        "x s + y u + t",
+      );
+      close(
+        channelAffine(x, tf.tensor1d(s)).dataSync(),
+        xs.map((v, i) => v * s[i % c]!),
+        "x s",
+      );
+    });
+  });
+}
+
+Channels.run();
