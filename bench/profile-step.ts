@@ -47,7 +47,7 @@ for (const k of info.kernels) {
 }
 const total = [...byName.values()].reduce((a, b) => a + b.ms, 0);
 console.log(
-  `${model} batch ${batch}, ${choice}: ${wall.toFixed(2)} ms/step wall (${Math.round((batch / wall) * 1000)} samples/s), kernels ${total.toFixed(2)} ms, ${info.kernels.length / steps} kernels/step`,
+  `${model} batch ${batch}, ${choice}: ${wall.toFixed(2)} ms/step wall (${Math.round((batch / wall) * 1000)} samples/s), tfjs kernels ${total.toFixed(2)} ms, ${info.kernels.length / steps} kernels/step (simd-kernels.wat calls are not tfjs kernels: in the wall time only)`,
 );
 for (const [name, e] of [...byName]
   .sort((a, b) => b[1].ms - a[1].ms)

@@ -67,9 +67,13 @@ export interface SimdKernels {
     rowStep: number,
     colStep: number,
   ): void;
-  /** Per-channel means of x - shift and of (x - shift)(y - shift) over [m, c] rows (simd-kernels.wat). */
+  /**
+   * Per-channel means of x - shift and of (x - shift)(y - shift) over [m, c] rows, x gated by gate > 0 if gate
+   * is non-zero (simd-kernels.wat).
+   */
   channelSums(
     x: number,
+    gate: number,
     y: number,
     shift: number,
     vOut: number,
@@ -80,9 +84,13 @@ export interface SimdKernels {
     products: number,
     scale: number,
   ): void;
-  /** out = x * scale + y * yScale + shift per channel over [m, c] rows, relu if non-zero (simd-kernels.wat). */
+  /**
+   * out = x * scale + y * yScale + shift per channel over [m, c] rows, relu if non-zero, x gated by gate > 0 if
+   * gate is non-zero (simd-kernels.wat).
+   */
   channelAffine(
     x: number,
+    gate: number,
     scale: number,
     y: number,
     yScale: number,

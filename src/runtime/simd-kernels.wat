@@ -1,8 +1,9 @@
 ;; Kernels that tfjs-backend-wasm lacks or runs slowly, as WebAssembly SIMD passes over its own heap (its
 ;; exported memory is imported here), by byte address: the optimizer's update (Adam in one call for all parameters
 ;; instead of ~12 kernels per weight), max pooling's gradient (one pass instead of two upsamplings and four
-;; elementwise kernels) and a convolution's filter gradient (no packing of dz as XNNPACK weights). Compiled by test/speed/simd-kernels.test.ts (UPDATE_GOLDEN=1) into
-;; simd-kernels-binary.ts.
+;; elementwise kernels), convolutions and matmuls as implicit GEMMs that need no packing of their weights (XNNPACK
+;; packs every weight it has not seen, which in training is every step), zero padding, and batchnorm's
+;; per-channel passes. Compiled by test/speed/simd-kernels.test.ts (UPDATE_GOLDEN=1) into simd-kernels-binary.ts.
 (module
   (import "tfjs" "memory" (memory 0))
 
@@ -151,7 +152,8 @@
     (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
     (local $row0 i32) (local $row1 i32) (local $row2 i32) (local $row3 i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $d0 v128) (local $d1 v128)
-    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128) (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
     (local.set $cob (i32.shl (local.get $co) (i32.const 2)))
     (local.set $dRowBytes (i32.mul (local.get $ow) (local.get $cob)))
     (local.set $img (i32.const 0))
@@ -289,7 +291,8 @@
     (local $k i32) (local $kEnd i32) (local $o i32) (local $wk i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $w0 v128) (local $w1 v128)
     (local $b0 v128) (local $b1 v128)
-    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128) (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
     (local.set $cob (i32.shl (local.get $co) (i32.const 2)))
     (local.set $pixels (i32.mul (local.get $n) (i32.mul (local.get $oh) (local.get $ow))))
     (local.set $kEnd (i32.add (local.get $offs) (i32.shl (local.get $K) (i32.const 2))))
@@ -427,22 +430,23 @@
             (br $channels)))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $tiles))))
-;; Per-channel sums over the rows of [m, c] tensors (NHWC flattened; c a multiple of 4): with v = x - shift and
+
+  ;; Per-channel sums over the rows of [m, c] tensors (NHWC flattened; c a multiple of 4): with v = x - shift and
   ;; w = y - shift per channel, sums[0, c) = scale * the sum of v and products[0, c) = scale * the sum of v * w
   ;; (scale 1 / m: means); v is written to vOut unless it is 0. With y = x: means and mean squares of x - shift;
-  ;; with shift 0 and y another tensor: means of x and of x * y. Blocks of 256 rows (in L1 cache) are summed one
-  ;; 4-channel column at a time in float32 with four accumulators per sum (rows i mod 4), each block's sums then
-  ;; added up in float64 (scratch: 2c float64).
+  ;; with shift 0 and y another tensor: means of x and of x * y. With a gate (the non-zero address of an [m, c]
+  ;; tensor, a relu's output), x counts only where the gate is positive: x times that relu's derivative.
+  ;; Blocks of 256 rows (in L1 cache) are summed one 4-channel column at a time in float32 with four accumulators
+  ;; per sum (rows i mod 4), each block's sums then added up in float64 (scratch: 2c float64).
   (func (export "channelSums")
-    (param $x i32) (param $y i32) (param $shift i32) (param $vOut i32) (param $m i32) (param $c i32)
+    (param $x i32) (param $gate i32) (param $y i32) (param $shift i32) (param $vOut i32) (param $m i32) (param $c i32)
     (param $scratch i32) (param $sums i32) (param $products i32) (param $scale f64)
-    (local $cb i32) (local $cb4 i32) (local $i i32) (local $row i32) (local $rows i32) (local $left i32)
-    (local $px i32) (local $py i32) (local $pv i32) (local $a i32)
+    (local $cb i32) (local $i i32) (local $row i32) (local $rows i32) (local $left i32)
+    (local $px i32) (local $py i32) (local $pv i32) (local $pg i32) (local $a i32) (local $xv v128)
     (local $v v128) (local $w v128) (local $sh v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128)
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
-    (local.set $cb4 (i32.shl (local.get $cb) (i32.const 2)))
     (memory.fill (local.get $scratch) (i32.const 0) (i32.shl (local.get $cb) (i32.const 2)))
     (local.set $row (i32.const 0))
     (block $done
@@ -457,6 +461,7 @@
           (local.set $px (i32.add (local.get $x) (local.get $a)))
           (local.set $py (i32.add (local.get $y) (local.get $a)))
           (local.set $pv (i32.add (local.get $vOut) (local.get $a)))
+          (local.set $pg (i32.add (local.get $gate) (local.get $a)))
           (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (local.get $s0))
           (local.set $s2 (local.get $s0)) (local.set $s3 (local.get $s0))
           (local.set $p0 (local.get $s0)) (local.set $p1 (local.get $s0))
@@ -465,7 +470,11 @@
           (block $quadsDone
             (loop $quads
               (br_if $quadsDone (i32.lt_u (local.get $left) (i32.const 4)))
-              (local.set $v (f32x4.sub (v128.load (local.get $px)) (local.get $sh)))
+              (local.set $xv (v128.load (local.get $px)))
+              (if (local.get $gate)
+                (then (local.set $xv (v128.and (local.get $xv)
+                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+              (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
               (local.set $s0 (f32x4.add (local.get $s0) (local.get $v)))
@@ -473,7 +482,12 @@
               (local.set $px (i32.add (local.get $px) (local.get $cb)))
               (local.set $py (i32.add (local.get $py) (local.get $cb)))
               (local.set $pv (i32.add (local.get $pv) (local.get $cb)))
-              (local.set $v (f32x4.sub (v128.load (local.get $px)) (local.get $sh)))
+              (local.set $pg (i32.add (local.get $pg) (local.get $cb)))
+              (local.set $xv (v128.load (local.get $px)))
+              (if (local.get $gate)
+                (then (local.set $xv (v128.and (local.get $xv)
+                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+              (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
               (local.set $s1 (f32x4.add (local.get $s1) (local.get $v)))
@@ -481,7 +495,12 @@
               (local.set $px (i32.add (local.get $px) (local.get $cb)))
               (local.set $py (i32.add (local.get $py) (local.get $cb)))
               (local.set $pv (i32.add (local.get $pv) (local.get $cb)))
-              (local.set $v (f32x4.sub (v128.load (local.get $px)) (local.get $sh)))
+              (local.set $pg (i32.add (local.get $pg) (local.get $cb)))
+              (local.set $xv (v128.load (local.get $px)))
+              (if (local.get $gate)
+                (then (local.set $xv (v128.and (local.get $xv)
+                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+              (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
               (local.set $s2 (f32x4.add (local.get $s2) (local.get $v)))
@@ -489,7 +508,12 @@
               (local.set $px (i32.add (local.get $px) (local.get $cb)))
               (local.set $py (i32.add (local.get $py) (local.get $cb)))
               (local.set $pv (i32.add (local.get $pv) (local.get $cb)))
-              (local.set $v (f32x4.sub (v128.load (local.get $px)) (local.get $sh)))
+              (local.set $pg (i32.add (local.get $pg) (local.get $cb)))
+              (local.set $xv (v128.load (local.get $px)))
+              (if (local.get $gate)
+                (then (local.set $xv (v128.and (local.get $xv)
+                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+              (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
               (local.set $s3 (f32x4.add (local.get $s3) (local.get $v)))
@@ -497,12 +521,17 @@
               (local.set $px (i32.add (local.get $px) (local.get $cb)))
               (local.set $py (i32.add (local.get $py) (local.get $cb)))
               (local.set $pv (i32.add (local.get $pv) (local.get $cb)))
+              (local.set $pg (i32.add (local.get $pg) (local.get $cb)))
               (local.set $left (i32.sub (local.get $left) (i32.const 4)))
               (br $quads)))
           (block $tailDone
             (loop $tail
               (br_if $tailDone (i32.eqz (local.get $left)))
-              (local.set $v (f32x4.sub (v128.load (local.get $px)) (local.get $sh)))
+              (local.set $xv (v128.load (local.get $px)))
+              (if (local.get $gate)
+                (then (local.set $xv (v128.and (local.get $xv)
+                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+              (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
               (local.set $s0 (f32x4.add (local.get $s0) (local.get $v)))
@@ -510,6 +539,7 @@
               (local.set $px (i32.add (local.get $px) (local.get $cb)))
               (local.set $py (i32.add (local.get $py) (local.get $cb)))
               (local.set $pv (i32.add (local.get $pv) (local.get $cb)))
+              (local.set $pg (i32.add (local.get $pg) (local.get $cb)))
               (local.set $left (i32.sub (local.get $left) (i32.const 1)))
               (br $tail)))
           ;; This column's block sums into the float64 totals: sums at scratch + 2i, products at + 2(c + i).
@@ -536,13 +566,14 @@
     (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a))
       (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
 
-  ;; out = x * scale + y * yScale + shift per channel over the rows of [m, c] tensors (c a multiple of 4), scale,
-  ;; yScale and shift [c]; with relu (non-zero) the result's negative values become 0. One pass where tfjs
-  ;; takes a depthwise convolution per term and an add.
+  ;; out = x * scale + y * yScale + shift per channel over the rows of [m, c] tensors (c a multiple of 4; scale,
+  ;; yScale and shift [c]); with relu (non-zero) the result's negative values become 0; with a gate (as in
+  ;; channelSums) x counts only where the gate is positive. One pass where tfjs takes a depthwise convolution per
+  ;; term and an add.
   (func (export "channelAffine")
-    (param $x i32) (param $scale i32) (param $y i32) (param $yScale i32) (param $shift i32) (param $out i32)
-    (param $m i32) (param $c i32) (param $relu i32)
-    (local $cb i32) (local $o i32) (local $end i32) (local $i i32) (local $v v128)
+    (param $x i32) (param $gate i32) (param $scale i32) (param $y i32) (param $yScale i32) (param $shift i32)
+    (param $out i32) (param $m i32) (param $c i32) (param $relu i32)
+    (local $cb i32) (local $o i32) (local $end i32) (local $i i32) (local $v v128) (local $xv v128)
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
     (local.set $end (i32.mul (local.get $m) (local.get $cb)))
     (local.set $o (i32.const 0))
@@ -551,9 +582,13 @@
         (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
         (local.set $i (i32.const 0))
         (loop $channels
+          (local.set $xv (v128.load (i32.add (local.get $x) (i32.add (local.get $o) (local.get $i)))))
+          (if (local.get $gate)
+            (then (local.set $xv (v128.and (local.get $xv) (f32x4.gt
+              (v128.load (i32.add (local.get $gate) (i32.add (local.get $o) (local.get $i)))) (v128.const i32x4 0 0 0 0))))))
           (local.set $v (f32x4.add
             (f32x4.add
-              (f32x4.mul (v128.load (i32.add (local.get $x) (i32.add (local.get $o) (local.get $i))))
+              (f32x4.mul (local.get $xv)
                 (v128.load (i32.add (local.get $scale) (local.get $i))))
               (f32x4.mul (v128.load (i32.add (local.get $y) (i32.add (local.get $o) (local.get $i))))
                 (v128.load (i32.add (local.get $yScale) (local.get $i)))))

@@ -82,15 +82,21 @@ export interface ChannelMeans {
 
 /**
  * Per-channel means over every axis but the last of c = t - shift and of c * (u - shift) (shift 0 and u = t by
- * default: means and mean squares), in one pass with float64 block sums; `keep` also returns c. Undefined
- * where the SIMD kernels do not apply (channels not a multiple of 4, not wasm): callers use tf ops.
+ * default: means and mean squares), in one pass with float64 block sums; `keep` also returns c; with a gate
+ * (a relu's output), t counts only where the gate is positive. Undefined where the SIMD kernels do not apply
+ * (channels not a multiple of 4, not wasm): callers use tf ops.
  */
 export function channelMeansSimd(
   t: tf.Tensor,
-  { u, shift, keep = false }: { u?: tf.Tensor; shift?: tf.Tensor; keep?: boolean } = {},
+  {
+    u,
+    shift,
+    gate,
+    keep = false,
+  }: { u?: tf.Tensor; shift?: tf.Tensor; gate?: tf.Tensor; keep?: boolean } = {},
 ): ChannelMeans | undefined {
   const c = t.shape.at(-1)!;
-  const simd = simdFor(c, 4, t, ...(u ? [u] : []), ...(shift ? [shift] : []));
+  const simd = simdFor(c, 4, t, ...[u, shift, gate].filter((x) => x !== undefined));
   if (!simd) return undefined;
   const { backend, kernels } = simd;
   const rows = t.size / c;
@@ -104,6 +110,7 @@ export function channelMeansSimd(
   const at = (x: { dataId: tf.DataId }) => backend.getMemoryOffset(x.dataId);
   kernels.channelSums(
     at(t),
+    gate ? at(gate) : 0,
     at(u ?? t),
     at(shift ?? zeros!),
     centered ? at(centered) : 0,
@@ -124,21 +131,26 @@ export function channelMeansSimd(
   };
 }
 
+/** A per-channel affine's options: t * scale + plus.t * plus.scale + shift, then relu; t gated by gate > 0. */
+export interface AffineOptions {
+  shift?: tf.Tensor | undefined;
+  plus?: { t: tf.Tensor; scale: tf.Tensor } | undefined;
+  relu?: boolean;
+  gate?: tf.Tensor | undefined;
+}
+
 /**
- * t * scale + u * uScale + shift per channel (the last axis; scale, uScale, shift [C]; each of the last two
- * optional), then relu if asked, in one pass. Undefined where the SIMD kernels do not apply.
+ * t * scale + plus.t * plus.scale + shift per channel (the last axis; scales and shift [C]; plus and shift
+ * optional), then relu if asked, in one pass; with a gate (a relu's output), t counts only where the gate is
+ * positive. Undefined where the SIMD kernels do not apply.
  */
 export function channelAffineSimd(
   t: tf.Tensor,
   scale: tf.Tensor,
-  {
-    shift,
-    plus,
-    relu = false,
-  }: { shift?: tf.Tensor; plus?: { t: tf.Tensor; scale: tf.Tensor }; relu?: boolean },
+  { shift, plus, relu = false, gate }: AffineOptions,
 ): tf.Tensor | undefined {
   const c = t.shape.at(-1)!;
-  const extra = [...(shift ? [shift] : []), ...(plus ? [plus.t, plus.scale] : [])];
+  const extra = [shift, plus?.t, plus?.scale, gate].filter((x) => x !== undefined);
   const simd = simdFor(c, 4, t, scale, ...extra);
   if (!simd) return undefined;
   const { backend, kernels } = simd;
@@ -149,6 +161,7 @@ export function channelAffineSimd(
   // No second term: t again with a scale of 0.
   kernels.channelAffine(
     at(t),
+    gate ? at(gate) : 0,
     at(scale),
     at(plus?.t ?? t),
     at(plus?.scale ?? zeros!),

@@ -35,7 +35,8 @@ function activationGrad(dy: tf.Tensor, a: tf.Tensor, activation: Activation): tf
 
 /** One layer's forward in training mode; returns its output and the backward closure over what it saved. */
 type Backward = (dy: tf.Tensor, grads: Record<string, tf.Tensor>, needDx: boolean) => tf.Tensor | undefined;
-type Stage = (x: tf.Tensor, ctx: Context) => { y: tf.Tensor; backward: Backward };
+/** absorbedNext: the stage also applied the next layer (a relu after batchnorm), which is then skipped. */
+type Stage = (x: tf.Tensor, ctx: Context) => { y: tf.Tensor; backward: Backward; absorbedNext?: boolean };
 
 interface Context {
   dropoutRng: ((layer: string) => import("../util/random.ts").Random) | undefined;
@@ -58,7 +59,7 @@ export function manualGradients(
   const crossEntropyLogits = loss.logits && net.outputActivation === "softmax";
   const stages: Stage[] = [];
   for (let i = 0; i < layers.length; i++) {
-    const stage = stageFor(net, layers[i]!, i === net.logitsLayer && loss.logits);
+    const stage = stageFor(net, layers[i]!, i === net.logitsLayer && loss.logits, layers[i + 1]);
     if (!stage) return undefined;
     stages.push(stage);
   }
@@ -71,10 +72,14 @@ export function manualGradients(
     const ctx: Context = { dropoutRng, bnStats: [], shard };
     const backwards: Backward[] = [];
     let h = x;
-    for (const stage of stages) {
-      const r = stage(h, ctx);
+    for (let i = 0; i < stages.length; i++) {
+      const r = stages[i]!(h, ctx);
       backwards.push(r.backward);
       h = r.y;
+      if (r.absorbedNext) {
+        backwards.push((dy) => dy); // the absorbed layer's gradient is in the stage's backward
+        i++;
+      }
     }
     // The loss is the mean over the whole batch: this share's rows weigh rows / total of it.
     let value: tf.Scalar;
@@ -140,7 +145,12 @@ function softmaxCrossEntropyHead(z: tf.Tensor, labels: tf.Tensor1D, total: numbe
   };
 }
 
-function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | undefined {
+function stageFor(
+  net: Network,
+  layer: Layer,
+  logitsOutput: boolean,
+  next: Layer | undefined,
+): Stage | undefined {
   const w = (suffix: string) => net.weight(`${layer.name}/${suffix}`)?.variable;
   // A bias the next batchnorm absorbs is not added in training, its gradient is 0 (Network.absorbedBiases).
   const absorbed = net.absorbedBiases.find((b) => b.name === `${layer.name}/bias`)?.variable;
@@ -221,7 +231,11 @@ function stageFor(net: Network, layer: Layer, logitsOutput: boolean): Stage | un
       };
     case "batchnorm": {
       const node = net.batchNorms.find((b) => b.layer === layer)!;
-      return (x, ctx) => (x.rank === 4 ? nhwcBatchNormStage : denseBatchNormStage)(x, node, ctx);
+      // conv -> batchnorm -> relu: NHWC batchnorm applies the relu in its last pass, and its derivative in the
+      // backward's (a relu is never the logits layer: that is a softmax or sigmoid).
+      const relu = next?.op === "activation" && next.activation === "relu";
+      return (x, ctx) =>
+        x.rank === 4 ? nhwcBatchNormStage(x, node, ctx, relu) : denseBatchNormStage(x, node, ctx);
     }
     default:
       return undefined;
@@ -275,7 +289,7 @@ function denseBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
  *   y = c (gamma inv) + beta,  dgamma = m inv mean(dy c),  dx = dy (gamma inv) + c b + d
  * with b = -gamma inv^3 mean(dy c) and d = -gamma inv mean(dy) per channel.
  */
-function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
+function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context, relu: boolean) {
   const { layer, weights, absorbedBias: absorbed } = node;
   const channels = x.shape.at(-1)!;
   const { shard } = ctx;
@@ -288,13 +302,15 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
   const c = mean === localMean ? local.centered : channelCentered(x, mean).centered;
   const inv = tf.rsqrt(tf.add(variance, layer.epsilon));
   const factor = weights.gamma ? tf.mul(weights.gamma, inv) : inv;
-  const y = channelAffine(c, factor, weights.beta);
+  const y = channelAffine(c, factor, { shift: weights.beta, relu });
+  // With the relu absorbed, dy is the gradient of relu(y): it counts where y > 0.
+  const gate = relu ? y : undefined;
   // The batch mean of (x + bias) when the previous layer's bias was not added (Network.absorbedBiases).
   const statMean = (absorbed ? tf.add(mean, absorbed) : mean) as tf.Tensor1D;
   const stats: BatchStatistics = { mean: statMean, variance: variance as tf.Tensor1D, count };
   ctx.bnStats.push({ node, stats });
   const backward: Backward = (dy, grads, needDx) => {
-    const mine = channelMeansOfProduct(dy, c);
+    const mine = channelMeansOfProduct(dy, c, gate);
     // This share's part of each sum is its gamma/beta gradient (the step sums every weight's over shares); the
     // input gradient needs the whole batch's means.
     const values = x.size / channels; // values per channel in this share
@@ -304,9 +320,9 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context) {
     if (!needDx) return undefined;
     const b = tf.neg(tf.mul(tf.mul(factor, tf.square(inv)), meanDyC));
     const d = tf.neg(tf.mul(factor, meanDy));
-    return channelAffine(dy, factor, d, { t: c, scale: b });
+    return channelAffine(dy, factor, { shift: d, plus: { t: c, scale: b }, gate });
   };
-  return { y, backward };
+  return { y, backward, absorbedNext: relu };
 }
 
 type Shape4 = [number, number, number, number];

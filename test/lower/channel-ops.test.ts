@@ -63,11 +63,37 @@ for (const [backend, shape] of [
         perChannel((r, ch) => xs[r * c + ch]! * ys[r * c + ch]!),
         "mean of a * b",
       );
-      const affine = channelAffine(x, tf.tensor1d(s), tf.tensor1d(t), { t: y, scale: tf.tensor1d(u) });
+      const affine = channelAffine(x, tf.tensor1d(s), {
+        shift: tf.tensor1d(t),
+        plus: { t: y, scale: tf.tensor1d(u) },
+      });
       close(
         affine.dataSync(),
         xs.map((v, i) => v * s[i % c]! + ys[i]! * u[i % c]! + t[i % c]!),
         "x s + y u + t",
+      );
+      // A relu applied, and a gate: x counts where the gate (y here) is positive.
+      const gated = xs.map((v, i) => (ys[i]! > 0 ? v : 0));
+      close(
+        channelAffine(x, tf.tensor1d(s), { shift: tf.tensor1d(t), relu: true }).dataSync(),
+        xs.map((v, i) => Math.max(0, v * s[i % c]! + t[i % c]!)),
+        "relu(x s + t)",
+      );
+      close(
+        channelAffine(x, tf.tensor1d(s), { gate: y }).dataSync(),
+        gated.map((v, i) => v * s[i % c]!),
+        "x [y > 0] s",
+      );
+      const [g1, g2] = channelMeansOfProduct(x, x, y);
+      close(
+        g1.dataSync(),
+        perChannel((r, ch) => gated[r * c + ch]!),
+        "mean of a [gate > 0]",
+      );
+      close(
+        g2.dataSync(),
+        perChannel((r, ch) => gated[r * c + ch]! * xs[r * c + ch]!),
+        "mean of a [gate > 0] a",
       );
       close(
         channelAffine(x, tf.tensor1d(s)).dataSync(),
