@@ -12,8 +12,9 @@ export type ThreadsChoice = number | "auto";
 
 /**
  * A step's work in dense-equivalent multiply-adds per sample: dense kernels once, conv kernels at every output
- * position and counted twice (wasm runs them at about half a dense matmul's rate: convnet-bn at batch 32 13.6
- * ms/step for 36M multiply-adds, the MLP at batch 512 10.9 ms for 56M).
+ * position and counted twice (a conv's multiply-adds cost more per step than a dense layer's: with nnc's SIMD
+ * kernels on wasm convnet-bn at batch 32 takes 7.7 ms/step for 36M multiply-adds, the MLP at batch 512 9.2 ms
+ * for 56M; before them, 13.6 ms against 10.9).
  */
 export function stepWorkPerSample(model: Model): number {
   let work = 0;
@@ -31,8 +32,8 @@ export function stepWorkPerSample(model: Model): number {
 
 /**
  * Work per step from which `auto` uses two threads. Measured with 2 threads against 1 (docs/speed.md): the BN
- * MLP 0.77x at batch 256 (28M), 1.15-1.56x at 512 (56M); convnet-bn 1.31x at batch 16 (34M), 1.15-1.34x at 32,
- * 1.2-1.5x at 128.
+ * MLP 0.77x at batch 256 (28M), 1.15-1.56x at 512 (56M); convnet-bn 1.09x at batch 16 (36M), 1.06-1.21x at 32,
+ * 1.35x at 64 and 1.3-1.5x at 128.
  */
 export const AUTO_MIN_STEP_WORK = 32e6;
 /** Steps per run below which `auto` keeps one thread (starting the others would not pay back). */
