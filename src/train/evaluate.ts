@@ -10,14 +10,30 @@ import { sizeOf } from "../util/shape.ts";
 
 /** Inference batches are larger than training ones: no gradients to keep, fewer kernel dispatches. */
 export const EVAL_BATCH = 1000;
+/**
+ * Values one layer's output may hold in an inference batch: a convnet's activations are large per sample
+ * (convnet-bn's first: 28 x 28 x 16), and batches of 1000 grew the wasm heap (which never shrinks) by hundreds of
+ * MB during evaluation and the exact batchnorm statistics.
+ */
+export const EVAL_BATCH_VALUES = 4 * 1024 * 1024;
 
 export const sampleSizeOf = (net: Network): number => sizeOf(net.inputShape);
+
+/** The inference batch for `net`: EVAL_BATCH samples, fewer where a layer's output would pass EVAL_BATCH_VALUES. */
+export function evalBatchOf(net: Network): number {
+  let widest = sampleSizeOf(net);
+  for (const layer of net.model.layers) {
+    const shape = layer.outputShape?.slice(1) as number[] | undefined;
+    if (shape && shape.every((d) => typeof d === "number")) widest = Math.max(widest, sizeOf(shape));
+  }
+  return Math.max(1, Math.min(EVAL_BATCH, Math.floor(EVAL_BATCH_VALUES / widest)));
+}
 
 export function evaluateSplit(
   net: Network,
   loss: LoweredLoss,
   split: Split,
-  batchSize = EVAL_BATCH,
+  batchSize = evalBatchOf(net),
 ): Evaluation {
   let lossSum = 0;
   let correct = 0;

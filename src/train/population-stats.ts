@@ -10,7 +10,7 @@ import { reductionAxes } from "../lower/batchnorm.ts";
 import { channelMoments } from "../lower/channel-ops.ts";
 import type { Network } from "../lower/network.ts";
 import { Random } from "../util/random.ts";
-import { EVAL_BATCH, sampleSizeOf } from "./evaluate.ts";
+import { evalBatchOf, sampleSizeOf } from "./evaluate.ts";
 
 /** At most `sample` samples of the split, drawn without replacement from a stream of the seed (kept in order). */
 export function sampleSplit(
@@ -30,7 +30,11 @@ export function sampleSplit(
  * from tf.moments, or its per-channel form for NHWC (channelMoments: two-pass, float32); batches are merged in float64 with Chan et al.'s pairwise rule, so the
  * result is the variance over all values, not a mean of batch variances.
  */
-export function recomputePopulationStatistics(net: Network, split: Split, batchSize = EVAL_BATCH): void {
+export function recomputePopulationStatistics(
+  net: Network,
+  split: Split,
+  batchSize = evalBatchOf(net),
+): void {
   const sampleSize = sampleSizeOf(net);
   for (const node of net.batchNorms) {
     const channels = node.weights.movingMean.shape[0]!;

@@ -12,6 +12,7 @@ import { manualGradients } from "../../src/train/manual-backward.ts";
 import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
 import { recomputePopulationStatistics } from "../../src/train/population-stats.ts";
+import { EVAL_BATCH, EVAL_BATCH_VALUES, evalBatchOf } from "../../src/train/evaluate.ts";
 import { blobData, blobs, closeness, program, useBackend, values } from "../lower/helpers.ts";
 
 const MLP = (train: string) =>
@@ -350,6 +351,22 @@ Fit("data whose samples do not fit the input is E507 before training", async () 
   }
   m.dispose();
 });
+
+Stats(
+  "inference batches shrink for wide activations (convnet-bn's 28x28x16 would take 50 MB at 1000)",
+  () => {
+    const conv = new Network(
+      program(
+        "input 28x28x1; conv2d 16 3x3 padding=same; batchnorm; relu; maxpool 2x2; flatten; dense 3 softmax",
+      ).models[0]!,
+      1,
+    );
+    const batch = evalBatchOf(conv);
+    assert.is(batch, Math.floor(EVAL_BATCH_VALUES / (28 * 28 * 16)));
+    assert.ok(batch < EVAL_BATCH && batch >= 100, `${batch}`);
+    assert.is(evalBatchOf(new Network(MLP(SETTINGS).models[0]!, 1)), EVAL_BATCH, "an MLP keeps full batches");
+  },
+);
 
 const Opt = suite("optimizers: Keras update formulas");
 Opt.before(() => useBackend("wasm"));
