@@ -39,18 +39,22 @@ export function channelMeansOfProduct(
   return [channelMeans(gated), channelMeans(tf.mul(gated, b))];
 }
 
-/** t - mean per channel (exactly) and the per-channel mean of its square, in one pass where it can. */
+/**
+ * The per-channel mean of (t - mean)^2 and, unless keep is false, t - mean itself (exactly), in one pass where it
+ * can.
+ */
 export function channelCentered(
   t: tf.Tensor,
   mean: tf.Tensor,
-): { centered: tf.Tensor; meanSquare: tf.Tensor1D } {
-  const simd = channelMeansSimd(t, { shift: mean, keep: true });
+  { keep = true }: { keep?: boolean } = {},
+): { centered?: tf.Tensor; meanSquare: tf.Tensor1D } {
+  const simd = channelMeansSimd(t, { shift: mean, keep });
   if (simd) {
     simd.mean.dispose();
-    return { centered: simd.centered!, meanSquare: simd.productMean };
+    return { ...(simd.centered ? { centered: simd.centered } : {}), meanSquare: simd.productMean };
   }
   const centered = channelAffine(t, tf.onesLike(mean), { shift: tf.neg(mean) }); // t * 1 - mean: exactly t - mean
-  return { centered, meanSquare: channelMeans(tf.square(centered)) };
+  return { ...(keep ? { centered } : {}), meanSquare: channelMeans(tf.square(centered)) };
 }
 
 /**
@@ -84,7 +88,5 @@ export function channelAffine(t: tf.Tensor, scale: tf.Tensor, options: AffineOpt
  */
 export function channelMoments(t: tf.Tensor): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const mean = channelMeans(t);
-  const { centered, meanSquare } = channelCentered(t, mean);
-  centered.dispose();
-  return { mean, variance: meanSquare };
+  return { mean, variance: channelCentered(t, mean, { keep: false }).meanSquare };
 }

@@ -435,14 +435,15 @@
   ;; w = y - shift per channel, sums[0, c) = scale * the sum of v and products[0, c) = scale * the sum of v * w
   ;; (scale 1 / m: means); v is written to vOut unless it is 0. With y = x: means and mean squares of x - shift;
   ;; with shift 0 and y another tensor: means of x and of x * y. With a gate (the non-zero address of an [m, c]
-  ;; tensor, a relu's output), x counts only where the gate is positive: x times that relu's derivative.
+  ;; tensor, a relu's output), x is multiplied by that relu's derivative: 1 where the gate is positive, 0 where
+  ;; not, NaN where it is NaN (as tf.step; so NaN and infinite x stay NaN, as dy * step(y) does).
   ;; Blocks of 256 rows (in L1 cache) are summed one 4-channel column at a time in float32 with four accumulators
   ;; per sum (rows i mod 4), each block's sums then added up in float64 (scratch: 2c float64).
   (func (export "channelSums")
     (param $x i32) (param $gate i32) (param $y i32) (param $shift i32) (param $vOut i32) (param $m i32) (param $c i32)
     (param $scratch i32) (param $sums i32) (param $products i32) (param $scale f64)
     (local $cb i32) (local $i i32) (local $row i32) (local $rows i32) (local $left i32)
-    (local $px i32) (local $py i32) (local $pv i32) (local $pg i32) (local $a i32) (local $xv v128)
+    (local $px i32) (local $py i32) (local $pv i32) (local $pg i32) (local $a i32) (local $xv v128) (local $g v128)
     (local $v v128) (local $w v128) (local $sh v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128)
@@ -472,8 +473,11 @@
               (br_if $quadsDone (i32.lt_u (local.get $left) (i32.const 4)))
               (local.set $xv (v128.load (local.get $px)))
               (if (local.get $gate)
-                (then (local.set $xv (v128.and (local.get $xv)
-                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+                (then
+                  (local.set $g (v128.load (local.get $pg)))
+                  (local.set $xv (f32x4.mul (local.get $xv) (v128.bitselect (local.get $g)
+                    (v128.and (f32x4.gt (local.get $g) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+                    (f32x4.ne (local.get $g) (local.get $g)))))))
               (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
@@ -485,8 +489,11 @@
               (local.set $pg (i32.add (local.get $pg) (local.get $cb)))
               (local.set $xv (v128.load (local.get $px)))
               (if (local.get $gate)
-                (then (local.set $xv (v128.and (local.get $xv)
-                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+                (then
+                  (local.set $g (v128.load (local.get $pg)))
+                  (local.set $xv (f32x4.mul (local.get $xv) (v128.bitselect (local.get $g)
+                    (v128.and (f32x4.gt (local.get $g) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+                    (f32x4.ne (local.get $g) (local.get $g)))))))
               (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
@@ -498,8 +505,11 @@
               (local.set $pg (i32.add (local.get $pg) (local.get $cb)))
               (local.set $xv (v128.load (local.get $px)))
               (if (local.get $gate)
-                (then (local.set $xv (v128.and (local.get $xv)
-                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+                (then
+                  (local.set $g (v128.load (local.get $pg)))
+                  (local.set $xv (f32x4.mul (local.get $xv) (v128.bitselect (local.get $g)
+                    (v128.and (f32x4.gt (local.get $g) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+                    (f32x4.ne (local.get $g) (local.get $g)))))))
               (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
@@ -511,8 +521,11 @@
               (local.set $pg (i32.add (local.get $pg) (local.get $cb)))
               (local.set $xv (v128.load (local.get $px)))
               (if (local.get $gate)
-                (then (local.set $xv (v128.and (local.get $xv)
-                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+                (then
+                  (local.set $g (v128.load (local.get $pg)))
+                  (local.set $xv (f32x4.mul (local.get $xv) (v128.bitselect (local.get $g)
+                    (v128.and (f32x4.gt (local.get $g) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+                    (f32x4.ne (local.get $g) (local.get $g)))))))
               (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
@@ -529,8 +542,11 @@
               (br_if $tailDone (i32.eqz (local.get $left)))
               (local.set $xv (v128.load (local.get $px)))
               (if (local.get $gate)
-                (then (local.set $xv (v128.and (local.get $xv)
-                  (f32x4.gt (v128.load (local.get $pg)) (v128.const i32x4 0 0 0 0))))))
+                (then
+                  (local.set $g (v128.load (local.get $pg)))
+                  (local.set $xv (f32x4.mul (local.get $xv) (v128.bitselect (local.get $g)
+                    (v128.and (f32x4.gt (local.get $g) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+                    (f32x4.ne (local.get $g) (local.get $g)))))))
               (local.set $v (f32x4.sub (local.get $xv) (local.get $sh)))
               (local.set $w (f32x4.sub (v128.load (local.get $py)) (local.get $sh)))
               (if (local.get $vOut) (then (v128.store (local.get $pv) (local.get $v))))
@@ -567,13 +583,13 @@
       (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
 
   ;; out = x * scale + y * yScale + shift per channel over the rows of [m, c] tensors (c a multiple of 4; scale,
-  ;; yScale and shift [c]); with relu (non-zero) the result's negative values become 0; with a gate (as in
-  ;; channelSums) x counts only where the gate is positive. One pass where tfjs takes a depthwise convolution per
+  ;; yScale and shift [c]; y 0 for no second term); with relu (non-zero) the result's negative values become 0;
+  ;; with a gate, x times the gate's relu derivative first (as in channelSums). One pass where tfjs takes a depthwise convolution per
   ;; term and an add.
   (func (export "channelAffine")
     (param $x i32) (param $gate i32) (param $scale i32) (param $y i32) (param $yScale i32) (param $shift i32)
     (param $out i32) (param $m i32) (param $c i32) (param $relu i32)
-    (local $cb i32) (local $o i32) (local $end i32) (local $i i32) (local $v v128) (local $xv v128)
+    (local $cb i32) (local $o i32) (local $end i32) (local $i i32) (local $v v128) (local $xv v128) (local $g v128)
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
     (local.set $end (i32.mul (local.get $m) (local.get $cb)))
     (local.set $o (i32.const 0))
@@ -584,15 +600,17 @@
         (loop $channels
           (local.set $xv (v128.load (i32.add (local.get $x) (i32.add (local.get $o) (local.get $i)))))
           (if (local.get $gate)
-            (then (local.set $xv (v128.and (local.get $xv) (f32x4.gt
-              (v128.load (i32.add (local.get $gate) (i32.add (local.get $o) (local.get $i)))) (v128.const i32x4 0 0 0 0))))))
-          (local.set $v (f32x4.add
-            (f32x4.add
-              (f32x4.mul (local.get $xv)
-                (v128.load (i32.add (local.get $scale) (local.get $i))))
-              (f32x4.mul (v128.load (i32.add (local.get $y) (i32.add (local.get $o) (local.get $i))))
-                (v128.load (i32.add (local.get $yScale) (local.get $i)))))
+            (then
+              (local.set $g (v128.load (i32.add (local.get $gate) (i32.add (local.get $o) (local.get $i)))))
+              (local.set $xv (f32x4.mul (local.get $xv) (v128.bitselect (local.get $g)
+                (v128.and (f32x4.gt (local.get $g) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+                (f32x4.ne (local.get $g) (local.get $g)))))))
+          (local.set $v (f32x4.add (f32x4.mul (local.get $xv) (v128.load (i32.add (local.get $scale) (local.get $i))))
             (v128.load (i32.add (local.get $shift) (local.get $i)))))
+          (if (local.get $y)
+            (then (local.set $v (f32x4.add (local.get $v)
+              (f32x4.mul (v128.load (i32.add (local.get $y) (i32.add (local.get $o) (local.get $i))))
+                (v128.load (i32.add (local.get $yScale) (local.get $i))))))))
           (if (local.get $relu)
             (then (local.set $v (f32x4.max (local.get $v) (v128.const i32x4 0 0 0 0)))))
           (v128.store (i32.add (local.get $out) (i32.add (local.get $o) (local.get $i))) (local.get $v))

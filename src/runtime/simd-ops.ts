@@ -1,12 +1,13 @@
 // Runtime: tensor ops of the compiled training step on simd-kernels.wat, where it applies (the wasm backend with
-// WebAssembly SIMD, float32, widths the kernels take). Outputs are plain tensors (no gradient is recorded: the
-// compiled step is its own backward).
+// WebAssembly SIMD, float32, widths the kernels take); callers fall back to tf ops elsewhere. Outputs are plain
+// tensors (no gradient is recorded: the compiled step is its own backward). The kernels read and write the heap
+// by address, so shapes are checked here: a mismatch would read other tensors' memory where tf ops throw.
 //
-// Dense layers' forward matmuls (else tf.matMul): XNNPACK packs the
-// right-hand matrix of every matmul whose weights it has not seen, which in training is every step: measured on
-// wasm (fresh weights each call, as in training): [32, 784] x [784, 128] 0.50 ms against 0.13 ms here, [32, 64]
-// x [64, 1568] 0.79 against 0.30, [512, 784] x [784, 128] 3.2 against 2.0. (The weight gradient x^T dz as the
-// filter-gradient kernel was not faster than XNNPACK with the transpose materialised, and is not used.)
+// Dense layers' forward matmuls (else tf.matMul): XNNPACK packs the right-hand matrix of every matmul whose
+// weights it has not seen, which in training is every step: measured on wasm (fresh weights each call, as in
+// training): [32, 784] x [784, 128] 0.50 ms against 0.13 ms here, [32, 64] x [64, 1568] 0.79 against 0.30,
+// [512, 784] x [784, 128] 3.2 against 2.0. (The weight gradient x^T dz as the filter-gradient kernel was not
+// faster than XNNPACK with the transpose materialised, and is not used.)
 import * as tf from "@tensorflow/tfjs-core";
 import { simdKernels, type SimdKernels } from "./simd-kernels.ts";
 import type { WasmBackend } from "./wasm-kernels.ts";
@@ -25,33 +26,36 @@ function simdFor(width: number, multiple: number, ...operands: tf.Tensor[]): Sim
   return kernels && { backend, kernels };
 }
 
-/**
- * Runs `kernel` with a table of `k` byte offsets 0, 4, 8, ... (a matmul's row of k values as the kernels' taps)
- * and an output of `shape`, and returns the output.
- */
-function withTaps(
-  { backend }: Simd,
-  k: number,
-  shape: number[],
-  kernel: (taps: number, out: number) => void,
-): tf.Tensor {
-  const taps = backend.makeOutput([k], "int32");
-  const out = backend.makeOutput(shape, "float32");
-  // Views after the allocations: a heap that grows detaches older ones.
-  const table = backend.typedArrayFromHeap(taps) as unknown as Int32Array; // an int32 tensor's view
-  for (let i = 0; i < k; i++) table[i] = i * 4;
-  try {
-    kernel(backend.getMemoryOffset(taps.dataId), backend.getMemoryOffset(out.dataId));
-  } catch (e) {
-    backend.disposeData(out.dataId);
-    throw e;
-  } finally {
-    backend.disposeData(taps.dataId);
-  }
-  return tf.engine().makeTensorFromTensorInfo(out, backend);
+function expectShape(t: tf.Tensor, shape: number[], what: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+    throw new Error(`internal: ${what} has shape [${t.shape}], expected [${shape}]`);
 }
 
-const address = (backend: WasmBackend, t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
+/**
+ * Runs `body` with backend buffers it allocates through `allocate` (float32 unless said), frees all of them
+ * afterwards except those it returns as outputs (wrapped as tensors), also when a kernel traps.
+ */
+export function withBuffers<T>(
+  backend: WasmBackend,
+  body: (allocate: (shape: number[], dtype?: "float32" | "int32") => tf.TensorInfo) => T,
+  outputs: (result: T) => tf.TensorInfo[],
+): T {
+  const buffers: tf.TensorInfo[] = [];
+  try {
+    const result = body((shape, dtype = "float32") => {
+      buffers.push(backend.makeOutput(shape, dtype));
+      return buffers.at(-1)!;
+    });
+    const kept = new Set(outputs(result));
+    buffers.splice(0, buffers.length, ...buffers.filter((b) => !kept.has(b)));
+    return result;
+  } finally {
+    for (const b of buffers) backend.disposeData(b.dataId);
+  }
+}
+
+const tensorOf = (backend: WasmBackend, info: tf.TensorInfo) =>
+  tf.engine().makeTensorFromTensorInfo(info, backend);
 
 /** a [m, k] x b [k, n] (+ bias [n]). */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor): tf.Tensor2D {
@@ -62,15 +66,28 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor): tf.Ten
     const z = tf.matMul(a, b) as tf.Tensor2D;
     return bias ? (tf.add(z, bias) as tf.Tensor2D) : z;
   }
-  const at = (t: tf.Tensor) => address(simd.backend, t);
-  // Rows of a as m images of one pixel with k taps.
-  const z = withTaps(simd, k, [m, n], (taps, out) =>
-    simd.kernels.convForward(at(a), at(b), bias ? at(bias) : 0, out, taps, k, n, m, 1, 1, k * 4, 0, 0),
+  expectShape(b, [k, n], "the matmul's right operand");
+  if (bias) expectShape(bias, [n], "the matmul's bias");
+  const { backend, kernels } = simd;
+  const at = (t: { dataId: tf.DataId }) => backend.getMemoryOffset(t.dataId);
+  const out = withBuffers(
+    backend,
+    (allocate) => {
+      // Rows of a as m images of one pixel with k taps at byte offsets 0, 4, 8, ...
+      const taps = allocate([k], "int32");
+      const z = allocate([m, n]);
+      // Views after the allocations: a heap that grows detaches older ones.
+      const table = backend.typedArrayFromHeap(taps) as unknown as Int32Array; // an int32 tensor's view
+      for (let i = 0; i < k; i++) table[i] = i * 4;
+      kernels.convForward(at(a), at(b), bias ? at(bias) : 0, at(z), at(taps), k, n, m, 1, 1, k * 4, 0, 0);
+      return z;
+    },
+    (z) => [z],
   );
-  return z as tf.Tensor2D;
+  return tensorOf(backend, out) as tf.Tensor2D;
 }
 
-/** Per-channel sums over every axis but the last of t, c = t - shift and p = c * (u - shift) (see channelSums). */
+/** Per-channel means over every axis but the last of t, c = t - shift and c * (u - shift) (see channelSums). */
 export interface ChannelMeans {
   /** mean of c per channel */
   mean: tf.Tensor1D;
@@ -83,8 +100,8 @@ export interface ChannelMeans {
 /**
  * Per-channel means over every axis but the last of c = t - shift and of c * (u - shift) (shift 0 and u = t by
  * default: means and mean squares), in one pass with float64 block sums; `keep` also returns c; with a gate
- * (a relu's output), t counts only where the gate is positive. Undefined where the SIMD kernels do not apply
- * (channels not a multiple of 4, not wasm): callers use tf ops.
+ * (a relu's output, t's shape), t times that relu's derivative instead of t. Undefined where the SIMD kernels do
+ * not apply (channels not a multiple of 4, not wasm): callers use tf ops.
  */
 export function channelMeansSimd(
   t: tf.Tensor,
@@ -98,51 +115,59 @@ export function channelMeansSimd(
   const c = t.shape.at(-1)!;
   const simd = simdFor(c, 4, t, ...[u, shift, gate].filter((x) => x !== undefined));
   if (!simd) return undefined;
+  if (u) expectShape(u, t.shape, "the second operand");
+  if (gate) expectShape(gate, t.shape, "the gate");
+  if (shift) expectShape(shift, [c], "the shift");
   const { backend, kernels } = simd;
   const rows = t.size / c;
-  const zeros = shift ? undefined : backend.makeOutput([c], "float32");
-  const scratch = backend.makeOutput([4 * c], "float32"); // 2c float64
-  const mean = backend.makeOutput([c], "float32");
-  const productMean = backend.makeOutput([c], "float32");
-  const centered = keep ? backend.makeOutput([...t.shape], "float32") : undefined;
-  // Views after the allocations: a heap that grows detaches older ones.
-  if (zeros) backend.typedArrayFromHeap(zeros).fill(0);
   const at = (x: { dataId: tf.DataId }) => backend.getMemoryOffset(x.dataId);
-  kernels.channelSums(
-    at(t),
-    gate ? at(gate) : 0,
-    at(u ?? t),
-    at(shift ?? zeros!),
-    centered ? at(centered) : 0,
-    rows,
-    c,
-    at(scratch),
-    at(mean),
-    at(productMean),
-    1 / rows,
+  const outs = withBuffers(
+    backend,
+    (allocate) => {
+      const zeros = shift ? undefined : allocate([c]);
+      const scratch = allocate([4 * c]); // 2c float64
+      const mean = allocate([c]);
+      const productMean = allocate([c]);
+      const centered = keep ? allocate([...t.shape]) : undefined;
+      // Views after the allocations: a heap that grows detaches older ones.
+      if (zeros) backend.typedArrayFromHeap(zeros).fill(0);
+      kernels.channelSums(
+        at(t),
+        gate ? at(gate) : 0,
+        at(u ?? t),
+        at(shift ?? zeros!),
+        centered ? at(centered) : 0,
+        rows,
+        c,
+        at(scratch),
+        at(mean),
+        at(productMean),
+        1 / rows,
+      );
+      return { mean, productMean, centered };
+    },
+    (r) => [r.mean, r.productMean, ...(r.centered ? [r.centered] : [])],
   );
-  backend.disposeData(scratch.dataId);
-  if (zeros) backend.disposeData(zeros.dataId);
-  const tensor = (x: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(x, backend);
   return {
-    mean: tensor(mean) as tf.Tensor1D,
-    productMean: tensor(productMean) as tf.Tensor1D,
-    ...(centered ? { centered: tensor(centered) } : {}),
+    mean: tensorOf(backend, outs.mean) as tf.Tensor1D,
+    productMean: tensorOf(backend, outs.productMean) as tf.Tensor1D,
+    ...(outs.centered ? { centered: tensorOf(backend, outs.centered) } : {}),
   };
 }
 
-/** A per-channel affine's options: t * scale + plus.t * plus.scale + shift, then relu; t gated by gate > 0. */
+/** A per-channel affine's options: t * scale + plus.t * plus.scale + shift, then relu; t gated by gate. */
 export interface AffineOptions {
   shift?: tf.Tensor | undefined;
   plus?: { t: tf.Tensor; scale: tf.Tensor } | undefined;
   relu?: boolean;
+  /** A relu's output (t's shape): t is multiplied by that relu's derivative first. */
   gate?: tf.Tensor | undefined;
 }
 
 /**
  * t * scale + plus.t * plus.scale + shift per channel (the last axis; scales and shift [C]; plus and shift
- * optional), then relu if asked, in one pass; with a gate (a relu's output), t counts only where the gate is
- * positive. Undefined where the SIMD kernels do not apply.
+ * optional), then relu if asked, in one pass; with a gate, t times the gate's relu derivative first. Undefined
+ * where the SIMD kernels do not apply.
  */
 export function channelAffineSimd(
   t: tf.Tensor,
@@ -153,24 +178,34 @@ export function channelAffineSimd(
   const extra = [shift, plus?.t, plus?.scale, gate].filter((x) => x !== undefined);
   const simd = simdFor(c, 4, t, scale, ...extra);
   if (!simd) return undefined;
+  expectShape(scale, [c], "the scale");
+  if (shift) expectShape(shift, [c], "the shift");
+  if (plus) expectShape(plus.t, t.shape, "the second term");
+  if (plus) expectShape(plus.scale, [c], "the second term's scale");
+  if (gate) expectShape(gate, t.shape, "the gate");
   const { backend, kernels } = simd;
-  const zeros = shift && plus ? undefined : backend.makeOutput([c], "float32");
-  const out = backend.makeOutput([...t.shape], "float32");
-  if (zeros) backend.typedArrayFromHeap(zeros).fill(0);
   const at = (x: { dataId: tf.DataId }) => backend.getMemoryOffset(x.dataId);
-  // No second term: t again with a scale of 0.
-  kernels.channelAffine(
-    at(t),
-    gate ? at(gate) : 0,
-    at(scale),
-    at(plus?.t ?? t),
-    at(plus?.scale ?? zeros!),
-    at(shift ?? zeros!),
-    at(out),
-    t.size / c,
-    c,
-    relu ? 1 : 0,
+  const out = withBuffers(
+    backend,
+    (allocate) => {
+      const zeros = shift ? undefined : allocate([c]);
+      const result = allocate([...t.shape]);
+      if (zeros) backend.typedArrayFromHeap(zeros).fill(0);
+      kernels.channelAffine(
+        at(t),
+        gate ? at(gate) : 0,
+        at(scale),
+        plus ? at(plus.t) : 0, // 0: no second term
+        plus ? at(plus.scale) : 0,
+        at(shift ?? zeros!),
+        at(result),
+        t.size / c,
+        c,
+        relu ? 1 : 0,
+      );
+      return result;
+    },
+    (result) => [result],
   );
-  if (zeros) backend.disposeData(zeros.dataId);
-  return tf.engine().makeTensorFromTensorInfo(out, backend);
+  return tensorOf(backend, out);
 }

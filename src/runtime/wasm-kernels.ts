@@ -6,6 +6,7 @@
 // so autograd through max pooling, and tfjs-layers' fit, trained on wrong gradients there.
 import * as tf from "@tensorflow/tfjs-core";
 import { simdKernels, type SimdKernels } from "./simd-kernels.ts";
+import { withBuffers } from "./simd-ops.ts";
 
 type Shape4 = [number, number, number, number];
 
@@ -38,6 +39,21 @@ function conv2dBackpropFilter(
 }
 
 /**
+ * A conv's input padding, extended at the bottom and right where its last windows reach past the padded input
+ * (dimRoundingMode "ceil" with numeric padding): those positions are zeros too, as on the cpu backend.
+ */
+function reachPadding(info: tf.backend_util.Conv2DInfo): tf.backend_util.PadInfo {
+  const { inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } =
+    info;
+  const pad = info.padInfo;
+  return {
+    ...pad,
+    bottom: Math.max(pad.bottom, (outHeight - 1) * strideHeight + filterHeight - inHeight - pad.top),
+    right: Math.max(pad.right, (outWidth - 1) * strideWidth + filterWidth - inWidth - pad.left),
+  };
+}
+
+/**
  * The filter gradient by simd-kernels.wat's implicit GEMM over x (padded explicitly when the conv pads) and dy
  * in the heap: dW[(i, j, ci), co] = sum over output pixels of xPadded[pixel's window corner + (i, j, ci)] *
  * dy[pixel, co]. On wasm at [32, 14, 14, 16] -> 32 channels, 3x3: 1.3 ms (~22 GMAC/s) against 4.0 ms for the
@@ -53,38 +69,47 @@ function simdConv2dBackpropFilter(
 ): tf.TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, outHeight, outWidth, padInfo: pad } = info;
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
-  const padded = pad.top + pad.bottom + pad.left + pad.right > 0;
-  const [hp, wp] = [h + pad.top + pad.bottom, w + pad.left + pad.right];
-  const xp = padded ? backend.makeOutput([n, hp, wp, ci], "float32") : x;
-  const offsets = backend.makeOutput([kh * kw * ci], "int32");
-  const out = backend.makeOutput([kh, kw, ci, co], "float32");
-  // Views after the allocations: a heap that grows detaches older ones.
-  const table = backend.typedArrayFromHeap(offsets) as unknown as Int32Array; // an int32 tensor's view
-  for (let i = 0, k = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) for (let c = 0; c < ci; c++) table[k++] = ((i * wp + j) * ci + c) * 4;
-  }
-  backend.typedArrayFromHeap(out).fill(0);
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const { bottom, right } = reachPadding(info); // the kernel never reads past the padded copy
+  const padded = pad.top + bottom + pad.left + right > 0;
+  const [hp, wp] = [h + pad.top + bottom, w + pad.left + right];
+  const taps = kh * kw * ci;
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
-  if (padded) simd.padImages(at(x), at(xp), n, h, w, ci, pad.top, pad.bottom, pad.left, pad.right);
-  if (n * outHeight * outWidth > 0) {
-    simd.convFilterGrad(
-      at(xp),
-      at(dy),
-      at(out),
-      at(offsets),
-      table.length,
-      co,
-      n,
-      outHeight,
-      outWidth,
-      hp * wp * ci * 4,
-      info.strideHeight * wp * ci * 4,
-      info.strideWidth * ci * 4,
-    );
-  }
-  if (padded) backend.disposeData(xp.dataId);
-  backend.disposeData(offsets.dataId);
-  return out;
+  return withBuffers(
+    backend,
+    (allocate) => {
+      const xp = padded ? allocate([n, hp, wp, ci]) : x;
+      // The kernel loads a tile's 4 offsets at once: the table is padded to a multiple of 4.
+      const offsets = allocate([Math.ceil(taps / 4) * 4], "int32");
+      const out = allocate([kh, kw, ci, co]);
+      // Views after the allocations: a heap that grows detaches older ones.
+      const table = backend.typedArrayFromHeap(offsets) as unknown as Int32Array; // an int32 tensor's view
+      table.fill(0);
+      for (let i = 0, k = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) for (let c = 0; c < ci; c++) table[k++] = ((i * wp + j) * ci + c) * 4;
+      }
+      backend.typedArrayFromHeap(out).fill(0);
+      if (padded) simd.padImages(at(x), at(xp), n, h, w, ci, pad.top, bottom, pad.left, right);
+      if (n * outHeight * outWidth > 0) {
+        simd.convFilterGrad(
+          at(xp),
+          at(dy),
+          at(out),
+          at(offsets),
+          taps,
+          co,
+          n,
+          outHeight,
+          outWidth,
+          hp * wp * ci * 4,
+          sh * wp * ci * 4,
+          sw * ci * 4,
+        );
+      }
+      return out;
+    },
+    (out) => [out],
+  );
 }
 
 /** The SIMD kernels when wasm's filter gradient of a conv with `filters` output channels runs on them. */
@@ -212,7 +237,13 @@ export function registerMissingWasmKernels(): void {
         return tf.engine().makeTensorFromTensorInfo(t, kernelBackend) as tf.Tensor4D;
       };
       const values = tf.tidy(() =>
-        conv2dBackpropFilter(alias(x), alias(dy), filterShape as Shape4, strides, info.padInfo).dataSync(),
+        conv2dBackpropFilter(
+          alias(x),
+          alias(dy),
+          filterShape as Shape4,
+          strides,
+          reachPadding(info),
+        ).dataSync(),
       );
       return kernelBackend.makeOutput([...filterShape], "float32", undefined, values as Float32Array);
     },

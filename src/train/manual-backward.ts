@@ -296,10 +296,10 @@ function nhwcBatchNormStage(x: tf.Tensor, node: BatchNormNode, ctx: Context, rel
   const count = ((x.size / channels) * shard.total) / shard.rows; // values per channel in the whole batch
   if (count < 2) throw new Error(`internal: batchnorm '${layer.name}' got a batch of one value per channel`);
   const localMean = channelMeans(x);
-  const local = channelCentered(x, localMean);
+  // With a share of the batch, c is about the whole batch's mean: this share's centering is not kept then.
+  const local = channelCentered(x, localMean, { keep: shard.rows === shard.total });
   const { mean, variance } = shard.moments(localMean, local.meanSquare);
-  // With a share of the batch, c is about the whole batch's mean.
-  const c = mean === localMean ? local.centered : channelCentered(x, mean).centered;
+  const c = (mean === localMean ? local.centered : channelCentered(x, mean).centered)!;
   const inv = tf.rsqrt(tf.add(variance, layer.epsilon));
   const factor = weights.gamma ? tf.mul(weights.gamma, inv) : inv;
   const y = channelAffine(c, factor, { shift: weights.beta, relu });

@@ -50,7 +50,7 @@ for (const [backend, shape] of [
       close(channelMeans(x).dataSync(), mean, "mean");
       const { centered, meanSquare } = channelCentered(x, tf.tensor1d(mean));
       const want = xs.map((v, i) => Math.fround(v) - Math.fround(mean[i % c]!));
-      close(centered.dataSync(), want, "x - mean", 1e-6);
+      close(centered!.dataSync(), want, "x - mean", 1e-6);
       close(
         meanSquare.dataSync(),
         perChannel((r, ch) => (xs[r * c + ch]! - mean[ch]!) ** 2),
@@ -103,5 +103,51 @@ for (const [backend, shape] of [
     });
   });
 }
+
+// NaN and infinities go through as tf ops take them (the SIMD kernels on wasm against the tf-op forms on cpu):
+// a gate multiplies by relu's derivative (NaN where the gate is NaN, so NaN and infinite values stay NaN where
+// it is 0), and an affine without a second term does not multiply anything by 0.
+Channels("NaN and infinities: SIMD kernels on wasm = tf ops on cpu", async () => {
+  const shape = [1, 2, 2, 4];
+  const xs = [1, Infinity, -Infinity, NaN, 2, -3, 0.5, Infinity, NaN, 1, -1, 2, -Infinity, 3, 4, -2];
+  const gates = [1, 0, 2, 0, NaN, 1, 0, 3, 1, -1, 0, Infinity, 0, 2, -0, 1];
+  const run = () =>
+    tf.tidy(() => {
+      const x = tf.tensor(xs, shape);
+      const gate = tf.tensor(gates, shape);
+      const scale = tf.tensor1d([1, 2, -1, 0.5]);
+      const shift = tf.tensor1d([0, 1, -1, 2]);
+      return [
+        channelAffine(x, scale, { shift, relu: true }),
+        channelAffine(x, scale, { shift, gate }),
+        ...channelMeansOfProduct(x, tf.onesLike(x), gate),
+      ].map((t) => Array.from(t.dataSync()));
+    });
+  await useBackend("cpu");
+  const cpu = run();
+  await useBackend("wasm");
+  const wasm = run();
+  cpu.forEach((want, i) => assert.equal(wasm[i], want, `result ${i}`));
+});
+
+Channels(
+  "on wasm: no backend buffer left behind, and a mismatched shape throws instead of reading",
+  async () => {
+    await useBackend("wasm");
+    const buffers = tf.engine().backend.numDataIds();
+    tf.tidy(() => {
+      const x = tf.ones([2, 3, 3, 8]);
+      const s = tf.ones([8]);
+      channelMeans(x);
+      channelCentered(x, s);
+      channelCentered(x, s, { keep: false });
+      channelMeansOfProduct(x, x, x);
+      channelAffine(x, s, { shift: s, plus: { t: x, scale: s }, gate: x, relu: true });
+      assert.throws(() => channelAffine(x, tf.ones([4])), /shape \[4\], expected \[8\]/);
+      assert.throws(() => channelMeansOfProduct(x, tf.ones([2, 3, 3, 4])), /shape/);
+    });
+    assert.is(tf.engine().backend.numDataIds(), buffers);
+  },
+);
 
 Channels.run();

@@ -80,6 +80,63 @@ for (const [xShape, kernel, strides, padding, filters] of [
   );
 }
 
+/** Conv2DBackpropFilter called directly on the active backend (numeric padding, a rounding mode). */
+function filterGradient(
+  xs: Float32Array,
+  dys: Float32Array,
+  xShape: number[],
+  dyShape: number[],
+  attrs: { filterShape: number[]; strides: number; pad: number; dimRoundingMode: "ceil" | "floor" },
+) {
+  return tf.tidy(() => {
+    const x = tf.tensor(xs, xShape);
+    const dy = tf.tensor(dys, dyShape);
+    const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
+      ...attrs,
+      dataFormat: "NHWC",
+    } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return Array.from(dw.dataSync());
+  });
+}
+
+// With numeric padding and "ceil" rounding the last windows reach past the padded input: zeros there, as on cpu
+// (the SIMD kernel's padded copy extends to them; it never reads past its input).
+for (const [xShape, k, stride, filters] of [
+  [[1, 4, 4, 1], 3, 2, 8],
+  [[2, 6, 6, 2], 2, 3, 8],
+  [[1, 5, 7, 3], 3, 2, 8],
+  [[1, 4, 4, 1], 3, 2, 4],
+  [[2, 6, 6, 2], 2, 3, 4],
+] as Array<[number[], number, number, number]>) {
+  Kernels(
+    `conv2d filter gradient, "ceil" rounding, on wasm = on cpu: x [${xShape}], ${k}x${k}, stride ${stride}, ${filters} filters`,
+    async () => {
+      const rng = new Random(xShape.reduce((a, b) => a * 13 + b, k));
+      const filterShape = [k, k, xShape[3]!, filters];
+      const info = tf.backend_util.computeConv2DInfo(
+        xShape as [number, number, number, number],
+        filterShape as [number, number, number, number],
+        stride,
+        1,
+        0,
+        "ceil",
+      );
+      const dyShape = [xShape[0]!, info.outHeight, info.outWidth, filters];
+      const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+      const xs = Float32Array.from({ length: size(xShape) }, () => rng.normal());
+      const dys = Float32Array.from({ length: size(dyShape) }, () => rng.normal());
+      const attrs = { filterShape, strides: stride, pad: 0, dimRoundingMode: "ceil" as const };
+      await selectBackend("cpu");
+      const cpu = filterGradient(xs, dys, xShape, dyShape, attrs);
+      await selectBackend("wasm");
+      const wasm = filterGradient(xs, dys, xShape, dyShape, attrs);
+      const maxDiff = Math.max(...wasm.map((v, i) => Math.abs(v - cpu[i]!)));
+      assert.ok(maxDiff < 1e-4, `differs by ${maxDiff}`);
+      assert.ok(Math.max(...cpu.map(Math.abs)) > 0.1, "a non-trivial gradient");
+    },
+  );
+}
+
 /** The gradient of sum(maxPool(x) * r) for x, as a plain array, on the active backend (autograd: MaxPoolGrad). */
 function poolGradient(
   xs: Float32Array,
