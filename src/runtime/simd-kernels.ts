@@ -3,6 +3,23 @@
 // slots, max pooling's gradient as one pass, and a convolution's filter gradient as an implicit GEMM.
 import { SIMD_KERNELS_WASM } from "./simd-kernels-binary.ts";
 
+/**
+ * The geometry of a convolution as an implicit GEMM (simd-kernels.wat): the address of K int32 byte offsets of
+ * the filter taps from a pixel's window corner, K, output channels, output images, rows and columns, and the
+ * byte steps between images, output rows and output columns in the input.
+ */
+export type ImplicitGemm = [
+  offsets: number,
+  K: number,
+  co: number,
+  n: number,
+  oh: number,
+  ow: number,
+  imageStep: number,
+  rowStep: number,
+  colStep: number,
+];
+
 export interface SimdKernels {
   /** Keras Adam over n float32 values at byte addresses (simd-kernels.wat). */
   adam(
@@ -34,39 +51,12 @@ export interface SimdKernels {
    * A convolution's filter gradient, accumulated into dw [K, co] (simd-kernels.wat documents the layout; co a
    * multiple of 8, ow >= 1).
    */
-  convFilterGrad(
-    x: number,
-    dz: number,
-    dw: number,
-    offsets: number,
-    K: number,
-    co: number,
-    n: number,
-    oh: number,
-    ow: number,
-    imageStep: number,
-    rowStep: number,
-    colStep: number,
-  ): void;
+  convFilterGrad(x: number, dz: number, dw: number, ...geometry: ImplicitGemm): void;
   /**
    * A convolution (or matmul) as an implicit GEMM into out [n, oh, ow, co] (simd-kernels.wat documents the
    * layout; co a multiple of 8, K >= 1; bias 0 for none).
    */
-  convForward(
-    x: number,
-    w: number,
-    bias: number,
-    out: number,
-    offsets: number,
-    K: number,
-    co: number,
-    n: number,
-    oh: number,
-    ow: number,
-    imageStep: number,
-    rowStep: number,
-    colStep: number,
-  ): void;
+  convForward(x: number, w: number, bias: number, out: number, ...geometry: ImplicitGemm): void;
   /**
    * Per-channel means of x - shift and of (x - shift)(y - shift) over [m, c] rows, x gated by gate > 0 if gate
    * is non-zero (simd-kernels.wat).

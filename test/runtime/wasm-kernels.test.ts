@@ -11,6 +11,17 @@ Kernels.after(async () => {
   await selectBackend("auto");
 });
 
+/** `run` on the cpu backend, then on wasm: their results differ by at most `tolerance`; returns cpu's. */
+async function sameOnWasm(run: () => number[], tolerance: number): Promise<number[]> {
+  await selectBackend("cpu");
+  const cpu = run();
+  assert.is((await selectBackend("wasm")).name, "wasm");
+  const wasm = run();
+  const maxDiff = Math.max(...wasm.map((v, i) => Math.abs(v - cpu[i]!)));
+  assert.ok(maxDiff < tolerance, `differs by ${maxDiff}`);
+  return cpu;
+}
+
 const randomTensor = (rng: Random, shape: number[]) => {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
@@ -126,12 +137,7 @@ for (const [xShape, k, stride, filters] of [
       const xs = Float32Array.from({ length: size(xShape) }, () => rng.normal());
       const dys = Float32Array.from({ length: size(dyShape) }, () => rng.normal());
       const attrs = { filterShape, strides: stride, pad: 0, dimRoundingMode: "ceil" as const };
-      await selectBackend("cpu");
-      const cpu = filterGradient(xs, dys, xShape, dyShape, attrs);
-      await selectBackend("wasm");
-      const wasm = filterGradient(xs, dys, xShape, dyShape, attrs);
-      const maxDiff = Math.max(...wasm.map((v, i) => Math.abs(v - cpu[i]!)));
-      assert.ok(maxDiff < 1e-4, `differs by ${maxDiff}`);
+      const cpu = await sameOnWasm(() => filterGradient(xs, dys, xShape, dyShape, attrs), 1e-4);
       assert.ok(Math.max(...cpu.map(Math.abs)) > 0.1, "a non-trivial gradient");
     },
   );
@@ -177,12 +183,7 @@ for (const [xShape, pool, strides, padding, ties] of [
       const xs = Float32Array.from({ length: xShape.reduce((a, b) => a * b, 1) }, () =>
         ties ? rng.int(3) : rng.normal(),
       );
-      await selectBackend("cpu");
-      const cpu = poolGradient(xs, xShape, pool, strides, padding);
-      await selectBackend("wasm");
-      const wasm = poolGradient(xs, xShape, pool, strides, padding);
-      const maxDiff = Math.max(...wasm.map((v, i) => Math.abs(v - cpu[i]!)));
-      assert.ok(maxDiff < 1e-6, `differs by ${maxDiff}`);
+      const cpu = await sameOnWasm(() => poolGradient(xs, xShape, pool, strides, padding), 1e-6);
       assert.ok(
         cpu.some((v) => v !== 0),
         "a non-trivial gradient",
