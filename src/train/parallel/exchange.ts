@@ -4,6 +4,7 @@
 // into its slot, waits for the others, and adds the slots in thread order, so every thread gets the same floats.
 // Two alternating rounds make one barrier per call enough: a thread can only write a round's slots again after
 // every thread has arrived at the round in between, i.e. after every thread has read them.
+import { availableParallelism } from "node:os";
 
 /** Control words (Int32Array indices). */
 const ARRIVED = 0; // + round parity: arrivals so far in rounds of that parity
@@ -48,13 +49,23 @@ export function exchangeBuffers(ranks: number, capacity: number): ExchangeBuffer
 /** Thrown in a thread whose peer failed: carries the peer's message. */
 export class PeerFailed extends Error {}
 
-/** Spins this many polls before sleeping: a peer usually arrives within microseconds of a step's halves. */
-const SPINS = 20000;
+/**
+ * How long a wait spins before it sleeps (Atomics.wait, from which a thread wakes late on this machine's vCPUs).
+ * With nnc's SIMD kernels a step's halves arrive up to ~1-2 ms apart (the other thread idles ~0.9 ms per
+ * convnet-bn step at batch 32 waiting for the next command): 20,000 polls (~0.2 ms) gave 3,900-4,700 samples/s
+ * there on two threads, spinning ~20 ms 5,000-5,700, and the BN MLP at batch 512 55-62k against 65-66k; in
+ * alternating runs, 0.2 ms against 10 ms: 4,600-5,100 against 5,000-5,300. A thread waiting longer (the other
+ * evaluating at an epoch's end) sleeps after this. With more threads than cores a spinning thread would take a
+ * core from one still computing: 0.2 ms then.
+ */
+const SPIN_MS = 10;
+const OVERSUBSCRIBED_SPIN_MS = 0.2;
 
 export class Exchange {
   private readonly control: Int32Array;
   private readonly slots: Float32Array;
   private calls = 0;
+  private readonly spinMs: number;
   private readonly result: Float32Array;
 
   /**
@@ -67,6 +78,7 @@ export class Exchange {
     private readonly stallLimitMs?: number,
   ) {
     this.control = new Int32Array(buffers.control);
+    this.spinMs = buffers.ranks <= availableParallelism() ? SPIN_MS : OVERSUBSCRIBED_SPIN_MS;
     this.slots = new Float32Array(buffers.slots);
     this.result = new Float32Array(buffers.capacity);
   }
@@ -175,11 +187,16 @@ export class Exchange {
   private waitFor(index: number, target: number, sleepMs: number, stallLimitMs?: number): void {
     const c = this.control;
     let since: number | undefined;
-    for (let spins = 0; ; spins++) {
+    let spinUntil: number | undefined = performance.now() + this.spinMs;
+    for (let polls = 0; ; polls++) {
       const now = Atomics.load(c, index);
       if (((now - target) | 0) >= 0) return;
       if (Atomics.load(c, ABORT) !== 0) throw new PeerFailed(this.abortMessage());
-      if (spins < SPINS) continue;
+      if (spinUntil !== undefined) {
+        // The clock is read every 256 polls (~2.5 us), not every poll.
+        if ((polls & 255) !== 0 || performance.now() < spinUntil) continue;
+        spinUntil = undefined;
+      }
       Atomics.wait(c, index, now, sleepMs);
       if (stallLimitMs === undefined) continue;
       since ??= performance.now();
