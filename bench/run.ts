@@ -36,6 +36,18 @@ function samplesFor(model: BenchModel): number {
   return quick ? base / 4 : base;
 }
 
+/**
+ * Steps per epoch at least for the peers that train on two threads (nnc, PyTorch): threads in lockstep take a
+ * few dozen steps to settle after an epoch's end (the main thread evaluates alone meanwhile) and jitter per
+ * step, so short epochs understated them (convnet-bn at batch 32 on two threads: 2,500-4,700 samples/s over 96
+ * steps, 5,000-6,100 over a full Fashion-MNIST epoch). Capped at the training set.
+ */
+const THREADED_MIN_STEPS = 200;
+function threadedSamplesFor(model: BenchModel, batch: number, trainCount: number): number {
+  const steps = quick ? THREADED_MIN_STEPS / 4 : THREADED_MIN_STEPS;
+  return Math.min(trainCount, Math.max(samplesFor(model), steps * batch));
+}
+
 interface Row {
   model: BenchModel;
   batch: number;
@@ -106,13 +118,15 @@ try {
       }).threads;
       const row: Row = { model, batch, autoThreads, notes: [] };
       const samples = String(samplesFor(model));
+      const threadedSamples = String(threadedSamplesFor(model, batch, trainCount));
       const peerArgs = [model, String(batch), samples, source];
+      const threadedArgs = [model, String(batch), threadedSamples, source];
       const put = (key: "nnc1" | "nnc2" | "fit" | "torch", r: PeerResult | string) => {
         if (typeof r === "string") row.notes.push(`${key}: ${r}`);
         else row[key] = r;
       };
-      put("nnc1", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...peerArgs, "1"]));
-      if (twoCores) put("nnc2", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...peerArgs, "2"]));
+      put("nnc1", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...threadedArgs, "1"]));
+      if (twoCores) put("nnc2", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...threadedArgs, "2"]));
       row.nnc = autoThreads === 2 ? row.nnc2 : row.nnc1;
       put("fit", runPeer(tsx, [join(here, "peers", "tfjs-layers.ts"), ...peerArgs]));
       if (dataDir) {
@@ -126,7 +140,7 @@ try {
               join(here, "peers", "torch_peer.py"),
               ir,
               String(batch),
-              samples,
+              threadedSamples,
               join(dataDir, "x.f32"),
               join(dataDir, "y.i32"),
             ],
@@ -167,7 +181,7 @@ function printRow(row: Row, header: boolean): void {
     c.map((s, i) => (i < 3 ? s.padEnd(widths[i]!) : s.padStart(widths[i]!))).join(" ");
   if (header) {
     console.log(
-      `\nTraining samples/s (${source}, ${quick ? "quick" : "full"}; best of two timed epochs of a fixed number of steps after one warm-up epoch)`,
+      `\nTraining samples/s (${source}, ${quick ? "quick" : "full"}; best of two timed epochs of a fixed number of steps after one warm-up epoch; nnc and PyTorch, which train on two threads, at least ${quick ? THREADED_MIN_STEPS / 4 : THREADED_MIN_STEPS} steps per epoch)`,
     );
     if (torchMissing) console.log(`PyTorch peer skipped: ${torchMissing}`);
     else console.log(`PyTorch: ${PYTHON}, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(2)`);
