@@ -117,6 +117,11 @@ try {
         backend: "wasm",
       }).threads;
       const row: Row = { model, batch, autoThreads, notes: [] };
+      const steps = (samples: number) => Math.floor(samples / batch);
+      row.notes.push(
+        `steps per timed epoch: nnc and PyTorch ${steps(threadedSamplesFor(model, batch, trainCount))}, ` +
+          `tfjs-layers fit ${steps(samplesFor(model))}`,
+      );
       const samples = String(samplesFor(model));
       const threadedSamples = String(threadedSamplesFor(model, batch, trainCount));
       const peerArgs = [model, String(batch), samples, source];
@@ -181,7 +186,7 @@ function printRow(row: Row, header: boolean): void {
     c.map((s, i) => (i < 3 ? s.padEnd(widths[i]!) : s.padStart(widths[i]!))).join(" ");
   if (header) {
     console.log(
-      `\nTraining samples/s (${source}, ${quick ? "quick" : "full"}; best of two timed epochs of a fixed number of steps after one warm-up epoch; nnc and PyTorch, which train on two threads, at least ${quick ? THREADED_MIN_STEPS / 4 : THREADED_MIN_STEPS} steps per epoch)`,
+      `\nTraining samples/s (${source}, ${quick ? "quick" : "full"}; best of two timed epochs of a fixed number of steps after one warm-up epoch; nnc and PyTorch, which train on two threads, at least ${quick ? THREADED_MIN_STEPS / 4 : THREADED_MIN_STEPS} steps per epoch or the whole training set, tfjs-layers fit (one thread, ~400-10,000 samples/s) fewer: each row says how many)`,
     );
     if (torchMissing) console.log(`PyTorch peer skipped: ${torchMissing}`);
     else console.log(`PyTorch: ${PYTHON}, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(2)`);

@@ -50,7 +50,10 @@ export interface PeerResult {
 }
 
 /** The last stdout line of a peer: bench/run.ts parses it. */
-export function report(r: Omit<PeerResult, "peakRssMB">): void {
-  const peakRssMB = process.resourceUsage().maxRSS / 1024;
-  console.log(JSON.stringify({ ...r, peakRssMB }));
+/** Peak RSS so far, MB. */
+export const peakRssMB = (): number => process.resourceUsage().maxRSS / 1024;
+
+/** Prints a peer's result; the peak RSS is now's unless given (a peer that measures more after training). */
+export function report(r: Omit<PeerResult, "peakRssMB">, peak = peakRssMB()): void {
+  console.log(JSON.stringify({ ...r, peakRssMB: peak }));
 }

@@ -7,7 +7,7 @@ import { buildModel, foldBatchNorm } from "../../src/lower/index.ts";
 import type { CompiledModel } from "../../src/runtime/types.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { rowsAsFloat32 } from "../../src/data/index.ts";
-import { benchData, parseArgs, report } from "./common.ts";
+import { benchData, parseArgs, peakRssMB, report } from "./common.ts";
 import { benchProgram } from "./models.ts";
 
 const args = parseArgs(process.argv.slice(2));
@@ -27,6 +27,9 @@ const history = await model.fit(subset, {
 });
 const timed = history.epochs.slice(1).reduce((a, b) => (b.samplesPerSecond > a.samplesPerSecond ? b : a));
 const tensorGrowth = tf.memory().numTensors - tensorsAfterWarmUp;
+// Training's peak (fit evaluates and recomputes batchnorm statistics in its own inference batches): the
+// inference rates below predict in batches of 1000, which for the convnet grows the wasm heap by ~200 MB.
+const trainingPeak = peakRssMB();
 
 /** Inference samples/s over the validation subset in batches of 1000 (best of three passes). */
 function inferenceRate(m: CompiledModel): number {
@@ -67,4 +70,4 @@ if (program.models[0]!.layers.some((l) => l.op === "batchnorm")) {
   foldedModel.dispose();
 }
 model.dispose();
-report({ samplesPerSecond: timed.samplesPerSecond, extra });
+report({ samplesPerSecond: timed.samplesPerSecond, extra }, trainingPeak);

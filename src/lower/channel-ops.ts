@@ -54,7 +54,10 @@ export function channelCentered(
     return { ...(simd.centered ? { centered: simd.centered } : {}), meanSquare: simd.productMean };
   }
   const centered = channelAffine(t, tf.onesLike(mean), { shift: tf.neg(mean) }); // t * 1 - mean: exactly t - mean
-  return { ...(keep ? { centered } : {}), meanSquare: channelMeans(tf.square(centered)) };
+  const meanSquare = tf.tidy(() => channelMeans(tf.square(centered)));
+  if (keep) return { centered, meanSquare };
+  centered.dispose();
+  return { meanSquare };
 }
 
 /**

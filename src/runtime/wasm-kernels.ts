@@ -74,6 +74,12 @@ function simdConv2dBackpropFilter(
   const padded = pad.top + bottom + pad.left + right > 0;
   const [hp, wp] = [h + pad.top + bottom, w + pad.left + right];
   const taps = kh * kw * ci;
+  // tfjs checks dy's rank and depth only; the kernel reads all of it by address.
+  const want = [n, outHeight, outWidth, co];
+  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== want[i]))
+    throw new Error(
+      `Conv2DBackpropFilter: dy has shape [${dy.shape}], the convolution's output is [${want}]`,
+    );
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
   return withBuffers(
     backend,

@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { evaluationBatches } from "../data/batches.ts";
 import type { Split } from "../data/types.ts";
+import type { Model } from "../ir/schema.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import type { Network } from "../lower/network.ts";
 import type { Evaluation } from "../runtime/types.ts";
@@ -19,11 +20,14 @@ export const EVAL_BATCH_VALUES = 4 * 1024 * 1024;
 
 export const sampleSizeOf = (net: Network): number => sizeOf(net.inputShape);
 
-/** The inference batch for `net`: EVAL_BATCH samples, fewer where a layer's output would pass EVAL_BATCH_VALUES. */
-export function evalBatchOf(net: Network): number {
-  let widest = sampleSizeOf(net);
-  for (const layer of net.model.layers) {
-    const shape = layer.outputShape?.slice(1) as number[] | undefined;
+/**
+ * The inference batch for a checked model: EVAL_BATCH samples, fewer where a layer's output (the input's
+ * included) would pass EVAL_BATCH_VALUES.
+ */
+export function evalBatchOf(model: Model): number {
+  let widest = 1;
+  for (const layer of model.layers) {
+    const shape = (layer.op === "input" ? layer.shape : layer.outputShape?.slice(1)) as number[] | undefined;
     if (shape && shape.every((d) => typeof d === "number")) widest = Math.max(widest, sizeOf(shape));
   }
   return Math.max(1, Math.min(EVAL_BATCH, Math.floor(EVAL_BATCH_VALUES / widest)));
@@ -33,7 +37,7 @@ export function evaluateSplit(
   net: Network,
   loss: LoweredLoss,
   split: Split,
-  batchSize = evalBatchOf(net),
+  batchSize = evalBatchOf(net.model),
 ): Evaluation {
   let lossSum = 0;
   let correct = 0;

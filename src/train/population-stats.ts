@@ -33,7 +33,7 @@ export function sampleSplit(
 export function recomputePopulationStatistics(
   net: Network,
   split: Split,
-  batchSize = evalBatchOf(net),
+  batchSize = evalBatchOf(net.model),
 ): void {
   const sampleSize = sampleSizeOf(net);
   for (const node of net.batchNorms) {

@@ -185,6 +185,16 @@ saved("predict prints classes for held-out samples and for a JSON file", async (
     assert.ok(row.predicted >= 0 && row.predicted < 10);
     assert.ok(Math.abs(row.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4);
   }
+  // Past one inference batch (1000 for this MLP: evalBatchOf): every sample, in order, the same figures.
+  const many = await nnc("predict", out, "--limit", "1001", "--json", "--backend", "cpu");
+  assert.is(many.code, 0, many.stderr);
+  const manyRows = JSON.parse(many.stdout);
+  assert.is(manyRows.length, 1001);
+  assert.equal(
+    manyRows.slice(0, 3).map((row: { probabilities: number[] }) => row.probabilities),
+    rows.map((row: { probabilities: number[] }) => row.probabilities),
+  );
+  assert.is(manyRows[1000].index, 1000);
   const file = join(tmp, "samples.json");
   writeFileSync(file, JSON.stringify([Array.from({ length: 28 }, () => new Array(28).fill(0))]));
   const fromFile = await nnc("predict", out, "--input", file, "--backend", "cpu");

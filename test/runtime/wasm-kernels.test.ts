@@ -143,6 +143,25 @@ for (const [xShape, k, stride, filters] of [
   );
 }
 
+Kernels(
+  "conv2d filter gradient on wasm: a dy that is not the convolution's output shape throws",
+  async () => {
+    await selectBackend("wasm");
+    tf.tidy(() => {
+      const x = tf.ones([2, 6, 6, 1]);
+      const dy = tf.ones([1, 6, 6, 8]); // the batch is 2
+      const run = () =>
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
+          filterShape: [3, 3, 1, 8],
+          strides: 1,
+          pad: "same",
+          dataFormat: "NHWC",
+        } as unknown as tf.NamedAttrMap);
+      assert.throws(run, /dy has shape \[1,6,6,8\], the convolution's output is \[2,6,6,8\]/);
+    });
+  },
+);
+
 /** The gradient of sum(maxPool(x) * r) for x, as a plain array, on the active backend (autograd: MaxPoolGrad). */
 function poolGradient(
   xs: Float32Array,

@@ -355,16 +355,15 @@ Fit("data whose samples do not fit the input is E507 before training", async () 
 Stats(
   "inference batches shrink for wide activations (convnet-bn's 28x28x16 would take 50 MB at 1000)",
   () => {
-    const conv = new Network(
-      program(
-        "input 28x28x1; conv2d 16 3x3 padding=same; batchnorm; relu; maxpool 2x2; flatten; dense 3 softmax",
-      ).models[0]!,
-      1,
-    );
+    const conv = program(
+      "input 28x28x1; conv2d 16 3x3 padding=same; batchnorm; relu; maxpool 2x2; flatten; dense 3 softmax",
+    ).models[0]!;
     const batch = evalBatchOf(conv);
     assert.is(batch, Math.floor(EVAL_BATCH_VALUES / (28 * 28 * 16)));
     assert.ok(batch < EVAL_BATCH && batch >= 100, `${batch}`);
-    assert.is(evalBatchOf(new Network(MLP(SETTINGS).models[0]!, 1)), EVAL_BATCH, "an MLP keeps full batches");
+    assert.is(evalBatchOf(MLP(SETTINGS).models[0]!), EVAL_BATCH, "an MLP keeps full batches");
+    const wideInput = program("input 64x64x3; flatten; dense 3 softmax").models[0]!;
+    assert.is(evalBatchOf(wideInput), Math.floor(EVAL_BATCH_VALUES / (64 * 64 * 3)), "the input counts too");
   },
 );
 

@@ -6,6 +6,7 @@ import { loadDataset, rowsAsFloat32 } from "../../data/index.ts";
 import type { Split } from "../../data/types.ts";
 import { fail } from "../../diagnostics/index.ts";
 import { selectBackend } from "../../runtime/backend.ts";
+import { evalBatchOf } from "../../train/evaluate.ts";
 import type { BackendChoice, CompiledModel } from "../../runtime/types.ts";
 import { loadModel } from "../../save/index.ts";
 import { sizeOf } from "../../util/shape.ts";
@@ -107,18 +108,25 @@ function readSamples(file: string, sampleSize: number): { x: Float32Array; count
   return { x, count: value.length };
 }
 
+/** Class predictions in inference batches (evalBatchOf: a convnet's activations are large per sample). */
 function predictClasses(model: CompiledModel, x: Float32Array, count: number, inputShape: number[]) {
-  return tf.tidy(() => {
-    const probs = model.predict(tf.tensor(x, [count, ...inputShape]));
-    const p = probs.arraySync() as number[][];
-    return p.map((row) => {
-      const k = row.length === 1 ? (row[0]! >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row));
-      return {
-        predicted: k,
-        confidence: row.length === 1 ? (k ? row[0]! : 1 - row[0]!) : row[k]!,
-        probabilities: row,
-      };
-    });
+  const batch = evalBatchOf(model.model);
+  const size = sizeOf(inputShape);
+  const rows: number[][] = [];
+  for (let at = 0; at < count; at += batch) {
+    const n = Math.min(batch, count - at);
+    const chunk = tf.tidy(() =>
+      model.predict(tf.tensor(x.subarray(at * size, (at + n) * size), [n, ...inputShape])).arraySync(),
+    ) as number[][];
+    rows.push(...chunk);
+  }
+  return rows.map((row) => {
+    const k = row.length === 1 ? (row[0]! >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row));
+    return {
+      predicted: k,
+      confidence: row.length === 1 ? (k ? row[0]! : 1 - row[0]!) : row[k]!,
+      probabilities: row,
+    };
   });
 }
 

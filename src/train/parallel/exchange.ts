@@ -102,7 +102,7 @@ export class Exchange {
     if (values.length > capacity)
       throw new Error(`internal: exchange of ${values.length} > ${capacity} floats`);
     const parity = this.calls & 1;
-    const round = (this.calls >> 1) + 1;
+    const round = Math.floor(this.calls / 2) + 1; // not calls >> 1: that wraps at 2^31 calls
     this.calls++;
     const slot = (r: number) =>
       this.slots.subarray((parity * ranks + r) * capacity, (parity * ranks + r) * capacity + values.length);
