@@ -290,5 +290,37 @@ Formula("a batch of one value per channel is never normalized", () => {
   disposeWeights(w);
 });
 
+BN(
+  "inference outside a gradient tape (one SIMD pass on wasm, channels a multiple of 4) equals the tf ops",
+  () => {
+    const channels = 8;
+    const rng = (i: number) => Math.sin(i * 12.9898) * 2;
+    const vec = (k: number) => tf.tensor1d(Array.from({ length: channels }, (_, i) => rng(i + k * 100)));
+    const w: BatchNormWeights = {
+      movingMean: tf.variable(vec(1)),
+      movingVariance: tf.variable(tf.abs(vec(2))),
+      gamma: tf.variable(vec(3)),
+      beta: tf.variable(vec(4)),
+    };
+    tf.tidy(() => {
+      const x = tf.tensor(
+        Array.from({ length: 3 * 5 * 5 * channels }, (_, i) => rng(i)),
+        [3, 5, 5, channels],
+      );
+      const layer = bnLayer({ epsilon: 1e-3 });
+      const outside = values(batchNormInference(x, w, layer));
+      // Under a tape the tf ops (they have gradients); the value is taken from inside tf.grad's function.
+      let inside: number[] = [];
+      tf.grad((t: tf.Tensor) => {
+        const y = batchNormInference(t, w, layer);
+        inside = values(y);
+        return tf.sum(y);
+      })(x);
+      assert.equal(outside, inside);
+    });
+    disposeWeights(w);
+  },
+);
+
 BN.run();
 Formula.run();
