@@ -87,6 +87,11 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor): tf.Ten
   return tensorOf(backend, out) as tf.Tensor2D;
 }
 
+/** Whether the per-channel SIMD passes apply to float32 tensors with `channels` in their last axis here. */
+export function simdChannels(channels: number): boolean {
+  return simdFor(channels, 4) !== undefined;
+}
+
 /** Per-channel means over every axis but the last of t, c = t - shift and c * (u - shift) (see channelSums). */
 export interface ChannelMeans {
   /** mean of c per channel */
