@@ -22,11 +22,13 @@ const tmp = mkdtempSync(join(tmpdir(), "nnc-train-"));
 const out = join(tmp, "bn");
 const settings = ["--limit", "600", "--batch", "64", "--backend", "cpu"];
 const quick = [...settings, "--epochs", "2"];
+/** `nnc train specs/mnist-bn.nn ...args`: the spec every test here trains. */
+const trainBn = (...args: string[]) => nnc("train", repo("specs/mnist-bn.nn"), ...args);
 
 const train = suite("nnc train");
 
 train("trains, reports the backend and every epoch, and writes the run folder", async () => {
-  const r = await nnc("train", repo("specs/mnist-bn.nn"), ...quick, "--out", out);
+  const r = await trainBn(...quick, "--out", out);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /backend: cpu/);
   assert.match(r.stderr, /epoch 1\/2 .*val_acc/);
@@ -43,42 +45,24 @@ train("trains, reports the backend and every epoch, and writes the run folder", 
 });
 
 train("an existing run is never overwritten silently", async () => {
-  const r = await nnc("train", repo("specs/mnist-bn.nn"), ...quick, "--out", out);
+  const r = await trainBn(...quick, "--out", out);
   assert.is(r.code, 1);
   assert.match(r.stderr, /error\[E606\].*--resume.*--force/);
 });
 
 train("--resume continues to more epochs; changed settings are refused", async () => {
-  const more = await nnc(
-    "train",
-    repo("specs/mnist-bn.nn"),
-    ...settings,
-    "--epochs",
-    "3",
-    "--out",
-    out,
-    "--resume",
-  );
+  const more = await trainBn(...settings, "--epochs", "3", "--out", out, "--resume");
   assert.is(more.code, 0, more.stderr);
   assert.match(more.stderr, /resuming .* after epoch 2 of 3/);
   assert.not.match(more.stderr, /epoch 1\/3/);
   assert.match(more.stderr, /epoch 3\/3/);
-  const changed = await nnc(
-    "train",
-    repo("specs/mnist-bn.nn"),
-    ...quick,
-    "--lr",
-    "0.1",
-    "--out",
-    out,
-    "--resume",
-  );
+  const changed = await trainBn(...quick, "--lr", "0.1", "--out", out, "--resume");
   assert.is(changed.code, 1);
   assert.match(changed.stderr, /error\[E602\]/);
 });
 
 train("a data source that does not exist stops before any work", async () => {
-  const r = await nnc("train", repo("specs/mnist-bn.nn"), "--data", "mnits", "--out", join(tmp, "never"));
+  const r = await trainBn("--data", "mnits", "--out", join(tmp, "never"));
   assert.is(r.code, 1);
   assert.match(r.stderr, /error\[E500\].*mnits/s);
   assert.match(r.stderr, /did you mean 'mnist'/);
@@ -97,7 +81,7 @@ train("--out naming a file fails at once (E607), before loading data or training
   const file = join(tmp, "a-file");
   writeFileSync(file, "not a folder");
   const started = Date.now();
-  const r = await nnc("train", repo("specs/mnist-bn.nn"), ...quick, "--out", file);
+  const r = await trainBn(...quick, "--out", file);
   assert.is(r.code, 1);
   assert.match(r.stderr, /error\[E607\]: .*a-file is a file, not a folder/);
   assert.not.match(r.stderr, /epoch 1/);
@@ -106,16 +90,7 @@ train("--out naming a file fails at once (E607), before loading data or training
 });
 
 train("--resume with fewer --epochs than the run has is E602, not 'after epoch 3 of 1'", async () => {
-  const r = await nnc(
-    "train",
-    repo("specs/mnist-bn.nn"),
-    ...settings,
-    "--epochs",
-    "1",
-    "--out",
-    out,
-    "--resume",
-  );
+  const r = await trainBn(...settings, "--epochs", "1", "--out", out, "--resume");
   assert.is(r.code, 1);
   assert.match(
     r.stderr,
@@ -125,15 +100,7 @@ train("--resume with fewer --epochs than the run has is E602, not 'after epoch 3
 });
 
 train("one epoch is '1 epoch' in the banner", async () => {
-  const r = await nnc(
-    "train",
-    repo("specs/mnist-bn.nn"),
-    ...settings,
-    "--epochs",
-    "1",
-    "--out",
-    join(tmp, "one"),
-  );
+  const r = await trainBn(...settings, "--epochs", "1", "--out", join(tmp, "one"));
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /batch 64, 1 epoch, seed/);
 });
