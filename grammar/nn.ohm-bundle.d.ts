@@ -17,7 +17,12 @@ export interface NNActionDict<T> extends BaseActionDict<T> {
   topEntry_gap?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   topEntry_stray?: (this: NonterminalNode, arg0: TerminalNode) => T;
   topEntry?: (this: NonterminalNode, arg0: NonterminalNode) => T;
-  item?: (this: NonterminalNode, arg0: NonterminalNode, arg1: IterationNode, arg2: IterationNode) => T;
+  item?: (this: NonterminalNode, arg0: NonterminalNode, arg1: IterationNode, arg2: IterationNode, arg3: IterationNode) => T;
+  signature?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: IterationNode, arg3: TerminalNode) => T;
+  params?: (this: NonterminalNode, arg0: NonterminalNode, arg1: IterationNode, arg2: IterationNode) => T;
+  param_default?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: NonterminalNode) => T;
+  param_name?: (this: NonterminalNode, arg0: NonterminalNode) => T;
+  param?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   blockBody?: (this: NonterminalNode, arg0: TerminalNode, arg1: IterationNode, arg2: NonterminalNode) => T;
   blockEntry_item?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   blockEntry_gap?: (this: NonterminalNode, arg0: NonterminalNode) => T;

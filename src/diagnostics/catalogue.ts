@@ -44,10 +44,10 @@ export const catalogue = {
     "IR does not match the schema",
     (p) => `IR ${p.path || "(document)"}: ${p.reason}`,
   ),
-  E006: entry<{ found: string; supported: number }>(
+  E006: entry<{ found: string; supported: string }>(
     "error",
     "unsupported IR version",
-    (p) => `IR version ${p.found} is not supported (this nnc reads version ${p.supported})`,
+    (p) => `IR version ${p.found} is not supported (this nnc reads versions ${p.supported})`,
   ),
   E007: entry<{ file: string; reason: string }>(
     "error",
@@ -89,6 +89,11 @@ export const catalogue = {
     "too many syntax errors",
     (p) => `too many syntax errors: stopped after ${p.count}; fix these and run again`,
   ),
+  E108: entry<{ limit: number }>(
+    "error",
+    "blocks nested too deeply",
+    (p) => `blocks are nested more than ${p.limit} levels deep`,
+  ),
 
   // ---- E2xx: building the IR
   E200: entry<{ name: string; where: string }>(
@@ -125,7 +130,9 @@ export const catalogue = {
   E207: entry<{ name: string }>(
     "error",
     "unknown block",
-    (p) => `unknown block '${p.name}' (blocks are: model NAME { }, train { }, experiment NAME { })`,
+    (p) =>
+      `unknown block '${p.name}' (blocks are: model NAME { }, train { }, experiment NAME { }, ` +
+      "block NAME(PARAMS) { }, and in a model residual { } and repeat N { })",
   ),
   E208: entry<{ name: string }>("error", "duplicate model", (p) => `model '${p.name}' is defined twice`),
   E209: entry<{ what: string }>(
@@ -170,6 +177,41 @@ export const catalogue = {
     "error",
     "duplicate experiment",
     (p) => `experiment '${p.name}' is defined twice`,
+  ),
+
+  E218: entry<{ name: string; op: string; scope: string }>(
+    "error",
+    "unknown layer name",
+    (p) => `'${p.op}' refers to '${p.name}', but no earlier layer of ${p.scope} has that name`,
+  ),
+  E219: entry<{ name: string; op: string }>(
+    "error",
+    "layer referred to before it is defined",
+    (p) =>
+      `'${p.op}' refers to '${p.name}', which comes after it: ${p.op} takes the outputs of earlier layers`,
+  ),
+  E220: entry<{ name: string }>("error", "duplicate block", (p) => `block '${p.name}' is defined twice`),
+  E221: entry<{ chain: string }>(
+    "error",
+    "recursive block",
+    (p) => `block uses itself: ${p.chain} (a block cannot be expanded inside its own body)`,
+  ),
+  E222: entry<{ kind: string; name: string; what: string }>(
+    "error",
+    "block or parameter shadows a name",
+    (p) => `${p.kind} '${p.name}' has the name of ${p.what}: rename it`,
+  ),
+  E223: entry<{ keyword: string; detail: string }>(
+    "error",
+    "misused block construct",
+    (p) => `'${p.keyword}' ${p.detail}`,
+  ),
+  E224: entry<{ block: string; limit: number }>(
+    "error",
+    "model too large after expansion",
+    (p) =>
+      `expanding ${p.block} gives more than ${p.limit} layers: nnc expands every block use and repeat into ` +
+      "its own layers, so check the repeat counts",
   ),
 
   // ---- E3xx: checking
@@ -217,6 +259,35 @@ export const catalogue = {
     (p) =>
       `layer '${p.layer}' is too large: ${p.what} would hold ${p.count} values, more than the ${p.limit} one ` +
       "TensorFlow.js tensor can hold",
+  ),
+
+  E310: entry<{ op: string; first: string; second: string; rule: string }>(
+    "error",
+    "merged inputs do not fit",
+    (p) => `'${p.op}' needs inputs of ${p.rule}, got ${p.first} and ${p.second}`,
+  ),
+  E311: entry<{ axis: number; rank: number; range: string }>(
+    "error",
+    "concat axis out of range",
+    (p) =>
+      `'concat' axis=${p.axis} is not an axis of its rank-${p.rank} inputs other than the batch (use ${p.range})`,
+  ),
+  E312: entry<{ node: string; input: string; why: string }>(
+    "error",
+    "node input is not an earlier node",
+    (p) => `node '${p.node}' takes '${p.input}' as input, which is ${p.why}`,
+  ),
+  E313: entry<{ node: string; op: string; expected: string; got: number }>(
+    "error",
+    "wrong number of inputs",
+    (p) => `node '${p.node}' ('${p.op}') takes ${p.expected}, got ${p.got}`,
+  ),
+  E314: entry<{ node: string; output: string }>(
+    "error",
+    "node output never used",
+    (p) =>
+      `the output of '${p.node}' is never used: every node must lead to the model's output ('${p.output}', ` +
+      "the last node)",
   ),
 
   // ---- W4xx: lints (warnings; --strict makes them errors)

@@ -1,14 +1,28 @@
 // Format phase, printing: syntax tree -> prettier doc in nnc's canonical style. One item per line, 2-space
-// indent in blocks, `key=value`, values exactly as written, comments kept where they were (re-indented), blank
-// lines the user wrote kept (one at most), one blank line around top-level blocks, none just inside braces.
+// indent per block level at any depth, `key=value`, values exactly as written, a parameter list attached to its
+// name (`block basic(filters, stride=1) {`), comments kept where they were (re-indented), blank lines the user
+// wrote kept (one at most), one blank line around the blocks a file is made of (model, train, experiment,
+// block), none just inside braces.
 import { doc, type AstPath, type Doc, type Printer } from "prettier";
-import type { Arg, Block, Comment, Item, SourceFile, Statement } from "../parse/syntax-tree.ts";
+import { TOP_LEVEL_KEYWORDS } from "../parse/parse.ts";
+import type { Arg, Block, Comment, Item, Param, SourceFile, Statement } from "../parse/syntax-tree.ts";
 
 const { hardline, indent, join } = doc.builders;
 
 export type NnNode = SourceFile | Item;
 
 const argText = (arg: Arg) => (arg.kind === "option" ? `${arg.key.text}=${arg.value.text}` : arg.text);
+const paramText = (p: Param) => (p.default ? `${p.name.text}=${p.default.text}` : p.name.text);
+
+/** `block basic(filters, stride=1) {`, `repeat 2 {`, `train {`. */
+function blockHead(block: Block): string {
+  const [first, ...rest] = block.args.map(argText);
+  const params = block.params ? `(${block.params.map(paramText).join(", ")})` : "";
+  return [block.keyword.text, ...(first === undefined ? [] : [first + params]), ...rest, "{"].join(" ");
+}
+
+/** The blocks a file is made of stand apart; `residual { ... }` among a file's bare layers is one of them. */
+const standsApart = (item: Item) => item.kind === "block" && TOP_LEVEL_KEYWORDS.includes(item.keyword.text);
 
 /** Comments print as written, less the spaces (or stray \r) they end with. */
 const commentText = (comment: Comment) => comment.text.trimEnd();
@@ -33,7 +47,7 @@ function printItems(path: AstPath<NnNode>, print: () => Doc, topLevel: boolean):
       // Top-level blocks stand apart; a comment right above a block stays attached to it.
       const apart =
         blankLineBetween(text, previous, item) ||
-        (topLevel && (previous.kind === "block" || (item.kind === "block" && previous.kind !== "comment")));
+        (topLevel && (standsApart(previous) || (standsApart(item) && previous.kind !== "comment")));
       parts.push(apart ? [hardline, hardline] : hardline);
     }
     parts.push((path as AstPath<SourceFile | Block>).call(print, "items", i));
@@ -52,7 +66,7 @@ export const nnPrinter: Printer<NnNode> = {
       case "statement":
         return [join(" ", [node.head.text, ...node.args.map(argText)]), trailing(node)];
       case "block": {
-        const head = [node.keyword.text, node.name ? ` ${node.name.text}` : "", " {"];
+        const head = blockHead(node);
         const header = node.headerComment ? [" ", commentText(node.headerComment)] : "";
         if (node.items.length === 0)
           return [head, header, node.headerComment ? hardline : "", "}", trailing(node)];

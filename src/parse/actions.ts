@@ -20,10 +20,26 @@ export interface RawOption {
 
 export type RawArg = RawValue | RawOption;
 
+export interface RawParam {
+  kind: "param";
+  name: Word;
+  default?: RawValue;
+  span: Span;
+}
+
+/** A parameter list, attached to args[0] (a word): `basic(filters, stride=1)`. */
+export interface RawParams {
+  /** The '(' and the ')'. */
+  open: Span;
+  close: Span;
+  list: RawParam[];
+}
+
 export interface RawItem {
   kind: "statement";
   head: RawValue;
   args: RawArg[];
+  params?: RawParams;
   span: Span;
 }
 
@@ -31,6 +47,7 @@ export interface RawBlock {
   kind: "block";
   head: RawValue;
   args: RawArg[];
+  params?: RawParams;
   /** The '{'. */
   open: Span;
   entries: RawEntry[];
@@ -92,16 +109,23 @@ semantics.addOperation<RawEntry | RawEntry[]>("entries", {
 });
 
 semantics.addOperation<RawItem | RawBlock>("item", {
-  item(head, args, body) {
+  item(head, signature, args, body) {
     const h = valueOf(head.source.startIdx);
-    const a = argsOf(args);
+    const sig = signature.children[0];
+    const params = sig && paramsOf(sig);
+    const a = sig ? [valueOf(sig.source.startIdx), ...argsOf(args)] : argsOf(args);
+    const withParams = params ? { params } : {};
     const block = body.children[0];
-    if (!block) return { kind: "statement", head: h, args: a, span: [h.span[0], (a.at(-1) ?? h).span[1]] };
+    if (!block) {
+      const end = Math.max((a.at(-1) ?? h).span[1], params?.close[1] ?? 0);
+      return { kind: "statement", head: h, args: a, ...withParams, span: [h.span[0], end] };
+    }
     const [open, entries, close] = block.children as [Node, Node, Node];
     return {
       kind: "block",
       head: h,
       args: a,
+      ...withParams,
       open: spanOf(open),
       entries: entries.children.map((e) => e["entries"]() as RawEntry),
       closed: close.children[0]!.ctorName === "blockClose_closed",
@@ -125,6 +149,24 @@ function argsOf(args: Node): RawArg[] {
     } else out.push(valueOf(i));
   }
   return out;
+}
+
+/** The parameter list of a signature node (`name ( params? )`), read from its tokens like argsOf. */
+function paramsOf(signature: Node): RawParams {
+  const { startIdx, endIdx } = signature.source;
+  const open = tokens[startIdx + 1]!;
+  const close = tokens[endIdx - 1]!;
+  const list: RawParam[] = [];
+  for (let i = startIdx + 2; i < endIdx - 1; i++) {
+    if (tokens[i]!.kind === ",") continue;
+    const name = valueOf(i) as Word;
+    if (tokens[i + 1]?.kind === "=") {
+      const value = valueOf(i + 2);
+      list.push({ kind: "param", name, default: value, span: [name.span[0], value.span[1]] });
+      i += 2;
+    } else list.push({ kind: "param", name, span: name.span });
+  }
+  return { open: [open.start, open.end], close: [close.start, close.end], list };
 }
 
 function valueOf(index: number): RawValue {

@@ -6,7 +6,9 @@
 //   number  -?(digits[.digits?] | .digits)(e[+-]digits)?     128, 0.5, .5, 1e-3, -1
 //   dims    integers joined by x                             28x28, 3x3, 28x28x1
 //   string  "..." on one line, escapes \" and \\ only
-//   invalid any other run of characters up to a delimiter (space, newline, ; { } # =): 1.2.3, 12abc, 3x
+//   invalid any other run of characters up to a delimiter (space, newline, ; { } ( ) , # =): 1.2.3, 12abc, 3x
+// ( ) and , are delimiters for a block definition's parameter list, `block basic(filters, stride=1) {`; inside
+// strings they are text like any other character.
 
 export type TokenKind =
   | "word"
@@ -19,6 +21,9 @@ export type TokenKind =
   | ";"
   | "{"
   | "}"
+  | "("
+  | ")"
+  | ","
   | "newline"
   | "comment";
 
@@ -41,6 +46,9 @@ const TOKEN_CODE: Record<TokenKind, string> = {
   ";": ";",
   "{": "{",
   "}": "}",
+  "(": "(",
+  ")": ")",
+  ",": ",",
   newline: "\n",
   comment: "#",
 };
@@ -51,8 +59,8 @@ const SPACE = /(?:[ \t\uFEFF]|\r(?!\n))+/y;
 const NEWLINE = /\r?\n/y;
 const COMMENT = /#(?:[^\n\r]|\r(?!\n))*/y;
 const STRING_BODY = /"(?:\\["\\]|\\(?!["\\])|[^"\\\n\r]|\r(?!\n))*/y;
-const RUN = /[^ \t\r\n\uFEFF;{}#=]+/y;
-const DELIMITER = /[ \t\r\n\uFEFF;{}#=]/;
+const RUN = /[^ \t\r\n\uFEFF;{}(),#=]+/y;
+const DELIMITER = /[ \t\r\n\uFEFF;{}(),#=]/;
 
 const DIMS = /^\d+(?:x\d+)+$/;
 const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -71,24 +79,27 @@ function matchAt(re: RegExp, text: string, at: number): number {
   return re.test(text) ? re.lastIndex : at;
 }
 
+/** The one-character tokens, which are their own code. */
+const PUNCTUATION = new Set<string>([";", "{", "}", "(", ")", ",", "="]);
+
 export function lex(text: string): { tokens: Token[]; codes: string } {
   const tokens: Token[] = [];
-  let codes = "";
+  const codes: string[] = [];
   const push = (kind: TokenKind, start: number, end: number) => {
     tokens.push({ kind, start, end });
-    codes += TOKEN_CODE[kind];
+    codes.push(TOKEN_CODE[kind]);
   };
   let at = 0;
   while (at < text.length) {
     const c = text[at]!;
     let end: number;
-    if ((end = matchAt(SPACE, text, at)) > at) {
+    // Punctuation first: the cheapest test, and a file of nothing but '{' must lex fast (parse.ts, E108).
+    if (PUNCTUATION.has(c)) push(c as TokenKind, at, (end = at + 1));
+    else if ((end = matchAt(SPACE, text, at)) > at) {
       at = end;
       continue;
-    }
-    if ((end = matchAt(NEWLINE, text, at)) > at) push("newline", at, end);
+    } else if ((end = matchAt(NEWLINE, text, at)) > at) push("newline", at, end);
     else if (c === "#") push("comment", at, (end = matchAt(COMMENT, text, at)));
-    else if (c === ";" || c === "{" || c === "}" || c === "=") push(c, at, (end = at + 1));
     else if (c === '"') {
       end = matchAt(STRING_BODY, text, at);
       if (text[end] !== '"') push("unterminated", at, end);
@@ -101,5 +112,5 @@ export function lex(text: string): { tokens: Token[]; codes: string } {
     }
     at = end;
   }
-  return { tokens, codes };
+  return { tokens, codes: codes.join("") };
 }

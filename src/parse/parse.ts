@@ -1,13 +1,34 @@
-// Parse phase: .nn source text -> syntax tree (src/parse/syntax-tree.ts) plus every syntax diagnostic (E0xx/E1xx).
-// lex.ts makes tokens, ohm matches them (grammar/nn.ohm), actions.ts turns the match into raw entries; shapeFile()
-// below attaches comments, checks block heads and nesting, and reports what the permissive grammar let through.
-// Never throws on user input: a failed match is reported (E100), blanked out and matched again, so one run
-// reports all the syntax errors of a file.
+// Parse phase: .nn source text -> syntax tree (src/parse/syntax-tree.ts) plus every syntax diagnostic
+// (E0xx/E1xx). lex.ts makes tokens, ohm matches them (grammar/nn.ohm), actions.ts turns the match into raw
+// entries; shapeFile() below attaches comments, checks the heads of top-level blocks, and reports what the
+// permissive grammar let through. Blocks nest at any depth here (the builder says which keyword may nest
+// where); the depth is bounded before ohm runs (E108), so no input can exhaust the stack. Never throws on user
+// input: a failed match is reported (E100), blanked out and matched again, so one run reports all the syntax
+// errors of a file, in time linear in its length.
 import grammar from "../../grammar/nn.ohm-bundle.js";
 import { diagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics/index.ts";
-import { lex } from "./lex.ts";
-import { toRaw, type RawBlock, type RawEntry, type RawItem, type RawValue } from "./actions.ts";
-import type { Block, Comment, Item, SourceFile, Span, Statement, Value, Word } from "./syntax-tree.ts";
+import { lex, type Token } from "./lex.ts";
+import {
+  toRaw,
+  type RawBlock,
+  type RawEntry,
+  type RawItem,
+  type RawParam,
+  type RawParams,
+  type RawValue,
+} from "./actions.ts";
+import type {
+  Arg,
+  Block,
+  Comment,
+  Item,
+  Param,
+  SourceFile,
+  Span,
+  Statement,
+  Value,
+  Word,
+} from "./syntax-tree.ts";
 
 export interface ParseResult {
   tree: SourceFile;
@@ -16,6 +37,19 @@ export interface ParseResult {
 
 /** A file with more failed matches than this is not worth more messages (and each costs a re-match). */
 const MAX_RECOVERIES = 50;
+
+/**
+ * Levels of '{' a file may nest. ohm matches recursively (a few hundred levels exhaust Node's stack), and so do
+ * the tree's later walks; real specs nest a handful of levels.
+ */
+export const MAX_DEPTH = 64;
+
+/**
+ * The keywords of the blocks a file is made of. Only their heads are checked here (a name, nothing more; a
+ * parameter list only on `block`), and only they end an unclosed block's items: `residual {`, `repeat 2 {`
+ * and other words nest inside models, and their heads are the builder's to judge.
+ */
+export const TOP_LEVEL_KEYWORDS: readonly string[] = ["model", "train", "experiment", "block"];
 
 export function parseSource(text: string, file?: string): ParseResult {
   const extras = file === undefined ? {} : { file };
@@ -33,25 +67,36 @@ export function parseSource(text: string, file?: string): ParseResult {
   let current = text;
   for (let attempt = 0; ; attempt++) {
     const { tokens, codes } = lex(current);
+    // Blanking out never adds a '{', so the first lex decides. Nothing else is worth saying about such a file
+    // (and recovering from 100,000 '{' one at a time would take minutes).
+    const deep = attempt === 0 ? tooDeep(tokens) : undefined;
+    if (deep) {
+      const span: Span = [deep.start, deep.end];
+      return { tree: empty, diagnostics: [diagnostic("E108", { limit: MAX_DEPTH }, { ...extras, span })] };
+    }
     const result = grammar.match(codes);
     if (!result.failed()) {
-      const shaped = shapeFile(toRaw(result, tokens, current), text.length, extras);
+      const shaped = shapeFile(toRaw(result, tokens, current), current, extras);
       return { tree: shaped.tree, diagnostics: distinct([...diagnostics, ...shaped.diagnostics], text) };
     }
     const failed = result.getRightmostFailurePosition();
     const at = failed < tokens.length ? tokens[failed]!.start : current.length;
-    const found = foundAt(current, at);
+    const problem = describeFailure(current, at, result.getExpectedText());
     diagnostics.push(
       diagnostic(
         "E100",
-        { expected: expectedAt(current, at, result.getExpectedText()), found: found.text },
-        { ...extras, span: [at, at + found.length] },
+        { expected: problem.expected, found: problem.found },
+        {
+          ...extras,
+          span: [problem.at, problem.at + problem.length],
+          ...(problem.help ? { help: problem.help } : {}),
+        },
       ),
     );
     const blank = recoveryRange(current, at);
     if (blank && attempt + 1 >= MAX_RECOVERIES) {
       // Say so, or the reader takes the list for complete.
-      const end = at + found.length;
+      const end = problem.at + problem.length;
       diagnostics.push(diagnostic("E107", { count: MAX_RECOVERIES }, { ...extras, span: [end, end] }));
     }
     if (!blank || attempt + 1 >= MAX_RECOVERIES)
@@ -62,31 +107,42 @@ export function parseSource(text: string, file?: string): ParseResult {
   }
 }
 
+/** The first '{' deeper than MAX_DEPTH ('}' closes a level; a stray one at the top changes nothing). */
+function tooDeep(tokens: Token[]): Token | undefined {
+  let depth = 0;
+  for (const token of tokens) {
+    if (token.kind === "{") {
+      if (++depth > MAX_DEPTH) return token;
+    } else if (token.kind === "}" && depth > 0) depth--;
+  }
+  return undefined;
+}
+
 /**
  * Top to bottom, each problem once (a blanked-out region could otherwise be blamed again): at most one syntax
- * error (E100) per position, and one per line for a message that repeats along the line (a line of 5,000 '{'
- * is one mistake, not fifty).
+ * error (E100) per position, and one per line for a message that repeats along the line (a line of 50 '{' is
+ * one mistake, not fifty).
  */
 function distinct(diags: Diagnostic[], text: string): Diagnostic[] {
   const seen = new Set<string>();
   let previous: { line: number; message: string } | undefined;
+  // Sorted by offset, so line numbers are counted once, front to back: linear in the text.
+  let line = 0;
+  let counted = 0;
   return sortDiagnostics(diags).filter((d) => {
     const key = d.code === "E100" ? `E100@${d.span?.[0]}` : `${d.code}@${d.span?.[0]}:${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
     if (d.code !== "E100" || !d.span) return true;
-    const line = lineOf(text, d.span[0]);
+    for (let i = text.indexOf("\n", counted); i >= 0 && i < d.span[0]; i = text.indexOf("\n", i + 1)) {
+      line++;
+      counted = i + 1;
+    }
     const repeat = previous?.line === line && previous.message === d.message;
     previous = { line, message: d.message };
     return !repeat;
   });
 }
-
-const lineOf = (text: string, offset: number): number => {
-  let line = 0;
-  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
-  return line;
-};
 
 // ---- E100: what ohm expected, and what it found instead
 
@@ -94,39 +150,181 @@ const lineOf = (text: string, offset: number): number => {
 function foundAt(text: string, at: number): { text: string; length: number } {
   if (at >= text.length) return { text: "end of file", length: 0 };
   if (text[at] === "\n" || text.startsWith("\r\n", at)) return { text: "end of line", length: 0 };
-  const token = /^[^\s;{}#="]+/.exec(text.slice(at, at + 200))?.[0] ?? text[at]!;
+  const piece = text.slice(at, at + 200);
+  const token = /^"(?:\\.|[^"\\\n\r])*"?|^[^\s;{}()#=",]+/.exec(piece)?.[0] ?? text[at]!;
   return { text: `'${token}'`, length: token.length };
+}
+
+/** What an E100 says about a failed match. */
+interface Failure {
+  /** Where the caret goes: the failure, or the '(' of the group it is in. */
+  at: number;
+  expected: string;
+  found: string;
+  /** Of the span the caret marks. */
+  length: number;
+  help?: string;
+}
+
+function describeFailure(text: string, at: number, ohmText: string): Failure {
+  const found = foundAt(text, at);
+  const plain: Failure = {
+    at,
+    expected: expectedAt(text, at, ohmText),
+    found: found.text,
+    length: found.length,
+  };
+  const segment = segmentAt(text, at);
+  const blockHead = segment.next !== undefined && text[segment.next] === "{";
+  const listOpen = unmatchedParen(text, segment.start, at);
+  // In a block definition's parameter list: what the list lacks. Anywhere else the whole group is the problem.
+  const definition = /^block\b/.test(text.slice(segment.start, segment.end).trimStart());
+  if (listOpen !== undefined && (blockHead || definition))
+    return { ...plain, expected: expectedInParams(text, at) };
+  const open = listOpen ?? (text[at] === "(" ? at : undefined);
+  if (open !== undefined) return describeGroup(text, open, segment, blockHead);
+  if (text[at] === ",") {
+    // `1,000` or `32,128`: thousands, or a list? Say both rules rather than guess.
+    if (/\d/.test(text[at - 1] ?? "") && /\d/.test(text[at + 1] ?? ""))
+      return {
+        ...plain,
+        expected: "values separated by spaces",
+        help: "values are separated by spaces, and numbers take no thousands separators",
+      };
+    const statement = text.slice(segment.start, segment.end).trim();
+    const written = statement.includes('"') ? undefined : statement.replace(/\s*,\s*/g, " ");
+    const help = written && written.length <= 80 ? `write '${written}'` : "values are separated by spaces";
+    return { ...plain, expected: "values separated by spaces", help };
+  }
+  if (text[at] === ")") return { ...plain, expected: "values separated by spaces", help: PARENS_HELP };
+  return plain;
+}
+
+/**
+ * A parenthesised group where none may be, at `open`: Keras' `kernel_size=(3, 3)`, or a call as in Python
+ * (`basic(16, stride=2)`, of a block or an op). Quoted whole when short.
+ */
+function describeGroup(
+  text: string,
+  open: number,
+  segment: { start: number; end: number },
+  blockHead: boolean,
+): Failure {
+  const group = parenGroup(text, open);
+  const short = group.closed && group.end - open <= 40;
+  const quoted = short
+    ? { at: open, found: `'${text.slice(open, group.end)}'`, length: group.end - open }
+    : { at: open, found: "'('", length: 1 };
+  if (group.closed && group.entries.length >= 2 && group.entries.every((e) => /^\d+$/.test(e)))
+    return { ...quoted, expected: "dims written NxM", help: `write ${group.entries.join("x")}` };
+  const before = text.slice(segment.start, open).trim();
+  if (before === "block")
+    return {
+      ...quoted,
+      expected: "a block name before '('",
+      help: "write block NAME(PARAM, PARAM=DEFAULT) {",
+    };
+  const written = spacedForm(before, group.entries, text.slice(group.end, segment.end));
+  const help =
+    group.closed && !blockHead && written.length <= 80 ? `write '${written}' ${PARENS_ONLY}` : PARENS_HELP;
+  return { ...quoted, expected: "arguments separated by spaces", help };
 }
 
 /**
  * ohm lists everything that could have come next, including the catch-alls of the permissive grammar; a reader
  * needs the few that make sense there. Failures in this grammar are few: a missing value after '=', a stray
- * '=', or a '{' with no keyword.
+ * '=', a '{' with no keyword, and parentheses (describeFailure).
  */
 function expectedAt(text: string, at: number, ohmText: string): string {
-  let before = at - 1;
-  while (before >= 0 && (text[before] === " " || text[before] === "\t")) before--;
-  if (text[before] === "=") return "a value after '='";
+  const before = previousChar(text, at);
+  if (before === "=") return "a value after '='";
   if (text[at] === "{") return "a block keyword before '{' (e.g. model NAME {)";
   if (text[at] === "=") return "an option name before '=' (options are written key=value)";
   const useful = ohmText
     .split(/, or |, | or /)
-    .filter((t) => !["a word", "a comment", '"}"', '"{"', "end of input"].includes(t));
+    .filter((t) => !["a word", "a comment", '"}"', '"{"', '"("', "end of input"].includes(t));
   const names = useful.map((t) => (t === '";"' ? "';'" : t));
   if (names.length === 0) return "a statement";
   return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
 }
 
-// ---- recovery: which text to blank out after a failed match
-
-interface LineTokens {
-  /** Offsets of ';', '{', '}' outside strings and comments. */
-  separators: number[];
-  /** Offset of a comment's '#', or the line's end. */
-  contentEnd: number;
+/** The last character before `at` that is no space or tab. */
+function previousChar(text: string, at: number): string | undefined {
+  let before = at - 1;
+  while (before >= 0 && (text[before] === " " || text[before] === "\t")) before--;
+  return text[before];
 }
 
-function scanLine(text: string, start: number, end: number): LineTokens {
+// ---- parentheses: a block definition's parameter list, and the ways other uses fail
+
+const PARENS_ONLY = "(parentheses only appear in a block definition's head)";
+const PARENS_HELP =
+  "parentheses only appear in a block definition's head: block NAME(PARAM, PARAM=DEFAULT) {";
+
+/** Inside a parameter list, the grammar wants a name after '(' or ',', a value after '=', else ',' or ')'. */
+function expectedInParams(text: string, at: number): string {
+  const before = previousChar(text, at);
+  if (before === "=") return "a value after '='";
+  if (before === "(" || before === ",") return "a parameter name (a word)";
+  return "',' or ')'";
+}
+
+/** The last '(' in text[from, to) not closed before `to` (strings skipped), or undefined. */
+function unmatchedParen(text: string, from: number, to: number): number | undefined {
+  const open: number[] = [];
+  let inString = false;
+  for (let i = from; i < to; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "(") open.push(i);
+    else if (c === ")") open.pop();
+  }
+  return open.at(-1);
+}
+
+/**
+ * The parenthesised group opening at `open`: where it ends (after its ')', or where its statement ends when
+ * unclosed) and its comma-separated entries, trimmed (nested groups such as `(3,3)` are one entry).
+ */
+function parenGroup(text: string, open: number): { end: number; closed: boolean; entries: string[] } {
+  const entries: string[] = [];
+  let depth = 0;
+  let from = open + 1;
+  let inString = false;
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === "\n") return { end: i, closed: false, entries };
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "(") depth++;
+    else if (c === ")" && depth > 0) depth--;
+    else if (c === ")" || (c === "," && depth === 0)) {
+      entries.push(text.slice(from, i).trim());
+      from = i + 1;
+      if (c === ")")
+        return { end: i + 1, closed: true, entries: entries.length === 1 && !entries[0] ? [] : entries };
+    } else if ("\n;{}#".includes(c)) return { end: i, closed: false, entries };
+  }
+  return { end: text.length, closed: false, entries };
+}
+
+/** `basic 16 stride=2` for `basic(16, stride = 2)`; Keras' `(3, 3)` inside becomes 3x3. */
+function spacedForm(before: string, entries: string[], after: string): string {
+  const spaced = entries.map((e) =>
+    /^\(\s*\d+(?:\s*,\s*\d+)+\s*\)$/.test(e) ? e.match(/\d+/g)!.join("x") : e.replace(/\s*=\s*/g, "="),
+  );
+  return [before, ...spaced, after.trim()].filter((t) => t !== "").join(" ");
+}
+
+// ---- recovery: which text to blank out after a failed match
+
+/** Offsets of ';', '{', '}' on a line, outside strings and comments, and where its content ends. */
+function scanLine(text: string, start: number, end: number): { separators: number[]; contentEnd: number } {
   const separators: number[] = [];
   let inString = false;
   for (let i = start; i < end; i++) {
@@ -142,22 +340,40 @@ function scanLine(text: string, start: number, end: number): LineTokens {
 }
 
 /**
- * The statement around a failure (from the previous separator on its line to the next one), or, when the
- * failure is a '{' with nothing before it, that '{' and its matching '}' (so its items are matched as
- * top-level items instead of one error per line). A block head before '{' is kept: the text from the failure
- * to the '{' goes. Undefined when nothing can be blanked (so recovery cannot loop).
+ * The statement (or block head) around an offset: from the previous separator on its line to the next one or
+ * the line's content end; `next` is that next separator, when there is one.
  */
-function recoveryRange(text: string, at: number): Array<[number, number]> | undefined {
+function segmentAt(text: string, at: number): { start: number; end: number; next?: number } {
   const lineStart = text.lastIndexOf("\n", at - 1) + 1;
   let lineEnd = text.indexOf("\n", at);
   if (lineEnd < 0) lineEnd = text.length;
   if (text[lineEnd - 1] === "\r") lineEnd--;
   const { separators, contentEnd } = scanLine(text, lineStart, lineEnd);
-  const segStart = Math.max(lineStart, ...separators.filter((s) => s < at).map((s) => s + 1));
-  const next = separators.find((s) => s >= at);
-  const segEnd = Math.min(next ?? contentEnd, contentEnd);
-  const start = next !== undefined && next === segEnd && text[next] === "{" && at < next ? at : segStart;
-  if (/\S/.test(text.slice(start, segEnd))) return [[start, segEnd]];
+  let start = lineStart;
+  let next: number | undefined;
+  // A loop, not Math.max(...separators): a line may hold a million of them.
+  for (const s of separators) {
+    if (s < at) start = s + 1;
+    else if (next === undefined) next = s;
+  }
+  const end = Math.min(next ?? contentEnd, contentEnd);
+  return next !== undefined && next === end ? { start, end, next } : { start, end };
+}
+
+/**
+ * The statement around a failure, or, when the failure is a '{' with nothing before it, that '{' and its
+ * matching '}' (so its items are matched as top-level items instead of one error per line). A block head before
+ * '{' is kept: the text from the failure (or from the '(' of a parameter list it is in) to the '{' goes.
+ * Undefined when nothing can be blanked (so recovery cannot loop).
+ */
+function recoveryRange(text: string, at: number): Array<[number, number]> | undefined {
+  const segment = segmentAt(text, at);
+  const listOpen = unmatchedParen(text, segment.start, at);
+  // `block d(x, {`: the '{' is where the list failed, and still the block's.
+  const head =
+    segment.next !== undefined && text[segment.next] === "{" && (at < segment.next || listOpen !== undefined);
+  const start = head ? (listOpen ?? at) : segment.start;
+  if (/\S/.test(text.slice(start, segment.end))) return [[start, segment.end]];
   if (text[at] === "{") {
     const close = matchingClose(text, at);
     return close === undefined
@@ -200,15 +416,22 @@ interface Extras {
   file?: string;
 }
 
-function shapeFile(entries: RawEntry[], length: number, extras: Extras): ParseResult {
+/** What every shaping function needs: the text (for quoting), the file, and where problems go. */
+interface Shaper {
+  text: string;
+  extras: Extras;
+  report: (d: Diagnostic) => void;
+}
+
+function shapeFile(entries: RawEntry[], text: string, extras: Extras): ParseResult {
   const diagnostics: Diagnostic[] = [];
-  const report = (d: Diagnostic) => diagnostics.push(d);
-  const items = shapeEntries(entries, undefined, extras, report);
-  return { tree: { kind: "file", items, span: [0, length] }, diagnostics };
+  const shaper: Shaper = { text, extras, report: (d) => diagnostics.push(d) };
+  const items = shapeEntries(entries, undefined, shaper);
+  return { tree: { kind: "file", items, span: [0, text.length] }, diagnostics };
 }
 
 /** The words a head or name must be; anything else is reported once, here. */
-function checkValue(value: RawValue, extras: Extras, report: (d: Diagnostic) => void): void {
+function checkValue(value: RawValue, { extras, report }: Shaper): void {
   if (value.kind === "invalid") {
     // A token that starts like a number was meant as one; anything else is a word with a stray character.
     if (/^[-+]?\.?\d/.test(value.text))
@@ -219,20 +442,43 @@ function checkValue(value: RawValue, extras: Extras, report: (d: Diagnostic) => 
   }
 }
 
-const quote = (v: { text: string }) => `'${v.text}'`;
+/** Every value of an item's head: the head, its args, its parameters' defaults. */
+function checkValues(raw: RawItem | RawBlock, shaper: Shaper): void {
+  checkValue(raw.head, shaper);
+  for (const arg of raw.args) checkValue(arg.kind === "option" ? arg.value : arg, shaper);
+  for (const param of raw.params?.list ?? []) if (param.default) checkValue(param.default, shaper);
+}
 
-function shapeEntries(
-  entries: RawEntry[],
-  parent: Block | undefined,
-  extras: Extras,
-  report: (d: Diagnostic) => void,
-): Item[] {
+const quote = (v: { text: string }) => `'${v.text}'`;
+const isTopLevel = (head: RawValue) => head.kind === "word" && TOP_LEVEL_KEYWORDS.includes(head.text);
+/** Reported already by checkValue. */
+const isBadToken = (v: RawValue) => v.kind === "invalid" || (v.kind === "string" && v.unterminated === true);
+
+/**
+ * Entries still to shape. Some go back in front (what leaves an unclosed block, the items of a block without a
+ * keyword), so it is a stack, next entry last: both cheap for any number of entries (Array#shift is not).
+ */
+class EntryQueue {
+  private readonly stack: RawEntry[];
+  constructor(entries: RawEntry[]) {
+    this.stack = entries.slice().reverse();
+  }
+  next(): RawEntry | undefined {
+    return this.stack.pop();
+  }
+  putBack(entries: RawEntry[]): void {
+    for (let i = entries.length - 1; i >= 0; i--) this.stack.push(entries[i]!);
+  }
+}
+
+function shapeEntries(entries: RawEntry[], parent: Block | undefined, shaper: Shaper): Item[] {
+  const { extras, report } = shaper;
   const items: Item[] = [];
   // The item a comment on the same line belongs to; "head" is the '{' line of the enclosing block.
   let lastOnLine: Statement | Block | "head" | undefined = parent ? "head" : undefined;
   let previousWasItem = false;
-  const queue = [...entries];
-  for (let entry = queue.shift(); entry; entry = queue.shift()) {
+  const queue = new EntryQueue(entries);
+  for (let entry = queue.next(); entry; entry = queue.next()) {
     switch (entry.kind) {
       case "newline":
         lastOnLine = undefined;
@@ -265,15 +511,15 @@ function shapeEntries(
               { ...extras, span: raw.head.span },
             ),
           );
-        const item =
-          raw.kind === "statement"
-            ? shapeStatement(raw, extras, report)
-            : shapeBlock(raw, parent, queue, extras, report);
+        // An unclosed block holds the rest of the file; the rest is a top-level block's from its first
+        // top-level keyword on (at any depth): it goes back to the top level, after this block.
+        if (!parent && raw.kind === "block" && !raw.closed) queue.putBack(splitUnclosed(raw));
+        const item = raw.kind === "statement" ? shapeStatement(raw, shaper) : shapeBlock(raw, queue, shaper);
         if (item) {
           items.push(item);
           lastOnLine = item;
         } else lastOnLine = undefined;
-        // An unclosed block ends where the file (or the split before a nested block) does: no separator due.
+        // An unclosed block ends where the file (or the split before a top-level block) does: no separator due.
         previousWasItem = raw.kind === "statement" || raw.closed;
         break;
       }
@@ -282,15 +528,39 @@ function shapeEntries(
   return items;
 }
 
-function shapeStatement(
-  raw: RawItem,
-  extras: Extras,
-  report: (d: Diagnostic) => void,
-): Statement | undefined {
-  checkValue(raw.head, extras, report);
-  for (const arg of raw.args) checkValue(arg.kind === "option" ? arg.value : arg, extras, report);
+/**
+ * A block left open before a top-level block (`model a { ...` then `train {`) most likely lacks its '}' there,
+ * not the whole rest of the file: that block and what follows it leave the unclosed block (and the unclosed
+ * blocks it is in, whose last entry it is) and are returned, for the top level. No E105 for them.
+ */
+function splitUnclosed(block: RawBlock): RawEntry[] {
+  const entries = block.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.kind !== "item" || entry.item.kind !== "block") continue;
+    let moved: RawEntry[] = [];
+    if (isTopLevel(entry.item.head)) {
+      moved = entries.slice(i);
+      block.entries = entries.slice(0, i);
+    } else if (!entry.item.closed) moved = splitUnclosed(entry.item); // always the last entry
+    if (moved.length === 0) continue;
+    block.span = [block.span[0], unclosedEnd(block)];
+    return moved;
+  }
+  return [];
+}
+
+/** An unclosed block ends with its last entry (or its '{'), not with the whitespace before the file's end. */
+function unclosedEnd(block: RawBlock): number {
+  const last = block.entries.at(-1);
+  return Math.max(block.open[1], last ? entrySpan(last)[1] : 0);
+}
+
+function shapeStatement(raw: RawItem, shaper: Shaper): Statement | undefined {
+  const { extras, report } = shaper;
+  checkValues(raw, shaper);
   if (raw.head.kind !== "word") {
-    if (raw.head.kind !== "invalid" && !(raw.head.kind === "string" && raw.head.unterminated))
+    if (!isBadToken(raw.head))
       report(
         diagnostic(
           "E100",
@@ -300,37 +570,54 @@ function shapeStatement(
       );
     return undefined;
   }
+  // `residual basic(16)`: a parameter list without the block body it belongs to. Dropped with it, like a
+  // statement recovery blanks out, so the builder does not judge a guess.
+  if (raw.params) {
+    report(paramsWithoutBody(raw.head, raw.params, shaper));
+    return undefined;
+  }
   return { kind: "statement", head: raw.head, args: raw.args.map(cleanArg), span: raw.span };
+}
+
+function paramsWithoutBody(head: Word, params: RawParams, { text, extras }: Shaper): Diagnostic {
+  if (head.text === "block") {
+    const end = params.close[1];
+    return diagnostic(
+      "E100",
+      { expected: "'{' after the parameter list", found: "end of statement" },
+      { ...extras, span: [end, end], help: "a block definition has a body: block NAME(PARAM, ...) { ... }" },
+    );
+  }
+  const open = params.open[0];
+  const failure = describeGroup(text, open, segmentAt(text, open), false);
+  return diagnostic(
+    "E100",
+    { expected: failure.expected, found: failure.found },
+    {
+      ...extras,
+      span: [failure.at, failure.at + failure.length],
+      ...(failure.help ? { help: failure.help } : {}),
+    },
+  );
 }
 
 const cleanValue = (v: RawValue): Value => {
   if (v.kind !== "string") return v;
   return { kind: "string", text: v.text, value: v.value, span: v.span };
 };
-const cleanArg = (a: RawItem["args"][number]) =>
+const cleanArg = (a: RawItem["args"][number]): Arg =>
   a.kind === "option" ? { ...a, value: cleanValue(a.value) } : cleanValue(a);
+const cleanParam = (p: RawParam): Param =>
+  p.default
+    ? { kind: "param", name: p.name, default: cleanValue(p.default), span: p.span }
+    : { kind: "param", name: p.name, span: p.span };
 
-function shapeBlock(
-  raw: RawBlock,
-  parent: Block | undefined,
-  queue: RawEntry[],
-  extras: Extras,
-  report: (d: Diagnostic) => void,
-): Block | undefined {
-  checkValue(raw.head, extras, report);
-  let entries = raw.entries;
-  // A block left open before another block most likely lacks its '}' there, not the whole rest of the file:
-  // the first nested block and what follows go back to the enclosing level (no E105 for them).
-  if (!raw.closed) {
-    const nested = entries.findIndex((e) => e.kind === "item" && e.item.kind === "block");
-    if (nested >= 0) {
-      queue.unshift(...entries.slice(nested));
-      entries = entries.slice(0, nested);
-    }
-  }
+function shapeBlock(raw: RawBlock, queue: EntryQueue, shaper: Shaper): Block | undefined {
+  const { extras, report } = shaper;
+  checkValues(raw, shaper);
   const keyword = raw.head.kind === "word" ? raw.head : undefined;
   if (!keyword) {
-    if (raw.head.kind !== "invalid" && !(raw.head.kind === "string" && raw.head.unterminated))
+    if (!isBadToken(raw.head))
       report(
         diagnostic(
           "E100",
@@ -341,47 +628,59 @@ function shapeBlock(
   } else if (!raw.closed) {
     report(diagnostic("E103", { keyword: keyword.text }, { ...extras, span: keyword.span }));
   }
-  if (keyword && parent)
-    report(diagnostic("E105", { keyword: keyword.text }, { ...extras, span: keyword.span }));
-
-  const [first, ...extra] = raw.args;
-  let name: Word | undefined;
-  for (const arg of raw.args) checkValue(arg.kind === "option" ? arg.value : arg, extras, report);
-  if (first?.kind === "word") name = first;
-  else if (first && first.kind !== "invalid" && !(first.kind === "string" && first.unterminated))
-    report(
-      diagnostic(
-        "E100",
-        {
-          expected: "a block name (a word) or '{'",
-          found: quote(first.kind === "option" ? first.key : first),
-        },
-        { ...extras, span: first.span },
-      ),
-    );
-  const unexpected = first?.kind === "word" ? extra[0] : undefined;
-  if (unexpected)
-    report(
-      diagnostic(
-        "E100",
-        { expected: "'{'", found: quote(unexpected.kind === "option" ? unexpected.key : unexpected) },
-        { ...extras, span: unexpected.span },
-      ),
-    );
+  // Only the blocks a file is made of have a fixed head; `repeat 2 {` and the like are the builder's to judge.
+  if (keyword && TOP_LEVEL_KEYWORDS.includes(keyword.text)) checkTopLevelHead(raw, keyword, shaper);
 
   // A head that is no word has no block to hold its items: they count as the enclosing level's, so the
   // builder still sees (and checks) them.
   if (!keyword) {
-    queue.unshift(...entries);
+    queue.putBack(raw.entries);
     return undefined;
   }
 
-  const lastEntry = entries.at(-1);
-  const end = raw.closed ? raw.span[1] : Math.max(raw.open[1], lastEntry ? entrySpan(lastEntry)[1] : 0);
-  const block: Block = { kind: "block", keyword, items: [], span: [raw.span[0], end] };
-  if (name) block.name = name;
-  block.items = shapeEntries(entries, block, extras, report);
+  const first = raw.args[0];
+  const end = raw.closed ? raw.span[1] : unclosedEnd(raw);
+  const block: Block = {
+    kind: "block",
+    keyword,
+    args: raw.args.map(cleanArg),
+    items: [],
+    span: [raw.span[0], end],
+  };
+  if (first?.kind === "word") block.name = first;
+  if (raw.params) block.params = raw.params.list.map(cleanParam);
+  block.items = shapeEntries(raw.entries, block, shaper);
   return block;
+}
+
+/** `model NAME {`, `train {`: one word at most, and a parameter list only in `block NAME(...) {`. */
+function checkTopLevelHead(raw: RawBlock, keyword: Word, { extras, report }: Shaper): void {
+  const [first, second] = raw.args;
+  const foundText = (arg: RawItem["args"][number]) => quote(arg.kind === "option" ? arg.key : arg);
+  if (first && first.kind !== "word" && !(first.kind !== "option" && isBadToken(first)))
+    report(
+      diagnostic(
+        "E100",
+        { expected: "a block name (a word) or '{'", found: foundText(first) },
+        { ...extras, span: first.span },
+      ),
+    );
+  else if (first && raw.params && keyword.text !== "block")
+    report(
+      diagnostic(
+        "E100",
+        { expected: "'{'", found: "'('" },
+        {
+          ...extras,
+          span: raw.params.open,
+          help: "only a block definition takes parameters: block NAME(PARAM, PARAM=DEFAULT) {",
+        },
+      ),
+    );
+  else if (first?.kind === "word" && second)
+    report(
+      diagnostic("E100", { expected: "'{'", found: foundText(second) }, { ...extras, span: second.span }),
+    );
 }
 
 function entrySpan(e: RawEntry): Span {

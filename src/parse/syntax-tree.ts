@@ -4,8 +4,10 @@
 //
 //   File      = Item*                       items separated by newlines or ';'
 //   Item      = Statement | Block | Comment
-//   Block     = keyword [name] '{' Item* '}'   e.g. model bn { ... }, train { ... }, experiment sweep { ... }
+//   Block     = keyword Arg* '{' Item* '}'  e.g. model bn { ... }, train { ... }, repeat 2 { ... }; blocks nest
+//               at any depth (the builder says which keyword may nest where), at most 64 levels (E108)
 //   Statement = head Arg*                   Arg = Value | Option (key=Value)
+//   A block definition's name carries its parameter list: block basic(filters, stride=1) { ... }
 import type { Span } from "../ir/schema.ts";
 
 export type { Span };
@@ -43,10 +45,24 @@ export interface Statement {
   span: Span;
 }
 
+/** A parameter of a block definition: `filters` or `stride=1` in `block basic(filters, stride=1) {`. */
+export interface Param {
+  kind: "param";
+  name: Word;
+  /** The default as written; absent when the parameter has none. */
+  default?: Value;
+  span: Span;
+}
+
 export interface Block {
   kind: "block";
   keyword: Word;
+  /** Every head argument after the keyword, as written: `model bn {` [bn], `repeat 2 {` [2], `residual {` [] */
+  args: Arg[];
+  /** args[0] when it is a word: the name of `model bn`, `block basic(...)`. */
   name?: Word;
+  /** The parameter list attached to the name, `block basic(filters, stride=1) {`; only where one was written. */
+  params?: Param[];
   items: Item[];
   /** A comment on the header line, after '{' (`model bn {  # with batchnorm`). */
   headerComment?: Comment;

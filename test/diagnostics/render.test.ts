@@ -5,14 +5,23 @@ import { clipLine, renderDiagnostics, SourceText } from "../../src/diagnostics/i
 
 const long = suite("rendering long lines and runaway syntax errors");
 
-long("a 5,000 '{' spec: one E100, a note that recovery stopped, and no 10,000-character lines", () => {
-  const text = "{".repeat(5000);
+long("a 60 '{' spec: one E100, a note that recovery stopped, and no overlong lines", () => {
+  const text = "{".repeat(60);
   const result = compile(text, { filename: "x.nn" });
   assert.equal(
     result.diagnostics.map((d) => d.code),
     ["E100", "E107"],
   );
   assert.match(result.diagnostics[1]!.message, "too many syntax errors: stopped after 50");
+});
+
+long("a 5,000 '{' spec: one E108 (nesting limit), and no 5,000-character lines", () => {
+  const text = "{".repeat(5000);
+  const result = compile(text, { filename: "x.nn" });
+  assert.equal(
+    result.diagnostics.map((d) => d.code),
+    ["E108"],
+  );
   const rendered = renderDiagnostics(result.diagnostics, new Map([["x.nn", new SourceText("x.nn", text)]]));
   const widest = Math.max(...rendered.split("\n").map((l) => l.length));
   assert.ok(widest < 200, `widest rendered line: ${widest}`);

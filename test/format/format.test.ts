@@ -78,6 +78,30 @@ properties("the specs are already formatted", async () => {
   }
 });
 
+properties(
+  "nested blocks: one item per line, two spaces a level; a parameter list attaches to its name",
+  async () => {
+    assert.is(
+      await formatSource("repeat 2 { residual { basic 16 }; relu }"),
+      "repeat 2 {\n  residual {\n    basic 16\n  }\n  relu\n}\n",
+    );
+    assert.is(await formatSource("block  b ( x ,y= 1 ){}"), "block b(x, y=1) {}\n");
+    assert.is(
+      await formatSource('block b(s="a,(b)" , n=-1) { relu }'),
+      'block b(s="a,(b)", n=-1) {\n  relu\n}\n',
+    );
+    // Graph constructs among a file's bare layers are layers: no blank lines forced around them.
+    assert.is(
+      await formatSource("dense 8\nresidual { relu }\ndense 2"),
+      "dense 8\nresidual {\n  relu\n}\ndense 2\n",
+    );
+    const deep = "a {".repeat(64) + "relu" + "}".repeat(64);
+    const once = await formatSource(deep);
+    assert.ok(once.includes(`\n${"  ".repeat(64)}relu\n`));
+    assert.is(await formatSource(once), once);
+  },
+);
+
 properties("a syntax error yields a FormatError with diagnostics pointing into the input", async () => {
   const text = "input 28x28\r\ndense 1.2.3\r\noptimizer adam lr=\r\n";
   try {

@@ -1,5 +1,6 @@
 // Fuzzing the parser: thousands of seeded random mutations of realistic specs (deleted, duplicated, swapped
-// characters, inserted separators, quotes, braces, control bytes, truncation). parseSource must never throw,
+// characters, inserted separators, quotes, braces, parentheses and commas, nested blocks, control bytes,
+// truncation). parseSource must never throw,
 // must always return a tree, and every diagnostic must have a code and a span inside the text. Also checks that
 // formatting any mutant that parses cleanly is idempotent.
 import { suite } from "uvu";
@@ -14,6 +15,8 @@ export const seedSpecs = [
   "# BN variant\ninput 28x28\nflatten\ndense 128\nbatchnorm momentum=0.99 epsilon=1e-3 center=true\nrelu\ndense 10 softmax\n",
   "input 28x28x1\nconv2d 32 3x3 relu stride=2 padding=same\nmaxpool 2x2\nflatten\ndropout 0.25\ndense 10 softmax\n",
   'model baseline {  # plain\n  input 28x28\n  dense 10 softmax\n}\n\ntrain {\n  data idx:./data/mnist validation=0.1\n  data "csv:my files/train.csv"\n  optimizer adam lr=0.001\n}\nexperiment sweep { compare baseline bn; vary batch 32 128 512; lr_scale linear ref=32 }\n',
+  "block basic(filters, stride=1) {  # two convs\n  conv2d filters 3x3 stride=stride padding=same bias=false\n  batchnorm; relu\n}\nmodel resnet {\n  input 28x28x1\n  repeat 2 { residual { basic 16 }; relu }\n  residual { basic 32 stride=2; shortcut { conv2d 32 1x1 stride=2; batchnorm } }  # down\n  dense 10 softmax\n}\n",
+  'input 28x28x1\nresidual {\n  conv2d 8 3x3 padding=same\n  # inner\n  repeat 3 { relu }\n}\nblock b() { relu }\nblock c(x, y="a,(b)") { add x y; concat x y axis=-1 }\n',
 ];
 
 const INSERTS = [
@@ -35,6 +38,14 @@ const INSERTS = [
   "\uFEFF",
   "é",
   "model m {",
+  "(",
+  ")",
+  ",",
+  "(3,3)",
+  "b(x, y=1)",
+  "residual {",
+  "repeat 2 {",
+  "{ a {",
 ];
 
 function mutate(text: string, rng: Random): string {

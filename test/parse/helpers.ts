@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderDiagnostics, SourceText } from "../../src/diagnostics/index.ts";
-import type { Arg, Item, SourceFile } from "../../src/parse/syntax-tree.ts";
+import type { Arg, Item, Param, SourceFile } from "../../src/parse/syntax-tree.ts";
 import { parseSource } from "../../src/parse/parse.ts";
 
 export const fixturesDir = (area: string) => new URL(`../fixtures/${area}/`, import.meta.url).pathname;
@@ -23,6 +23,8 @@ export function golden(path: string, actual: string): string {
 }
 
 const argText = (a: Arg) => (a.kind === "option" ? `${a.key.text}=${a.value.text}` : `${a.kind}:${a.text}`);
+const paramText = (p: Param) =>
+  p.default ? `${p.name.text}=${p.default.kind}:${p.default.text}` : p.name.text;
 
 function outlineItems(items: Item[], indent: string): string[] {
   return items.flatMap((item): string[] => {
@@ -32,8 +34,11 @@ function outlineItems(items: Item[], indent: string): string[] {
     if (item.kind === "statement")
       return [[`${indent}statement`, span, item.head.text, ...item.args.map(argText)].join(" ") + trailing];
     const header = item.headerComment ? ` header ${JSON.stringify(item.headerComment.text)}` : "";
+    // The name as written, its parameter list attached; any other head argument as a statement's.
+    const params = item.params ? `(${item.params.map(paramText).join(", ")})` : "";
+    const head = item.args.map((a, i) => (i === 0 && item.name ? `${item.name.text}${params}` : argText(a)));
     return [
-      `${indent}block ${span} ${item.keyword.text}${item.name ? ` ${item.name.text}` : ""}${header}${trailing}`,
+      `${indent}block ${span} ${[item.keyword.text, ...head].join(" ")}${header}${trailing}`,
       ...outlineItems(item.items, indent + "  "),
     ];
   });

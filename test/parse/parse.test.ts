@@ -1,10 +1,11 @@
-// The parser: trees (shape and spans) of good inputs, every syntax error code with golden rendered
-// diagnostics (test/fixtures/parse/<case>/{input.nn,expected.txt}), all errors of a file in one run.
+// The parser: trees (shape and spans) of good inputs, nested blocks and block parameter lists included, every
+// syntax error code with golden rendered diagnostics (test/fixtures/parse/<case>/{input.nn,expected.txt}), all
+// errors of a file in one run, each parenthesis mistake as one error, and the nesting bound (E108).
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parseSource } from "../../src/parse/parse.ts";
-import type { Block, Statement } from "../../src/parse/syntax-tree.ts";
+import type { Block, Item, Statement } from "../../src/parse/syntax-tree.ts";
 import { caseNames, fixturesDir, golden, readCase, renderParse } from "./helpers.ts";
 
 const codes = (text: string) => parseSource(text).diagnostics.map((d) => d.code);
@@ -109,6 +110,122 @@ trees("binary input: one E002 with the byte offset, no parse", () => {
   assert.equal(codes("tab\tand\r\nnewline"), []);
 });
 
+const RESNET = `block basic(filters, stride=1) {
+  conv2d filters 3x3 stride=stride padding=same bias=false
+  batchnorm
+  relu
+  conv2d filters 3x3 padding=same bias=false
+  batchnorm
+}
+model resnet {
+  input 28x28x1
+  conv2d 16 3x3 padding=same bias=false; batchnorm; relu
+  repeat 2 { residual { basic 16 }; relu }
+  residual { basic 32 stride=2; shortcut { conv2d 32 1x1 stride=2 bias=false; batchnorm } }
+  relu
+  globalavgpool
+  dense 10 softmax
+}
+`;
+
+/** Items as nested [keyword or head, children] pairs: the shape of a tree without its spans. */
+const shape = (items: Item[]): unknown[] =>
+  items.map((i) =>
+    i.kind === "block" ? [i.keyword.text, shape(i.items)] : i.kind === "statement" ? i.head.text : "#",
+  );
+
+trees("the ResNet example: block parameters with defaults, repeat args, nested residual and shortcut", () => {
+  const { tree, diagnostics } = parseSource(RESNET);
+  assert.equal(diagnostics, []);
+  const [basic, resnet] = tree.items as [Block, Block];
+  assert.equal([basic.keyword.text, basic.name?.text], ["block", "basic"]);
+  assert.equal(basic.args, [basic.name]);
+  assert.equal(
+    basic.params?.map((p) => [p.kind, p.name.text, p.default?.kind, p.default?.text, slice(RESNET, p.span)]),
+    [
+      ["param", "filters", undefined, undefined, "filters"],
+      ["param", "stride", "number", "1", "stride=1"],
+    ],
+  );
+  assert.is(basic.params?.[1]?.default?.kind === "number" && basic.params[1].default.value, 1);
+  assert.equal(shape(basic.items), ["conv2d", "batchnorm", "relu", "conv2d", "batchnorm"]);
+  assert.is(resnet.params, undefined);
+  assert.equal(shape(resnet.items), [
+    "input",
+    "conv2d",
+    "batchnorm",
+    "relu",
+    ["repeat", [["residual", ["basic"]], "relu"]],
+    ["residual", ["basic", ["shortcut", ["conv2d", "batchnorm"]]]],
+    "relu",
+    "globalavgpool",
+    "dense",
+  ]);
+  const repeat = resnet.items[4] as Block;
+  assert.equal(repeat.args, [{ kind: "number", text: "2", value: 2, span: [267, 268] }]);
+  assert.is(repeat.name, undefined);
+  assert.is(slice(RESNET, repeat.span), "repeat 2 { residual { basic 16 }; relu }");
+  const residual = resnet.items[5] as Block;
+  assert.equal([residual.args, residual.name, residual.params], [[], undefined, undefined]);
+  const shortcut = residual.items[1] as Block;
+  assert.is(slice(RESNET, shortcut.span), "shortcut { conv2d 32 1x1 stride=2 bias=false; batchnorm }");
+  assert.is(slice(RESNET, (residual.items[0] as Statement).span), "basic 32 stride=2");
+});
+
+trees("block heads keep every argument as written; an empty parameter list is a list", () => {
+  const text = 'repeat n=2 {}\nmystery 1 "a" x=y {}\nblock b () {}\nblock c(p, q="a,(b)") {}\nmodel m {}';
+  const { tree, diagnostics } = parseSource(text);
+  assert.equal(diagnostics, []);
+  const [repeat, mystery, b, c, m] = tree.items as Block[];
+  assert.equal(
+    repeat!.args.map((a) => slice(text, a.span)),
+    ["n=2"],
+  );
+  assert.equal(
+    mystery!.args.map((a) => a.kind),
+    ["number", "string", "option"],
+  );
+  assert.equal([b!.name?.text, b!.params], ["b", []]);
+  const at = text.indexOf('"a,(b)"');
+  assert.equal(c!.params![1]!.default, {
+    kind: "string",
+    text: '"a,(b)"',
+    value: "a,(b)",
+    span: [at, at + 7],
+  });
+  assert.equal([m!.name?.text, m!.params], ["m", undefined]);
+});
+
+trees("a file of bare layers may hold residual and repeat blocks; add and concat are statements", () => {
+  const text = "input 28x28x1\nresidual { dense 8; relu }\nrepeat 2 { relu }\nadd a b\nconcat a b axis=-1\n";
+  const { tree, diagnostics } = parseSource(text);
+  assert.equal(diagnostics, []);
+  assert.equal(shape(tree.items), [
+    "input",
+    ["residual", ["dense", "relu"]],
+    ["repeat", ["relu"]],
+    "add",
+    "concat",
+  ]);
+});
+
+trees("blocks nest to 64 levels; comments stay with nested heads and items", () => {
+  const deep = "a {\n".repeat(64) + "relu\n" + "}\n".repeat(64);
+  const { tree, diagnostics } = parseSource(deep);
+  assert.equal(diagnostics, []);
+  let depth = 0;
+  for (let items = tree.items; items[0]?.kind === "block"; items = items[0].items) depth++;
+  assert.is(depth, 64);
+  const text = "model m {\n  residual {  # head\n    # own line\n    relu  # after\n  }  # closing\n}\n";
+  const residual = (parseSource(text).tree.items[0] as Block).items[0] as Block;
+  assert.is(residual.headerComment?.text, "# head");
+  assert.is(residual.trailingComment?.text, "# closing");
+  assert.equal(
+    residual.items.map((i) => (i.kind === "comment" ? i.text : i.trailingComment?.text)),
+    ["# own line", "# after"],
+  );
+});
+
 const errors = suite("parse: errors");
 
 errors("all syntax errors of a file are reported in one run, each once, top to bottom", () => {
@@ -146,6 +263,132 @@ errors("a block left open before another block is unclosed there (E103), not a n
     tree.items.map((i) => (i.kind === "block" ? i.keyword.text : i.kind)),
     ["model", "train"],
   );
+});
+
+errors(
+  "the parser nests any block: E105 is the builder's; an unclosed block splits only before a top-level one",
+  () => {
+    assert.equal(codes("model m {\n  train { data mnist }\n  residual { relu }\n}\n"), []);
+    // The unclosed residual holds the rest of the file; the train block inside it (two levels down) goes back
+    // to the top level, and both open blocks are reported.
+    const text = "model a {\n  residual {\n    relu\n  repeat 2 { relu }\ntrain {\n  data mnist\n}\n";
+    const { tree, diagnostics } = parseSource(text);
+    assert.equal(
+      diagnostics.map((d) => [d.code, slice(text, d.span!)]),
+      [
+        ["E103", "model"],
+        ["E103", "residual"],
+      ],
+    );
+    assert.equal(shape(tree.items), [
+      ["model", [["residual", ["relu", ["repeat", ["relu"]]]]]],
+      ["train", ["data"]],
+    ]);
+    assert.is(slice(text, tree.items[0]!.span), "model a {\n  residual {\n    relu\n  repeat 2 { relu }\n");
+  },
+);
+
+errors("head checks apply to model, train, experiment and block only; other keywords' args pass", () => {
+  assert.equal(codes('repeat 2 x=1 {}\nresidual a b {}\nshortcut(p) {}\nfoo "s" 1 {}'), ["E100"]);
+  assert.equal(codes('repeat 2 x=1 {}\nresidual a b {}\nwhatever a(p) {}\nfoo "s" 1 {}'), []);
+  for (const keyword of ["model", "train", "experiment", "block"]) {
+    assert.equal(codes(`${keyword} a b {}`), ["E100"], keyword);
+    assert.equal(codes(`${keyword} 3 {}`), ["E100"], keyword);
+  }
+  assert.equal(codes("model m(x) {}"), ["E100"]);
+  assert.equal(codes("experiment e() {}"), ["E100"]);
+  assert.equal(codes("block b(x) {}"), []);
+  // Invalid tokens are reported wherever they are.
+  assert.equal(codes("repeat 1.2.3 {}\nblock b(x=1.2.3) {}"), ["E101", "E101"]);
+});
+
+errors("a parenthesis outside a block definition's head is one error, with the fix in its help", () => {
+  const cases: Array<[string, string, string]> = [
+    ["conv2d 32 (3,3) padding=same", "(3,3)", "write 3x3"],
+    ["conv2d 32 (3, 3, 3)", "(3, 3, 3)", "write 3x3x3"],
+    ["conv2d 32 3x3 strides=(2, 2)", "(2, 2)", "write 2x2"],
+    ["basic(16)", "(16)", "write 'basic 16'"],
+    ["basic (32, stride = 2) relu", "(32, stride = 2)", "write 'basic 32 stride=2 relu'"],
+    ["residual basic(16, stride=2)", "(16, stride=2)", "write 'residual basic 16 stride=2'"],
+    ["residual basic(x)", "(x)", "write 'residual basic x'"],
+    ["vary batch 32, 128, 512", ",", "write 'vary batch 32 128 512'"],
+    ["dense 1,000", ",", "values are separated by spaces, and numbers take no thousands separators"],
+    ["dense 10)", ")", "parentheses only appear in a block definition's head"],
+    ["repeat 2 (x) { relu }", "(x)", "parentheses only appear in a block definition's head"],
+    ["dense 10 (3", "(", "parentheses only appear in a block definition's head"],
+  ];
+  for (const [line, marked, help] of cases) {
+    const text = `input 28x28x1\n${line}\ndense 10\n`;
+    const { diagnostics } = parseSource(text);
+    assert.equal(
+      diagnostics.map((d) => d.code),
+      ["E100"],
+      line,
+    );
+    const d = diagnostics[0]!;
+    assert.is(slice(text, d.span!), marked, line);
+    assert.ok(d.help?.startsWith(help), `${line}: ${d.help}`);
+  }
+  // Keras' tuple, twice in one statement: the statement is one mistake.
+  assert.equal(codes("conv2d 64 (3, 3) strides=(2, 2)"), ["E100"]);
+});
+
+errors("a bad parameter list is one error; the block and its items are kept", () => {
+  for (const [head, expected] of [
+    ["block b(1) {", "a parameter name (a word)"],
+    ["block b(x=) {", "a value after '='"],
+    ["block b(x y) {", "',' or ')'"],
+    ["block b(x, {", "a parameter name (a word)"],
+    ["block b(x,) {", "a parameter name (a word)"],
+  ]) {
+    const { tree, diagnostics } = parseSource(`${head}\n  relu\n}\n`);
+    assert.equal(
+      diagnostics.map((d) => d.code),
+      ["E100"],
+      head,
+    );
+    assert.match(diagnostics[0]!.message, `expected ${expected},`, head);
+    assert.equal(shape(tree.items), [["block", ["relu"]]], head);
+    assert.is((tree.items[0] as Block).name?.text, "b", head);
+  }
+  // A definition without its body.
+  const { diagnostics } = parseSource("block b(x)\n");
+  assert.match(diagnostics[0]!.message, "expected '{' after the parameter list");
+});
+
+errors("E108: past 64 levels of '{', one error at the first '{' too deep, fast on 1 MiB of '{'", () => {
+  const text = "a {".repeat(65);
+  const { tree, diagnostics } = parseSource(text, "x.nn");
+  assert.equal(
+    diagnostics.map((d) => [d.code, d.span, d.file]),
+    [["E108", [194, 195], "x.nn"]],
+  );
+  assert.is(diagnostics[0]!.message, "blocks are nested more than 64 levels deep");
+  assert.equal(tree.items, []);
+  // Closed levels do not count, and braces in strings and comments are no braces.
+  assert.equal(codes(("a {}\n".repeat(100) + 'a { b "{{{{" } # {{{{\n').repeat(100)), []);
+  for (const big of ["{".repeat(1 << 20), "a {".repeat(100_000)]) {
+    const started = performance.now();
+    assert.equal(
+      parseSource(big).diagnostics.map((d) => d.code),
+      ["E108"],
+    );
+    const ms = performance.now() - started;
+    assert.ok(ms < 800, `${ms.toFixed(0)} ms for ${big.length} characters`);
+  }
+});
+
+errors("an unclosed block before 200,000 entries: no spread of them onto the stack", () => {
+  // The entries that leave an unclosed block once went back through unshift(...entries): a RangeError.
+  const { tree, diagnostics } = parseSource("model m {\n  relu\ntrain {}\n" + ";".repeat(200_000));
+  assert.equal(
+    diagnostics.map((d) => d.code),
+    ["E103"],
+  );
+  assert.equal(shape(tree.items), [
+    ["model", ["relu"]],
+    ["train", []],
+  ]);
 });
 
 errors("a recovery bound: a file of nothing but errors ends, with each reported", () => {
