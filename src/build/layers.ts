@@ -1,17 +1,18 @@
-// Building the IR: one bound layer statement -> one IR layer (without its final name, which depends on the
-// whole model: see names.ts). Defaults come from the signature table, so the reference and the IR agree.
-import type { Activation, Initializer, Layer, Span } from "../ir/schema.ts";
+// Building the IR: one bound layer statement -> one graph node, without its final name (which depends on the
+// whole model: see names.ts) or its inputs (which depend on where it stands: see graph.ts). What the node holds
+// is its op module's business (src/ops/); defaults come from the signature, so the reference and the IR agree.
+import type { Layer, Span } from "../ir/schema.ts";
+import { opForStatement } from "../ops/index.ts";
+import type { ArgReader } from "../ops/op.ts";
 import type { Bound, BoundValue } from "./bind.ts";
-import { ACTIVATIONS } from "../ir/schema.ts";
 import type { Signature } from "./signatures.ts";
 
-/** The value given for a parameter, else its default from the table. */
-export function valueOf<T extends BoundValue>(sig: Signature, bound: Bound, name: string): T {
+/** The value given for a parameter, else its default from the table (undefined for an optional one). */
+export function valueOf<T extends BoundValue | undefined>(sig: Signature, bound: Bound, name: string): T {
   const given = bound.values.get(name);
   if (given !== undefined) return given as T;
   const spec = [...sig.positional, ...sig.options].find((p) => p.name === name);
-  if (spec?.default === undefined)
-    throw new Error(`internal: no value and no default for ${sig.name} ${name}`);
+  if (!spec) throw new Error(`internal: ${sig.name} has no parameter ${name}`);
   return spec.default as T;
 }
 
@@ -25,86 +26,20 @@ function argSpansOf(sig: Signature, bound: Bound): Record<string, Span> {
   return out;
 }
 
-export type UnnamedLayer = Layer & { name: string };
+/** A node as built from its statement: name "" unless `name=` was given, inputs still to be wired. */
+export type UnnamedLayer = Layer;
 
-const initializer = (sig: Signature, bound: Bound): Initializer => ({
-  name: valueOf<Initializer["name"]>(sig, bound, "init"),
-  scale: valueOf<number>(sig, bound, "init_scale"),
-});
-
-/** Builds the layer; its name is the `name=` given or "" (names.ts assigns Keras-style names after). */
+/** Builds the node a layer statement writes (`relu` writes an activation node). */
 export function makeLayer(sig: Signature, bound: Bound, span: Span): UnnamedLayer {
-  const common = {
+  const op = opForStatement(sig.name);
+  if (!op) throw new Error(`internal: no op module for layer statement '${sig.name}'`);
+  const fields = op.build(sig, ((name: string) => valueOf(sig, bound, name)) as ArgReader);
+  return {
+    op: op.op,
     name: (bound.values.get("name") as string | undefined) ?? "",
+    inputs: [],
     span,
     argSpans: argSpansOf(sig, bound),
-  };
-  const v = <T extends BoundValue>(name: string) => valueOf<T>(sig, bound, name);
-  if ((ACTIVATIONS as readonly string[]).includes(sig.name)) {
-    return { op: "activation", ...common, activation: sig.name as Activation };
-  }
-  switch (sig.name) {
-    case "input":
-      return { op: "input", ...common, shape: v<number[]>("DIMS") };
-    case "flatten":
-      return { op: "flatten", ...common };
-    case "dense":
-      return {
-        op: "dense",
-        ...common,
-        units: v<number>("UNITS"),
-        activation: v<Activation>("ACTIVATION"),
-        useBias: v<boolean>("bias"),
-        kernelInitializer: initializer(sig, bound),
-      };
-    case "batchnorm":
-      return {
-        op: "batchnorm",
-        ...common,
-        momentum: v<number>("momentum"),
-        epsilon: v<number>("epsilon"),
-        center: v<boolean>("center"),
-        scale: v<boolean>("scale"),
-        variance: v<"biased" | "unbiased">("variance"),
-      };
-    case "activation":
-      return { op: "activation", ...common, activation: v<Activation>("ACTIVATION") };
-    case "dropout":
-      return { op: "dropout", ...common, rate: v<number>("RATE") };
-    case "conv2d":
-      return {
-        op: "conv2d",
-        ...common,
-        filters: v<number>("FILTERS"),
-        kernelSize: v<[number, number]>("KERNEL"),
-        strides: (bound.values.get("stride") as [number, number] | undefined) ?? [1, 1],
-        padding: v<"valid" | "same">("padding"),
-        activation: v<Activation>("ACTIVATION"),
-        useBias: v<boolean>("bias"),
-        kernelInitializer: initializer(sig, bound),
-      };
-    case "maxpool":
-    case "avgpool": {
-      const poolSize = v<[number, number]>("POOL");
-      return {
-        op: sig.name,
-        ...common,
-        poolSize,
-        strides: (bound.values.get("stride") as [number, number] | undefined) ?? [...poolSize],
-        padding: v<"valid" | "same">("padding"),
-      };
-    }
-    case "globalavgpool":
-      return { op: "globalavgpool", ...common };
-    case "layernorm":
-      return {
-        op: "layernorm",
-        ...common,
-        epsilon: v<number>("epsilon"),
-        center: v<boolean>("center"),
-        scale: v<boolean>("scale"),
-      };
-    default:
-      throw new Error(`internal: no IR builder for layer op '${sig.name}'`);
-  }
+    ...fields,
+  } as Layer;
 }

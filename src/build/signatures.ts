@@ -1,249 +1,27 @@
-// Building the IR: the one table of every statement nnc accepts (layer ops, train settings, experiment
-// settings) with its arguments, options, types, defaults, ranges and docs. The binder, usage strings,
-// "did you mean" candidates and the README's language reference are all derived from it.
+// Building the IR: the one table of every statement nnc accepts: layer ops (each declared by its op module,
+// src/ops/), train settings and experiment settings, with arguments, options, types, defaults, ranges and
+// docs. The binder, usage strings, "did you mean" candidates and docs/language.md are all derived from it.
 import { OPTIMIZER_DEFAULTS } from "../ir/optimizer-defaults.ts";
+import { BNSTATS, INITIALIZERS, LOSSES, MAX_SEED, OPTIMIZERS, VARY_KEYS } from "../ir/schema.ts";
+import { OPS } from "../ops/index.ts";
 import {
-  ACTIVATIONS,
-  BNSTATS,
-  INITIALIZERS,
-  LOSSES,
-  MAX_SEED,
-  OPTIMIZERS,
-  PADDINGS,
-  VARY_KEYS,
-} from "../ir/schema.ts";
+  bool,
+  int,
+  num,
+  oneOf,
+  positive,
+  unit,
+  type Context,
+  type ParamSpec,
+  type Range,
+  type Signature,
+  type ValueType,
+} from "../ops/signature.ts";
 
-/** Numeric bounds; `describeRange` turns them into the text of an out-of-range message. */
-export interface Range {
-  min?: number;
-  max?: number;
-  minExclusive?: boolean;
-  maxExclusive?: boolean;
-}
+export type { Context, ParamSpec, Range, Signature, ValueType } from "../ops/signature.ts";
 
-export type ValueType =
-  | { kind: "int"; range?: Range }
-  | { kind: "number"; range?: Range }
-  | { kind: "bool" }
-  /** A word from a fixed list; `aliases` map other accepted spellings to a value. */
-  | { kind: "enum"; values: readonly string[]; aliases?: Readonly<Record<string, string>>; metavar?: string }
-  /** `784`, `28x28`, `28x28x1`: a shape of any rank. */
-  | { kind: "dims" }
-  /** `3` (meaning 3x3) or `3x2`: a 2-D window. */
-  | { kind: "pair" }
-  /** A word or a quoted string, e.g. a data source (`mnist`, "idx:./data"). */
-  | { kind: "text" }
-  /** A name (model, layer): a word or a quoted string. */
-  | { kind: "name" }
-  /** A number, word or string, typed later (the values of `vary`, typed per key by the checker). */
-  | { kind: "any" };
-
-export interface ParamSpec {
-  /** Positional: the metavariable in usage (UNITS); option: the key (momentum). */
-  name: string;
-  type: ValueType;
-  doc: string;
-  /** The value when the argument is absent (shown in the reference). */
-  default?: string | number | boolean;
-  /** Positional only: must be given. */
-  required?: boolean;
-  /** Positional only, last: takes every remaining positional value (at least one if required). */
-  variadic?: boolean;
-  /** The IR field it fills: the key under which its span is kept in `argSpans`. */
-  field?: string;
-}
-
-export type Context = "layer" | "train" | "experiment";
-
-export interface Signature {
-  name: string;
-  context: Context;
-  doc: string;
-  positional: ParamSpec[];
-  options: ParamSpec[];
-  /** Settings that fill the same part of the IR, for duplicate detection (`adam` and `optimizer` both set "optimizer"). */
-  setting?: string;
-}
-
-const positive: Range = { min: 0, minExclusive: true };
-const unit: Range = { min: 0, max: 1, maxExclusive: true };
-const int = (min = 1, max?: number): ValueType => ({
-  kind: "int",
-  range: max === undefined ? { min } : { min, max },
-});
-const num = (range?: Range): ValueType => (range ? { kind: "number", range } : { kind: "number" });
-const bool: ValueType = { kind: "bool" };
-const oneOf = (values: readonly string[], metavar?: string, aliases?: Record<string, string>): ValueType => ({
-  kind: "enum",
-  values,
-  ...(aliases ? { aliases } : {}),
-  ...(metavar ? { metavar } : {}),
-});
-
-// Options shared by several layers.
-const nameOption: ParamSpec = {
-  name: "name",
-  type: { kind: "name" },
-  doc: "layer name (default: Keras style per type, dense, dense_1, ...)",
-  field: "name",
-};
-const activationArg: ParamSpec = {
-  name: "ACTIVATION",
-  type: oneOf(ACTIVATIONS, "ACTIVATION"),
-  doc: `applied to the output: ${ACTIVATIONS.join(", ")}`,
-  default: "linear",
-  field: "activation",
-};
-const kernelOptions: ParamSpec[] = [
-  { name: "bias", type: bool, doc: "add a learned bias", default: true, field: "useBias" },
-  {
-    name: "init",
-    type: oneOf(INITIALIZERS, "NAME"),
-    doc: `kernel initializer: ${INITIALIZERS.join(", ")}`,
-    default: "glorot_uniform",
-    field: "kernelInitializer",
-  },
-  {
-    name: "init_scale",
-    type: num(positive),
-    doc: "multiplier on the initializer's spread",
-    default: 1,
-    field: "kernelInitializer.scale",
-  },
-];
-const windowOptions = (strideDoc: string): ParamSpec[] => [
-  { name: "stride", type: { kind: "pair" }, doc: strideDoc, field: "strides" },
-  {
-    name: "padding",
-    type: oneOf(PADDINGS),
-    doc: "'valid' (no padding) or 'same' (output = ceil(input / stride))",
-    default: "valid",
-    field: "padding",
-  },
-];
-const layer = (
-  name: string,
-  doc: string,
-  positional: ParamSpec[] = [],
-  options: ParamSpec[] = [],
-): Signature => ({
-  name,
-  context: "layer",
-  doc,
-  positional,
-  options: [...options, nameOption],
-});
-
-const ACTIVATION_DOCS: Record<(typeof ACTIVATIONS)[number], string> = {
-  relu: "max(x, 0)",
-  sigmoid: "1 / (1 + exp(-x))",
-  tanh: "hyperbolic tangent",
-  softmax: "exp(x) / sum(exp(x)) over the last axis",
-  elu: "x if x > 0 else exp(x) - 1",
-  gelu: "x * Phi(x), Gaussian error linear unit",
-  linear: "identity",
-};
-
-export const LAYER_SIGNATURES: Signature[] = [
-  layer("input", "model input: per-sample shape without the batch (28x28x1 for images, 784 for vectors)", [
-    { name: "DIMS", type: { kind: "dims" }, doc: "per-sample shape", required: true, field: "shape" },
-  ]),
-  layer("flatten", "reshape each sample to a vector"),
-  layer(
-    "dense",
-    "fully connected layer: activation(x W + b) over the last axis",
-    [{ name: "UNITS", type: int(), doc: "output features", required: true, field: "units" }, activationArg],
-    kernelOptions,
-  ),
-  layer(
-    "batchnorm",
-    "batch normalization over the last (channel) axis, Keras conventions",
-    [],
-    [
-      {
-        name: "momentum",
-        type: num({ min: 0, max: 1 }),
-        doc: "moving = momentum * moving + (1 - momentum) * batch (Keras convention)",
-        default: 0.99,
-        field: "momentum",
-      },
-      {
-        name: "epsilon",
-        type: num(positive),
-        doc: "added to the variance",
-        default: 0.001,
-        field: "epsilon",
-      },
-      { name: "center", type: bool, doc: "learn beta (shift)", default: true, field: "center" },
-      { name: "scale", type: bool, doc: "learn gamma (scale)", default: true, field: "scale" },
-      {
-        name: "variance",
-        type: oneOf(["biased", "unbiased"]),
-        doc: "batch variance feeding the moving variance: biased (Keras, tfjs) or unbiased (PyTorch)",
-        default: "biased",
-        field: "variance",
-      },
-    ],
-  ),
-  ...ACTIVATIONS.map((a) => layer(a, `activation layer: ${ACTIVATION_DOCS[a]}`)),
-  layer("activation", "activation layer, the activation named", [
-    { ...activationArg, required: true, doc: `one of ${ACTIVATIONS.join(", ")}` },
-  ]),
-  layer("dropout", "inverted dropout (training only)", [
-    {
-      name: "RATE",
-      type: num(unit),
-      doc: "fraction of units dropped, 0 <= RATE < 1",
-      required: true,
-      field: "rate",
-    },
-  ]),
-  layer(
-    "conv2d",
-    "2-D convolution over NHWC input",
-    [
-      { name: "FILTERS", type: int(), doc: "output channels", required: true, field: "filters" },
-      {
-        name: "KERNEL",
-        type: { kind: "pair" },
-        doc: "kernel size, 3 or 3x3",
-        required: true,
-        field: "kernelSize",
-      },
-      activationArg,
-    ],
-    [...windowOptions("step of the window, S or SxS (default 1)"), ...kernelOptions],
-  ),
-  layer(
-    "maxpool",
-    "2-D max pooling over NHWC input",
-    [{ name: "POOL", type: { kind: "pair" }, doc: "window, 2 or 2x2", required: true, field: "poolSize" }],
-    windowOptions("step of the window, S or SxS (default: the pool size)"),
-  ),
-  layer(
-    "avgpool",
-    "2-D average pooling over NHWC input",
-    [{ name: "POOL", type: { kind: "pair" }, doc: "window, 2 or 2x2", required: true, field: "poolSize" }],
-    windowOptions("step of the window, S or SxS (default: the pool size)"),
-  ),
-  layer("globalavgpool", "mean over height and width: [batch, H, W, C] -> [batch, C]"),
-  layer(
-    "layernorm",
-    "layer normalization over the last axis",
-    [],
-    [
-      {
-        name: "epsilon",
-        type: num(positive),
-        doc: "added to the variance",
-        default: 0.001,
-        field: "epsilon",
-      },
-      { name: "center", type: bool, doc: "learn beta (shift)", default: true, field: "center" },
-      { name: "scale", type: bool, doc: "learn gamma (scale)", default: true, field: "scale" },
-    ],
-  ),
-];
+/** Every layer statement, from the op modules (src/ops/), in registry order. */
+export const LAYER_SIGNATURES: Signature[] = OPS.flatMap((o) => o.signatures);
 
 const lrOption = (dflt: number): ParamSpec => ({
   name: "lr",

@@ -1,12 +1,15 @@
 // Checking: IR program -> checked IR program (outputShape and params recomputed, never trusted; the loss
-// resolved) plus diagnostics: unique names (E208, E213, E217), model structure (E300–E304, E309), experiment
-// references (E305–E308), lints (W4xx).
+// resolved) plus diagnostics: unique names (E208, E213, E217), the graph's structure (E300, E301, E303,
+// E312-E314), shapes (E302, E304, E309-E311), experiment references (E305-E308), lints (W4xx).
 import { diagnostic, promoteWarnings, type Diagnostic } from "../diagnostics/index.ts";
-import type { Experiment, Model, Program } from "../ir/schema.ts";
+import { consumersOf, nodesByName } from "../ir/graph.ts";
+import type { Experiment, Layer, Model, Program } from "../ir/schema.ts";
+import { opOf } from "../ops/index.ts";
+import { NO_PARAMS } from "../ops/op.ts";
 import { checkExperiments } from "./experiments.ts";
 import { lintModel } from "./lints.ts";
 import { resolveLoss } from "./loss.ts";
-import { inferLayer, type Shape } from "./shapes.ts";
+import { inferNode, type InferInput, type LayerResult, type Shape } from "./shapes.ts";
 
 export interface CheckOptions {
   /** Promote warnings to errors (--strict). */
@@ -21,54 +24,94 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
-/** Fills outputShape and params of a model's layers (in place); returns structural errors. */
-function checkModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagnostic[] {
+/**
+ * The graph's structure: one input node, first; every node's inputs are earlier nodes (E312), as many as its op
+ * takes (E313); every node leads to the output (E314). The builder makes IR that holds all of this; IR JSON is
+ * held to it here.
+ */
+function checkStructure(model: Model): Diagnostic[] {
   const at = model.span ? { span: model.span } : {};
   const first = model.layers[0];
   if (!first) return [diagnostic("E303", { model: model.name }, at)];
   const out: Diagnostic[] = [];
-  // A first statement the builder left out (e.g. `input 0x28`, already E206) was probably the input.
-  if (first.op !== "input" && !gaps.has(0)) {
-    out.push(
-      diagnostic("E300", { model: model.name, first: first.op }, first.span ? { span: first.span } : at),
-    );
-  }
-  for (const layer of model.layers.slice(1)) {
-    if (layer.op === "input") out.push(diagnostic("E301", {}, layer.span ? { span: layer.span } : {}));
+  const where = (l: Layer) => (l.span ? { span: l.span } : {});
+  if (first.op !== "input")
+    out.push(diagnostic("E300", { model: model.name, first: first.op }, where(first)));
+  const earlier = new Set<string>();
+  const all = new Set(model.layers.map((l) => l.name));
+  for (const node of model.layers) {
+    if (node.op === "input" && node !== first) out.push(diagnostic("E301", {}, where(node)));
+    for (const input of node.inputs) {
+      if (earlier.has(input) && input !== node.name) continue;
+      const why =
+        input === node.name
+          ? "the node itself"
+          : all.has(input)
+            ? "a later node (list every node after its inputs)"
+            : `no node of model '${model.name}'`;
+      out.push(diagnostic("E312", { node: node.name, input, why }, where(node)));
+    }
+    const arity = node.op === "input" ? 0 : opOf(node).arity;
+    const got = node.inputs.length;
+    // A first node that is no input is E300 already: its missing input is the same mistake.
+    if (node === first && got === 0) {
+      earlier.add(node.name);
+      continue;
+    }
+    if (arity === 0 ? got !== 0 : arity === "one" ? got !== 1 : got < 2) {
+      const expected = arity === 0 ? "no inputs" : arity === "one" ? "one input" : "two or more inputs";
+      out.push(diagnostic("E313", { node: node.name, op: node.op, expected, got }, where(node)));
+    }
+    earlier.add(node.name);
   }
   if (out.length > 0) return out;
-  // After a bad layer (or a statement the builder left out) the shape is unknown until a layer fixes it
-  // again, as `input` or `dense` do: independent errors further on are still found, follow-on ones are not.
-  let shape: Shape | undefined = [];
-  for (let i = 0; i < model.layers.length; i++) {
-    const layer = model.layers[i]!;
-    if (gaps.has(i)) shape = undefined;
-    const result: ReturnType<typeof recoverShape> =
-      shape === undefined ? recoverShape(layer) : inferLayer(layer, shape, model.layers[i - 1]);
-    if (result === undefined) {
-      shape = undefined;
-    } else if ("error" in result) {
-      out.push(result.error);
-      shape = undefined;
-    } else {
-      layer.outputShape = result.shape;
-      layer.params = result.params;
-      shape = result.shape;
-    }
+  const output = model.layers[model.layers.length - 1]!;
+  const used = consumersOf(model);
+  for (const node of model.layers) {
+    if (node !== output && used.get(node.name)!.length === 0)
+      out.push(diagnostic("E314", { node: node.name, output: output.name }, where(node)));
   }
   return out;
 }
 
-/** A layer's output when its input shape is unknown: known only for layers whose output ignores the input. */
-function recoverShape(layer: Model["layers"][number]): ReturnType<typeof inferLayer> | undefined {
-  switch (layer.op) {
-    case "input":
-      return inferLayer(layer, []);
-    case "dense":
-      return { shape: [null, layer.units], params: { trainable: 0, nonTrainable: 0 } };
-    default:
-      return undefined;
-  }
+/**
+ * Fills outputShape and params of a model's nodes (in place); returns structural and shape errors. `gaps`:
+ * indices of nodes whose input follows a statement the builder left out.
+ */
+function checkModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagnostic[] {
+  // A first statement the builder left out (e.g. `input 0x28`, already E206) was probably the input.
+  const structure = checkStructure(model).filter((d) => !(d.code === "E300" && gaps.has(0)));
+  if (structure.length > 0) return structure;
+  const out: Diagnostic[] = [];
+  // After a bad node (or a statement the builder left out) a shape is unknown until a node fixes it again, as
+  // `input` or `dense` do: independent errors further on are still found, follow-on ones are not.
+  const shapes = new Map<string, Shape | undefined>();
+  const nodes = nodesByName(model);
+  model.layers.forEach((node, i) => {
+    const inputs = node.inputs.map((name) => ({ shape: shapes.get(name), from: nodes.get(name)! }));
+    const known = !gaps.has(i) && inputs.every((x) => x.shape !== undefined);
+    const result = known
+      ? inferNode(node, inputs as InferInput[])
+      : node.op === "input"
+        ? inferNode(node, [])
+        : recoverShape(node);
+    if (result === undefined) {
+      shapes.set(node.name, undefined);
+    } else if ("error" in result) {
+      out.push(result.error);
+      shapes.set(node.name, undefined);
+    } else {
+      node.outputShape = result.shape;
+      node.params = result.params;
+      shapes.set(node.name, result.shape);
+    }
+  });
+  return out;
+}
+
+/** A node's output when an input shape is unknown: known only for nodes whose output ignores the input. */
+function recoverShape(node: Layer): LayerResult | undefined {
+  return node.op === "dense" ? { shape: [null, node.units], params: NO_PARAMS } : undefined;
 }
 
 /**
@@ -99,10 +142,10 @@ function duplicateNames(program: Program): Diagnostic[] {
  * where that means the same for all of them. Where it does not (`loss auto` over a softmax model and a sigmoid
  * one), the IR keeps `auto` and the back end resolves it per model by the same rule (src/ir/loss-rules.ts).
  */
-function resolveFor(models: Model[], loss: Program["train"]["loss"], diags: Diagnostic[]) {
+function resolveFor(models: Model[], loss: Program["train"]["loss"], diags: Diagnostic[], trained: boolean) {
   const seen = new Set<string>();
   const resolved = models.map((model) => {
-    const r = resolveLoss(model, loss);
+    const r = resolveLoss(model, loss, { trained });
     for (const d of r.diagnostics) {
       if (!seen.has(d.message)) diags.push(d);
       seen.add(d.message);
@@ -128,17 +171,22 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
       delete layer.params;
     }
     const gaps = options.gaps?.get(model.name);
+    // With two nodes of one name (E213) the graph's edges are ambiguous: nothing more can be said of it.
+    if (new Set(model.layers.map((l) => l.name)).size < model.layers.length) continue;
     const errors = checkModel(model, gaps);
     diags.push(...errors);
     diags.push(...lintModel(model, gaps));
   }
-  program.train.loss = resolveFor(program.models, program.train.loss, diags);
+  // A file without a train block or experiments only defines models (a feature extractor, a model to load
+  // weights into): a loss that does not fit them is not yet a mistake. Training says so (E306 from fit).
+  const trained = program.train.span !== undefined || program.experiments.length > 0;
+  program.train.loss = resolveFor(program.models, program.train.loss, diags, trained);
   diags.push(...checkExperiments(program));
   for (const experiment of program.experiments) {
     const loss = experiment.train?.loss;
     if (!loss) continue;
     const compared = program.models.filter((m) => experiment.compare.includes(m.name));
-    (experiment.train as NonNullable<Experiment["train"]>).loss = resolveFor(compared, loss, diags);
+    (experiment.train as NonNullable<Experiment["train"]>).loss = resolveFor(compared, loss, diags, true);
   }
   return { program, diagnostics: options.strict ? promoteWarnings(diags) : diags };
 }

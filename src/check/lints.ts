@@ -1,33 +1,39 @@
 // Checking: lints, warnings about specs that are valid but very likely wrong (W401, W403–W405): batchnorm
 // after the output softmax (the notebook's bug), stacked activations, dropout feeding batchnorm, and a
-// PyTorch-style batchnorm momentum. Takes one IR model; gives warnings.
+// PyTorch-style batchnorm momentum. Takes one IR model (a graph: "before" means "feeding"); gives warnings.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
+import { nodesByName } from "../ir/graph.ts";
 import type { Activation, Layer, Model } from "../ir/schema.ts";
+import { opOf } from "../ops/index.ts";
 
 const spanOf = (layer: Layer, field?: string) => {
   const span = (field && layer.argSpans?.[field]) || layer.span;
   return span ? { span } : {};
 };
 
-/** The non-linear activation a layer applies, if any. */
+/** The non-linear activation a node applies, if any. */
 function activationOf(layer: Layer): Activation | undefined {
-  const a =
-    layer.op === "activation" || layer.op === "dense" || layer.op === "conv2d" ? layer.activation : undefined;
+  const a = opOf(layer).activation?.(layer);
   return a === "linear" ? undefined : a;
 }
 
-/** `gaps`: indices of layers that follow a statement the builder left out (no longer adjacent to the one before). */
+/** `gaps`: indices of nodes whose input follows a statement the builder left out (no longer adjacent to it). */
 export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagnostic[] {
   const out: Diagnostic[] = [];
-  let softmaxSeen = false;
+  const nodes = nodesByName(model);
+  // Nodes downstream of a softmax: a batchnorm among them rescales probabilities.
+  const afterSoftmax = new Set<string>();
   let warnedSoftmax = false;
   model.layers.forEach((layer, i) => {
-    const previous = gaps.has(i) ? undefined : model.layers[i - 1];
-    if (layer.op === "batchnorm" && softmaxSeen && !warnedSoftmax) {
+    const producers = layer.inputs.map((n) => nodes.get(n)).filter((l): l is Layer => l !== undefined);
+    // The one node feeding this one, when there is one and the builder dropped nothing in between.
+    const previous = producers.length === 1 && !gaps.has(i) ? producers[0] : undefined;
+    const downstream = producers.some((p) => afterSoftmax.has(p.name) || activationOf(p) === "softmax");
+    if (downstream) afterSoftmax.add(layer.name);
+    if (layer.op === "batchnorm" && downstream && !warnedSoftmax) {
       out.push(diagnostic("W401", { model: model.name }, spanOf(layer)));
       warnedSoftmax = true;
     }
-    if (activationOf(layer) === "softmax") softmaxSeen = true;
     if (layer.op === "activation" && previous) {
       const first = activationOf(previous);
       const second = activationOf(layer);

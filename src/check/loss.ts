@@ -2,58 +2,28 @@
 // `loss auto`, sets `fromLogits` from the output activation, and warns (W402) where a declared value disagrees.
 // Exported for back ends: when a file compares models with different outputs, each gets its own resolution.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
-import { lossTypeFor, outputActivation } from "../ir/loss-rules.ts";
-import type { Activation, Loss, Model } from "../ir/schema.ts";
-import { formatShape } from "../util/shape.ts";
-import type { Shape } from "./shapes.ts";
+import { lossMisfit, lossTypeFor, outputActivation } from "../ir/loss-rules.ts";
+import type { Loss, Model } from "../ir/schema.ts";
 
 const CROSSENTROPY = ["sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"];
-const CATEGORICAL = ["sparse_categorical_crossentropy", "categorical_crossentropy"];
-
-/**
- * Why the back end cannot compute `type` correctly on this output, or undefined when it can. Labels are class
- * indices, so every loss needs [batch, units] outputs; categorical losses compare a distribution over >= 2
- * classes (softmax, or linear logits); binary_crossentropy one probability (sigmoid) or logit (linear).
- */
-function misfit(type: Loss["type"], activation: Activation, shape: Shape, model: string): string | undefined {
-  if (shape.length !== 2) {
-    // Image-shaped outputs mean the classification head is missing.
-    return (
-      `needs outputs of shape [batch, units] (labels are class indices), but model '${model}' outputs ` +
-      `${formatShape(shape)}: add flatten (or globalavgpool) and a dense layer at the end of the model`
-    );
-  }
-  const units = shape[1]!;
-  if (CATEGORICAL.includes(type)) {
-    if (activation !== "softmax" && activation !== "linear") {
-      return `needs a softmax (or linear) output, but model '${model}' ends with ${activation}: end it with 'dense N softmax'`;
-    }
-    if (units < 2) {
-      return `needs 2 or more output units (one per class), but model '${model}' has ${units}: use 'dense 1 sigmoid' with binary_crossentropy for two classes`;
-    }
-  }
-  if (type === "binary_crossentropy") {
-    if (activation !== "sigmoid" && activation !== "linear") {
-      return `needs a sigmoid (or linear) output, but model '${model}' ends with ${activation}: end it with 'dense 1 sigmoid'`;
-    }
-    if (units !== 1) {
-      return `needs 1 output unit (the probability of class 1), but model '${model}' has ${units}: use 'dense 1 sigmoid', or 'dense ${units} softmax' with sparse_categorical_crossentropy`;
-    }
-  }
-  return undefined;
-}
 
 /**
  * The loss for one model: `auto` resolved, `fromLogits` what the outputs are (absent for mse). E306 where the
- * back end could not compute the loss correctly on the model's output (see `misfit`).
+ * back end could not compute the loss correctly on the model's output (`lossMisfit`), where the spec trains.
  */
-export function resolveLoss(model: Model, declared: Loss): { loss: Loss; diagnostics: Diagnostic[] } {
+export function resolveLoss(
+  model: Model,
+  declared: Loss,
+  options: { trained?: boolean } = {},
+): { loss: Loss; diagnostics: Diagnostic[] } {
   const activation = outputActivation(model);
   const outputShape = model.layers[model.layers.length - 1]?.outputShape;
   const type: Loss["type"] = lossTypeFor(model, declared);
   const loss: Loss = { type };
   const diagnostics: Diagnostic[] = [];
-  const problem = outputShape && misfit(type, activation, outputShape, model.name);
+  const problem = outputShape && lossMisfit(type, activation, outputShape, model.name);
+  // Not trained here: the loss stays as declared, and training reports the misfit if it comes to that.
+  if (problem && options.trained === false) return { loss: declared, diagnostics };
   if (problem) {
     const span = declared.span ?? model.span;
     const detail = declared.type === "auto" ? `(picked by loss auto) ${problem}` : problem;

@@ -9,6 +9,8 @@ export interface LayerSummary {
   type: string;
   outputShape: (number | null)[];
   params: number;
+  /** The layers whose outputs it takes (Keras' "Connected to" of a functional model). */
+  inputs: string[];
 }
 
 export interface ModelSummary {
@@ -32,6 +34,7 @@ export function summarizeModel(model: Model): ModelSummary {
       type: KERAS_NAMES[layer.op].className,
       outputShape: layer.outputShape,
       params: layer.params.trainable + layer.params.nonTrainable,
+      inputs: [...layer.inputs],
     };
   });
   return {
@@ -56,24 +59,35 @@ export function readableSize(params: number): string {
 const kerasShape = (shape: (number | null)[]): string =>
   `(${shape.map((d) => (d === null ? "None" : d)).join(", ")}${shape.length === 1 ? "," : ""})`;
 
+/** Whether every layer takes the one before it (a Keras Sequential model). */
+const isChain = (summary: ModelSummary) =>
+  summary.layers.every(
+    (l, i) => i === 0 || (l.inputs.length === 1 && l.inputs[0] === summary.layers[i - 1]!.name),
+  );
+
 /**
- * The summary as Keras 2 prints it (65 columns, "Total params: 109386 (427.29 KB)"). Differs from Keras: the
- * input layer is listed (as Keras lists it for functional models), and long cells widen their column instead
- * of wrapping.
+ * The summary as Keras 2 prints it (65 columns, "Total params: 109386 (427.29 KB)"), with Keras' "Connected
+ * to" column for a graph (a functional model). Differs from Keras: the input layer is listed (as Keras lists it
+ * for functional models), long cells widen their column instead of wrapping, and a layer's inputs are listed
+ * by name on one line (Keras writes `name[0][0]`, one per line).
  */
 export function formatSummary(summary: ModelSummary, modelName: string): string {
+  const graph = !isChain(summary);
   const rows = summary.layers.map((l) => [
     ` ${l.name} (${l.type})`,
     kerasShape(l.outputShape),
     String(l.params),
+    ...(graph ? [l.inputs.join(", ")] : []),
   ]);
-  const header = [" Layer (type)", "Output Shape", "Param #"];
+  const header = [" Layer (type)", "Output Shape", "Param #", ...(graph ? ["Connected to"] : [])];
   const width = (i: number, min: number) => Math.max(min, ...[header, ...rows].map((r) => r[i]!.length + 1));
   const w0 = width(0, 29);
   const w1 = width(1, 26);
   const w2 = width(2, 10);
-  const lineLength = w0 + w1 + w2;
-  const row = (r: string[]) => (r[0]!.padEnd(w0) + r[1]!.padEnd(w1) + r[2]!).trimEnd();
+  const w3 = graph ? width(3, 20) : 0;
+  const lineLength = w0 + w1 + w2 + w3;
+  const row = (r: string[]) =>
+    (r[0]!.padEnd(w0) + r[1]!.padEnd(w1) + (graph ? r[2]!.padEnd(w2) + r[3]! : r[2]!)).trimEnd();
   const lines = [`Model: "${modelName}"`, "_".repeat(lineLength), row(header), "=".repeat(lineLength)];
   rows.forEach((r, i) => {
     lines.push(row(r));

@@ -1,28 +1,22 @@
 // IR semantics of the loss, shared by the checker (which validates and resolves it) and the back end (which
 // lowers it per model): what a model's outputs are, and what `loss auto` means for them. Pure functions of
 // the IR, written once so the two phases cannot disagree.
+import { opOf } from "../ops/index.ts";
+import { nodesByName, outputNode } from "./graph.ts";
 import type { Activation, Loss, Model } from "./schema.ts";
+import { formatShape } from "../util/shape.ts";
 
 /**
- * The activation that produces the model's outputs: the last layer's, looking back through layers that do not
- * change values (dropout, flatten, a linear activation). Normalization or pooling at the end makes it linear.
+ * The activation that produces the model's outputs: the output node's, looking back through nodes that do not
+ * change values (dropout, flatten, a linear activation). Normalization, pooling or a merge at the end make it
+ * linear.
  */
 export function outputActivation(model: Model): Activation {
-  for (let i = model.layers.length - 1; i >= 0; i--) {
-    const layer = model.layers[i]!;
-    switch (layer.op) {
-      case "dropout":
-      case "flatten":
-        continue;
-      case "activation":
-        if (layer.activation === "linear") continue;
-        return layer.activation;
-      case "dense":
-      case "conv2d":
-        return layer.activation;
-      default:
-        return "linear";
-    }
+  const nodes = nodesByName(model);
+  for (let node = outputNode(model); node;) {
+    const op = opOf(node);
+    if (!op.passesValues?.(node)) return op.activation?.(node) ?? "linear";
+    node = nodes.get(node.inputs[0] ?? "");
   }
   return "linear";
 }
@@ -40,9 +34,50 @@ export function autoLoss(activation: Activation, units: number | null | undefine
 /** The loss type a model trains with: the declared one, or `auto` resolved for this model's output. */
 export function lossTypeFor(model: Model, declared: Loss): Exclude<Loss["type"], "auto"> {
   if (declared.type !== "auto") return declared.type;
-  const shape = model.layers.at(-1)?.outputShape;
+  const shape = outputNode(model)?.outputShape;
   return autoLoss(outputActivation(model), shape?.length === 2 ? shape[1] : undefined) as Exclude<
     Loss["type"],
     "auto"
   >;
+}
+
+const CATEGORICAL = ["sparse_categorical_crossentropy", "categorical_crossentropy"];
+
+/**
+ * Why the back end cannot compute `type` correctly on this output, or undefined when it can. Labels are class
+ * indices, so every loss needs [batch, units] outputs; categorical losses compare a distribution over >= 2
+ * classes (softmax, or linear logits); binary_crossentropy one probability (sigmoid) or logit (linear). The
+ * checker reports it (E306) where a spec trains; training reports it for a model checked without a train block.
+ */
+export function lossMisfit(
+  type: Loss["type"],
+  activation: Activation,
+  shape: readonly (number | null)[],
+  model: string,
+): string | undefined {
+  if (shape.length !== 2) {
+    // Image-shaped outputs mean the classification head is missing.
+    return (
+      `needs outputs of shape [batch, units] (labels are class indices), but model '${model}' outputs ` +
+      `${formatShape(shape)}: add flatten (or globalavgpool) and a dense layer at the end of the model`
+    );
+  }
+  const units = shape[1]!;
+  if (CATEGORICAL.includes(type)) {
+    if (activation !== "softmax" && activation !== "linear") {
+      return `needs a softmax (or linear) output, but model '${model}' ends with ${activation}: end it with 'dense N softmax'`;
+    }
+    if (units < 2) {
+      return `needs 2 or more output units (one per class), but model '${model}' has ${units}: use 'dense 1 sigmoid' with binary_crossentropy for two classes`;
+    }
+  }
+  if (type === "binary_crossentropy") {
+    if (activation !== "sigmoid" && activation !== "linear") {
+      return `needs a sigmoid (or linear) output, but model '${model}' ends with ${activation}: end it with 'dense 1 sigmoid'`;
+    }
+    if (units !== 1) {
+      return `needs 1 output unit (the probability of class 1), but model '${model}' has ${units}: use 'dense 1 sigmoid', or 'dense ${units} softmax' with sparse_categorical_crossentropy`;
+    }
+  }
+  return undefined;
 }

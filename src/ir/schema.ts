@@ -4,162 +4,43 @@
 //
 // Version policy: `irVersion` changes when a document valid for one version would mean something else (or be
 // rejected) under the next. Adding an optional field with a default that keeps old meaning does not bump it.
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Type, type Static } from "@sinclair/typebox";
+import { literals, PositiveInt, SpanSchema, InitializerSchema } from "./common.ts";
+import { schema as InputLayer } from "../ops/input.ts";
+import { schema as FlattenLayer } from "../ops/flatten.ts";
+import { schema as DenseLayer } from "../ops/dense.ts";
+import { schema as BatchNormLayer } from "../ops/batchnorm.ts";
+import { schema as ActivationLayer } from "../ops/activation.ts";
+import { schema as DropoutLayer } from "../ops/dropout.ts";
+import { schema as Conv2dLayer } from "../ops/conv2d.ts";
+import { maxpoolSchema as MaxPoolLayer, avgpoolSchema as AvgPoolLayer } from "../ops/pooling.ts";
+import { schema as GlobalAvgPoolLayer } from "../ops/globalavgpool.ts";
+import { schema as LayerNormLayer } from "../ops/layernorm.ts";
+import { schema as AddLayer } from "../ops/add.ts";
+import { schema as ConcatLayer } from "../ops/concat.ts";
 
-export const IR_VERSION = 1;
+export const IR_VERSION = 2;
+/** Older IR versions this nnc still reads (validate.ts upgrades them). Version 1: a model is a chain of layers. */
+export const READABLE_IR_VERSIONS = [1, 2] as const;
 
 /** Seeds are 32-bit: the PRNG (src/util/random.ts) reduces larger ones modulo 2^32, so two seeds would collide. */
 export const MAX_SEED = 2 ** 32 - 1;
 
-/** A string enum whose static type is the union of its values. */
-const literals = <const T extends readonly string[]>(values: T, description: string) =>
-  Type.Unsafe<T[number]>({ type: "string", enum: [...values], description });
+export * from "./common.ts";
 
-const PositiveInt = (description: string) => Type.Integer({ minimum: 1, description });
-const Pair = (description: string) =>
-  Type.Tuple([Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 })], { description });
-
-/** [start, end) character offsets into the source the IR was built from (absent for hand-written IR). */
-export const SpanSchema = Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 })], {
-  description: "[start, end) character offsets into the source file",
-});
-
-export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "linear"] as const;
-export const ActivationSchema = literals(ACTIVATIONS, "activation function");
-
-export const INITIALIZERS = [
-  "glorot_uniform",
-  "glorot_normal",
-  "he_uniform",
-  "he_normal",
-  "lecun_uniform",
-  "lecun_normal",
-  "random_normal",
-  "random_uniform",
-  "zeros",
-] as const;
-export const InitializerSchema = Type.Object(
-  {
-    name: literals(INITIALIZERS, "Keras initializer name"),
-    scale: Type.Number({
-      exclusiveMinimum: 0,
-      description:
-        "multiplier on the initializer's spread (1 = Keras' default); for random_normal/random_uniform the " +
-        "stddev / limit is 0.05 * scale, as Keras' defaults",
-    }),
-  },
-  { additionalProperties: false },
-);
-
-export const PADDINGS = ["valid", "same"] as const;
-export const PaddingSchema = literals(
-  PADDINGS,
-  "'valid' (no padding) or 'same' (output = ceil(input / stride))",
-);
-
-/** Fields every layer carries. `outputShape` and `params` are written by the checker, never trusted on input. */
-const layerCommon = {
-  name: Type.String({
-    minLength: 1,
-    description: "unique layer name, Keras style (dense, dense_1, batch_normalization, ...)",
-  }),
-  span: Type.Optional(SpanSchema),
-  argSpans: Type.Optional(
-    Type.Record(Type.String(), SpanSchema, { description: "spans of individual arguments, by IR field" }),
-  ),
-  outputShape: Type.Optional(
-    Type.Array(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]), {
-      description: "inferred by the checker; null is the batch dimension",
-    }),
-  ),
-  params: Type.Optional(
-    Type.Object(
-      { trainable: Type.Integer({ minimum: 0 }), nonTrainable: Type.Integer({ minimum: 0 }) },
-      { additionalProperties: false, description: "parameter counts as Keras counts them; from the checker" },
-    ),
-  ),
-};
-const layer = <P extends Record<string, TSchema>, O extends string>(op: O, props: P, description: string) =>
-  Type.Object(
-    { op: Type.Literal(op), ...layerCommon, ...props },
-    { additionalProperties: false, description },
-  );
-
-export const InputLayer = layer(
-  "input",
-  { shape: Type.Array(PositiveInt("dimension"), { minItems: 1, description: "per-sample shape, no batch" }) },
-  "model input; 28x28x1 for images (NHWC), 784 for vectors",
-);
-export const FlattenLayer = layer("flatten", {}, "reshape each sample to a vector");
-export const DenseLayer = layer(
-  "dense",
-  {
-    units: PositiveInt("output features"),
-    activation: ActivationSchema,
-    useBias: Type.Boolean(),
-    kernelInitializer: InitializerSchema,
-  },
-  "fully connected: y = activation(x W + b) on [batch, features] input; differs from Keras: Keras applies " +
-    "Dense to the last axis of any rank, nnc asks for flatten first",
-);
-export const BatchNormLayer = layer(
-  "batchnorm",
-  {
-    momentum: Type.Number({
-      minimum: 0,
-      maximum: 1,
-      description: "Keras convention: moving = momentum * moving + (1 - momentum) * batch",
-    }),
-    epsilon: Type.Number({ exclusiveMinimum: 0 }),
-    center: Type.Boolean({ description: "learn beta" }),
-    scale: Type.Boolean({ description: "learn gamma" }),
-    variance: literals(
-      ["biased", "unbiased"],
-      "batch variance that feeds the moving variance: biased (Keras 3, tfjs) or unbiased (PyTorch)",
-    ),
-  },
-  "batch normalization over the last (channel) axis",
-);
-export const ActivationLayer = layer(
-  "activation",
-  { activation: ActivationSchema },
-  "elementwise activation",
-);
-export const DropoutLayer = layer(
-  "dropout",
-  { rate: Type.Number({ minimum: 0, exclusiveMaximum: 1, description: "fraction of units dropped" }) },
-  "inverted dropout, training only",
-);
-export const Conv2dLayer = layer(
-  "conv2d",
-  {
-    filters: PositiveInt("output channels"),
-    kernelSize: Pair("[height, width]"),
-    strides: Pair("[height, width]"),
-    padding: PaddingSchema,
-    activation: ActivationSchema,
-    useBias: Type.Boolean(),
-    kernelInitializer: InitializerSchema,
-  },
-  "2-D convolution over NHWC input",
-);
-const poolProps = {
-  poolSize: Pair("[height, width]"),
-  strides: Pair("[height, width]"),
-  padding: PaddingSchema,
-};
-export const MaxPoolLayer = layer("maxpool", poolProps, "2-D max pooling over NHWC input");
-export const AvgPoolLayer = layer("avgpool", poolProps, "2-D average pooling over NHWC input");
-export const GlobalAvgPoolLayer = layer("globalavgpool", {}, "mean over height and width: NHWC -> NC");
-export const LayerNormLayer = layer(
-  "layernorm",
-  {
-    epsilon: Type.Number({ exclusiveMinimum: 0 }),
-    center: Type.Boolean(),
-    scale: Type.Boolean(),
-  },
-  "layer normalization over the last axis",
-);
+// Each op's node schema lives in its op module (src/ops/); the IR's node union is made of them.
+export { schema as InputLayer } from "../ops/input.ts";
+export { schema as FlattenLayer } from "../ops/flatten.ts";
+export { schema as DenseLayer } from "../ops/dense.ts";
+export { schema as BatchNormLayer } from "../ops/batchnorm.ts";
+export { schema as ActivationLayer } from "../ops/activation.ts";
+export { schema as DropoutLayer } from "../ops/dropout.ts";
+export { schema as Conv2dLayer } from "../ops/conv2d.ts";
+export { maxpoolSchema as MaxPoolLayer, avgpoolSchema as AvgPoolLayer } from "../ops/pooling.ts";
+export { schema as GlobalAvgPoolLayer } from "../ops/globalavgpool.ts";
+export { schema as LayerNormLayer } from "../ops/layernorm.ts";
+export { schema as AddLayer } from "../ops/add.ts";
+export { schema as ConcatLayer } from "../ops/concat.ts";
 
 export const LayerSchema = Type.Union([
   InputLayer,
@@ -173,13 +54,19 @@ export const LayerSchema = Type.Union([
   AvgPoolLayer,
   GlobalAvgPoolLayer,
   LayerNormLayer,
+  AddLayer,
+  ConcatLayer,
 ]);
 
 export const ModelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     span: Type.Optional(SpanSchema),
-    layers: Type.Array(LayerSchema, { description: "in order; the first is the input layer" }),
+    layers: Type.Array(LayerSchema, {
+      description:
+        "the model's graph: nodes in an order where every node's inputs come before it; the first is the " +
+        "input node, the last the output",
+    }),
   },
   { additionalProperties: false },
 );
@@ -374,16 +261,13 @@ export const ProgramSchema = Type.Object(
     experiments: Type.Array(ExperimentSchema),
   },
   {
-    $id: "urn:nnc:ir:1",
+    $id: "urn:nnc:ir:2",
     title: "nnc IR",
     description: "a checked nnc program: models, training settings and experiments",
     additionalProperties: false,
   },
 );
 
-export type Span = Static<typeof SpanSchema>;
-export type Activation = Static<typeof ActivationSchema>;
-export type Initializer = Static<typeof InitializerSchema>;
 export type Layer = Static<typeof LayerSchema>;
 export type LayerOp = Layer["op"];
 export type LayerOf<O extends LayerOp> = Extract<Layer, { op: O }>;

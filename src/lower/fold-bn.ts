@@ -1,7 +1,10 @@
 // Lowering (inference): a checked program + trained weights -> an equivalent inference program with every
-// batchnorm that directly follows a dense/conv2d (linear activation in between) folded into that layer's kernel
-// and bias, and the folded weights. Predictions equal the unfolded model's to float rounding (test/speed/fold-bn).
-import type { Layer, Program } from "../ir/schema.ts";
+// batchnorm fed only by a dense/conv2d with no activation (the op's `channelAffine` rule, src/ops/) folded into
+// that node's kernel and bias, and the folded weights. Predictions equal the unfolded model's to float rounding
+// (test/speed/fold-bn).
+import { consumersOf, nodesByName } from "../ir/graph.ts";
+import type { Layer, LayerOf, Program } from "../ir/schema.ts";
+import { opOf } from "../ops/index.ts";
 import type { WeightData } from "../runtime/types.ts";
 
 export interface FoldedModel {
@@ -14,8 +17,9 @@ export interface FoldedModel {
 /**
  * Inference batchnorm is affine per channel: y = s (z - mu) + beta with s = gamma / sqrt(sigma2 + epsilon) and
  * mu, sigma2 the moving statistics. With z = x W + b (or a convolution), y = x (W s) + ((b - mu) s + beta): the
- * kernel's output channels scale by s, the bias becomes (b - mu) s + beta, and the batchnorm layer goes.
- * Only for inference: training needs the batch statistics. A batchnorm after anything else stays.
+ * kernel's output channels scale by s, the bias becomes (b - mu) s + beta, and the batchnorm node goes (the
+ * nodes that took its output take the folded node's). Only where the batchnorm is the producer's one consumer:
+ * another consumer would need the unnormalized values. Only for inference: training needs the batch statistics.
  */
 export function foldBatchNorm(
   program: Program,
@@ -25,31 +29,26 @@ export function foldBatchNorm(
   const index = modelName === undefined ? 0 : program.models.findIndex((m) => m.name === modelName);
   const model = program.models[index];
   if (!model) throw new Error(`no model '${modelName}' to fold`);
-  const out: Record<string, WeightData> = {};
-  const layers: Layer[] = [];
-  const folded: string[] = [];
   const get = (name: string): WeightData => {
     const w = weights[name];
     if (!w) throw new Error(`foldBatchNorm: no weight ${name}`);
     return w;
   };
-  for (let i = 0; i < model.layers.length; i++) {
-    const layer = model.layers[i]!;
-    const next = model.layers[i + 1];
-    const foldable =
-      (layer.op === "dense" || layer.op === "conv2d") &&
-      layer.activation === "linear" &&
-      next?.op === "batchnorm";
-    if (!foldable) {
-      if (folded.includes(layer.name)) continue;
-      layers.push(layer);
-      for (const [name, w] of Object.entries(weights)) {
-        if (name.startsWith(`${layer.name}/`))
-          out[name] = { shape: [...w.shape], data: Float32Array.from(w.data) };
-      }
-      continue;
-    }
-    const bn = next as Extract<Layer, { op: "batchnorm" }>;
+  const nodes = nodesByName(model);
+  const consumers = consumersOf(model);
+  /** Folded batchnorm name -> the node it folds into. */
+  const into = new Map<string, Layer>();
+  for (const node of model.layers) {
+    if (node.op !== "batchnorm") continue;
+    const producer = nodes.get(node.inputs[0]!)!;
+    if (opOf(producer).channelAffine?.(producer) && consumers.get(producer.name)!.length === 1)
+      into.set(node.name, producer);
+  }
+  const out: Record<string, WeightData> = {};
+  const replaced = new Map<string, Layer>();
+  for (const [bnName, producer] of into) {
+    const bn = nodes.get(bnName) as LayerOf<"batchnorm">;
+    const layer = producer as LayerOf<"dense" | "conv2d">;
     const kernel = get(`${layer.name}/kernel`);
     const channels = kernel.shape.at(-1)!;
     const bias = layer.useBias ? get(`${layer.name}/bias`).data : new Float32Array(channels);
@@ -68,15 +67,25 @@ export function foldBatchNorm(
     out[`${layer.name}/kernel`] = { shape: [...kernel.shape], data: k };
     out[`${layer.name}/bias`] = { shape: [channels], data: b };
     const params = layer.params && { trainable: kernel.data.length + channels, nonTrainable: 0 };
-    layers.push({
+    replaced.set(layer.name, {
       ...layer,
       useBias: true,
-      // The folded layer takes the batchnorm's place in the output: same shape.
+      // The folded node takes the batchnorm's place in the output: same shape.
       ...(bn.outputShape ? { outputShape: bn.outputShape } : {}),
       ...(params ? { params } : {}),
     });
-    folded.push(bn.name);
+  }
+  const layers: Layer[] = [];
+  for (const node of model.layers) {
+    if (into.has(node.name)) continue;
+    const rewired = node.inputs.map((name) => into.get(name)?.name ?? name);
+    layers.push({ ...(replaced.get(node.name) ?? node), inputs: rewired });
+    if (replaced.has(node.name)) continue;
+    for (const [name, w] of Object.entries(weights)) {
+      if (name.startsWith(`${node.name}/`))
+        out[name] = { shape: [...w.shape], data: Float32Array.from(w.data) };
+    }
   }
   const models = program.models.map((m, j) => (j === index ? { ...m, layers } : m));
-  return { program: { ...program, models }, weights: out, folded };
+  return { program: { ...program, models }, weights: out, folded: [...into.keys()] };
 }

@@ -4,12 +4,30 @@ import { validateIR } from "../../src/ir/validate.ts";
 import type { LayerOf } from "../../src/ir/schema.ts";
 import { build, codes, layersOf, spanText } from "./helpers.ts";
 
+/** A node's op fields: spans and inputs dropped (the chain's inputs are checked on their own below). */
 const strip = <T extends object>(layer: T) => {
-  const { span: _s, argSpans: _a, ...rest } = layer as T & { span?: unknown; argSpans?: unknown };
+  const {
+    span: _s,
+    argSpans: _a,
+    inputs: _i,
+    ...rest
+  } = layer as T & {
+    span?: unknown;
+    argSpans?: unknown;
+    inputs?: unknown;
+  };
   return rest;
 };
 
 const layers = suite("builder: layers");
+
+layers("a chain of statements is a chain of nodes: each takes the one before", () => {
+  const got = layersOf("input 4\ndense 3\nrelu\ndense 2 softmax");
+  assert.equal(
+    got.map((l) => l.inputs),
+    [[], ["input_layer"], ["dense"], ["activation"]],
+  );
+});
 
 layers("every op with Keras defaults", () => {
   const got = layersOf(

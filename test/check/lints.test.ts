@@ -173,7 +173,7 @@ lossShape("E306: any loss over image-shaped outputs (labels are class indices)",
   );
   assert.equal(codes(diagnosticsOf("input 8x8x1\nconv2d 4 3\ntrain {\n loss mse\n}")), ["E306"]);
   // loss auto picks mse for a linear conv output: still no way to compare it with a class index.
-  const auto = diagnosticsOf("input 28x28x1\nconv2d 10 3");
+  const auto = diagnosticsOf("input 28x28x1\nconv2d 10 3\ntrain {\n epochs 1\n}");
   assert.equal(codes(auto), ["E306"]);
   assert.match(auto[0]!.message, "loss 'mse' (picked by loss auto)");
   assert.match(auto[0]!.message, "add flatten (or globalavgpool) and a dense layer");
@@ -201,6 +201,24 @@ lossShape("E306: a declared loss that does not fit the output units or activatio
 
 lossShape("loss auto never picks a loss that does not fit", () => {
   assert.equal(codes(diagnosticsOf("input 4\ndense 3 sigmoid")), []);
-  assert.equal(codes(diagnosticsOf("input 4\ndense 1 softmax")), ["E306"]);
+  assert.equal(codes(diagnosticsOf("input 4\ndense 1 softmax\ntrain {\n batch 8\n}")), ["E306"]);
 });
+
+lossShape(
+  "a file that does not train (no train block, no experiment) needs no loss: a feature extractor checks",
+  () => {
+    const program = checked("input 5x5x3\nbatchnorm").program;
+    assert.equal(program.models[0]!.layers.at(-1)!.outputShape, [null, 5, 5, 3]);
+    assert.is(program.train.loss.type, "auto");
+    assert.equal(codes(diagnosticsOf("input 5x5x3\nbatchnorm\ntrain {\n epochs 1\n}")), ["E306"]);
+    assert.equal(
+      codes(
+        diagnosticsOf(
+          "model a { input 4; dense 1 softmax }\nexperiment e { vary batch 8 16; lr_scale none }",
+        ),
+      ),
+      ["E306"],
+    );
+  },
+);
 lossShape.run();

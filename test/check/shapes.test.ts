@@ -41,6 +41,7 @@ params("its buggy BN variant has 109,426, of which 20 non-trainable", () => {
     type: "BatchNormalization",
     outputShape: [null, 10],
     params: 40,
+    inputs: ["dense_2"],
   });
   assert.equal([s.totalParams, s.trainableParams, s.nonTrainableParams], [109426, 109406, 20]);
 });

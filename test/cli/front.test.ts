@@ -153,7 +153,7 @@ summary("--json prints Keras' counts for the notebook's models", async () => {
   assert.is(buggy.totalParams, 109426);
   assert.is(buggy.trainableParams, 109406);
   assert.is(buggy.nonTrainableParams, 20);
-  assert.equal(Object.keys(buggy.layers[0]).sort(), ["name", "outputShape", "params", "type"]);
+  assert.equal(Object.keys(buggy.layers[0]).sort(), ["inputs", "name", "outputShape", "params", "type"]);
 });
 
 summary("the table shows layers, shapes and totals", async () => {
@@ -212,7 +212,7 @@ compile("-o writes atomically; a folder or an unwritable path is E007, not an in
 compile("--emit schema prints the JSON Schema", async () => {
   const r = await nnc("compile", "--emit", "schema");
   assert.is(r.code, 0);
-  assert.is(JSON.parse(r.stdout).$id, "urn:nnc:ir:1");
+  assert.is(JSON.parse(r.stdout).$id, "urn:nnc:ir:2");
 });
 
 const fmt = suite("nnc fmt");

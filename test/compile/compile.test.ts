@@ -140,10 +140,58 @@ ir("checker errors in IR input carry no span into the wrong text", () => {
   const program = compile(MLP).program!;
   const bad = structuredClone(program);
   bad.models[0]!.layers.splice(1, 1); // drop the flatten
+  bad.models[0]!.layers[1]!.inputs = ["input_layer"];
   const result = compileIR(JSON.stringify(bad), { filename: "p.json" });
   assert.equal(
     result.diagnostics.map((d) => [d.code, d.file, d.span]),
     [["E302", "p.json", undefined]],
+  );
+});
+
+ir(
+  "a graph in IR JSON is checked: inputs name earlier nodes (E312), arity (E313), every node used (E314)",
+  () => {
+    const program = compile(MLP).program!;
+    const edit = (f: (layers: Program["models"][number]["layers"]) => void) => {
+      const bad = structuredClone(program);
+      f(bad.models[0]!.layers);
+      return compileIR(JSON.stringify(bad)).diagnostics.map((d) => [d.code, d.message]);
+    };
+    assert.equal(
+      edit((l) => (l[1]!.inputs = ["nowhere"])),
+      [["E312", "node 'flatten' takes 'nowhere' as input, which is no node of model 'model'"]],
+    );
+    assert.equal(
+      edit((l) => (l[1]!.inputs = [l[2]!.name])).map(([c]) => c),
+      ["E312"],
+    );
+    assert.equal(
+      edit((l) => (l[1]!.inputs = [])).map(([c]) => c),
+      ["E313"],
+    );
+    assert.equal(
+      edit((l) => (l[2]!.inputs = ["input_layer"])),
+      [
+        [
+          "E314",
+          "the output of 'flatten' is never used: every node must lead to the model's output ('dense_2', the last node)",
+        ],
+      ],
+    );
+  },
+);
+
+ir("version-1 IR (a chain of layers without inputs) is read as the chain it was", () => {
+  const program = compile(MLP).program!;
+  const v1 = structuredClone(program) as unknown as { irVersion: number; models: { layers: object[] }[] };
+  v1.irVersion = 1;
+  for (const layer of v1.models[0]!.layers) delete (layer as { inputs?: unknown }).inputs;
+  const result = compileIR(JSON.stringify(v1));
+  assert.ok(result.ok, result.diagnostics.map((d) => d.message).join("; "));
+  assert.equal(result.program!.irVersion, 2);
+  assert.equal(
+    result.program!.models[0]!.layers.map((l) => l.inputs),
+    program.models[0]!.layers.map((l) => l.inputs),
   );
 });
 ir.run();

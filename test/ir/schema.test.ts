@@ -12,11 +12,12 @@ const minimal = (): Program => ({
     {
       name: "mlp",
       layers: [
-        { op: "input", name: "input_layer", shape: [28, 28] },
-        { op: "flatten", name: "flatten" },
+        { op: "input", name: "input_layer", inputs: [], shape: [28, 28] },
+        { op: "flatten", name: "flatten", inputs: ["input_layer"] },
         {
           op: "dense",
           name: "dense",
+          inputs: ["flatten"],
           units: 10,
           activation: "softmax",
           useBias: true,

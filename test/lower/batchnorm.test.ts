@@ -35,6 +35,7 @@ const ref = JSON.parse(readFileSync(new URL("../fixtures/bn_reference.json", imp
 const bnLayer = (o: Partial<BatchNormLayer> = {}): BatchNormLayer => ({
   op: "batchnorm",
   name: "batch_normalization",
+  inputs: ["x"],
   momentum: 0.99,
   epsilon: 1e-3,
   center: true,

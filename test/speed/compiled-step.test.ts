@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { consumersOf } from "../../src/ir/graph.ts";
 import { lowerLoss } from "../../src/lower/loss.ts";
 import { Network } from "../../src/lower/network.ts";
 import { manualGradients } from "../../src/train/manual-backward.ts";
@@ -20,16 +21,21 @@ Step.after.each(() => useBackend("wasm"));
 
 const STEPS = 3;
 
-/** Biases that feed a batchnorm directly: their exact gradient is 0 (the batch mean subtracts them). */
-const absorbedBiases = (net: Network): string[] =>
-  net.model.layers.flatMap((l, i) =>
-    (l.op === "dense" || l.op === "conv2d") &&
-    l.useBias &&
-    l.activation === "linear" &&
-    net.model.layers[i + 1]?.op === "batchnorm"
+/**
+ * Biases that feed a batchnorm as their node's one consumer: their exact gradient is 0 (the batch mean subtracts
+ * them).
+ */
+const absorbedBiases = (net: Network): string[] => {
+  const consumers = consumersOf(net.model);
+  return net.model.layers.flatMap((l) => {
+    const only = consumers.get(l.name)!;
+    const feedsBatchNorm =
+      only.length === 1 && net.model.layers.find((c) => c.name === only[0])!.op === "batchnorm";
+    return (l.op === "dense" || l.op === "conv2d") && l.useBias && l.activation === "linear" && feedsBatchNorm
       ? [`${l.name}/bias`]
-      : [],
-  );
+      : [];
+  });
+};
 
 /** One training step as trainStep runs it, returning the gradients as plain arrays too. */
 function step(net: Network, fn: GradientFn, opt: Optimizer, x: tf.Tensor, y: tf.Tensor1D, t: number) {

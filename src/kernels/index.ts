@@ -1,0 +1,43 @@
+// The kernel registry: every op's back-end half (src/kernels/<op>.ts: weights, forward, compiled-step stage),
+// keyed by op, beside the op registry of the front end (src/ops/index.ts). Lowering and training look a node's
+// kernel up here (kernelOf) rather than switch on its op; the record's type makes a missing kernel a type error.
+import type { Layer, LayerOf, LayerOp } from "../ir/schema.ts";
+import { activation } from "./activation.ts";
+import { add } from "./add.ts";
+import { avgpool } from "./avgpool.ts";
+import { batchnorm } from "./batchnorm.ts";
+import { concat } from "./concat.ts";
+import { conv2d } from "./conv2d.ts";
+import { dense } from "./dense.ts";
+import { dropout } from "./dropout.ts";
+import { flatten } from "./flatten.ts";
+import { globalavgpool } from "./globalavgpool.ts";
+import { input } from "./input.ts";
+import type { KernelDefinition } from "./kernel.ts";
+import { layernorm } from "./layernorm.ts";
+import { maxpool } from "./maxpool.ts";
+
+export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } = {
+  input,
+  flatten,
+  dense,
+  batchnorm,
+  activation,
+  dropout,
+  conv2d,
+  maxpool,
+  avgpool,
+  globalavgpool,
+  layernorm,
+  add,
+  concat,
+};
+
+/** The kernel of a node's op. */
+export function kernelOf<N extends Layer>(node: N): KernelDefinition<N> {
+  const kernel = (KERNELS as Record<string, KernelDefinition<Layer> | undefined>)[node.op];
+  if (!kernel) throw new Error(`internal: no kernel module for op '${node.op}'`);
+  return kernel as unknown as KernelDefinition<N>;
+}
+
+export type * from "./kernel.ts";

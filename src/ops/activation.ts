@@ -1,0 +1,41 @@
+// Op `activation`: an elementwise activation as a node of its own, written `relu` or `activation relu`.
+import type { Static } from "@sinclair/typebox";
+import { ACTIVATIONS, ActivationSchema, nodeSchema, type Activation } from "../ir/common.ts";
+import { kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
+import { activationArg, layerSignature } from "./signature.ts";
+
+export const schema = nodeSchema("activation", { activation: ActivationSchema }, "elementwise activation");
+export type ActivationNode = Static<typeof schema>;
+
+/** The formula of each activation, for its statement's doc. */
+export const ACTIVATION_DOCS: Record<Activation, string> = {
+  relu: "max(x, 0)",
+  sigmoid: "1 / (1 + exp(-x))",
+  tanh: "hyperbolic tangent",
+  softmax: "exp(x) / sum(exp(x)) over the last axis",
+  elu: "x if x > 0 else exp(x) - 1",
+  gelu: "x * Phi(x), Gaussian error linear unit",
+  linear: "identity",
+};
+
+export const activation: OpDefinition<ActivationNode> = {
+  op: "activation",
+  schema,
+  signatures: [
+    ...ACTIVATIONS.map((a) => layerSignature(a, `activation layer: ${ACTIVATION_DOCS[a]}`)),
+    layerSignature("activation", "activation layer, the activation named", [
+      { ...activationArg, required: true, doc: `one of ${ACTIVATIONS.join(", ")}` },
+    ]),
+  ],
+  // `relu` names its activation; `activation relu` gives it as an argument.
+  build: (sig, arg) => ({
+    activation: sig.name === "activation" ? arg<Activation>("ACTIVATION") : (sig.name as Activation),
+  }),
+  keras: { base: "activation", className: "Activation" },
+  arity: "one",
+  infer: (_node, [x]) => ({ shape: x!.shape, params: NO_PARAMS }),
+  kerasConfig: (node) => ({ ...kerasCommon(node), activation: node.activation }),
+  kerasWeights: () => [],
+  activation: (node) => node.activation,
+  passesValues: (node) => node.activation === "linear",
+};

@@ -1,0 +1,75 @@
+// Op `add`: the elementwise sum of two or more inputs of equal shape (Keras Add), the merge of a residual
+// connection. Written `add NAME...`: the current tensor plus the outputs of the named earlier layers.
+import type { Static } from "@sinclair/typebox";
+import { diagnostic } from "../diagnostics/index.ts";
+import { nodeSchema } from "../ir/common.ts";
+import { formatShape } from "../util/shape.ts";
+import { at, kerasCommon, NO_PARAMS, type InferInput, type OpDefinition } from "./op.ts";
+import { layerSignature } from "./signature.ts";
+
+export const schema = nodeSchema(
+  "add",
+  {},
+  "elementwise sum of two or more inputs of equal shape (inputs lists them)",
+);
+export type AddNode = Static<typeof schema>;
+
+const sameShape = (a: InferInput, b: InferInput) =>
+  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
+/**
+ * The skip path that would make `skip` match `body` (an NHWC tensor halved in size and widened, the usual
+ * ResNet stage change): a strided 1x1 convolution and a batchnorm.
+ */
+function projection(skip: InferInput, body: InferInput): string | undefined {
+  const [s, b] = [skip.shape, body.shape];
+  if (s.length !== 4 || b.length !== 4) return undefined;
+  const stride = [1, 2].map((i) => (s[i]! % b[i]! === 0 ? s[i]! / b[i]! : 0));
+  if (stride.some((x) => x < 1)) return undefined;
+  const strideText = stride[0] === stride[1] ? `${stride[0]}` : stride.join("x");
+  return (
+    `project the skip path to ${formatShape(b)}: ` +
+    `shortcut { conv2d ${b[3]} 1x1${strideText === "1" ? "" : ` stride=${strideText}`} bias=false; batchnorm }`
+  );
+}
+
+export const add: OpDefinition<AddNode> = {
+  op: "add",
+  schema,
+  signatures: [
+    layerSignature("add", "the current tensor plus the outputs of the named earlier layers (equal shapes)", [
+      {
+        name: "LAYER",
+        type: { kind: "name" },
+        doc: "names of earlier layers whose outputs are added",
+        required: true,
+        variadic: true,
+      },
+    ]),
+  ],
+  build: () => ({}),
+  keras: { base: "add", className: "Add" },
+  arity: "many",
+  infer(node, inputs) {
+    const [first] = inputs;
+    const other = inputs.find((x) => !sameShape(x, first!));
+    if (!other) return { shape: first!.shape, params: NO_PARAMS };
+    // The first input is the body's output (the current tensor); the others the skips.
+    const help = projection(other, first!);
+    const name = (x: InferInput) => (x.from ? `'${x.from.name}'` : "an input");
+    return {
+      error: diagnostic(
+        "E310",
+        {
+          op: "add",
+          first: `${formatShape(first!.shape)} from ${name(first!)}`,
+          second: `${formatShape(other.shape)} from ${name(other)}`,
+          rule: "equal shapes",
+        },
+        help ? { ...at(node), help } : at(node),
+      ),
+    };
+  },
+  kerasConfig: (node) => kerasCommon(node),
+  kerasWeights: () => [],
+};

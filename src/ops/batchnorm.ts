@@ -1,0 +1,106 @@
+// Op `batchnorm`: batch normalization over the last (channel) axis, Keras conventions. The formula, the
+// moving-average rule and the population statistics are written once, on batchNormTraining
+// (src/lower/batchnorm.ts); this module holds what the front end and the Keras export need.
+import { Type, type Static } from "@sinclair/typebox";
+import { literals, nodeSchema } from "../ir/common.ts";
+import { channelsOf, cls, kerasCommon, type OpDefinition } from "./op.ts";
+import { bool, layerSignature, num, oneOf, positive } from "./signature.ts";
+
+export const schema = nodeSchema(
+  "batchnorm",
+  {
+    momentum: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: "Keras convention: moving = momentum * moving + (1 - momentum) * batch",
+    }),
+    epsilon: Type.Number({ exclusiveMinimum: 0 }),
+    center: Type.Boolean({ description: "learn beta" }),
+    scale: Type.Boolean({ description: "learn gamma" }),
+    variance: literals(
+      ["biased", "unbiased"],
+      "batch variance that feeds the moving variance: biased (Keras 3, tfjs) or unbiased (PyTorch)",
+    ),
+  },
+  "batch normalization over the last (channel) axis",
+);
+export type BatchNormNode = Static<typeof schema>;
+
+export const batchnorm: OpDefinition<BatchNormNode> = {
+  op: "batchnorm",
+  schema,
+  signatures: [
+    layerSignature(
+      "batchnorm",
+      "batch normalization over the last (channel) axis, Keras conventions",
+      [],
+      [
+        {
+          name: "momentum",
+          type: num({ min: 0, max: 1 }),
+          doc: "moving = momentum * moving + (1 - momentum) * batch (Keras convention)",
+          default: 0.99,
+          field: "momentum",
+        },
+        {
+          name: "epsilon",
+          type: num(positive),
+          doc: "added to the variance",
+          default: 0.001,
+          field: "epsilon",
+        },
+        { name: "center", type: bool, doc: "learn beta (shift)", default: true, field: "center" },
+        { name: "scale", type: bool, doc: "learn gamma (scale)", default: true, field: "scale" },
+        {
+          name: "variance",
+          type: oneOf(["biased", "unbiased"]),
+          doc: "batch variance feeding the moving variance: biased (Keras, tfjs) or unbiased (PyTorch)",
+          default: "biased",
+          field: "variance",
+        },
+      ],
+    ),
+  ],
+  build: (_sig, arg) => ({
+    momentum: arg<number>("momentum"),
+    epsilon: arg<number>("epsilon"),
+    center: arg<boolean>("center"),
+    scale: arg<boolean>("scale"),
+    variance: arg<"biased" | "unbiased">("variance"),
+  }),
+  keras: { base: "batch_normalization", className: "BatchNormalization" },
+  arity: "one",
+  infer(node, [x]) {
+    // gamma (scale) and beta (center) train; the moving mean and variance do not.
+    const channels = channelsOf(x!.shape);
+    const trainable = channels * ((node.scale ? 1 : 0) + (node.center ? 1 : 0));
+    return { shape: x!.shape, params: { trainable, nonTrainable: 2 * channels } };
+  },
+  // Differs from Keras: nnc may feed the moving variance with the unbiased batch variance (PyTorch's
+  // convention). That changes only training; inference reads the stored moving statistics, as Keras does.
+  kerasConfig: (node) => ({
+    ...kerasCommon(node),
+    axis: -1,
+    momentum: node.momentum,
+    epsilon: node.epsilon,
+    center: node.center,
+    scale: node.scale,
+    beta_initializer: cls("Zeros"),
+    gamma_initializer: cls("Ones"),
+    moving_mean_initializer: cls("Zeros"),
+    moving_variance_initializer: cls("Ones"),
+    beta_regularizer: null,
+    gamma_regularizer: null,
+    beta_constraint: null,
+    gamma_constraint: null,
+  }),
+  kerasWeights(node, [x]) {
+    const channels = [channelsOf(x!)];
+    return [
+      ...(node.scale ? [{ suffix: "gamma", shape: channels }] : []),
+      ...(node.center ? [{ suffix: "beta", shape: channels }] : []),
+      { suffix: "moving_mean", shape: channels },
+      { suffix: "moving_variance", shape: channels },
+    ];
+  },
+};

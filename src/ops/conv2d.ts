@@ -1,0 +1,87 @@
+// Op `conv2d`: 2-D convolution over NHWC input, y = activation(conv(x, W) + b).
+import { Type, type Static } from "@sinclair/typebox";
+import {
+  ActivationSchema,
+  InitializerSchema,
+  nodeSchema,
+  PaddingSchema,
+  Pair,
+  PositiveInt,
+  type Activation,
+} from "../ir/common.ts";
+import { initializerArg, kernelConfig } from "./kernel-config.ts";
+import { channelsOf, kerasCommon, type OpDefinition } from "./op.ts";
+import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
+import { windowShape } from "./window.ts";
+
+export const schema = nodeSchema(
+  "conv2d",
+  {
+    filters: PositiveInt("output channels"),
+    kernelSize: Pair("[height, width]"),
+    strides: Pair("[height, width]"),
+    padding: PaddingSchema,
+    activation: ActivationSchema,
+    useBias: Type.Boolean(),
+    kernelInitializer: InitializerSchema,
+  },
+  "2-D convolution over NHWC input",
+);
+export type Conv2dNode = Static<typeof schema>;
+
+export const conv2d: OpDefinition<Conv2dNode> = {
+  op: "conv2d",
+  schema,
+  signatures: [
+    layerSignature(
+      "conv2d",
+      "2-D convolution over NHWC input",
+      [
+        { name: "FILTERS", type: int(), doc: "output channels", required: true, field: "filters" },
+        {
+          name: "KERNEL",
+          type: { kind: "pair" },
+          doc: "kernel size, 3 or 3x3",
+          required: true,
+          field: "kernelSize",
+        },
+        activationArg,
+      ],
+      [...windowOptions("step of the window, S or SxS (default 1)"), ...kernelOptions],
+    ),
+  ],
+  build: (_sig, arg) => ({
+    filters: arg<number>("FILTERS"),
+    kernelSize: arg<[number, number]>("KERNEL"),
+    strides: arg<[number, number] | undefined>("stride") ?? [1, 1],
+    padding: arg<"valid" | "same">("padding"),
+    activation: arg<Activation>("ACTIVATION"),
+    useBias: arg<boolean>("bias"),
+    kernelInitializer: initializerArg(arg),
+  }),
+  keras: { base: "conv2d", className: "Conv2D" },
+  arity: "one",
+  infer(node, [x]) {
+    const out = windowShape(node, x!, node.kernelSize, () => node.filters);
+    if ("error" in out) return out;
+    const [kh, kw] = node.kernelSize;
+    const params = kh * kw * channelsOf(x!.shape) * node.filters + (node.useBias ? node.filters : 0);
+    return { shape: out.shape, params: { trainable: params, nonTrainable: 0 } };
+  },
+  kerasConfig: (node) => ({
+    ...kerasCommon(node),
+    filters: node.filters,
+    kernel_size: [...node.kernelSize],
+    strides: [...node.strides],
+    padding: node.padding,
+    data_format: "channels_last",
+    dilation_rate: [1, 1],
+    ...kernelConfig(node),
+  }),
+  kerasWeights: (node, [x]) => [
+    { suffix: "kernel", shape: [...node.kernelSize, channelsOf(x!), node.filters] },
+    ...(node.useBias ? [{ suffix: "bias", shape: [node.filters] }] : []),
+  ],
+  activation: (node) => node.activation,
+  channelAffine: (node) => node.activation === "linear",
+};

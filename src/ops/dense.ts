@@ -1,0 +1,66 @@
+// Op `dense`: fully connected, y = activation(x W + b) on [batch, features].
+import { Type, type Static } from "@sinclair/typebox";
+import {
+  ActivationSchema,
+  InitializerSchema,
+  nodeSchema,
+  PositiveInt,
+  type Activation,
+} from "../ir/common.ts";
+import { initializerArg, kernelConfig } from "./kernel-config.ts";
+import { channelsOf, kerasCommon, wrongRank, type OpDefinition } from "./op.ts";
+import { activationArg, int, kernelOptions, layerSignature } from "./signature.ts";
+
+export const schema = nodeSchema(
+  "dense",
+  {
+    units: PositiveInt("output features"),
+    activation: ActivationSchema,
+    useBias: Type.Boolean(),
+    kernelInitializer: InitializerSchema,
+  },
+  "fully connected: y = activation(x W + b) on [batch, features] input; differs from Keras: Keras applies " +
+    "Dense to the last axis of any rank, nnc asks for flatten first",
+);
+export type DenseNode = Static<typeof schema>;
+
+export const dense: OpDefinition<DenseNode> = {
+  op: "dense",
+  schema,
+  signatures: [
+    layerSignature(
+      "dense",
+      "fully connected layer: activation(x W + b) on [batch, features] (flatten images first)",
+      [{ name: "UNITS", type: int(), doc: "output features", required: true, field: "units" }, activationArg],
+      kernelOptions,
+    ),
+  ],
+  build: (_sig, arg) => ({
+    units: arg<number>("UNITS"),
+    activation: arg<Activation>("ACTIVATION"),
+    useBias: arg<boolean>("bias"),
+    kernelInitializer: initializerArg(arg),
+  }),
+  keras: { base: "dense", className: "Dense" },
+  arity: "one",
+  infer(node, [x]) {
+    const input = x!.shape;
+    if (input.length !== 2) {
+      return wrongRank(
+        node,
+        input,
+        "rank-2 [batch, features]",
+        input.length > 2 ? "add 'flatten' before it" : "",
+      );
+    }
+    const params = channelsOf(input) * node.units + (node.useBias ? node.units : 0);
+    return { shape: [null, node.units], params: { trainable: params, nonTrainable: 0 } };
+  },
+  kerasConfig: (node) => ({ ...kerasCommon(node), units: node.units, ...kernelConfig(node) }),
+  kerasWeights: (node, [x]) => [
+    { suffix: "kernel", shape: [channelsOf(x!), node.units] },
+    ...(node.useBias ? [{ suffix: "bias", shape: [node.units] }] : []),
+  ],
+  activation: (node) => node.activation,
+  channelAffine: (node) => node.activation === "linear",
+};

@@ -1,0 +1,35 @@
+// Op `dropout`: inverted dropout in training (kept values scaled by 1 / (1 - rate)), the identity at inference.
+import { Type, type Static } from "@sinclair/typebox";
+import { nodeSchema } from "../ir/common.ts";
+import { kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
+import { layerSignature, num, unit } from "./signature.ts";
+
+export const schema = nodeSchema(
+  "dropout",
+  { rate: Type.Number({ minimum: 0, exclusiveMaximum: 1, description: "fraction of units dropped" }) },
+  "inverted dropout, training only",
+);
+export type DropoutNode = Static<typeof schema>;
+
+export const dropout: OpDefinition<DropoutNode> = {
+  op: "dropout",
+  schema,
+  signatures: [
+    layerSignature("dropout", "inverted dropout (training only)", [
+      {
+        name: "RATE",
+        type: num(unit),
+        doc: "fraction of units dropped, 0 <= RATE < 1",
+        required: true,
+        field: "rate",
+      },
+    ]),
+  ],
+  build: (_sig, arg) => ({ rate: arg<number>("RATE") }),
+  keras: { base: "dropout", className: "Dropout" },
+  arity: "one",
+  infer: (_node, [x]) => ({ shape: x!.shape, params: NO_PARAMS }),
+  kerasConfig: (node) => ({ ...kerasCommon(node), rate: node.rate, noise_shape: null, seed: null }),
+  kerasWeights: () => [],
+  passesValues: () => true,
+};

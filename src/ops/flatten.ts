@@ -1,0 +1,22 @@
+// Op `flatten`: each sample reshaped to a vector, [batch, ...] -> [batch, product of the rest].
+import type { Static } from "@sinclair/typebox";
+import { nodeSchema } from "../ir/common.ts";
+import { sizeOf } from "../util/shape.ts";
+import { kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
+import { layerSignature } from "./signature.ts";
+
+export const schema = nodeSchema("flatten", {}, "reshape each sample to a vector");
+export type FlattenNode = Static<typeof schema>;
+
+export const flatten: OpDefinition<FlattenNode> = {
+  op: "flatten",
+  schema,
+  signatures: [layerSignature("flatten", "reshape each sample to a vector")],
+  build: () => ({}),
+  keras: { base: "flatten", className: "Flatten" },
+  arity: "one",
+  infer: (_node, [x]) => ({ shape: [null, sizeOf(x!.shape.slice(1))], params: NO_PARAMS }),
+  kerasConfig: (node) => ({ ...kerasCommon(node), data_format: "channels_last" }),
+  kerasWeights: () => [],
+  passesValues: () => true,
+};

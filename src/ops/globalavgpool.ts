@@ -1,0 +1,24 @@
+// Op `globalavgpool`: the mean over height and width, [batch, H, W, C] -> [batch, C].
+import type { Static } from "@sinclair/typebox";
+import { nodeSchema } from "../ir/common.ts";
+import { channelsOf, imageHint, kerasCommon, NO_PARAMS, wrongRank, type OpDefinition } from "./op.ts";
+import { layerSignature } from "./signature.ts";
+
+export const schema = nodeSchema("globalavgpool", {}, "mean over height and width: NHWC -> NC");
+export type GlobalAvgPoolNode = Static<typeof schema>;
+
+export const globalavgpool: OpDefinition<GlobalAvgPoolNode> = {
+  op: "globalavgpool",
+  schema,
+  signatures: [layerSignature("globalavgpool", "mean over height and width: [batch, H, W, C] -> [batch, C]")],
+  build: () => ({}),
+  keras: { base: "global_average_pooling2d", className: "GlobalAveragePooling2D" },
+  arity: "one",
+  infer(node, [x]) {
+    if (x!.shape.length !== 4)
+      return wrongRank(node, x!.shape, "rank-4 [batch, height, width, channels]", imageHint(x!));
+    return { shape: [null, channelsOf(x!.shape)], params: NO_PARAMS };
+  },
+  kerasConfig: (node) => ({ ...kerasCommon(node), data_format: "channels_last" }),
+  kerasWeights: () => [],
+};

@@ -1,0 +1,58 @@
+// The op registry: every op nnc knows, in the order docs list them. Phases look an op up here (opOf) rather
+// than switch on its name; adding an op is one module in this folder, one line below, and its kernel
+// (src/kernels/). The IR schema's node union is made from this list (src/ir/schema.ts).
+import { activation } from "./activation.ts";
+import { add } from "./add.ts";
+import { avgpool } from "./avgpool.ts";
+import { batchnorm } from "./batchnorm.ts";
+import { concat } from "./concat.ts";
+import { conv2d } from "./conv2d.ts";
+import { dense } from "./dense.ts";
+import { dropout } from "./dropout.ts";
+import { flatten } from "./flatten.ts";
+import { globalavgpool } from "./globalavgpool.ts";
+import { input } from "./input.ts";
+import { layernorm } from "./layernorm.ts";
+import { maxpool } from "./maxpool.ts";
+import type { NodeLike, OpDefinition } from "./op.ts";
+
+export const OPS = [
+  input,
+  flatten,
+  dense,
+  batchnorm,
+  activation,
+  dropout,
+  conv2d,
+  maxpool,
+  avgpool,
+  globalavgpool,
+  layernorm,
+  add,
+  concat,
+] as const;
+
+type Op = (typeof OPS)[number];
+/** The node type of each op, from its module. */
+export type NodeOf<O extends Op["op"]> = Extract<Op, { op: O }> extends OpDefinition<infer N> ? N : never;
+
+const byOp = new Map<string, OpDefinition<NodeLike>>(
+  OPS.map((o) => [o.op, o as unknown as OpDefinition<NodeLike>]),
+);
+const bySignature = new Map<string, OpDefinition<NodeLike>>(
+  OPS.flatMap((o) => o.signatures.map((s) => [s.name, o as unknown as OpDefinition<NodeLike>] as const)),
+);
+
+/** The definition of a node's op (the schema guarantees every node's op is registered). */
+export function opOf<N extends NodeLike>(node: N | string): OpDefinition<N> {
+  const name = typeof node === "string" ? node : node.op;
+  const def = byOp.get(name);
+  if (!def) throw new Error(`internal: no op module for '${name}'`);
+  return def as unknown as OpDefinition<N>;
+}
+
+/** The op a layer statement writes (`relu` writes an `activation` node). */
+export const opForStatement = (statement: string): OpDefinition<NodeLike> | undefined =>
+  bySignature.get(statement);
+
+export type { OpDefinition, NodeLike } from "./op.ts";

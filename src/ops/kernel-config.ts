@@ -1,0 +1,58 @@
+// What dense and conv2d share: the Keras config of a kernel and its bias, and Keras' initializer configs.
+import type { Activation, Initializer } from "../ir/common.ts";
+import { cls, type KerasLayerJson } from "./op.ts";
+
+export function kernelConfig(node: {
+  activation: Activation;
+  useBias: boolean;
+  kernelInitializer: Initializer;
+}) {
+  return {
+    activation: node.activation,
+    use_bias: node.useBias,
+    kernel_initializer: initializerConfig(node.kernelInitializer),
+    bias_initializer: cls("Zeros"),
+    kernel_regularizer: null,
+    bias_regularizer: null,
+    activity_regularizer: null,
+    kernel_constraint: null,
+    bias_constraint: null,
+  };
+}
+
+/**
+ * Keras initializer config. nnc's `scale` multiplies the spread (stddev or limit); Keras' VarianceScaling
+ * `scale` multiplies the variance, hence the square. Keras' *_normal initializers draw a truncated normal.
+ */
+export function initializerConfig(init: Initializer): KerasLayerJson {
+  const s = init.scale;
+  const variance = (factor: number, mode: string, distribution: string) =>
+    cls("VarianceScaling", { scale: factor * s * s, mode, distribution, seed: null });
+  switch (init.name) {
+    case "glorot_uniform":
+      return s === 1 ? cls("GlorotUniform", { seed: null }) : variance(1, "fan_avg", "uniform");
+    case "glorot_normal":
+      return s === 1 ? cls("GlorotNormal", { seed: null }) : variance(1, "fan_avg", "truncated_normal");
+    case "he_uniform":
+      return s === 1 ? cls("HeUniform", { seed: null }) : variance(2, "fan_in", "uniform");
+    case "he_normal":
+      return s === 1 ? cls("HeNormal", { seed: null }) : variance(2, "fan_in", "truncated_normal");
+    // Keras spells these LecunUniform, tfjs LeCunUniform: VarianceScaling reads the same in both.
+    case "lecun_uniform":
+      return variance(1, "fan_in", "uniform");
+    case "lecun_normal":
+      return variance(1, "fan_in", "truncated_normal");
+    case "random_normal":
+      return cls("RandomNormal", { mean: 0, stddev: 0.05 * s, seed: null });
+    case "random_uniform":
+      return cls("RandomUniform", { minval: -0.05 * s, maxval: 0.05 * s, seed: null });
+    case "zeros":
+      return cls("Zeros");
+  }
+}
+
+/** The kernel initializer a statement gives (`init=`, `init_scale=`). */
+export const initializerArg = (arg: <T>(name: string) => T): Initializer => ({
+  name: arg<Initializer["name"]>("init"),
+  scale: arg<number>("init_scale"),
+});

@@ -1,0 +1,67 @@
+// Op `layernorm`: layer normalization over the last axis, per sample (Keras LayerNormalization).
+import { Type, type Static } from "@sinclair/typebox";
+import { nodeSchema } from "../ir/common.ts";
+import { channelsOf, cls, kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
+import { bool, layerSignature, num, positive } from "./signature.ts";
+
+export const schema = nodeSchema(
+  "layernorm",
+  {
+    epsilon: Type.Number({ exclusiveMinimum: 0 }),
+    center: Type.Boolean(),
+    scale: Type.Boolean(),
+  },
+  "layer normalization over the last axis",
+);
+export type LayerNormNode = Static<typeof schema>;
+
+export const layernorm: OpDefinition<LayerNormNode> = {
+  op: "layernorm",
+  schema,
+  signatures: [
+    layerSignature(
+      "layernorm",
+      "layer normalization over the last axis",
+      [],
+      [
+        {
+          name: "epsilon",
+          type: num(positive),
+          doc: "added to the variance",
+          default: 0.001,
+          field: "epsilon",
+        },
+        { name: "center", type: bool, doc: "learn beta (shift)", default: true, field: "center" },
+        { name: "scale", type: bool, doc: "learn gamma (scale)", default: true, field: "scale" },
+      ],
+    ),
+  ],
+  build: (_sig, arg) => ({
+    epsilon: arg<number>("epsilon"),
+    center: arg<boolean>("center"),
+    scale: arg<boolean>("scale"),
+  }),
+  keras: { base: "layer_normalization", className: "LayerNormalization" },
+  arity: "one",
+  infer(node, [x]) {
+    const channels = channelsOf(x!.shape);
+    const trainable = channels * ((node.scale ? 1 : 0) + (node.center ? 1 : 0));
+    return { shape: x!.shape, params: trainable ? { trainable, nonTrainable: 0 } : NO_PARAMS };
+  },
+  kerasConfig: (node) => ({
+    ...kerasCommon(node),
+    axis: -1,
+    epsilon: node.epsilon,
+    center: node.center,
+    scale: node.scale,
+    beta_initializer: cls("Zeros"),
+    gamma_initializer: cls("Ones"),
+  }),
+  kerasWeights(node, [x]) {
+    const channels = [channelsOf(x!)];
+    return [
+      ...(node.scale ? [{ suffix: "gamma", shape: channels }] : []),
+      ...(node.center ? [{ suffix: "beta", shape: channels }] : []),
+    ];
+  },
+};

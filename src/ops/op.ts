@@ -1,0 +1,120 @@
+// One op, one module: the contract every op module (src/ops/<op>.ts) fulfils for the phases that never load
+// TensorFlow.js: the statement that writes it, its IR node schema, how a bound statement becomes a node, its
+// shape and parameter rule, and its Keras name, config and weights. The registry (src/ops/index.ts) collects
+// them; phases look an op up there instead of switching on op names. What lowering and training need of an op
+// (weights, forward, backward) is its kernel module, src/kernels/<op>.ts, registered the same way.
+import type { TObject } from "@sinclair/typebox";
+import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
+import type { Activation, Span } from "../ir/common.ts";
+import { formatShape } from "../util/shape.ts";
+import type { Signature } from "./signature.ts";
+
+/** A per-sample-and-batch shape as the checker infers it: null is the batch dimension. */
+export type Shape = (number | null)[];
+
+export interface Params {
+  trainable: number;
+  nonTrainable: number;
+}
+
+export const NO_PARAMS: Params = Object.freeze({ trainable: 0, nonTrainable: 0 });
+
+export type LayerResult = { shape: Shape; params: Params } | { error: Diagnostic };
+
+/** The fields every node has, which the builder fills (names, inputs, spans) and the checker (shape, params). */
+export type CommonField =
+  "op" | "name" | "inputs" | "span" | "argSpans" | "expandedFrom" | "outputShape" | "params";
+
+/** What every node looks like to code that does not know its op. */
+export interface NodeLike {
+  op: string;
+  name: string;
+  inputs: string[];
+  span?: Span;
+  argSpans?: Record<string, Span>;
+}
+
+/** Reads an argument of a bound statement: the value given, else the signature's default. */
+export type ArgReader = <T>(name: string) => T;
+
+/** A node's input as the checker sees it: its shape, and the node producing it (for hints). */
+export interface InferInput {
+  shape: Shape;
+  from?: { op: string; name: string };
+}
+
+/** One weight of a node, as Keras holds it: `kernel`, `bias`, `gamma`, ... with its shape. */
+export interface WeightSpec {
+  suffix: string;
+  shape: number[];
+}
+
+export type JsonObject = { [key: string]: unknown };
+export interface KerasLayerJson {
+  class_name: string;
+  config: JsonObject;
+}
+
+export interface OpDefinition<N extends NodeLike = NodeLike> {
+  op: N["op"];
+  /** The JSON Schema (TypeBox) of the op's IR node. */
+  schema: TObject;
+  /** The statements that write this op: usually one (`dense`); `activation` has one per activation name too. */
+  signatures: Signature[];
+  /** The op's own fields of a node written as statement `sig` (the builder adds the common fields). */
+  build(sig: Signature, arg: ArgReader): Omit<N, CommonField>;
+  /** Keras' default layer name (`dense`, then `dense_1`, ...) and class name. */
+  keras: { base: string; className: string };
+  /** "one" input, or "many" (two or more: merges such as add and concat). */
+  arity: "one" | "many";
+  /** Output shape and parameter counts (as Keras counts them) for the inputs' shapes, or why they do not fit. */
+  infer(node: N, inputs: InferInput[]): LayerResult;
+  /** The Keras layer config (TensorFlow.js Layers format, snake_case as Keras writes it). */
+  kerasConfig(node: N): JsonObject;
+  /** The weights Keras holds for the node, in Keras' order, for its per-sample input shapes. */
+  kerasWeights(node: N, inputs: number[][]): WeightSpec[];
+  /** The non-linear activation the node applies to its output, if any (`dense 10 softmax`, `relu`). */
+  activation?(node: N): Activation | undefined;
+  /** Whether the node passes values through unchanged (flatten, dropout, a linear activation). */
+  passesValues?(node: N): boolean;
+  /**
+   * Whether the node's output is `x * kernel + bias` per output channel with no activation after it: a
+   * batchnorm fed only by such a node folds into its kernel and bias at inference, and absorbs its bias in
+   * training (the batch mean subtracts it).
+   */
+  channelAffine?(node: N): boolean;
+}
+
+/** The config fields every Keras layer has. */
+export const kerasCommon = (node: NodeLike) => ({ name: node.name, trainable: true, dtype: "float32" });
+
+export const cls = (class_name: string, config: JsonObject = {}): KerasLayerJson => ({ class_name, config });
+
+export const at = (node: NodeLike) => (node.span ? { span: node.span } : {});
+
+/** E302: an op got an input of the wrong rank. */
+export function wrongRank(node: NodeLike, input: Shape, expected: string, hint: string): LayerResult {
+  return {
+    error: diagnostic(
+      "E302",
+      { op: node.op, expected, got: `rank-${input.length} ${formatShape(input)}`, hint },
+      at(node),
+    ),
+  };
+}
+
+/** Why an image layer got the wrong rank, in the words of the likely fix. */
+export function imageHint(input: InferInput): string {
+  const shape = input.shape;
+  if (shape.length === 3 && input.from?.op === "input") {
+    return `use 'input ${shape.slice(1).join("x")}x1' for images (height x width x channels)`;
+  }
+  if (shape.length === 3) return "images are [batch, height, width, channels]";
+  if (shape.length === 2 && input.from?.op === "flatten") {
+    return "the 'flatten' before it made each sample a vector: put flatten after the convolutions and pooling";
+  }
+  return "it needs images of shape [batch, height, width, channels]";
+}
+
+/** The last axis of a shape: the channels of NHWC, the features of [batch, features]. */
+export const channelsOf = (shape: Shape | number[]): number => (shape[shape.length - 1] as number) ?? 1;

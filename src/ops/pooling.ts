@@ -1,0 +1,67 @@
+// What maxpool and avgpool share: a pooling window's node fields, statement, shape rule and Keras config.
+// They differ only in the reduction, which is their kernels' business (src/kernels/).
+import type { Static } from "@sinclair/typebox";
+import { nodeSchema, PaddingSchema, Pair } from "../ir/common.ts";
+import { kerasCommon, NO_PARAMS, type CommonField, type OpDefinition } from "./op.ts";
+import { layerSignature, windowOptions } from "./signature.ts";
+import { windowShape } from "./window.ts";
+
+const poolProps = {
+  poolSize: Pair("[height, width]"),
+  strides: Pair("[height, width]"),
+  padding: PaddingSchema,
+};
+export const maxpoolSchema = nodeSchema("maxpool", poolProps, "2-D max pooling over NHWC input");
+export const avgpoolSchema = nodeSchema("avgpool", poolProps, "2-D average pooling over NHWC input");
+export type MaxPoolNode = Static<typeof maxpoolSchema>;
+export type AvgPoolNode = Static<typeof avgpoolSchema>;
+
+export function poolingOp<N extends MaxPoolNode | AvgPoolNode>(
+  op: N["op"],
+  schema: typeof maxpoolSchema | typeof avgpoolSchema,
+  what: string,
+  keras: { base: string; className: string },
+): OpDefinition<N> {
+  return {
+    op,
+    schema,
+    signatures: [
+      layerSignature(
+        op,
+        `2-D ${what} pooling over NHWC input`,
+        [
+          {
+            name: "POOL",
+            type: { kind: "pair" },
+            doc: "window, 2 or 2x2",
+            required: true,
+            field: "poolSize",
+          },
+        ],
+        windowOptions("step of the window, S or SxS (default: the pool size)"),
+      ),
+    ],
+    build: (_sig, arg) => {
+      const poolSize = arg<[number, number]>("POOL");
+      return {
+        poolSize,
+        strides: arg<[number, number] | undefined>("stride") ?? [...poolSize],
+        padding: arg<"valid" | "same">("padding"),
+      } as Omit<N, CommonField>;
+    },
+    keras,
+    arity: "one",
+    infer(node, [x]) {
+      const out = windowShape(node, x!, node.poolSize, (c) => c);
+      return "error" in out ? out : { shape: out.shape, params: NO_PARAMS };
+    },
+    kerasConfig: (node) => ({
+      ...kerasCommon(node),
+      pool_size: [...node.poolSize],
+      strides: [...node.strides],
+      padding: node.padding,
+      data_format: "channels_last",
+    }),
+    kerasWeights: () => [],
+  };
+}

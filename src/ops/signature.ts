@@ -1,0 +1,131 @@
+// The vocabulary of statement signatures: what an op (or a train or experiment setting) accepts, with types,
+// defaults, ranges and docs. Op modules declare their layer statements with it; the builder binds statements
+// against it, and usage strings, "did you mean" candidates and docs/language.md are derived from it.
+import { ACTIVATIONS, INITIALIZERS, PADDINGS } from "../ir/common.ts";
+
+/** Numeric bounds; `describeRange` turns them into the text of an out-of-range message. */
+export interface Range {
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
+
+export type ValueType =
+  | { kind: "int"; range?: Range }
+  | { kind: "number"; range?: Range }
+  | { kind: "bool" }
+  /** A word from a fixed list; `aliases` map other accepted spellings to a value. */
+  | { kind: "enum"; values: readonly string[]; aliases?: Readonly<Record<string, string>>; metavar?: string }
+  /** `784`, `28x28`, `28x28x1`: a shape of any rank. */
+  | { kind: "dims" }
+  /** `3` (meaning 3x3) or `3x2`: a 2-D window. */
+  | { kind: "pair" }
+  /** A word or a quoted string, e.g. a data source (`mnist`, "idx:./data"). */
+  | { kind: "text" }
+  /** A name (model, layer): a word or a quoted string. */
+  | { kind: "name" }
+  /** A number, word or string, typed later (the values of `vary`, typed per key by the checker). */
+  | { kind: "any" };
+
+export interface ParamSpec {
+  /** Positional: the metavariable in usage (UNITS); option: the key (momentum). */
+  name: string;
+  type: ValueType;
+  doc: string;
+  /** The value when the argument is absent (shown in the reference). */
+  default?: string | number | boolean;
+  /** Positional only: must be given. */
+  required?: boolean;
+  /** Positional only, last: takes every remaining positional value (at least one if required). */
+  variadic?: boolean;
+  /** The IR field it fills: the key under which its span is kept in `argSpans`. */
+  field?: string;
+}
+
+export type Context = "layer" | "train" | "experiment";
+
+export interface Signature {
+  name: string;
+  context: Context;
+  doc: string;
+  positional: ParamSpec[];
+  options: ParamSpec[];
+  /** Settings that fill the same part of the IR, for duplicate detection (`adam` and `optimizer` both set "optimizer"). */
+  setting?: string;
+}
+
+export const positive: Range = { min: 0, minExclusive: true };
+export const unit: Range = { min: 0, max: 1, maxExclusive: true };
+export const int = (min = 1, max?: number): ValueType => ({
+  kind: "int",
+  range: max === undefined ? { min } : { min, max },
+});
+export const num = (range?: Range): ValueType => (range ? { kind: "number", range } : { kind: "number" });
+export const bool: ValueType = { kind: "bool" };
+export const oneOf = (
+  values: readonly string[],
+  metavar?: string,
+  aliases?: Record<string, string>,
+): ValueType => ({
+  kind: "enum",
+  values,
+  ...(aliases ? { aliases } : {}),
+  ...(metavar ? { metavar } : {}),
+});
+
+// Arguments and options shared by several layer ops.
+export const nameOption: ParamSpec = {
+  name: "name",
+  type: { kind: "name" },
+  doc: "layer name (default: Keras style per type, dense, dense_1, ...)",
+  field: "name",
+};
+export const activationArg: ParamSpec = {
+  name: "ACTIVATION",
+  type: oneOf(ACTIVATIONS, "ACTIVATION"),
+  doc: `applied to the output: ${ACTIVATIONS.join(", ")}`,
+  default: "linear",
+  field: "activation",
+};
+export const kernelOptions: ParamSpec[] = [
+  { name: "bias", type: bool, doc: "add a learned bias", default: true, field: "useBias" },
+  {
+    name: "init",
+    type: oneOf(INITIALIZERS, "NAME"),
+    doc: `kernel initializer: ${INITIALIZERS.join(", ")}`,
+    default: "glorot_uniform",
+    field: "kernelInitializer",
+  },
+  {
+    name: "init_scale",
+    type: num(positive),
+    doc: "multiplier on the initializer's spread",
+    default: 1,
+    field: "kernelInitializer.scale",
+  },
+];
+export const windowOptions = (strideDoc: string): ParamSpec[] => [
+  { name: "stride", type: { kind: "pair" }, doc: strideDoc, field: "strides" },
+  {
+    name: "padding",
+    type: oneOf(PADDINGS),
+    doc: "'valid' (no padding) or 'same' (output = ceil(input / stride))",
+    default: "valid",
+    field: "padding",
+  },
+];
+
+/** A layer statement's signature; every layer takes `name=`. */
+export const layerSignature = (
+  name: string,
+  doc: string,
+  positional: ParamSpec[] = [],
+  options: ParamSpec[] = [],
+): Signature => ({
+  name,
+  context: "layer",
+  doc,
+  positional,
+  options: [...options, nameOption],
+});
