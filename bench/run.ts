@@ -1,5 +1,6 @@
 // `npm run bench`: training throughput of nnc against tfjs-layers `model.fit` (same backend, same data) and
-// PyTorch CPU, for the notebook's BN MLP, the MLP without batch norm and specs/convnet-bn.nn at batch 32/128/512,
+// PyTorch CPU, for the notebook's BN MLP, the MLP without batch norm, specs/convnet-bn.nn and the residual
+// network of specs/resnet.nn at batch 32/128/512,
 // with peak RSS; each peer runs in its own child process, so warm-up and memory never mix. nnc runs on one
 // thread and on two (data-parallel); the ratios use what `--threads auto` picks for a run of the notebook's 10
 // epochs over the full training set.
@@ -32,7 +33,7 @@ if (source === "mnist") {
 
 /** Samples per timed epoch: a fixed number of steps (samples / batch) after one warm-up epoch of the same. */
 function samplesFor(model: BenchModel): number {
-  const base = model === "convnet-bn" ? 3072 : 16384;
+  const base = model === "convnet-bn" || model === "resnet" ? 3072 : 16384;
   return quick ? base / 4 : base;
 }
 

@@ -1,5 +1,5 @@
 // Bench peer: tfjs-layers `model.fit` on the wasm backend, the generic library loop nnc is measured against.
-// The Sequential model is built from the same checked IR as nnc's (same layers, Keras defaults, Adam lr 0.001,
+// The model is built from the same checked IR as nnc's (same layers, Keras defaults, Adam lr 0.001,
 // sparse categorical cross-entropy on the softmax output,
 // accuracy as the metric). Three epochs over a fixed subset; the best of the
 // last two is reported.
@@ -11,6 +11,7 @@ import { selectBackend } from "../../src/runtime/backend.ts";
 import { rowsAsFloat32 } from "../../src/data/index.ts";
 import { benchData, parseArgs, report } from "./common.ts";
 import { benchProgram } from "./models.ts";
+import { kerasTopology } from "../../src/save/keras.ts";
 
 /** The tfjs-layers twin of an IR layer (its input layer is folded into the first layer's inputShape). */
 function layerOf(l: Layer, inputShape: number[] | undefined): tfl.layers.Layer | undefined {
@@ -50,6 +51,14 @@ function layerOf(l: Layer, inputShape: number[] | undefined): tfl.layers.Layer |
   }
 }
 
+/**
+ * A graph (residual network) as tfjs-layers builds it from nnc's own Keras export: the functional model JSON
+ * that `nnc train` saves, so the peer trains the same layers and connections.
+ */
+async function functionalModel(model: Model): Promise<tfl.LayersModel> {
+  return tfl.models.modelFromJSON({ modelTopology: kerasTopology(model, "bench") } as never);
+}
+
 export function layersModel(model: Model): tfl.Sequential {
   const input = model.layers[0]!;
   if (input.op !== "input") throw new Error("bench: model without input layer");
@@ -68,7 +77,9 @@ const args = parseArgs(process.argv.slice(2));
 const backend = await selectBackend("wasm");
 const { subset } = await benchData(args);
 const program = benchProgram(args.model, args.source, args.batch);
-const model = layersModel(program.models[0]!);
+const ir = program.models[0]!;
+const chain = ir.layers.every((l, i) => i === 0 || l.inputs[0] === ir.layers[i - 1]!.name);
+const model = chain ? layersModel(ir) : await functionalModel(ir);
 // metrics: accuracy, as the notebook compiles it (nnc's loop counts correct predictions too).
 model.compile({
   optimizer: tf.train.adam(0.001),

@@ -17,47 +17,75 @@ torch.manual_seed(0)
 
 
 def build(model):
-    """The torch twin of an IR model. Data is NHWC as nnc's; conv layers run on a permuted NCHW view."""
-    layers = []
-    shape = model["layers"][0]["shape"]
-    for l in model["layers"]:
-        op = l["op"]
-        out = l.get("outputShape", [None] + shape)[1:]
-        act = l.get("activation", "linear")
-        if op == "input":
-            if len(shape) == 3:
-                layers.append(Permute())
-        elif op == "flatten":
-            layers.append(nn.Flatten())
-        elif op == "dense":
-            layers.append(nn.Linear(int(np.prod(shape)), l["units"], bias=l["useBias"]))
-        elif op == "conv2d":
-            pad = "same" if l["padding"] == "same" else 0
-            layers.append(
-                nn.Conv2d(shape[-1], l["filters"], l["kernelSize"], l["strides"], padding=pad, bias=l["useBias"])
-            )
-        elif op == "batchnorm":
-            # Keras momentum 0.99 (weight kept) is PyTorch's 0.01 (weight of the batch).
-            cls = nn.BatchNorm2d if len(out) == 3 else nn.BatchNorm1d
-            layers.append(cls(out[-1], eps=l["epsilon"], momentum=1 - l["momentum"]))
-        elif op == "activation":
-            act = l["activation"]
-        elif op == "dropout":
-            layers.append(nn.Dropout(l["rate"]))
-        elif op == "maxpool":
-            layers.append(nn.MaxPool2d(l["poolSize"], l["strides"]))
-        else:
-            raise SystemExit(f"bench: no torch twin for {op}")
-        # The output softmax is folded into the loss (CrossEntropyLoss takes logits), as nnc does.
-        if op in ("dense", "conv2d", "activation") and act == "relu":
-            layers.append(nn.ReLU())
-        shape = out
-    return nn.Sequential(*layers)
+    """The torch twin of an IR model (a graph: each node names its inputs). Data is NHWC as nnc's; conv layers
+    run on a permuted NCHW view. 'same' padding with stride 2 pads symmetrically here (TensorFlow pads the extra
+    row at the bottom): same shapes and work, which is what the bench measures."""
+    return Graph(model)
 
 
-class Permute(nn.Module):
+def node_module(l, shape, out):
+    op = l["op"]
+    act = l.get("activation", "linear")
+    mods = []
+    if op == "flatten":
+        mods.append(nn.Flatten())
+    elif op == "dense":
+        mods.append(nn.Linear(int(np.prod(shape)), l["units"], bias=l["useBias"]))
+    elif op == "conv2d":
+        k, s = l["kernelSize"], l["strides"]
+        pad = ((k[0] - 1) // 2, (k[1] - 1) // 2) if l["padding"] == "same" else 0
+        mods.append(nn.Conv2d(shape[-1], l["filters"], k, s, padding=pad, bias=l["useBias"]))
+    elif op == "batchnorm":
+        # Keras momentum 0.99 (weight kept) is PyTorch's 0.01 (weight of the batch).
+        cls = nn.BatchNorm2d if len(out) == 3 else nn.BatchNorm1d
+        mods.append(cls(out[-1], eps=l["epsilon"], momentum=1 - l["momentum"]))
+    elif op == "activation":
+        act = l["activation"]
+    elif op == "dropout":
+        mods.append(nn.Dropout(l["rate"]))
+    elif op == "maxpool":
+        mods.append(nn.MaxPool2d(l["poolSize"], l["strides"]))
+    elif op == "globalavgpool":
+        mods.append(nn.AdaptiveAvgPool2d(1))
+        mods.append(nn.Flatten())
+    elif op in ("add", "concat", "input"):
+        pass
+    else:
+        raise SystemExit(f"bench: no torch twin for {op}")
+    # The output softmax is folded into the loss (CrossEntropyLoss takes logits), as nnc does.
+    if op in ("dense", "conv2d", "activation") and act == "relu":
+        mods.append(nn.ReLU())
+    return nn.Sequential(*mods)
+
+
+class Graph(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.nodes = model["layers"]
+        shapes = {}
+        self.mods = nn.ModuleList()
+        for l in self.nodes:
+            shape = l["shape"] if l["op"] == "input" else shapes[l["inputs"][0]]
+            out = l.get("outputShape", [None] + shape)[1:]
+            self.mods.append(node_module(l, shape, out))
+            shapes[l["name"]] = out
+        self.image = len(self.nodes[0]["shape"]) == 3
+
     def forward(self, x):
-        return x.permute(0, 3, 1, 2)
+        values = {}
+        for l, mod in zip(self.nodes, self.mods):
+            if l["op"] == "input":
+                h = x.permute(0, 3, 1, 2) if self.image else x
+            elif l["op"] == "add":
+                h = sum(values[i] for i in l["inputs"])
+            elif l["op"] == "concat":
+                # NCHW: the channel axis -1 of NHWC is axis 1 here.
+                axis = 1 if self.image and l["axis"] in (-1, 3) else l["axis"]
+                h = torch.cat([values[i] for i in l["inputs"]], axis)
+            else:
+                h = mod(values[l["inputs"][0]])
+            values[l["name"]] = h
+        return h
 
 
 def main():

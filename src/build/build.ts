@@ -7,8 +7,7 @@ import type { Experiment, Model, Program, Span, Train } from "../ir/schema.ts";
 import { IR_VERSION, OPTIMIZERS } from "../ir/schema.ts";
 import type { Block, Item, SourceFile, Statement } from "../parse/syntax-tree.ts";
 import { bindStatement, type Bound } from "./bind.ts";
-import { makeLayer, type UnnamedLayer } from "./layers.ts";
-import { assignLayerNames } from "./names.ts";
+import { expandModel, LAYER_BLOCKS, type BlockDefinition, type ExpansionHost } from "./graph.ts";
 import {
   applyExperimentSetting,
   applyTrainSetting,
@@ -16,7 +15,28 @@ import {
   type ExperimentDraft,
   type TrainParts,
 } from "./settings.ts";
-import { ALL_SIGNATURES, namesFor, signatureOf, type Context, type Signature } from "./signatures.ts";
+import {
+  ALL_SIGNATURES,
+  LAYER_SIGNATURES,
+  namesFor,
+  signatureOf,
+  type Context,
+  type Signature,
+} from "./signatures.ts";
+
+/**
+ * What a block or block parameter may not be called, so that uses and bodies read unambiguously: an op or
+ * statement, a block keyword, or a word that is a value of a layer option (`same`, `relu`, `true`).
+ */
+function shadows(name: string): string | undefined {
+  if (signatureOf(name)) return `the statement '${name}'`;
+  if ([...BLOCKS, ...LAYER_BLOCKS, "shortcut"].includes(name)) return `the block keyword '${name}'`;
+  if (name === "true" || name === "false") return `the value '${name}'`;
+  const value = LAYER_SIGNATURES.flatMap((s) => [...s.positional, ...s.options]).find(
+    (p) => p.type.kind === "enum" && p.type.values.includes(name),
+  );
+  return value ? `the value '${name}' (of ${value.name})` : undefined;
+}
 
 export interface BuildOptions {
   /** Names the anonymous model of a file of bare layers (its base name without extension). */
@@ -34,7 +54,7 @@ export interface BuildResult {
   gaps: Map<string, Set<number>>;
 }
 
-const BLOCKS = ["model", "train", "experiment"];
+const BLOCKS = ["model", "train", "experiment", "block"];
 const WHERE: Record<Context, string> = {
   layer: "layer op",
   train: "train setting",
@@ -58,6 +78,8 @@ class Builder {
   readonly gaps = new Map<string, Set<number>>();
   /** Statements already reported as not belonging where they stand; skipped without a second report. */
   readonly rejected = new Set<Statement>();
+  /** The file's block definitions, by name. */
+  readonly blocks = new Map<string, BlockDefinition>();
 
   /** The signature a statement's head names in a block of `context`, or undefined after reporting why not. */
   resolve(stmt: Statement, context: Context, blockDesc: string): Signature | undefined {
@@ -134,20 +156,81 @@ class Builder {
     return true;
   }
 
-  buildModel(name: string, span: Span, statements: Statement[], blockDesc: string): Model {
-    const layers: UnnamedLayer[] = [];
-    for (const stmt of statements) {
-      const sig = this.rejected.has(stmt) ? undefined : this.resolve(stmt, "layer", blockDesc);
-      const bound = sig && this.bind(stmt, sig);
-      if (!bound) {
-        if (!this.gaps.has(name)) this.gaps.set(name, new Set());
-        this.gaps.get(name)!.add(layers.length);
+  /** The model's graph from its items (layer statements, residual and repeat blocks, block uses). */
+  buildModel(name: string, span: Span, items: Item[], blockDesc: string): Model {
+    const host: ExpansionHost = {
+      diags: this.diags,
+      blocks: this.blocks,
+      resolve: (stmt, desc) => (this.rejected.has(stmt) ? undefined : this.resolve(stmt, "layer", desc)),
+      bind: (stmt, sig) => this.bind(stmt, sig),
+    };
+    const { layers, gaps } = expandModel(host, blockDesc, `model '${name}'`, items);
+    if (gaps.size > 0) this.gaps.set(name, gaps);
+    return { name, span, layers };
+  }
+
+  /**
+   * Collects the file's block definitions, reporting a missing or taken name (E211, E220, E222) and parameters
+   * that shadow an op, a keyword or a value word (E222). A body's statements are resolved once here, so an
+   * unknown op in a block is reported even where the block is never used.
+   */
+  defineBlocks(blocks: Block[]): void {
+    for (const block of blocks) {
+      if (!block.name) {
+        this.diags.push(diagnostic("E211", { keyword: "block" }, { span: block.keyword.span }));
         continue;
       }
-      layers.push(makeLayer(bound.sig, bound.bound, stmt.span));
+      const name = block.name.text;
+      if (this.blocks.has(name)) {
+        this.diags.push(diagnostic("E220", { name }, { span: block.name.span }));
+        continue;
+      }
+      const shadowed = shadows(name);
+      if (shadowed) {
+        this.diags.push(
+          diagnostic("E222", { kind: "block", name, what: shadowed }, { span: block.name.span }),
+        );
+        continue;
+      }
+      const params = block.params ?? [];
+      let ok = true;
+      const seen = new Set<string>();
+      for (const p of params) {
+        const what = shadows(p.name.text);
+        if (what) {
+          this.diags.push(
+            diagnostic("E222", { kind: "block parameter", name: p.name.text, what }, { span: p.name.span }),
+          );
+          ok = false;
+        } else if (seen.has(p.name.text)) {
+          this.diags.push(diagnostic("E205", { key: p.name.text }, { span: p.span }));
+          ok = false;
+        }
+        seen.add(p.name.text);
+      }
+      const extra = block.args.find((a) => a !== block.name);
+      if (extra) {
+        this.diags.push(
+          diagnostic(
+            "E223",
+            { keyword: "block", detail: "is written block NAME(PARAM, PARAM=DEFAULT, ...) { LAYERS }" },
+            { span: extra.span },
+          ),
+        );
+      }
+      if (ok) this.blocks.set(name, { name, params, items: block.items, span: block.span });
     }
-    assignLayerNames(layers);
-    return { name, span, layers };
+    // Unknown ops in bodies, once per definition (a use reports the rest, at its arguments).
+    for (const def of this.blocks.values()) this.resolveBody(def.items, `block '${def.name}'`);
+  }
+
+  private resolveBody(items: Item[], desc: string): void {
+    for (const item of items) {
+      if (item.kind === "block") this.resolveBody(item.items, desc);
+      else if (item.kind === "statement" && !this.blocks.has(item.head.text)) {
+        if (!this.resolve(item, "layer", desc)) this.rejected.add(item);
+      }
+    }
   }
 
   buildTrain(statements: Statement[], context: "train" | "experiment", blockDesc: string, parts: TrainParts) {
@@ -203,11 +286,16 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
     return { diagnostics: [diagnostic("E003", {}, { span: [0, 0] })], gaps: b.gaps };
   }
 
-  const bare: Statement[] = [];
+  const bare: Item[] = [];
   const modelBlocks: Block[] = [];
   const trainBlocks: Block[] = [];
   const experimentBlocks: Block[] = [];
+  b.defineBlocks(items.filter((i): i is Block => i.kind === "block" && i.keyword.text === "block"));
   for (const item of items) {
+    if (item.kind === "statement" && b.blocks.has(item.head.text)) {
+      bare.push(item);
+      continue;
+    }
     if (item.kind === "statement") {
       // At the top level only layers may stand bare; train and experiment settings need their block.
       // A rejected one still marks its place, so the checker knows the layers around it were not adjacent.
@@ -217,11 +305,13 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
     }
     if (item.kind !== "block") continue;
     const keyword = item.keyword.text;
-    if (keyword === "model") modelBlocks.push(item);
+    if (keyword === "block") continue;
+    if ((LAYER_BLOCKS as readonly string[]).includes(keyword) || keyword === "shortcut") bare.push(item);
+    else if (keyword === "model") modelBlocks.push(item);
     else if (keyword === "train") trainBlocks.push(item);
     else if (keyword === "experiment") experimentBlocks.push(item);
     else {
-      const help = didYouMean(keyword, BLOCKS);
+      const help = didYouMean(keyword, [...BLOCKS, ...LAYER_BLOCKS]);
       b.diags.push(
         diagnostic(
           "E207",
@@ -234,7 +324,7 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
 
   const models: Model[] = [];
   if (modelBlocks.length > 0) {
-    const layers = bare.filter((s) => !b.rejected.has(s));
+    const layers = bare.filter((s) => !(s.kind === "statement" && b.rejected.has(s)));
     if (layers.length > 0) {
       b.diags.push(diagnostic("E212", {}, { span: layers[0]!.span }));
     }
@@ -250,9 +340,9 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
         continue;
       }
       names.add(name);
-      models.push(b.buildModel(name, block.span, b.statementsOf(block.items), `model '${name}'`));
+      models.push(b.buildModel(name, block.span, block.items, `model '${name}'`));
     }
-  } else if (bare.some((s) => !b.rejected.has(s))) {
+  } else if (bare.some((s) => !(s.kind === "statement" && b.rejected.has(s)))) {
     const name = defaultModelName(options.filename);
     const span: Span = [bare[0]!.span[0], bare[bare.length - 1]!.span[1]];
     models.push(b.buildModel(name, span, bare, "the top level of the file"));

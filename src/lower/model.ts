@@ -4,7 +4,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { checkLabels, outputClasses } from "../data/labels.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { fail } from "../diagnostics/index.ts";
+import { lossMisfit, lossTypeFor, outputActivation } from "../ir/loss-rules.ts";
 import type { Program } from "../ir/schema.ts";
+import { withTrainOverrides } from "../ir/train-overrides.ts";
 import type {
   BackendName,
   CompiledModel,
@@ -79,6 +81,18 @@ class LoweredModel implements CompiledModel {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
+    // A model checked without a train block was not held to a loss (a feature extractor): training is.
+    const model = this.net.model;
+    const loss = withTrainOverrides(this.program.train, options.train).loss;
+    const output = model.layers[model.layers.length - 1]!;
+    const type = lossTypeFor(model, loss);
+    const problem = lossMisfit(type, outputActivation(model), output.outputShape ?? [], model.name);
+    if (problem) {
+      fail("E306", {
+        loss: type,
+        detail: loss.type === "auto" ? `(picked by loss auto) ${problem}` : problem,
+      });
+    }
     // A label past the output's units trains as an all-zero target, silently: every caller is refused (E506).
     const classes = outputClasses(this.net.model)!;
     checkLabels(data.train, classes, data.source);

@@ -88,6 +88,36 @@ api("build() on a spec with errors throws the first error as an NncError", async
   }
 });
 
+api("a model that does not train (a feature extractor) builds and predicts; fitting it is E306", async () => {
+  const compiled = compile("input 5x5x3\nbatchnorm", { filename: "features.nn" });
+  assert.ok(compiled.ok, JSON.stringify(compiled.diagnostics));
+  const model = await compiled.build({ backend: "cpu" });
+  const x = tf.ones([2, 5, 5, 3]);
+  const y = model.predict(x);
+  assert.equal(y.shape, [2, 5, 5, 3]);
+  // Inference batchnorm with fresh statistics (mean 0, variance 1): x / sqrt(1 + 0.001).
+  assert.ok(Math.abs(y.dataSync()[0]! - 1 / Math.sqrt(1.001)) < 1e-6);
+  const data: Dataset = {
+    source: "made here",
+    description: "zeros",
+    sampleShape: [5, 5, 3],
+    numClasses: 2,
+    train: { x: new Float32Array(4 * 75), scale: 1, y: new Int32Array(4), count: 4 },
+    validation: { x: new Float32Array(2 * 75), scale: 1, y: new Int32Array(2), count: 2 },
+    validationName: "test",
+  };
+  try {
+    await model.fit(data);
+    assert.unreachable("fit trained a model whose output no loss fits");
+  } catch (e) {
+    assert.instance(e, NncError);
+    assert.is((e as NncError).diagnostic.code, "E306");
+    assert.match((e as Error).message, "add flatten (or globalavgpool) and a dense layer");
+  }
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
 api("examples/api.ts runs", () => {
   const dir = mkdtempSync(join(tmpdir(), "nnc-example-"));
   // --import tsx resolves tsx from the working directory: run where the package is.

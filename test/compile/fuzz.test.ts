@@ -19,6 +19,18 @@ const seeds = readdirSync(specsDir)
 const vocabulary = [
   ...ALL_SIGNATURES.flatMap((s) => [s.name, ...s.options.map((o) => `${o.name}=`)]),
   "model m {",
+  "residual {",
+  "shortcut {",
+  "repeat 2 {",
+  "block b(n, s=1) {",
+  "b 4",
+  "basic 8 stride=2",
+  "name=x",
+  "add x",
+  "concat x axis=1",
+  "(",
+  ")",
+  ",",
   "train {",
   "experiment x {",
   "{",
@@ -75,12 +87,12 @@ function mutate(text: string, rng: Random): string {
 
 const fuzz = suite("fuzz: compile() on mutated specs");
 
-fuzz("never throws; a program that validates or an error", () => {
-  const rng = new Random(20240611);
+/** Mutates seeds `runs` times through compile(): never throws; a program that validates, or an error. */
+function fuzzCompile(seedTexts: string[], seed: number, runs: number): void {
+  const rng = new Random(seed);
   let programs = 0;
-  const runs = 4000;
   for (let i = 0; i < runs; i++) {
-    let text = seeds[rng.int(seeds.length)]!;
+    let text = seedTexts[rng.int(seedTexts.length)]!;
     const steps = 1 + rng.int(4);
     for (let s = 0; s < steps; s++) text = mutate(text, rng);
     let result;
@@ -103,5 +115,13 @@ fuzz("never throws; a program that validates or an error", () => {
   }
   // The mutations must leave some specs valid, or the test only exercises error paths.
   assert.ok(programs > runs / 20 && programs < runs, `${programs} of ${runs} compiled`);
+}
+
+fuzz("never throws; a program that validates or an error", () => fuzzCompile(seeds, 20240611, 4000));
+
+fuzz("graph specs (blocks, residuals, repeats, add, concat): never throws either", () => {
+  const graphs = seeds.filter((text) => /\b(residual|block|repeat)\b/.test(text));
+  assert.ok(graphs.length >= 2, "specs/ holds graph specs");
+  fuzzCompile(graphs, 20261204, 600);
 });
 fuzz.run();
