@@ -4,7 +4,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { literals, nodeSchema } from "../ir/common.ts";
 import { channelsOf, cls, kerasCommon, type OpDefinition } from "./op.ts";
-import { bool, layerSignature, num, oneOf, positive } from "./signature.ts";
+import { affineOptions, affineParams, affineWeights } from "./normalization.ts";
+import { layerSignature, num, oneOf } from "./signature.ts";
 
 export const schema = nodeSchema(
   "batchnorm",
@@ -42,15 +43,7 @@ export const batchnorm: OpDefinition<BatchNormNode> = {
           default: 0.99,
           field: "momentum",
         },
-        {
-          name: "epsilon",
-          type: num(positive),
-          doc: "added to the variance",
-          default: 0.001,
-          field: "epsilon",
-        },
-        { name: "center", type: bool, doc: "learn beta (shift)", default: true, field: "center" },
-        { name: "scale", type: bool, doc: "learn gamma (scale)", default: true, field: "scale" },
+        ...affineOptions,
         {
           name: "variance",
           type: oneOf(["biased", "unbiased"]),
@@ -73,8 +66,10 @@ export const batchnorm: OpDefinition<BatchNormNode> = {
   infer(node, [x]) {
     // gamma (scale) and beta (center) train; the moving mean and variance do not.
     const channels = channelsOf(x!.shape);
-    const trainable = channels * ((node.scale ? 1 : 0) + (node.center ? 1 : 0));
-    return { shape: x!.shape, params: { trainable, nonTrainable: 2 * channels } };
+    return {
+      shape: x!.shape,
+      params: { trainable: affineParams(node, channels), nonTrainable: 2 * channels },
+    };
   },
   // Differs from Keras: nnc may feed the moving variance with the unbiased batch variance (PyTorch's
   // convention). That changes only training; inference reads the stored moving statistics, as Keras does.
@@ -95,12 +90,11 @@ export const batchnorm: OpDefinition<BatchNormNode> = {
     gamma_constraint: null,
   }),
   kerasWeights(node, [x]) {
-    const channels = [channelsOf(x!)];
+    const channels = channelsOf(x!);
     return [
-      ...(node.scale ? [{ suffix: "gamma", shape: channels }] : []),
-      ...(node.center ? [{ suffix: "beta", shape: channels }] : []),
-      { suffix: "moving_mean", shape: channels },
-      { suffix: "moving_variance", shape: channels },
+      ...affineWeights(node, channels),
+      { suffix: "moving_mean", shape: [channels] },
+      { suffix: "moving_variance", shape: [channels] },
     ];
   },
 };

@@ -2,7 +2,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { nodeSchema } from "../ir/common.ts";
 import { channelsOf, cls, kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
-import { bool, layerSignature, num, positive } from "./signature.ts";
+import { affineOptions, affineParams, affineWeights } from "./normalization.ts";
+import { layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema(
   "layernorm",
@@ -18,24 +19,7 @@ export type LayerNormNode = Static<typeof schema>;
 export const layernorm: OpDefinition<LayerNormNode> = {
   op: "layernorm",
   schema,
-  signatures: [
-    layerSignature(
-      "layernorm",
-      "layer normalization over the last axis",
-      [],
-      [
-        {
-          name: "epsilon",
-          type: num(positive),
-          doc: "added to the variance",
-          default: 0.001,
-          field: "epsilon",
-        },
-        { name: "center", type: bool, doc: "learn beta (shift)", default: true, field: "center" },
-        { name: "scale", type: bool, doc: "learn gamma (scale)", default: true, field: "scale" },
-      ],
-    ),
-  ],
+  signatures: [layerSignature("layernorm", "layer normalization over the last axis", [], affineOptions)],
   build: (_sig, arg) => ({
     epsilon: arg<number>("epsilon"),
     center: arg<boolean>("center"),
@@ -44,8 +28,7 @@ export const layernorm: OpDefinition<LayerNormNode> = {
   keras: { base: "layer_normalization", className: "LayerNormalization" },
   arity: "one",
   infer(node, [x]) {
-    const channels = channelsOf(x!.shape);
-    const trainable = channels * ((node.scale ? 1 : 0) + (node.center ? 1 : 0));
+    const trainable = affineParams(node, channelsOf(x!.shape));
     return { shape: x!.shape, params: trainable ? { trainable, nonTrainable: 0 } : NO_PARAMS };
   },
   kerasConfig: (node) => ({
@@ -57,11 +40,5 @@ export const layernorm: OpDefinition<LayerNormNode> = {
     beta_initializer: cls("Zeros"),
     gamma_initializer: cls("Ones"),
   }),
-  kerasWeights(node, [x]) {
-    const channels = [channelsOf(x!)];
-    return [
-      ...(node.scale ? [{ suffix: "gamma", shape: channels }] : []),
-      ...(node.center ? [{ suffix: "beta", shape: channels }] : []),
-    ];
-  },
+  kerasWeights: (node, [x]) => affineWeights(node, channelsOf(x!)),
 };
