@@ -12,6 +12,7 @@ import { rowsAsFloat32 } from "../../src/data/index.ts";
 import { benchData, parseArgs, report } from "./common.ts";
 import { benchProgram } from "./models.ts";
 import { kerasTopology } from "../../src/save/keras.ts";
+import { isChain } from "../../src/ir/graph.ts";
 
 /** The tfjs-layers twin of an IR layer (its input layer is folded into the first layer's inputShape). */
 function layerOf(l: Layer, inputShape: number[] | undefined): tfl.layers.Layer | undefined {
@@ -78,8 +79,7 @@ const backend = await selectBackend("wasm");
 const { subset } = await benchData(args);
 const program = benchProgram(args.model, args.source, args.batch);
 const ir = program.models[0]!;
-const chain = ir.layers.every((l, i) => i === 0 || l.inputs[0] === ir.layers[i - 1]!.name);
-const model = chain ? layersModel(ir) : await functionalModel(ir);
+const model = isChain(ir.layers) ? layersModel(ir) : await functionalModel(ir);
 // metrics: accuracy, as the notebook compiles it (nnc's loop counts correct predictions too).
 model.compile({
   optimizer: tf.train.adam(0.001),

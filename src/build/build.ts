@@ -80,6 +80,8 @@ class Builder {
   readonly rejected = new Set<Statement>();
   /** The file's block definitions, by name. */
   readonly blocks = new Map<string, BlockDefinition>();
+  /** Names of blocks whose definitions were refused: uses are not reported again as unknown ops. */
+  readonly invalidBlocks = new Set<string>();
 
   /** The signature a statement's head names in a block of `context`, or undefined after reporting why not. */
   resolve(stmt: Statement, context: Context, blockDesc: string): Signature | undefined {
@@ -87,6 +89,12 @@ class Builder {
     const sig = signatureOf(head);
     const allowed = context === "experiment" ? ["experiment", "train"] : [context];
     if (sig && allowed.includes(sig.context)) return sig;
+    if (context === "layer" && head === "repeat") {
+      const detail =
+        "in a model repeats a body: repeat N { LAYERS } (in an experiment, repeat N runs each cell N times)";
+      this.diags.push(diagnostic("E223", { keyword: head, detail }, { span: stmt.head.span }));
+      return undefined;
+    }
     if (sig) {
       this.diags.push(
         diagnostic(
@@ -132,13 +140,21 @@ class Builder {
     return bound && { sig, bound };
   }
 
-  /** Statements of a block body; nested blocks are reported (the language has one level of blocks). */
-  statementsOf(items: Item[]): Statement[] {
+  /**
+   * Statements of a train or experiment block; blocks nested there are reported (only models nest blocks:
+   * residual, shortcut, repeat).
+   */
+  statementsOf(items: Item[], blockDesc: string): Statement[] {
     const out: Statement[] = [];
     for (const item of items) {
       if (item.kind === "statement") out.push(item);
       else if (item.kind === "block") {
-        this.diags.push(diagnostic("E105", { keyword: item.keyword.text }, { span: item.keyword.span }));
+        const keyword = item.keyword.text;
+        const at = { span: item.keyword.span };
+        if ([...LAYER_BLOCKS, "shortcut"].includes(keyword)) {
+          const statement = `${keyword} { }`;
+          this.diags.push(diagnostic("E210", { statement, block: blockDesc, belongs: BELONGS.layer }, at));
+        } else this.diags.push(diagnostic("E105", { keyword }, at));
       }
     }
     return out;
@@ -161,7 +177,14 @@ class Builder {
     const host: ExpansionHost = {
       diags: this.diags,
       blocks: this.blocks,
-      resolve: (stmt, desc) => (this.rejected.has(stmt) ? undefined : this.resolve(stmt, "layer", desc)),
+      invalidBlocks: this.invalidBlocks,
+      // A statement refused once is not reported again when a block body or repeat expands it again.
+      resolve: (stmt, desc) => {
+        if (this.rejected.has(stmt)) return undefined;
+        const sig = this.resolve(stmt, "layer", desc);
+        if (!sig) this.rejected.add(stmt);
+        return sig;
+      },
       bind: (stmt, sig) => this.bind(stmt, sig),
     };
     const { layers, gaps } = expandModel(host, blockDesc, `model '${name}'`, items);
@@ -203,7 +226,8 @@ class Builder {
           );
           ok = false;
         } else if (seen.has(p.name.text)) {
-          this.diags.push(diagnostic("E205", { key: p.name.text }, { span: p.span }));
+          const detail = `has two parameters named '${p.name.text}'`;
+          this.diags.push(diagnostic("E223", { keyword: "block", detail }, { span: p.span }));
           ok = false;
         }
         seen.add(p.name.text);
@@ -218,7 +242,13 @@ class Builder {
           ),
         );
       }
+      if (!block.items.some((i) => i.kind !== "comment")) {
+        const detail = "has an empty body: block NAME(PARAMS) { LAYERS }";
+        this.diags.push(diagnostic("E223", { keyword: "block", detail }, { span: block.keyword.span }));
+        ok = false;
+      }
       if (ok) this.blocks.set(name, { name, params, items: block.items, span: block.span });
+      else this.invalidBlocks.add(name);
     }
     // Unknown ops in bodies, once per definition (a use reports the rest, at its arguments).
     for (const def of this.blocks.values()) this.resolveBody(def.items, `block '${def.name}'`);
@@ -227,7 +257,11 @@ class Builder {
   private resolveBody(items: Item[], desc: string): void {
     for (const item of items) {
       if (item.kind === "block") this.resolveBody(item.items, desc);
-      else if (item.kind === "statement" && !this.blocks.has(item.head.text)) {
+      else if (
+        item.kind === "statement" &&
+        !this.blocks.has(item.head.text) &&
+        !this.invalidBlocks.has(item.head.text)
+      ) {
         if (!this.resolve(item, "layer", desc)) this.rejected.add(item);
       }
     }
@@ -249,7 +283,7 @@ class Builder {
 
   buildExperiment(block: Block, name: string): ExperimentDraft {
     const draft: ExperimentDraft = { name, span: block.span, vary: [], train: {} };
-    const statements = this.statementsOf(block.items);
+    const statements = this.statementsOf(block.items, `experiment '${name}'`);
     const rest = this.buildTrain(statements, "experiment", `experiment '${name}'`, draft.train);
     for (const { stmt, sig, bound } of rest) applyExperimentSetting(sig, bound, stmt.span, draft);
     // Varying batch at a fixed lr mostly measures the number of steps; say so unless the spec chose a rule.
@@ -292,7 +326,7 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
   const experimentBlocks: Block[] = [];
   b.defineBlocks(items.filter((i): i is Block => i.kind === "block" && i.keyword.text === "block"));
   for (const item of items) {
-    if (item.kind === "statement" && b.blocks.has(item.head.text)) {
+    if (item.kind === "statement" && (b.blocks.has(item.head.text) || b.invalidBlocks.has(item.head.text))) {
       bare.push(item);
       continue;
     }
@@ -357,7 +391,12 @@ export function buildProgram(tree: SourceFile, options: BuildOptions = {}): Buil
       return;
     }
     if (block.name) b.diags.push(diagnostic("E215", { keyword: "train" }, { span: block.name.span }));
-    const rest = b.buildTrain(b.statementsOf(block.items), "train", "a train block", trainParts);
+    const rest = b.buildTrain(
+      b.statementsOf(block.items, "a train block"),
+      "train",
+      "a train block",
+      trainParts,
+    );
     if (rest.length > 0) throw new Error("internal: experiment statements accepted in a train block");
   });
   const train: Train = { ...defaultTrain(), ...trainParts };

@@ -7,6 +7,7 @@ import { diagnostic, didYouMean, type Diagnostic } from "../diagnostics/index.ts
 import type { Layer, Span } from "../ir/schema.ts";
 import type { Arg, Block, Item, Param, Statement, Value } from "../parse/syntax-tree.ts";
 import type { Bound } from "./bind.ts";
+import { opOf } from "../ops/index.ts";
 import { makeLayer } from "./layers.ts";
 import { assignLayerNames } from "./names.ts";
 import type { Signature } from "./signatures.ts";
@@ -16,6 +17,12 @@ export const LAYER_BLOCKS = ["residual", "repeat"] as const;
 
 /** At most this many nodes per model after expansion: a guard against `repeat 1000000 { ... }`. */
 export const MAX_NODES = 20_000;
+
+/**
+ * At most this many items (statements, blocks, uses) visited while expanding one model: expansions that emit
+ * nothing (empty nested repeats, chains of blocks each using the next twice) are bounded too, not only nodes.
+ */
+export const MAX_EXPANSION_STEPS = 200_000;
 
 /** A block definition: `block basic(filters, stride=1) { ... }`. */
 export interface BlockDefinition {
@@ -32,6 +39,8 @@ export interface ExpansionHost {
   resolve(stmt: Statement, blockDesc: string): Signature | undefined;
   bind(stmt: Statement, sig: Signature): { sig: Signature; bound: Bound } | undefined;
   blocks: ReadonlyMap<string, BlockDefinition>;
+  /** Blocks whose definitions were refused (already reported): their uses are skipped silently. */
+  invalidBlocks: ReadonlySet<string>;
 }
 
 /** Where names are looked up: the model, or one block instance or repeat iteration. */
@@ -46,8 +55,8 @@ interface Scope {
   where: string;
   /** Block parameters -> the arguments given at the use (their spans point at the use). */
   params: Map<string, Value>;
-  /** IR names of this scope's named layers get this prefix (a block instance's or repeat iteration's). */
-  prefix: string;
+  /** Names given inside repeat or block bodies within this scope's items: not visible here (E218's help). */
+  inner: Set<string>;
   /** Spans of the uses this scope is expanded from, innermost first. */
   uses: Span[];
   /** Block names being expanded, outermost first (recursion is E221). */
@@ -74,6 +83,35 @@ function declaredNames(items: Item[], out = new Set<string>()): Set<string> {
     }
   }
   return out;
+}
+
+/** Names given with `name=` inside the repeat bodies among items (at any depth): local to their passes. */
+function innerNames(items: Item[], out = new Set<string>(), inside = false): Set<string> {
+  for (const item of items) {
+    if (item.kind === "statement" && inside) {
+      for (const arg of item.args)
+        if (arg.kind === "option" && arg.key.text === "name") out.add(arg.value.text);
+    } else if (item.kind === "block") {
+      innerNames(item.items, out, inside || item.keyword.text === "repeat");
+    }
+  }
+  return out;
+}
+
+/**
+ * Names given inside block uses and repeat passes, made unique as Keras makes layer names: the first keeps
+ * the name, later ones take _1, _2, ... (skipping names taken anywhere in the model). Names given in the model
+ * itself are kept as written: two of them alike are the user's E213.
+ */
+function uniqueLocalNames(layers: Layer[], local: ReadonlySet<number>): void {
+  const taken = new Set(layers.filter((l, i) => l.name && !local.has(i)).map((l) => l.name));
+  layers.forEach((layer, i) => {
+    if (!local.has(i)) return;
+    let name = layer.name;
+    for (let n = 1; taken.has(name); n++) name = `${layer.name}_${n}`;
+    layer.name = name;
+    taken.add(name);
+  });
 }
 
 /** A value with block parameters replaced by the arguments of the use. */
@@ -104,21 +142,30 @@ export function expandModel(
   /** Node ids are positions in `layers`; inputs hold ids as strings until names are final. */
   let gapPending = false;
   let tooLarge = false;
+  let steps = 0;
+  /** Nodes named inside a block use or repeat pass: their names are made unique at the end, Keras style. */
+  const localNames = new Set<number>();
   const report = (d: Diagnostic) => host.diags.push(d);
 
   function emit(node: Layer, inputs: number[], scope: Scope): number {
     node.inputs = inputs.map(String);
     if (scope.uses.length > 0) node.expandedFrom = [...scope.uses];
-    if (node.name) node.name = scope.prefix + node.name;
+    if (node.name && scope.uses.length > 0) localNames.add(layers.length);
     if (gapPending) gaps.add(layers.length);
     gapPending = false;
     layers.push(node);
     return layers.length - 1;
   }
 
-  function checkSize(span: Span): boolean {
-    if (layers.length <= MAX_NODES) return true;
-    if (!tooLarge) report(diagnostic("E224", { block: "this model", limit: MAX_NODES }, { span }));
+  /** Counts one expansion step; false (after one E224, at the outermost use or repeat) past the bounds. */
+  function withinBounds(span: Span, scope: Scope): boolean {
+    steps++;
+    if (!tooLarge && layers.length <= MAX_NODES && steps <= MAX_EXPANSION_STEPS) return true;
+    if (!tooLarge) {
+      const outer = scope.uses.at(-1) ?? span;
+      const what = scope.uses.length > 0 ? "this use" : "this model";
+      report(diagnostic("E224", { block: what, limit: MAX_NODES }, { span: outer }));
+    }
     tooLarge = true;
     return false;
   }
@@ -137,11 +184,13 @@ export function expandModel(
         report(diagnostic("E219", { name, op: stmt.head.text }, at));
         return;
       }
-      const help =
-        didYouMean(name, scope.names.keys()) ??
-        (scope.names.size === 0
-          ? `name the layer to refer to: e.g. 'conv2d 16 3x3 name=${name}'`
-          : `names here: ${[...scope.names.keys()].join(", ")}`);
+      const help = scope.inner.has(name)
+        ? `'${name}' is named inside a repeat or block body: a name there belongs to one pass or use, and ` +
+          "is not seen outside it"
+        : (didYouMean(name, scope.names.keys()) ??
+          (scope.names.size === 0
+            ? `name the layer to refer to: e.g. 'conv2d 16 3x3 name=${name}'`
+            : `names here: ${[...scope.names.keys()].join(", ")}`));
       report(diagnostic("E218", { name, op: stmt.head.text, scope: scope.where }, { ...at, help }));
     });
     return ok ? ids : undefined;
@@ -150,8 +199,8 @@ export function expandModel(
   /** Expands items from `current` (a node id, or undefined before the input); returns the new current. */
   function expandItems(items: Item[], current: number | undefined, scope: Scope): number | undefined {
     for (const item of items) {
-      if (tooLarge) return current;
       if (item.kind === "comment") continue;
+      if (!withinBounds(item.span, scope)) return current;
       if (item.kind === "block") current = expandBlock(item, current, scope);
       else current = expandStatement(item, current, scope);
     }
@@ -162,14 +211,21 @@ export function expandModel(
     const stmt = substituteStatement(raw, scope.params);
     const block = host.blocks.get(stmt.head.text);
     if (block) return expandUse(stmt, block, current, scope);
-    const sig = host.resolve(stmt, scope.desc);
+    if (host.invalidBlocks.has(stmt.head.text)) {
+      // Its definition is reported already; its uses would only repeat that.
+      gapPending = true;
+      return current;
+    }
+    // Resolved on the statement as written (its head is never a parameter): reported once, however often a
+    // block body or repeat expands it.
+    const sig = host.resolve(raw, scope.desc);
     const bound = sig && host.bind(stmt, sig);
     if (!bound) {
       gapPending = true;
       return current;
     }
     const node = makeLayer(bound.sig, bound.bound, stmt.span);
-    let inputs = current === undefined || node.op === "input" ? [] : [current];
+    let inputs = current === undefined || opOf(node).arity === "none" ? [] : [current];
     const merged = bound.bound.values.get("LAYER") as string[] | undefined;
     if (merged) {
       const ids = resolveNames(stmt, merged, bound.bound.spans.get("LAYER"), scope);
@@ -182,7 +238,6 @@ export function expandModel(
     const id = emit(node, inputs, scope);
     const given = bound.bound.values.get("name") as string | undefined;
     if (given !== undefined) scope.names.set(given, id);
-    checkSize(stmt.span);
     return id;
   }
 
@@ -224,6 +279,11 @@ export function expandModel(
       const x = current;
       const before = layers.length;
       const out = expandItems(body, x, scope);
+      // A body whose every statement was left out leaves nothing to add (nor a skip path to expand).
+      if (out === undefined || out === x || layers.length === before) {
+        gapPending = true;
+        return out;
+      }
       const shortcut = shortcuts[0];
       if (shortcut && shortcut.args.length > 0) {
         report(
@@ -234,19 +294,12 @@ export function expandModel(
           ),
         );
       }
-      const skip = shortcut ? expandItems(shortcut.items, x, scope) : x;
-      // A body (or shortcut) whose every statement was left out leaves nothing to add.
-      if (out === undefined || skip === undefined || out === x || layers.length === before) {
-        gapPending = true;
-        return out;
-      }
+      const skip = shortcut ? (expandItems(shortcut.items, x, scope) ?? x) : x;
       const add: Layer = { op: "add", name: "", inputs: [], span: block.keyword.span };
-      const id = emit(add, [out, skip], scope);
-      checkSize(block.span);
-      return id;
+      return emit(add, [out, skip], scope);
     }
     if (keyword === "repeat") {
-      const count = repeatCount(block);
+      const count = repeatCount(block, scope);
       if (count === undefined) {
         gapPending = true;
         return current;
@@ -257,10 +310,12 @@ export function expandModel(
           ...scope,
           names: new Map(scope.names),
           declared: declaredNames(block.items, new Set(scope.declared)),
-          prefix: count > 1 && k > 0 ? `${scope.prefix}repeat${k + 1}_` : scope.prefix,
           uses: [block.keyword.span, ...scope.uses],
         };
+        const before = layers.length;
         current = expandItems(block.items, current, pass);
+        // Every pass expands the same body: one that emits nothing, all do.
+        if (layers.length === before) break;
       }
       return current;
     }
@@ -277,8 +332,9 @@ export function expandModel(
   }
 
   /** N of `repeat N {`, or undefined after reporting why it is no count. */
-  function repeatCount(block: Block): number | undefined {
-    const [first, ...rest] = block.args;
+  function repeatCount(block: Block, scope: Scope): number | undefined {
+    const [written, ...rest] = block.args;
+    const first = written && written.kind !== "option" ? substitute(written, scope.params) : written;
     const at = { span: block.keyword.span };
     if (!first || first.kind === "option" || rest.length > 0) {
       report(
@@ -326,26 +382,17 @@ export function expandModel(
       gapPending = true;
       return current;
     }
-    const instance = instanceName(block.name);
     const inner: Scope = {
       names: new Map(),
       declared: declaredNames(block.items),
       desc: `block '${block.name}'`,
       where: `block '${block.name}'`,
+      inner: innerNames(block.items),
       params,
-      prefix: `${instance}_`,
       uses: [stmt.span, ...scope.uses],
       stack: [...scope.stack, block.name],
     };
     return expandItems(block.items, current, inner);
-  }
-
-  const instances = new Map<string, number>();
-  /** basic, basic_1, ...: Keras' naming, for the prefix of the names given inside an instance. */
-  function instanceName(name: string): string {
-    const n = instances.get(name) ?? 0;
-    instances.set(name, n + 1);
-    return n === 0 ? name : `${name}_${n}`;
   }
 
   /** The arguments of a block use by parameter, or undefined after reporting (E201, E203, E204, E205). */
@@ -393,14 +440,15 @@ export function expandModel(
   const root: Scope = {
     names: new Map(),
     declared: declaredNames(items),
+    inner: innerNames(items),
     desc,
     where: scopeDesc,
     params: new Map(),
-    prefix: "",
     uses: [],
     stack: [],
   };
   expandItems(items, undefined, root);
+  uniqueLocalNames(layers, localNames);
   // Final names (Keras style, explicit ones kept), then inputs from ids to names.
   assignLayerNames(layers);
   for (const node of layers) node.inputs = node.inputs.map((id) => layers[Number(id)]!.name);

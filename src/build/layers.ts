@@ -26,11 +26,9 @@ function argSpansOf(sig: Signature, bound: Bound): Record<string, Span> {
   return out;
 }
 
-/** A node as built from its statement: name "" unless `name=` was given, inputs still to be wired. */
-export type UnnamedLayer = Layer;
-
 /** Builds the node a layer statement writes (`relu` writes an activation node). */
-export function makeLayer(sig: Signature, bound: Bound, span: Span): UnnamedLayer {
+/** A node as built from its statement: name "" unless `name=` was given, inputs still to be wired. */
+export function makeLayer(sig: Signature, bound: Bound, span: Span): Layer {
   const op = opForStatement(sig.name);
   if (!op) throw new Error(`internal: no op module for layer statement '${sig.name}'`);
   const fields = op.build(sig, ((name: string) => valueOf(sig, bound, name)) as ArgReader);

@@ -2,13 +2,13 @@
 // the first layer of a type takes it bare, later ones _1, _2, ... (the second dense is dense_1, as in Keras).
 // Explicit `name=` wins, and generated names skip any name already taken.
 import { KERAS_NAMES } from "../ir/keras-names.ts";
-import type { UnnamedLayer } from "./layers.ts";
+import type { Layer } from "../ir/schema.ts";
 
 /**
  * Fills in the names of layers built without `name=` (in place). Duplicate explicit names are left for the
  * checker (E213), which sees IR JSON as well as built IR.
  */
-export function assignLayerNames(layers: UnnamedLayer[]): void {
+export function assignLayerNames(layers: Layer[]): void {
   const taken = new Set<string>();
   for (const layer of layers) if (layer.name) taken.add(layer.name);
   const counters = new Map<string, number>();

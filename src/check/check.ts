@@ -5,7 +5,7 @@ import { diagnostic, promoteWarnings, type Diagnostic } from "../diagnostics/ind
 import { consumersOf, nodesByName } from "../ir/graph.ts";
 import type { Experiment, Layer, Model, Program } from "../ir/schema.ts";
 import { opOf } from "../ops/index.ts";
-import { NO_PARAMS } from "../ops/op.ts";
+import { at, NO_PARAMS } from "../ops/op.ts";
 import { checkExperiments } from "./experiments.ts";
 import { lintModel } from "./lints.ts";
 import { resolveLoss } from "./loss.ts";
@@ -30,17 +30,21 @@ export interface CheckResult {
  * held to it here.
  */
 function checkStructure(model: Model): Diagnostic[] {
-  const at = model.span ? { span: model.span } : {};
   const first = model.layers[0];
-  if (!first) return [diagnostic("E303", { model: model.name }, at)];
+  if (!first) return [diagnostic("E303", { model: model.name }, model.span ? { span: model.span } : {})];
   const out: Diagnostic[] = [];
-  const where = (l: Layer) => (l.span ? { span: l.span } : {});
+  const where = (l: Layer) => at(l);
   if (first.op !== "input")
     out.push(diagnostic("E300", { model: model.name, first: first.op }, where(first)));
   const earlier = new Set<string>();
   const all = new Set(model.layers.map((l) => l.name));
   for (const node of model.layers) {
-    if (node.op === "input" && node !== first) out.push(diagnostic("E301", {}, where(node)));
+    const arity = opOf(node).arity;
+    if (arity === "none" && node !== first) {
+      out.push(diagnostic("E301", {}, where(node)));
+      earlier.add(node.name);
+      continue;
+    }
     for (const input of node.inputs) {
       if (earlier.has(input) && input !== node.name) continue;
       const why =
@@ -51,15 +55,14 @@ function checkStructure(model: Model): Diagnostic[] {
             : `no node of model '${model.name}'`;
       out.push(diagnostic("E312", { node: node.name, input, why }, where(node)));
     }
-    const arity = node.op === "input" ? 0 : opOf(node).arity;
     const got = node.inputs.length;
     // A first node that is no input is E300 already: its missing input is the same mistake.
     if (node === first && got === 0) {
       earlier.add(node.name);
       continue;
     }
-    if (arity === 0 ? got !== 0 : arity === "one" ? got !== 1 : got < 2) {
-      const expected = arity === 0 ? "no inputs" : arity === "one" ? "one input" : "two or more inputs";
+    if (arity === "none" ? got !== 0 : arity === "one" ? got !== 1 : got < 2) {
+      const expected = arity === "none" ? "no inputs" : arity === "one" ? "one input" : "two or more inputs";
       out.push(diagnostic("E313", { node: node.name, op: node.op, expected, got }, where(node)));
     }
     earlier.add(node.name);
@@ -90,11 +93,7 @@ function checkModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagno
   model.layers.forEach((node, i) => {
     const inputs = node.inputs.map((name) => ({ shape: shapes.get(name), from: nodes.get(name)! }));
     const known = !gaps.has(i) && inputs.every((x) => x.shape !== undefined);
-    const result = known
-      ? inferNode(node, inputs as InferInput[])
-      : node.op === "input"
-        ? inferNode(node, [])
-        : recoverShape(node);
+    const result = known ? inferNode(node, inputs as InferInput[]) : recoverShape(node);
     if (result === undefined) {
       shapes.set(node.name, undefined);
     } else if ("error" in result) {
@@ -109,9 +108,10 @@ function checkModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagno
   return out;
 }
 
-/** A node's output when an input shape is unknown: known only for nodes whose output ignores the input. */
+/** A node's output when an input shape is unknown: known only for ops whose output ignores the input. */
 function recoverShape(node: Layer): LayerResult | undefined {
-  return node.op === "dense" ? { shape: [null, node.units], params: NO_PARAMS } : undefined;
+  const shape = opOf(node).outputWithoutInput?.(node);
+  return shape && { shape, params: NO_PARAMS };
 }
 
 /**

@@ -5,11 +5,10 @@ import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { nodesByName } from "../ir/graph.ts";
 import type { Activation, Layer, Model } from "../ir/schema.ts";
 import { opOf } from "../ops/index.ts";
+import { at } from "../ops/op.ts";
 
-const spanOf = (layer: Layer, field?: string) => {
-  const span = (field && layer.argSpans?.[field]) || layer.span;
-  return span ? { span } : {};
-};
+/** Where a lint points: the layer (or one of its arguments), and the block uses it came from. */
+const spanOf = (layer: Layer, field?: string) => at(layer, (field && layer.argSpans?.[field]) || layer.span);
 
 /** The non-linear activation a node applies, if any. */
 function activationOf(layer: Layer): Activation | undefined {

@@ -4,7 +4,7 @@
 import { diagnostic } from "../diagnostics/index.ts";
 import type { Layer } from "../ir/schema.ts";
 import { opOf } from "../ops/index.ts";
-import type { InferInput, LayerResult, Params, Shape } from "../ops/op.ts";
+import { at, type InferInput, type LayerResult, type Params, type Shape } from "../ops/op.ts";
 import { MAX_TENSOR_SIZE, sizeOf } from "../util/shape.ts";
 
 export type { InferInput, LayerResult, Params, Shape };
@@ -35,7 +35,7 @@ export function inferNode(node: Layer, inputs: InferInput[]): LayerResult {
           count: count.toLocaleString("en-US"),
           limit: MAX_TENSOR_SIZE.toLocaleString("en-US"),
         },
-        node.span ? { span: node.span } : {},
+        at(node),
       ),
     };
   }

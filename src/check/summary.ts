@@ -1,6 +1,7 @@
 // Checking: a checked model's summary as Keras' model.summary() gives it — layers with Keras class names,
 // output shapes and parameter counts, totals — as data (`summary --json`) and as Keras' text table.
 import type { Model } from "../ir/schema.ts";
+import { isChain } from "../ir/graph.ts";
 import { KERAS_NAMES } from "../ir/keras-names.ts";
 
 export interface LayerSummary {
@@ -59,12 +60,6 @@ export function readableSize(params: number): string {
 const kerasShape = (shape: (number | null)[]): string =>
   `(${shape.map((d) => (d === null ? "None" : d)).join(", ")}${shape.length === 1 ? "," : ""})`;
 
-/** Whether every layer takes the one before it (a Keras Sequential model). */
-const isChain = (summary: ModelSummary) =>
-  summary.layers.every(
-    (l, i) => i === 0 || (l.inputs.length === 1 && l.inputs[0] === summary.layers[i - 1]!.name),
-  );
-
 /**
  * The summary as Keras 2 prints it (65 columns, "Total params: 109386 (427.29 KB)"), with Keras' "Connected
  * to" column for a graph (a functional model). Differs from Keras: the input layer is listed (as Keras lists it
@@ -72,7 +67,7 @@ const isChain = (summary: ModelSummary) =>
  * by name on one line (Keras writes `name[0][0]`, one per line).
  */
 export function formatSummary(summary: ModelSummary, modelName: string): string {
-  const graph = !isChain(summary);
+  const graph = !isChain(summary.layers);
   const rows = summary.layers.map((l) => [
     ` ${l.name} (${l.type})`,
     kerasShape(l.outputShape),

@@ -210,8 +210,8 @@ export const catalogue = {
     "error",
     "model too large after expansion",
     (p) =>
-      `expanding ${p.block} gives more than ${p.limit} layers: nnc expands every block use and repeat into ` +
-      "its own layers, so check the repeat counts",
+      `expanding ${p.block} gives more than ${p.limit} layers (or takes more than 200,000 expansion steps): ` +
+      "nnc expands every block use and repeat into layers of their own, so check the repeat counts",
   ),
 
   // ---- E3xx: checking

@@ -19,6 +19,16 @@ export interface Diagnostic {
   /** "did you mean ..." and other fixes, shown as `= help:` lines. */
   help?: string;
   notes?: string[];
+  /** Other places the message concerns, e.g. the block use a layer was expanded from (located like `span`). */
+  related?: RelatedPlace[];
+}
+
+export interface RelatedPlace {
+  span: Span;
+  message: string;
+  /** 1-based, filled in by locate(). */
+  line?: number;
+  column?: number;
 }
 
 export interface DiagnosticExtras {
@@ -26,6 +36,7 @@ export interface DiagnosticExtras {
   file?: string;
   help?: string;
   notes?: string[];
+  related?: RelatedPlace[];
 }
 
 /** Builds a diagnostic from the catalogue: the only way messages are made, so wording lives in one place. */
@@ -41,6 +52,7 @@ export function diagnostic<C extends Code>(
   if (extras.span !== undefined) d.span = extras.span;
   if (extras.help !== undefined) d.help = extras.help;
   if (extras.notes !== undefined && extras.notes.length > 0) d.notes = extras.notes;
+  if (extras.related !== undefined && extras.related.length > 0) d.related = extras.related;
   return d;
 }
 

@@ -32,6 +32,9 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceText, options: Re
       `${pad} ${c.dim("|")} ${" ".repeat(column - 1)}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}`,
     );
     for (const note of d.notes ?? []) lines.push(`${pad} = note: ${note}`);
+    for (const r of d.related ?? []) {
+      if (r.line !== undefined) lines.push(`${pad} = note: ${r.message} at ${d.file}:${r.line}:${r.column}`);
+    }
     if (d.help) lines.push(`${pad} = ${c.cyan("help")}: ${d.help}`);
   } else {
     for (const note of d.notes ?? []) lines.push(`  = note: ${note}`);

@@ -36,7 +36,7 @@ export class SourceText {
       if (!d.span || (d.file !== undefined && d.file !== this.file)) return d;
       const start = this.position(d.span[0]);
       const end = this.position(Math.max(d.span[0], d.span[1]));
-      return {
+      const located: Diagnostic = {
         ...d,
         file: this.file,
         line: start.line,
@@ -44,6 +44,8 @@ export class SourceText {
         endLine: end.line,
         endColumn: end.column,
       };
+      if (d.related) located.related = d.related.map((r) => ({ ...r, ...this.position(r.span[0]) }));
+      return located;
     });
   }
 }

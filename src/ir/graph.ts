@@ -6,6 +6,10 @@ import type { Layer, Model } from "./schema.ts";
 export const nodesByName = (model: Model): Map<string, Layer> =>
   new Map(model.layers.map((l) => [l.name, l] as const));
 
+/** Whether every node takes exactly the one before it: a chain (a Keras Sequential model). */
+export const isChain = (nodes: readonly { name: string; inputs: readonly string[] }[]): boolean =>
+  nodes.every((l, i) => i === 0 || (l.inputs.length === 1 && l.inputs[0] === nodes[i - 1]!.name));
+
 /** The model's output node: the last. */
 export const outputNode = (model: Model): Layer | undefined => model.layers[model.layers.length - 1];
 

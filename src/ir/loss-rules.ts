@@ -2,7 +2,7 @@
 // lowers it per model): what a model's outputs are, and what `loss auto` means for them. Pure functions of
 // the IR, written once so the two phases cannot disagree.
 import { opOf } from "../ops/index.ts";
-import { nodesByName, outputNode } from "./graph.ts";
+import { outputNode } from "./graph.ts";
 import type { Activation, Loss, Model } from "./schema.ts";
 import { formatShape } from "../util/shape.ts";
 
@@ -12,11 +12,15 @@ import { formatShape } from "../util/shape.ts";
  * linear.
  */
 export function outputActivation(model: Model): Activation {
-  const nodes = nodesByName(model);
-  for (let node = outputNode(model); node;) {
+  const position = new Map(model.layers.map((l, i) => [l.name, i] as const));
+  // Only ever towards earlier nodes: IR JSON may hold a cycle (the checker's E312), which must not loop here.
+  for (let i = model.layers.length - 1; i >= 0;) {
+    const node = model.layers[i]!;
     const op = opOf(node);
     if (!op.passesValues?.(node)) return op.activation?.(node) ?? "linear";
-    node = nodes.get(node.inputs[0] ?? "");
+    const next = position.get(node.inputs[0] ?? "");
+    if (next === undefined || next >= i) return "linear";
+    i = next;
   }
   return "linear";
 }

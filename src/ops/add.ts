@@ -18,19 +18,24 @@ const sameShape = (a: InferInput, b: InferInput) =>
   a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 
 /**
- * The skip path that would make `skip` match `body` (an NHWC tensor halved in size and widened, the usual
- * ResNet stage change): a strided 1x1 convolution and a batchnorm.
+ * The projection that would make `skip` match `body`: for images a strided 1x1 convolution and a batchnorm
+ * (the ResNet stage change; the stride found as 'same' padding computes sizes), for vectors a dense layer.
  */
 function projection(skip: InferInput, body: InferInput): string | undefined {
   const [s, b] = [skip.shape, body.shape];
-  if (s.length !== 4 || b.length !== 4) return undefined;
-  const stride = [1, 2].map((i) => (s[i]! % b[i]! === 0 ? s[i]! / b[i]! : 0));
-  if (stride.some((x) => x < 1)) return undefined;
-  const strideText = stride[0] === stride[1] ? `${stride[0]}` : stride.join("x");
-  return (
-    `project the skip path to ${formatShape(b)}: ` +
-    `shortcut { conv2d ${b[3]} 1x1${strideText === "1" ? "" : ` stride=${strideText}`} bias=false; batchnorm }`
-  );
+  let layers: string | undefined;
+  if (s.length === 2 && b.length === 2) layers = `dense ${b[1]} bias=false; batchnorm`;
+  if (s.length === 4 && b.length === 4) {
+    const stride = [1, 2].map((i) => Math.ceil(s[i]! / b[i]!));
+    if (stride.every((x, k) => x >= 1 && Math.ceil(s[k + 1]! / x) === b[k + 1]!)) {
+      const text = stride[0] === stride[1] ? `${stride[0]}` : stride.join("x");
+      // 'same' is what makes an odd size halve as the body's strided convolution does (7 -> 4).
+      const strideOption = text === "1" ? "" : ` stride=${text} padding=same`;
+      layers = `conv2d ${b[3]} 1x1${strideOption} bias=false; batchnorm`;
+    }
+  }
+  if (!layers) return undefined;
+  return `project the skip path to ${formatShape(b)}: in a residual, shortcut { ${layers} }`;
 }
 
 export const add: OpDefinition<AddNode> = {

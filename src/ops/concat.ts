@@ -57,7 +57,7 @@ export const concat: OpDefinition<ConcatNode> = {
         error: diagnostic(
           "E311",
           { axis: node.axis, rank, range },
-          node.argSpans?.["axis"] ? { span: node.argSpans["axis"] } : at(node),
+          at(node, node.argSpans?.["axis"] ?? node.span),
         ),
       };
     }

@@ -56,6 +56,7 @@ export const dense: OpDefinition<DenseNode> = {
     const params = channelsOf(input) * node.units + (node.useBias ? node.units : 0);
     return { shape: [null, node.units], params: { trainable: params, nonTrainable: 0 } };
   },
+  outputWithoutInput: (node) => [null, node.units],
   kerasConfig: (node) => ({ ...kerasCommon(node), units: node.units, ...kernelConfig(node) }),
   kerasWeights: (node, [x]) => [
     { suffix: "kernel", shape: [channelsOf(x!), node.units] },

@@ -1,6 +1,6 @@
 // The op registry: every op nnc knows, in the order docs list them. Phases look an op up here (opOf) rather
-// than switch on its name; adding an op is one module in this folder, one line below, and its kernel
-// (src/kernels/). The IR schema's node union is made from this list (src/ir/schema.ts).
+// than switch on its name; adding an op is one module in this folder, one line below, its kernel
+// (src/kernels/), and its node schema in the IR's union (src/ir/schema.ts, spelled out for the static types).
 import { activation } from "./activation.ts";
 import { add } from "./add.ts";
 import { avgpool } from "./avgpool.ts";
@@ -31,10 +31,6 @@ export const OPS = [
   add,
   concat,
 ] as const;
-
-type Op = (typeof OPS)[number];
-/** The node type of each op, from its module. */
-export type NodeOf<O extends Op["op"]> = Extract<Op, { op: O }> extends OpDefinition<infer N> ? N : never;
 
 const byOp = new Map<string, OpDefinition<NodeLike>>(
   OPS.map((o) => [o.op, o as unknown as OpDefinition<NodeLike>]),

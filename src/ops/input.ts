@@ -23,8 +23,9 @@ export const input: OpDefinition<InputNode> = {
   ],
   build: (_sig, arg) => ({ shape: arg<number[]>("DIMS") }),
   keras: { base: "input_layer", className: "InputLayer" },
-  arity: "one",
+  arity: "none",
   infer: (node) => ({ shape: [null, ...node.shape], params: NO_PARAMS }),
+  outputWithoutInput: (node) => [null, ...node.shape],
   kerasConfig: (node) => ({
     batch_input_shape: [null, ...node.shape],
     dtype: "float32",

@@ -4,7 +4,7 @@
 // them; phases look an op up there instead of switching on op names. What lowering and training need of an op
 // (weights, forward, backward) is its kernel module, src/kernels/<op>.ts, registered the same way.
 import type { TObject } from "@sinclair/typebox";
-import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
+import { diagnostic, type Diagnostic, type RelatedPlace } from "../diagnostics/index.ts";
 import type { Activation, Span } from "../ir/common.ts";
 import { formatShape } from "../util/shape.ts";
 import type { Signature } from "./signature.ts";
@@ -32,6 +32,7 @@ export interface NodeLike {
   inputs: string[];
   span?: Span;
   argSpans?: Record<string, Span>;
+  expandedFrom?: Span[];
 }
 
 /** Reads an argument of a bound statement: the value given, else the signature's default. */
@@ -65,14 +66,20 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
   build(sig: Signature, arg: ArgReader): Omit<N, CommonField>;
   /** Keras' default layer name (`dense`, then `dense_1`, ...) and class name. */
   keras: { base: string; className: string };
-  /** "one" input, or "many" (two or more: merges such as add and concat). */
-  arity: "one" | "many";
+  /** How many inputs a node takes: none (the input), one, or "many" (two or more: add, concat). */
+  arity: "none" | "one" | "many";
   /** Output shape and parameter counts (as Keras counts them) for the inputs' shapes, or why they do not fit. */
   infer(node: N, inputs: InferInput[]): LayerResult;
   /** The Keras layer config (TensorFlow.js Layers format, snake_case as Keras writes it). */
   kerasConfig(node: N): JsonObject;
   /** The weights Keras holds for the node, in Keras' order, for its per-sample input shapes. */
   kerasWeights(node: N, inputs: number[][]): WeightSpec[];
+  /**
+   * The output shape when the input's is unknown (after an error upstream), for ops whose output does not
+   * depend on it (`dense 10` is [?, 10] whatever it takes): the checker goes on from there, so one mistake does
+   * not hide the independent ones after it.
+   */
+  outputWithoutInput?(node: N): Shape;
   /** The non-linear activation the node applies to its output, if any (`dense 10 softmax`, `relu`). */
   activation?(node: N): Activation | undefined;
   /** Whether the node passes values through unchanged (flatten, dropout, a linear activation). */
@@ -90,7 +97,16 @@ export const kerasCommon = (node: NodeLike) => ({ name: node.name, trainable: tr
 
 export const cls = (class_name: string, config: JsonObject = {}): KerasLayerJson => ({ class_name, config });
 
-export const at = (node: NodeLike) => (node.span ? { span: node.span } : {});
+/**
+ * Where a diagnostic about a node points: its source line, and for a node expanded from block uses or repeats
+ * each of those too (the line inside a block's body is shared by all its uses: the use says which one).
+ */
+export function at(node: NodeLike, span = node.span): { span?: Span; related?: RelatedPlace[] } {
+  if (!span) return {};
+  const uses = node.expandedFrom ?? [];
+  if (uses.length === 0) return { span };
+  return { span, related: uses.map((use) => ({ span: use, message: "expanded from the use" })) };
+}
 
 /** E302: an op got an input of the wrong rank. */
 export function wrongRank(node: NodeLike, input: Shape, expected: string, hint: string): LayerResult {

@@ -3,7 +3,7 @@
 // their `inbound_nodes`, as Keras 2 and tfjs-layers write them. Each layer's class name and config come from
 // its op module (src/ops/). tf.loadLayersModel rebuilds this model; given nnc's weights it predicts what nnc
 // predicts.
-import { nodesByName } from "../ir/graph.ts";
+import { isChain, nodesByName } from "../ir/graph.ts";
 import type { Layer, Model } from "../ir/schema.ts";
 import { opOf } from "../ops/index.ts";
 import { cls, type JsonObject, type KerasLayerJson } from "../ops/op.ts";
@@ -39,17 +39,13 @@ export function kerasLayer(layer: Layer): KerasLayerJson {
   return cls(op.keras.className, op.kerasConfig(layer));
 }
 
-/** Whether every node takes the one before it: then the model is a Keras Sequential model. */
-const isChain = (model: Model) =>
-  model.layers.every((l, i) => i === 0 || l.inputs[0] === model.layers[i - 1]!.name);
-
 /**
  * The `modelTopology` of model.json: a Keras Sequential model for a chain, else a functional one (Keras 2's
  * dialect, which tfjs-layers reads: `inbound_nodes` as [[layer, node index, tensor index, kwargs], ...]).
  */
 export function kerasTopology(model: Model, generatedBy: string): JsonObject {
   const header = { keras_version: generatedBy, backend: "tensor_flow.js" };
-  if (isChain(model)) {
+  if (isChain(model.layers)) {
     return {
       class_name: "Sequential",
       config: { name: model.name, layers: model.layers.map(kerasLayer) },

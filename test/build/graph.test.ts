@@ -50,10 +50,10 @@ graph("repeat expands its body in sequence; names inside are per pass", () => {
     "input_layer <- ",
     "h <- input_layer",
     "add <- h, h",
-    "repeat2_h <- add",
-    "add_1 <- repeat2_h, repeat2_h",
-    "repeat3_h <- add_1",
-    "add_2 <- repeat3_h, repeat3_h",
+    "h_1 <- add",
+    "add_1 <- h_1, h_1",
+    "h_2 <- add_1",
+    "add_2 <- h_2, h_2",
     "dense <- add_2",
   ]);
 });
@@ -68,12 +68,12 @@ graph("a block use is its body with the arguments in place; names are local to e
     layers.map((l) => `${l.name} <- ${l.inputs.join(", ")}`),
     [
       "input_layer <- ",
-      "unit_z <- input_layer",
-      "activation <- unit_z",
-      "add <- activation, unit_z",
-      "unit_1_z <- add",
-      "activation_1 <- unit_1_z",
-      "add_1 <- activation_1, unit_1_z",
+      "z <- input_layer",
+      "activation <- z",
+      "add <- activation, z",
+      "z_1 <- add",
+      "activation_1 <- z_1",
+      "add_1 <- activation_1, z_1",
       "dense <- add_1",
     ],
   );
@@ -107,10 +107,87 @@ graph("blocks may use blocks; a block defined and never used is still checked fo
   assert.equal(codes(diagnosticsOf("block unused { dence 3 }\ninput 4\ndense 2 softmax")), ["E200"]);
 });
 
-graph("a model larger than the expansion bound is one error, not a hang", () => {
-  assert.equal(codes(diagnosticsOf("input 4\nrepeat 20000 { repeat 20000 { dense 4 } }\ndense 2 softmax")), [
-    "E224",
+graph(
+  "a model larger than the expansion bound is one error, not a hang, even where nothing is emitted",
+  () => {
+    const bounded = (text: string, expected: string[]) => {
+      const began = performance.now();
+      assert.equal(codes(diagnosticsOf(text)), expected, text);
+      // A hang detector, not a speed target: unbounded, each of these ran for minutes.
+      assert.ok(performance.now() - began < 20_000, `${text}: ${performance.now() - began} ms`);
+    };
+    bounded("input 4\nrepeat 20000 { repeat 20000 { dense 4 } }\ndense 2 softmax", ["E224"]);
+    bounded("input 8\nrepeat 20000 { repeat 20000 { } }\ndense 2 softmax", []);
+    bounded("input 8\nrepeat 20000 { repeat 20000 { bogus } }\ndense 2 softmax", ["E200"]);
+    // Each block uses the one before twice: 2^30 uses of an empty body.
+    const chain = Array.from({ length: 30 }, (_, k) => `block b${k + 1}(x) { b${k} x; b${k} x }`).join("\n");
+    bounded(`block b0(x) { }\n${chain}\ninput 4\nb30 1\ndense 2 softmax`, ["E223", "E224"]);
+  },
+);
+
+graph(
+  "names: repeated and block-local names are made unique Keras style; model names stay as written",
+  () => {
+    assert.equal(edges("input 4\nrepeat 2 { repeat 2 { dense 4 name=a } }\ndense 2 softmax").slice(1, 5), [
+      "a <- input_layer",
+      "a_1 <- a",
+      "a_2 <- a_1",
+      "a_3 <- a_2",
+    ]);
+    // The user wrote q twice in one scope... no: the second is inside a repeat, local to its pass.
+    assert.equal(edges("input 4\ndense 8 name=q\nrepeat 1 { dense 8 name=q }\ndense 2 softmax").slice(1, 3), [
+      "q <- input_layer",
+      "q_1 <- q",
+    ]);
+    assert.equal(codes(diagnosticsOf("input 4\ndense 8 name=q\ndense 8 name=q\ndense 2 softmax")), ["E213"]);
+  },
+);
+
+graph("block parameters reach repeat counts; a name local to a repeat says so when used outside it", () => {
+  assert.equal(edges("block stage(n, f) { repeat n { dense f } }\ninput 4\nstage 3 5\ndense 2 softmax"), [
+    "input_layer <- ",
+    "dense <- input_layer",
+    "dense_1 <- dense",
+    "dense_2 <- dense_1",
+    "dense_3 <- dense_2",
   ]);
+  const [d] = diagnosticsOf("input 4\nrepeat 2 { dense 4 name=c }\nadd c\ndense 2 softmax");
+  assert.is(d!.code, "E218");
+  assert.match(d!.help!, "named inside a repeat or block body");
+});
+
+graph("a residual whose body is all left out reports only that, not its orphaned shortcut (E314)", () => {
+  assert.equal(
+    codes(
+      diagnosticsOf(
+        "input 8x8x1\nresidual { bogus 3; shortcut { conv2d 16 1x1 } }\nflatten\ndense 2 softmax",
+      ),
+    ),
+    ["E200"],
+  );
+});
+
+graph(
+  "a refused block definition is reported once, not again at each use; 'repeat N;' in a model says how",
+  () => {
+    assert.equal(codes(diagnosticsOf("block b(relu) { dense 4 }\ninput 4\nb 1\nb 2\ndense 2 softmax")), [
+      "E222",
+    ]);
+    assert.equal(codes(diagnosticsOf("block b(x, x) { dense x }\ninput 4\nb 1 2\ndense 2 softmax")), [
+      "E223",
+    ]);
+    const [r] = diagnosticsOf("input 4\nrepeat 2\ndense 2 softmax");
+    assert.is(r!.code, "E223");
+    assert.match(r!.message, "repeat N { LAYERS }");
+  },
+);
+
+graph("an error inside a block body names the use it was expanded from", () => {
+  const text =
+    "block body(f) {\n  conv2d f 3x3 padding=same\n  dense 4\n}\ninput 8x8x1\nbody 4\nflatten\ndense 2 softmax";
+  const [d] = compile(text, { filename: "b.nn" }).diagnostics;
+  assert.is(d!.code, "E302");
+  assert.equal([d!.line, d!.related?.map((r) => [r.line, r.column])], [3, [[6, 1]]]);
 });
 
 graph.run();
