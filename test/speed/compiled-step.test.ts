@@ -83,6 +83,13 @@ const CASES: Array<[string, string, number[]]> = [
     [7, 7, 1],
   ],
   [
+    // Strided input gradients are convolutions of the zero-dilated dz: 'same' on an odd size (7 -> 4), and a
+    // valid window that leaves rows no output reaches (8 rows, 3 high, stride 2: rows 6 and 7 get zeros).
+    "strided convs' input gradients: same 7x7 -> 4x4, valid 3x2 at stride 2x1 with leftover rows",
+    "input 8x7x2; conv2d 3 3x3 padding=same; conv2d 4 3x3 stride=2 padding=same; relu; conv2d 3 1x1; conv2d 2 3x2 stride=2x1; relu; flatten; dense 2 softmax",
+    [8, 7, 2],
+  ],
+  [
     "max pooling 3x3 over 6 channels (the wasm kernel's SIMD body and scalar tail)",
     "input 6x6x1; conv2d 6 3x3 padding=same; maxpool 3x3; flatten; dense 3 softmax",
     [6, 6, 1],
