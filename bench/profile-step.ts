@@ -1,6 +1,6 @@
 // Per-step time breakdown: kernel times of nnc's training step by kernel name (tf.profile), for a bench model at
 // a batch size, on wasm. Shows where a step goes before anything is optimised.
-// Usage: npx tsx bench/profile-step.ts [bn-mlp|mlp|convnet-bn] [batch=128] [gradients=auto|autograd]
+// Usage: npx tsx bench/profile-step.ts [bn-mlp|mlp|convnet-bn|resnet] [batch=128] [gradients=auto|autograd]
 import * as tf from "@tensorflow/tfjs-core";
 import { resolveLoss } from "../src/check/loss.ts";
 import { lowerLoss } from "../src/lower/loss.ts";
