@@ -45,15 +45,16 @@ three block forms and two ops make the other edges:
   differ the error names both and suggests a projection, e.g. \`shortcut { conv2d 32 1x1 stride=2 bias=false;
   batchnorm }\`.
 - \`repeat N { BODY }\` repeats BODY N times in sequence (1 <= N <= 20000; a model holds at most 20,000 layers after
-  expansion, E224). A name given inside the body names that pass's layer; passes after the first prefix it with
-  \`repeatK_\` in the IR.
+  expansion, E224). A name given inside the body names that pass's layer (\`add NAME\` in the body finds it) and
+  is not seen after the repeat.
 - \`block NAME(PARAM, PARAM=DEFAULT, ...) { BODY }\` at the top level of a file defines a reusable block. In its
   body a bare word equal to a parameter's name is that parameter's value (\`conv2d filters 3x3 stride=stride\`).
   A block is used like a layer: \`NAME ARG... PARAM=VALUE...\`, positional arguments in the parameters' order,
   defaults where not given; a missing, unknown or repeated argument is E203, E201, E204 or E205, and a value of
   the wrong type is reported where the use gives it. A block may use other blocks, not itself (E221); a block or
   parameter may not take the name of a statement, a block keyword or an option value such as \`same\` (E222). A
-  name given inside a block is local to each use, and named \`NAME_name\` (\`basic_1_skip\`) in the IR.
+  name given inside a block is local to each use. In the IR, names given inside a repeat or a block use are made
+  unique as Keras names layers: the first keeps the name, later ones take \`_1\`, \`_2\`, ... (\`skip\`, \`skip_1\`).
 
 Every block use and \`repeat\` is expanded: the IR holds plain nodes, each listing its inputs, with the span of
 its source line and of the uses it came from (\`expandedFrom\`). Layers get Keras' names in order of
