@@ -5,14 +5,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { consumersOf } from "../../src/ir/graph.ts";
 import { lowerLoss } from "../../src/lower/loss.ts";
 import { Network } from "../../src/lower/network.ts";
 import { manualGradients } from "../../src/train/manual-backward.ts";
-import { createOptimizer, type Optimizer } from "../../src/train/optimizers.ts";
-import { autogradGradients, updateMovingStatisticsInPlace, type GradientFn } from "../../src/train/step.ts";
+import { createOptimizer } from "../../src/train/optimizers.ts";
+import { autogradGradients } from "../../src/train/step.ts";
 import { Random } from "../../src/util/random.ts";
 import { closeness, program, useBackend, values } from "../lower/helpers.ts";
+import { absorbableBiases, assertStepsAgree, step } from "./step-agreement.ts";
 
 const Step = suite("compiled step == autograd step, several steps");
 Step.before(() => useBackend("wasm"));
@@ -20,39 +20,6 @@ Step.before(() => useBackend("wasm"));
 Step.after.each(() => useBackend("wasm"));
 
 const STEPS = 3;
-
-/**
- * Biases that feed a batchnorm as their node's one consumer: their exact gradient is 0 (the batch mean subtracts
- * them).
- */
-const absorbedBiases = (net: Network): string[] => {
-  const consumers = consumersOf(net.model);
-  return net.model.layers.flatMap((l) => {
-    const only = consumers.get(l.name)!;
-    const feedsBatchNorm =
-      only.length === 1 && net.model.layers.find((c) => c.name === only[0])!.op === "batchnorm";
-    return (l.op === "dense" || l.op === "conv2d") && l.useBias && l.activation === "linear" && feedsBatchNorm
-      ? [`${l.name}/bias`]
-      : [];
-  });
-};
-
-/** One training step as trainStep runs it, returning the gradients as plain arrays too. */
-function step(net: Network, fn: GradientFn, opt: Optimizer, x: tf.Tensor, y: tf.Tensor1D, t: number) {
-  const kept: tf.Tensor[] = [];
-  const out = tf.tidy(() => {
-    const dropoutRng = (layer: string) => new Random(9).fork(`dropout:${t}:${layer}`);
-    const g = fn({ x, y, dropoutRng }, kept);
-    const grads = Object.fromEntries(Object.entries(g.grads).map(([k, v]) => [k, values(v)]));
-    const loss = values(g.loss)[0]!;
-    const correct = values(g.correct)[0]!;
-    opt.apply(g.grads);
-    updateMovingStatisticsInPlace(g.bnStats);
-    return { loss, correct, grads };
-  });
-  tf.dispose(kept);
-  return out;
-}
 
 const CASES: Array<[string, string, number[]]> = [
   ["dense + batchnorm [N,C] + relu, softmax CE", "input 6; dense 12; batchnorm; relu; dense 3 softmax", [6]],
@@ -127,10 +94,7 @@ for (const [name, source, shape] of CASES) {
         await useBackend(backend);
         const p = program(source);
         if (source.includes("batchnorm") && !source.includes("bias=false"))
-          assert.ok(
-            absorbedBiases(new Network(p.models[0]!, 0)).length > 0,
-            "the case has a bias before batchnorm",
-          );
+          assert.ok(absorbableBiases(p.models[0]!).length > 0, "the case has a bias before batchnorm");
         const reference = new Network(p.models[0]!, 4);
         const compiled = new Network(p.models[0]!, 4);
         const loss = lowerLoss(reference, p.train.loss);
@@ -161,36 +125,10 @@ for (const [name, source, shape] of CASES) {
             Int32Array.from({ length: batch }, () => rng.int(classes)),
             "int32",
           );
-          const a = step(reference, auto, optA, x, y, t);
-          const m = step(compiled, manual!, optM, x, y, t);
+          const a = step(auto, optA, x, y, t);
+          const m = step(manual!, optM, x, y, t);
           tf.dispose([x, y]);
-          assert.ok(
-            Math.abs(a.loss - m.loss) <= 1e-5 * Math.abs(a.loss) + 1e-6,
-            `step ${t} loss ${a.loss} vs ${m.loss}`,
-          );
-          assert.is(m.correct, a.correct, `step ${t} correct`);
-          assert.equal(Object.keys(m.grads).sort(), Object.keys(a.grads).sort());
-          // Both paths take the absorbed biases out of training (Network.absorbedBiases): exactly 0, not noise.
-          for (const k of absorbedBiases(reference)) {
-            assert.ok(
-              a.grads[k]!.every((g) => g === 0) && m.grads[k]!.every((g) => g === 0),
-              `${k} gradient 0`,
-            );
-          }
-          for (const k of Object.keys(a.grads)) {
-            const c = closeness(m.grads[k]!, a.grads[k]!, 1e-5, 1e-6);
-            assert.ok(c <= 1, `step ${t} gradient ${k}: worst ${c}`);
-          }
-          for (const w of reference.weights) {
-            const c = closeness(values(compiled.weight(w.name)!.variable), values(w.variable), 1e-5, 1e-6);
-            assert.ok(c <= 1, `step ${t} weight ${w.name}: worst ${c}`);
-          }
-          const slotsA = optA.slots();
-          const slotsM = optM.slots();
-          for (const k of Object.keys(slotsA)) {
-            const c = closeness(slotsM[k]!.data, slotsA[k]!.data, 1e-4, 1e-7);
-            assert.ok(c <= 1, `step ${t} slot ${k}: worst ${c}`);
-          }
+          assertStepsAgree(t, a, m, { reference, compiled, optA, optM });
         }
         optA.dispose();
         optM.dispose();
