@@ -9,6 +9,7 @@ import { simdFilterGradient, type WasmBackend } from "../runtime/wasm-kernels.ts
 import { wasmHeap } from "../train/tensor-memory.ts";
 import { activationGrad, STEP_ACTIVATIONS } from "./activation.ts";
 import type { KernelDefinition } from "./kernel.ts";
+import { kernelWeights } from "./weighted.ts";
 
 type Conv2dNode = LayerOf<"conv2d">;
 type Shape4 = [number, number, number, number];
@@ -36,17 +37,14 @@ export const conv2d: KernelDefinition<Conv2dNode> = {
   lower(node, ctx) {
     const [kh, kw] = node.kernelSize;
     const channels = ctx.inputShapes[0]!.at(-1)!;
-    const kernel = ctx.kernel("kernel", [kh, kw, channels, node.filters], node.kernelInitializer);
-    const bias = node.useBias ? ctx.bias(node.filters) : undefined;
-    // A bias the batchnorm after it absorbs is not added in training (Network.absorbedBiases).
-    const trainingBias = bias?.absorbed ? undefined : bias?.variable;
-    const names = { kernel: `${node.name}/kernel`, bias: `${node.name}/bias` };
+    const w = kernelWeights(node, ctx, [kh, kw, channels, node.filters], node.filters);
+    const { kernel, trainingBias } = w;
     return {
       forward: ([x], o, linear) =>
         conv2dForward(
           x!,
           kernel,
-          o.training ? trainingBias : bias?.variable,
+          w.biasFor(o.training),
           node,
           linear ? "linear" : node.activation,
           o.training,
@@ -62,9 +60,8 @@ export const conv2d: KernelDefinition<Conv2dNode> = {
             y: a,
             backward: (dy, grads, needDx) => {
               const dz = activationGrad(dy, a, activation) as tf.Tensor4D;
-              grads[names.kernel] = conv2dFilterGrad(x as tf.Tensor4D, dz, k.shape, node);
-              if (trainingBias) grads[names.bias] = tf.mul(channelMeans(dz), dz.size / dz.shape[3]);
-              else if (bias) grads[names.bias] = tf.zerosLike(bias.variable); // absorbed: exactly 0
+              const kernelGrad = conv2dFilterGrad(x as tf.Tensor4D, dz, k.shape, node);
+              w.setGrads(grads, kernelGrad, () => tf.mul(channelMeans(dz), dz.size / dz.shape[3]));
               return needDx ? [conv2dInputGrad(dz, k, x!.shape as Shape4, node)] : undefined;
             },
           };

@@ -7,6 +7,7 @@ import { applyActivation, fusable } from "../lower/activations.ts";
 import { matMul as simdMatMul } from "../runtime/simd-ops.ts";
 import { activationGrad, STEP_ACTIVATIONS } from "./activation.ts";
 import type { KernelDefinition } from "./kernel.ts";
+import { kernelWeights } from "./weighted.ts";
 
 /**
  * Dense: y = activation(x W + b). Under a gradient tape plain matMul + add (a fused matMul's gradient is only
@@ -30,20 +31,11 @@ function denseForward(
 export const dense: KernelDefinition<LayerOf<"dense">> = {
   op: "dense",
   lower(node, ctx) {
-    const kernel = ctx.kernel("kernel", [ctx.inputShapes[0]!.at(-1)!, node.units], node.kernelInitializer);
-    const bias = node.useBias ? ctx.bias(node.units) : undefined;
-    // A bias the batchnorm after it absorbs is not added in training (Network.absorbedBiases).
-    const trainingBias = bias?.absorbed ? undefined : bias?.variable;
-    const names = { kernel: `${node.name}/kernel`, bias: `${node.name}/bias` };
+    const w = kernelWeights(node, ctx, [ctx.inputShapes[0]!.at(-1)!, node.units], node.units);
+    const { kernel, trainingBias } = w;
     return {
       forward: ([x], o, linear) =>
-        denseForward(
-          x!,
-          kernel,
-          o.training ? trainingBias : bias?.variable,
-          linear ? "linear" : node.activation,
-          o.training,
-        ),
+        denseForward(x!, kernel, w.biasFor(o.training), linear ? "linear" : node.activation, o.training),
       stage({ logits }) {
         const activation = logits ? "linear" : node.activation;
         if (!STEP_ACTIVATIONS.includes(activation)) return undefined;
@@ -55,9 +47,8 @@ export const dense: KernelDefinition<LayerOf<"dense">> = {
             backward: (dy, grads, needDx) => {
               const dz = activationGrad(dy, a, activation);
               // Materialised transposes: flag-free matmuls take wasm's fast path.
-              grads[names.kernel] = tf.matMul(tf.transpose(x!) as tf.Tensor2D, dz as tf.Tensor2D);
-              if (trainingBias) grads[names.bias] = tf.sum(dz, 0);
-              else if (bias) grads[names.bias] = tf.zerosLike(bias.variable); // absorbed: exactly 0
+              const kernelGrad = tf.matMul(tf.transpose(x!) as tf.Tensor2D, dz as tf.Tensor2D);
+              w.setGrads(grads, kernelGrad, () => tf.sum(dz, 0));
               return needDx ? [simdMatMul(dz as tf.Tensor2D, tf.transpose(k))] : undefined;
             },
           };

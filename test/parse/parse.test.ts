@@ -367,14 +367,12 @@ errors("E108: past 64 levels of '{', one error at the first '{' too deep, fast o
   assert.equal(tree.items, []);
   // Closed levels do not count, and braces in strings and comments are no braces.
   assert.equal(codes(("a {}\n".repeat(100) + 'a { b "{{{{" } # {{{{\n').repeat(100)), []);
+  // Speed is the bench's business (npx tsx bench/parse.ts); here: one error, no stack overflow.
   for (const big of ["{".repeat(1 << 20), "a {".repeat(100_000)]) {
-    const started = performance.now();
     assert.equal(
       parseSource(big).diagnostics.map((d) => d.code),
       ["E108"],
     );
-    const ms = performance.now() - started;
-    assert.ok(ms < 800, `${ms.toFixed(0)} ms for ${big.length} characters`);
   }
 });
 
