@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { plotLayout, type PlotLayout } from "./plot-layout.ts";
 import type { GroupSummary } from "./summary.ts";
 
 export type PlotMetric = "valAccuracy" | "valLoss";
@@ -32,6 +33,8 @@ const TITLES: Record<PlotMetric, { title: string; axis: string; name: string }> 
 
 interface Row {
   group: string;
+  colour: string;
+  panel: string;
   model: string;
   epoch: number;
   mean: number;
@@ -40,12 +43,24 @@ interface Row {
   n: number;
 }
 
-function rows(groups: GroupSummary[], metric: PlotMetric): Row[] {
+function rows(groups: GroupSummary[], metric: PlotMetric, layout: PlotLayout): Row[] {
   return groups.flatMap((g) =>
     g.epochs.flatMap((e) => {
       const s = e[metric];
       return s
-        ? [{ group: g.group, model: g.model, epoch: e.epoch, mean: s.mean, lo: s.min, hi: s.max, n: s.n }]
+        ? [
+            {
+              group: g.group,
+              colour: layout.colourOf(g),
+              panel: layout.panelOf?.(g) ?? "",
+              model: g.model,
+              epoch: e.epoch,
+              mean: s.mean,
+              lo: s.min,
+              hi: s.max,
+              n: s.n,
+            },
+          ]
         : [];
     }),
   );
@@ -61,15 +76,17 @@ export function plotSpec(
   // The held-out split is the test set unless the spec holds out part of train (`validation=`): say which.
   const title = options.validationName ? `${t.title} (${options.validationName} set)` : t.title;
   const axis = t.axis;
-  const order = groups.map((g) => g.group);
+  const layout = plotLayout(groups);
+  const data = rows(groups, metric, layout);
+  const colours = [...new Set(groups.map(layout.colourOf))];
   const repeats = Math.max(1, ...groups.map((g) => g.cells.length));
   const maxEpoch = Math.max(1, ...groups.flatMap((g) => g.epochs.map((e) => e.epoch)));
   const color = {
-    field: "group",
+    field: "colour",
     type: "nominal" as const,
-    title: "model and settings",
-    sort: order,
-    scale: { scheme: order.length > 10 ? "tableau20" : "tableau10" },
+    title: layout.colourTitle,
+    sort: colours,
+    scale: { scheme: colours.length > 10 ? "tableau20" : "tableau10" },
     legend: { symbolType: "stroke", symbolOpacity: 1, symbolStrokeWidth: 3 },
   };
   const x = {
@@ -79,23 +96,7 @@ export function plotSpec(
     scale: { domain: [1, maxEpoch] },
     axis: { tickMinStep: 1, format: "d" },
   };
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: {
-      text: title,
-      anchor: "start",
-      // Two short lines: without a canvas vega estimates text widths generously, and one long line would
-      // widen the image far past the plot.
-      subtitle:
-        repeats > 1
-          ? [options.subtitle, `line: mean of ${repeats} runs, band: min to max`]
-          : options.subtitle,
-    },
-    width: 520,
-    height: 300,
-    background: "white",
-    config: { font: FONT, legend: { labelLimit: 320 } },
-    data: { values: rows(groups, metric) },
+  const layers = {
     encoding: { x, color },
     layer: [
       {
@@ -109,7 +110,7 @@ export function plotSpec(
         mark: { type: "line", strokeWidth: 2, point: { size: 28 } },
         encoding: {
           y: { field: "mean", type: "quantitative", title: axis },
-          ...(new Set(groups.map((g) => g.model)).size > 1 && groups.length > 2
+          ...(layout.modelColours && colours.length > 2
             ? {
                 strokeDash: {
                   field: "model",
@@ -128,6 +129,34 @@ export function plotSpec(
         },
       },
     ],
+  };
+  // Two short lines: without a canvas vega estimates text widths generously, and one long line would widen
+  // the image far past the plot. What every group shares is said once here instead of in each label.
+  const subtitle = [
+    layout.shared ? `${options.subtitle}; all groups: ${layout.shared}` : options.subtitle,
+    ...(repeats > 1 ? [`line: mean of ${repeats} runs, band: min to max`] : []),
+  ];
+  const common = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: title, anchor: "start", subtitle: subtitle.length > 1 ? subtitle : subtitle[0] },
+    background: "white",
+    // labelLimit 0: legend labels are printed whole (they hold only what varies, so they stay short).
+    config: { font: FONT, legend: { labelLimit: 0 } },
+    data: { values: data },
+  };
+  if (!layout.panelOf) return { ...common, width: 520, height: 300, ...layers } as TopLevelSpec;
+  // Small multiples: one panel per value of the panel settings, the same axes and colours in each.
+  return {
+    ...common,
+    facet: {
+      field: "panel",
+      type: "nominal",
+      title: layout.panelTitle,
+      sort: [...new Set(groups.map((g) => layout.panelOf!(g)))],
+      header: { labelFontSize: 12, labelFontWeight: "bold", titleFontSize: 12 },
+    },
+    columns: layout.panels <= 4 ? 2 : 3,
+    spec: { width: 300, height: 190, ...layers },
   } as TopLevelSpec;
 }
 
