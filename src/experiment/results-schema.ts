@@ -72,6 +72,14 @@ export const ResultsSchema = Type.Object(
       {
         file: Type.String(),
         sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }),
+        irSha256: Type.Optional(
+          Type.String({
+            pattern: "^[0-9a-f]{64}$",
+            description:
+              "the run's meaning: sha256 of the IR it trains (compared models, train settings, experiment) " +
+              "without source positions; what --resume compares, so comments and layout do not count",
+          }),
+        ),
         text: Type.String({ description: "the spec as it was run" }),
       },
       { additionalProperties: false },

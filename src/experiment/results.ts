@@ -1,10 +1,14 @@
 // Experiments: results.json on disk. Written after every finished cell (temporary file + rename, so an
-// interrupted run leaves the last whole version), read back for --resume, which refuses when the spec changed
-// or the finished cells are not cells of this grid (other --epochs, --limit, ...).
+// interrupted run leaves the last whole version), read back for --resume, which refuses when what the run
+// trains changed (its IR, not its text: comments and layout do not count) or the finished cells are not cells of
+// this grid (other --epochs, --limit, ...).
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../diagnostics/index.ts";
+import type { Experiment, Program } from "../ir/schema.ts";
 import { writeFileAtomic } from "../save/atomic.ts";
+import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
 import type { Cell } from "./grid.ts";
 import { validateResults, type CellResult, type Results } from "./results-schema.ts";
 
@@ -33,21 +37,37 @@ export function readResults(dir: string): Results {
 }
 
 /**
- * The finished cells of an earlier run that this grid can keep. Refuses (E602) when the spec's hash differs
- * or when a finished cell is no cell of this grid: mixing settings would make groups of unlike runs.
+ * What an experiment's run means: the IR of the models it compares, the file's train settings and the
+ * experiment itself, without source positions. Cell ids name a model only by its name, so this is what tells
+ * that a compared model's layers changed; a comment, a blank line or a reformatted spec leaves it unchanged.
+ */
+export function experimentIrSha256(program: Program, experiment: Experiment): string {
+  const models = program.models.filter((m) => experiment.compare.includes(m.name));
+  const meaning = stripSpans({ models, train: program.train, experiment });
+  return createHash("sha256").update(canonicalJson(meaning)).digest("hex");
+}
+
+/**
+ * The finished cells of an earlier run that this grid can keep. Refuses (E602) when what the run trains
+ * changed (results written before irSha256 existed are compared by the spec's text) or when a finished cell is
+ * no cell of this grid: mixing settings would make groups of unlike runs.
  */
 export function resumableCells(
   dir: string,
   previous: Results,
-  current: { specSha256: string; experiment: string; grid: Cell[] },
+  current: { specSha256: string; irSha256: string; experiment: string; grid: Cell[] },
 ): CellResult[] {
-  const { specSha256, experiment, grid } = current;
-  if (previous.spec.sha256 !== specSha256) {
+  const { specSha256, irSha256, experiment, grid } = current;
+  const [then, now, what] =
+    previous.spec.irSha256 !== undefined
+      ? [previous.spec.irSha256, irSha256, "the compared models, train settings or experiment changed"]
+      : [previous.spec.sha256, specSha256, "the spec changed"];
+  if (then !== now) {
     fail("E602", {
       dir,
       detail:
-        `the spec changed since these results were written (sha256 ${previous.spec.sha256.slice(0, 12)}... then, ` +
-        `${specSha256.slice(0, 12)}... now): run it into another --out, or pass --force to start over`,
+        `${what} since these results were written (sha256 ${then.slice(0, 12)}... then, ` +
+        `${now.slice(0, 12)}... now): run it into another --out, or pass --force to start over`,
     });
   }
   if (previous.experiment.name !== experiment) {

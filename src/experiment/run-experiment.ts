@@ -23,7 +23,7 @@ import { describeLrRule, expandGrid, type Cell, type GridOptions } from "./grid.
 import { inProcessPool, runCells, workerPool, type CellPool, type WorkerSetup } from "./pool.ts";
 import { ExperimentProgress } from "./progress.ts";
 import { RESULTS_VERSION, type Results } from "./results-schema.ts";
-import { hasResults, readResults, resumableCells, ResultsWriter } from "./results.ts";
+import { experimentIrSha256, hasResults, readResults, resumableCells, ResultsWriter } from "./results.ts";
 
 export interface ExperimentRunOptions extends GridOptions {
   /** The spec as compiled, and where it came from (its hash identifies the run for --resume). */
@@ -101,7 +101,12 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   if (options.resume) {
     if (!hasResults(outDir)) fail("E602", { dir: outDir, detail: "it holds no results.json" });
     previous = readResults(outDir);
-    resumableCells(outDir, previous, { specSha256: options.specSha256, experiment: experiment.name, grid });
+    resumableCells(outDir, previous, {
+      specSha256: options.specSha256,
+      irSha256: experimentIrSha256(program, experiment),
+      experiment: experiment.name,
+      grid,
+    });
   } else if (existsSync(outDir) && hasResults(outDir) && !options.force) {
     fail("E606", { dir: outDir });
   }
@@ -121,7 +126,12 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   const results: Results = {
     resultsVersion: RESULTS_VERSION,
     nncVersion: VERSION,
-    spec: { file: options.specFile, sha256: options.specSha256, text: options.specText },
+    spec: {
+      file: options.specFile,
+      sha256: options.specSha256,
+      irSha256: experimentIrSha256(program, experiment),
+      text: options.specText,
+    },
     experiment: JSON.parse(JSON.stringify(experiment)) as Experiment,
     lrRule: describeLrRule(experiment),
     options: gridOptions,

@@ -2,10 +2,13 @@
 // or compared, so that equal settings give equal text whatever order their keys were built in and wherever
 // they sit in the source. Pure; no dependencies.
 
-/** Keys that record where something was written in the source, not what it means. */
-const POSITION_KEYS = new Set(["span", "argSpans"]);
+/**
+ * Keys that record where something was written in the source, not what it means: a layer's `expandedFrom`
+ * holds the spans of the block uses it came from, so a comment above one must not change a hash either.
+ */
+const POSITION_KEYS = new Set(["span", "argSpans", "expandedFrom"]);
 
-/** A deep copy without `span`/`argSpans` (source positions, not meaning), through JSON: plain data only. */
+/** A deep copy without `span`/`argSpans`/`expandedFrom` (source positions, not meaning), through JSON: plain data only. */
 export function stripSpans<T>(value: T): T {
   return JSON.parse(
     JSON.stringify(value, (key, v: unknown) => (POSITION_KEYS.has(key) ? undefined : v)),

@@ -127,14 +127,21 @@ resume(
   },
 );
 
-resume("refused when the spec changed, or the finished cells had other settings", async () => {
+resume("refused when a compared model changed, or the finished cells had other settings", async () => {
   const dir = tempDir("resume-refused");
   const opts = options(dir);
   await runExperiment(memoryIO(), { ...opts, epochs: 1 });
+  // The same names and settings, one layer wider: cell ids alone (model name + settings) would not tell.
+  const wider = runOptions(dir, tinySpec(GRID).replace("dense 8 relu", "dense 9 relu"));
   const changed = await failsWith("E602", () =>
-    runExperiment(memoryIO(), { ...opts, specSha256: "0".repeat(64), resume: true }),
+    runExperiment(memoryIO(), {
+      ...opts,
+      program: wider.program,
+      specSha256: wider.specSha256,
+      resume: true,
+    }),
   );
-  assert.match(changed.message, "the spec changed");
+  assert.match(changed.message, "the compared models, train settings or experiment changed");
   const other = await failsWith("E602", () =>
     runExperiment(memoryIO(), { ...opts, limit: 50, resume: true }),
   );
@@ -143,6 +150,33 @@ resume("refused when the spec changed, or the finished cells had other settings"
     runExperiment(memoryIO(), { ...opts, outDir: join(dir, "none"), resume: true }),
   );
 });
+
+resume(
+  "a spec changed only in comments and layout resumes; results without irSha256 compare the text",
+  async () => {
+    const dir = tempDir("resume-comment");
+    const opts = options(dir);
+    await runExperiment(memoryIO(), { ...opts, epochs: 1 });
+    const commented = runOptions(
+      dir,
+      `# the same study, annotated\n\n${tinySpec(GRID).replace("dense 8 relu", "dense 8 relu  # hidden")}`,
+    );
+    assert.is.not(commented.specSha256, opts.specSha256);
+    const again = await runExperiment(memoryIO(), { ...commented, epochs: 1, resume: true });
+    assert.is(again.trained.length, 0, "every cell kept");
+
+    // A results.json written before irSha256 existed: only the spec's text identifies it.
+    const path = resultsPath(join(dir, "out"));
+    const old = readJson(join(dir, "out"));
+    delete old.spec.irSha256;
+    writeFileSync(path, JSON.stringify(old));
+    // It was last written by the commented spec's run: the original text is now a different spec.
+    const changed = await failsWith("E602", () =>
+      runExperiment(memoryIO(), { ...opts, epochs: 1, resume: true }),
+    );
+    assert.match(changed.message, "the spec changed");
+  },
+);
 
 const parallel = suite("parallel workers");
 

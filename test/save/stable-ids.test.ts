@@ -1,8 +1,10 @@
 // Checkpoint fingerprints and experiment cell ids are hashes of canonical JSON (src/util/canonical-json.ts):
 // equal settings give equal hashes whatever their key order and source positions, and the hashes of runs
 // written before stay what they were, so --resume still finds them.
+import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { compile } from "../../src/compile.ts";
 import { cellId, expandGrid } from "../../src/experiment/grid.ts";
 import type { Experiment, Program, Train } from "../../src/ir/schema.ts";
 import { checkpointFingerprint } from "../../src/save/fingerprint.ts";
@@ -20,11 +22,11 @@ canonical("sorted keys at every depth, no spaces, undefined left out, arrays in 
   assert.is(canonicalJson({ x: NaN }), '{"x":null}');
 });
 
-canonical("stripSpans drops span and argSpans at every depth, keeps the rest", () => {
+canonical("stripSpans drops span, argSpans and expandedFrom at every depth, keeps the rest", () => {
   const value = {
     span: [0, 1],
     a: { span: [2, 3], argSpans: [[4, 5]], b: 1 },
-    list: [{ span: [6, 7], c: 2 }],
+    list: [{ span: [6, 7], c: 2, expandedFrom: [{ start: 8, end: 9 }] }],
   };
   assert.equal(stripSpans(value), { a: { b: 1 }, list: [{ c: 2 }] });
   assert.equal(value.a.span, [2, 3], "a copy: the input is unchanged");
@@ -115,6 +117,17 @@ stable("checkpoint fingerprints: the same for reordered and moved settings, and 
   );
   // As nnc wrote it before (commit 550315b): checkpoint.ckpt files hold it.
   assert.is(fingerprint.sha256, "b842f3d23562bc1b73ae53180a84bdeb4eeb835c9553bca2cfa6a4da3e1d0226");
+});
+
+stable("a graph's fingerprint ignores where its block uses were written (a comment above one)", () => {
+  const text = readFileSync(new URL("../../specs/resnet.nn", import.meta.url), "utf8");
+  const moved = text.replace("  repeat 2 {", "  # two identity blocks\n  repeat 2 {");
+  const [a, b] = [text, moved].map((t) => compile(t).program!);
+  assert.ok(
+    a.models[0]!.layers.some((l) => (l.expandedFrom?.length ?? 0) > 0),
+    "layers from block uses",
+  );
+  assert.is(checkpointFingerprint(b, "resnet").sha256, checkpointFingerprint(a, "resnet").sha256);
 });
 
 canonical.run();
