@@ -3,6 +3,7 @@
 // builder only ever sees well-typed values. Gives the values by parameter name and their spans.
 import { diagnostic, didYouMean, type Diagnostic } from "../diagnostics/index.ts";
 import type { Span, Statement, Value } from "../parse/syntax-tree.ts";
+import { foreignOptionHelp, foreignValueHelp } from "./foreign-names.ts";
 import { describeRange, expectedText, inRange, usage, type ParamSpec, type Signature } from "./signatures.ts";
 
 export type Scalar = number | boolean | string;
@@ -58,7 +59,7 @@ function convertValue(v: Value, spec: ParamSpec, op: string, diags: Diagnostic[]
     }
     case "bool":
       if (v.kind === "word" && (v.text === "true" || v.text === "false")) return v.text === "true";
-      return wrongType();
+      return wrongType(v.kind === "word" ? foreignValueHelp(v.text) : undefined);
     case "enum": {
       if (v.kind !== "word" && v.kind !== "string") return wrongType();
       const text = v.kind === "word" ? v.text : v.value;
@@ -114,10 +115,12 @@ export function bindStatement(
       const key = arg.key.text;
       const spec = sig.options.find((o) => o.name === key);
       if (!spec) {
-        const help = didYouMean(
-          key,
-          sig.options.map((o) => o.name),
-        );
+        const help =
+          foreignOptionHelp(key) ??
+          didYouMean(
+            key,
+            sig.options.map((o) => o.name),
+          );
         diags.push(
           diagnostic(
             "E201",

@@ -7,6 +7,7 @@ import type { Experiment, Model, Program, Span, Train } from "../ir/schema.ts";
 import { IR_VERSION, OPTIMIZERS } from "../ir/schema.ts";
 import type { Block, Item, SourceFile, Statement } from "../parse/syntax-tree.ts";
 import { bindStatement, type Bound } from "./bind.ts";
+import { foreignStatementHelp } from "./foreign-names.ts";
 import { expandModel, LAYER_BLOCKS, type BlockDefinition, type ExpansionHost } from "./graph.ts";
 import {
   applyExperimentSetting,
@@ -106,6 +107,7 @@ class Builder {
       return undefined;
     }
     const help =
+      foreignStatementHelp(head, context) ??
       didYouMean(head, namesFor(context)) ??
       didYouMean(
         head,

@@ -65,7 +65,10 @@ interface Scope {
 
 export interface ExpandedModel {
   layers: Layer[];
-  /** Indices of nodes whose input follows a statement left out (the checker treats that input as unknown). */
+  /**
+   * Indices of nodes whose input follows a statement left out (the checker treats that input as unknown);
+   * `layers.length` when the last statements were left out, so the output itself is not what was written.
+   */
   gaps: Set<number>;
 }
 
@@ -448,6 +451,8 @@ export function expandModel(
     stack: [],
   };
   expandItems(items, undefined, root);
+  // Statements left out at the end: the model's output is not what was written (index past the last node).
+  if (gapPending) gaps.add(layers.length);
   uniqueLocalNames(layers, localNames);
   // Final names (Keras style, explicit ones kept), then inputs from ids to names.
   assignLayerNames(layers);

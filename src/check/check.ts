@@ -142,10 +142,19 @@ function duplicateNames(program: Program): Diagnostic[] {
  * where that means the same for all of them. Where it does not (`loss auto` over a softmax model and a sigmoid
  * one), the IR keeps `auto` and the back end resolves it per model by the same rule (src/ir/loss-rules.ts).
  */
-function resolveFor(models: Model[], loss: Program["train"]["loss"], diags: Diagnostic[], trained: boolean) {
+function resolveFor(
+  models: Model[],
+  loss: Program["train"]["loss"],
+  diags: Diagnostic[],
+  trained: boolean,
+  gaps?: CheckOptions["gaps"],
+) {
   const seen = new Set<string>();
   const resolved = models.map((model) => {
-    const r = resolveLoss(model, loss, { trained });
+    // A model with layers the builder left out (already reported) has outputs nobody wrote: judging the
+    // loss against them would blame the loss for an unknown op (E306 after E200).
+    const complete = !(gaps?.get(model.name)?.size ?? 0);
+    const r = resolveLoss(model, loss, { trained: trained && complete });
     for (const d of r.diagnostics) {
       if (!seen.has(d.message)) diags.push(d);
       seen.add(d.message);
@@ -180,13 +189,19 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
   // A file without a train block or experiments only defines models (a feature extractor, a model to load
   // weights into): a loss that does not fit them is not yet a mistake. Training says so (E306 from fit).
   const trained = program.train.span !== undefined || program.experiments.length > 0;
-  program.train.loss = resolveFor(program.models, program.train.loss, diags, trained);
+  program.train.loss = resolveFor(program.models, program.train.loss, diags, trained, options.gaps);
   diags.push(...checkExperiments(program));
   for (const experiment of program.experiments) {
     const loss = experiment.train?.loss;
     if (!loss) continue;
     const compared = program.models.filter((m) => experiment.compare.includes(m.name));
-    (experiment.train as NonNullable<Experiment["train"]>).loss = resolveFor(compared, loss, diags, true);
+    (experiment.train as NonNullable<Experiment["train"]>).loss = resolveFor(
+      compared,
+      loss,
+      diags,
+      true,
+      options.gaps,
+    );
   }
   return { program, diagnostics: options.strict ? promoteWarnings(diags) : diags };
 }
