@@ -51,6 +51,7 @@ export function applyTrainSetting(sig: Signature, bound: Bound, span: Span, trai
       if (given("validation") !== undefined) data.validation = given("validation") as number;
       if (given("limit") !== undefined) data.limit = given("limit") as number;
       if (given("scale") !== undefined) data.scale = given("scale") as number;
+      if (given("label") !== undefined) data.label = given("label") as string | number;
       data.span = span;
       train.data = data;
       return;

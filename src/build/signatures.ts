@@ -125,8 +125,18 @@ export const TRAIN_SIGNATURES: Signature[] = [
         type: num(positive),
         doc:
           "divide raw values by this; the default depends on the source: 255 for IDX and fashion-mnist bytes, " +
-          "1 for mnist (already in [0, 1]), for CSV 255 when some value exceeds 1 (pixel bytes) else 1",
+          "1 for mnist (already in [0, 1]), for CSV 255 when every feature value is an integer in 0..255 and " +
+          "some exceeds 1 (pixel bytes), else 1",
         field: "scale",
+      },
+      {
+        name: "label",
+        type: { kind: "any" },
+        doc:
+          "CSV only: the label column, by header name (label=target) or 0-based index, negative from the end " +
+          "(label=-1: the last column); default the first column named label, labels, target, class or y, " +
+          "else the first column",
+        field: "label",
       },
     ],
   ),

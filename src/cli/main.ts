@@ -109,6 +109,12 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .argument("<source>", "mnist | fashion-mnist | idx:PATH | csv:PATH")
     .option("--validation <fraction>", "hold out this fraction of train for validation", positive())
     .option("--limit <n>", "use at most N training samples", int())
+    .option("--label <column>", "csv: the label column, by header name or 0-based index (-1: the last)")
+    .option(
+      "--scale <s>",
+      "divide raw values by S (default by source; csv: 255 only for pixel bytes)",
+      positive(),
+    )
     .option("--json", "print JSON")
     .action(action(async (source: string, opts) => (await commands.data()).dataCommand(io, source, opts)));
 

@@ -10,6 +10,8 @@ export interface DatasetDescription {
   splits: { name: "train" | "test" | "validation"; count: number; perClass: number[] }[];
   classes: { index: number; name: string }[];
   valueRange: { min: number; max: number };
+  /** Choices made reading the source, with their reasons (CSV: label column, scale); see Dataset.choices. */
+  choices: string[];
 }
 
 export function describeDataset(ds: Dataset): DatasetDescription {
@@ -48,6 +50,7 @@ export function describeDataset(ds: Dataset): DatasetDescription {
       name: ds.classNames?.[index] ?? String(index),
     })),
     valueRange: { min: Number.isFinite(min) ? min : 0, max: Number.isFinite(max) ? max : 0 },
+    choices: ds.choices ?? [],
   };
 }
 
@@ -63,6 +66,13 @@ const value = (v: number): string => String(+v.toFixed(4));
  */
 export function formatDatasetDescription(desc: DatasetDescription): string {
   const lines = [`${desc.source}: ${desc.description}`];
+  // "labels: column 'y' ..." -> "  labels   column 'y' ...": the same columns as the lines below.
+  for (const choice of desc.choices) {
+    const colon = choice.indexOf(": ");
+    lines.push(
+      colon > 0 ? `  ${choice.slice(0, colon).padEnd(7)}  ${choice.slice(colon + 2)}` : `  ${choice}`,
+    );
+  }
   lines.push(
     `  samples  ${desc.sampleShape.join("x")} float32, values ${value(desc.valueRange.min)}..${value(desc.valueRange.max)}`,
   );

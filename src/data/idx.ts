@@ -1,10 +1,11 @@
 // Data layer: IDX files (the MNIST file format) -> typed arrays. Takes a file path (gzipped or not, told by
 // its magic bytes, not its name) and gives the unsigned-byte payload with its dimensions, as a view of the
 // inflated bytes: images stay bytes (scaled when batches are built), so a 60,000-image file is one read, no copy.
-import { gunzip } from "node:zlib";
+import { open } from "node:fs/promises";
+import { constants, gunzip, gunzipSync } from "node:zlib";
 import { promisify } from "node:util";
 import { fail } from "../diagnostics/diagnostic.ts";
-import { readDataFile } from "./read-file.ts";
+import { readDataFile, readFailure } from "./read-file.ts";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -43,8 +44,15 @@ export async function readMaybeGzipped(file: string): Promise<Uint8Array> {
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, "0")}`;
 
-/** Parses an IDX buffer of unsigned bytes with `rank` dimensions (1 for labels, 2+ for samples). */
-export function parseIdx(bytes: Uint8Array, file: string, kind: "images" | "labels"): IdxArray {
+/**
+ * The dimensions an IDX header announces (E503 for a wrong magic number, E504 for a cut-off header), from the
+ * file's first bytes: all parseIdx needs before the payload, and all `nnc check` reads of an image file.
+ */
+export function parseIdxHeader(
+  bytes: Uint8Array,
+  file: string,
+  kind: "images" | "labels",
+): { dims: number[]; headerBytes: number } {
   const expected =
     kind === "labels" ? "0x00000801 (unsigned-byte labels)" : "0x00000803 (unsigned-byte images)";
   if (bytes.length < 4)
@@ -65,6 +73,12 @@ export function parseIdx(bytes: Uint8Array, file: string, kind: "images" | "labe
   }
   const dims: number[] = [];
   for (let d = 0; d < rank; d++) dims.push(view.getUint32(4 + 4 * d));
+  return { dims, headerBytes };
+}
+
+/** Parses an IDX buffer of unsigned bytes with `rank` dimensions (1 for labels, 2+ for samples). */
+export function parseIdx(bytes: Uint8Array, file: string, kind: "images" | "labels"): IdxArray {
+  const { dims, headerBytes } = parseIdxHeader(bytes, file, kind);
   const size = dims.reduce((a, b) => a * b, 1);
   const available = bytes.length - headerBytes;
   if (available < size) fail("E504", { file, expected: size, got: available });
@@ -73,4 +87,39 @@ export function parseIdx(bytes: Uint8Array, file: string, kind: "images" | "labe
 
 export async function readIdx(file: string, kind: "images" | "labels"): Promise<IdxArray> {
   return parseIdx(await readMaybeGzipped(file), file, kind);
+}
+
+/** Enough leading bytes for any IDX header (4 + 4 * 255 bytes at most). */
+const HEADER_PREFIX = 1024;
+
+/**
+ * An IDX file's dimensions from its first bytes only (a gzipped file is inflated just far enough): what `nnc
+ * check` reads of an image file, which can be hundreds of megabytes. The payload is not checked (training does).
+ */
+export async function readIdxDims(file: string, kind: "images" | "labels"): Promise<number[]> {
+  let raw: Buffer;
+  try {
+    const handle = await open(file, "r");
+    try {
+      // The gzip header and the first deflate block's start: 4 KB inflates to far more than a header needs,
+      // and at most ~4 MB, whatever the file.
+      const buffer = Buffer.alloc(4096);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      raw = buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    return fail("E502", { file, detail: readFailure(error) });
+  }
+  let head: Uint8Array = raw;
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      // Z_SYNC_FLUSH: give what inflates from a stream that is cut off (here, on purpose) instead of failing.
+      head = gunzipSync(raw, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, HEADER_PREFIX);
+    } catch (error) {
+      return fail("E513", { file, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return parseIdxHeader(head, file, kind).dims;
 }

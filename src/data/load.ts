@@ -13,7 +13,8 @@ import { checkLabels } from "./labels.ts";
 import { loadEmbeddedMnist, mnistPackageDir } from "./mnist-embedded.ts";
 import { pathSource } from "./paths.ts";
 import { checkInputShape } from "./shapes.ts";
-import { DEFAULT_VALIDATION, type LoadedSource } from "./source.ts";
+import { planHoldOut } from "./hold-out.ts";
+import type { LoadedSource } from "./source.ts";
 import { compactSplit, gatherSplit, splitRandom, stratifiedPick } from "./split.ts";
 import type { Dataset, Split } from "./types.ts";
 
@@ -47,6 +48,15 @@ function checkOptions(ref: DataRef): void {
   if (ref.scale !== undefined && !(Number.isFinite(ref.scale) && ref.scale > 0)) {
     bad("scale", `must be a positive number, got ${ref.scale}`);
   }
+  const label = ref.label;
+  if (label !== undefined) {
+    if (!(typeof label === "string" ? label.trim() !== "" : Number.isInteger(label))) {
+      bad("label", `must name a column (label=NAME) or give its 0-based index (label=INDEX), got ${label}`);
+    }
+    if (pathSource(ref.source)?.kind !== "csv") {
+      bad("label", `chooses the label column of a CSV file; '${ref.source}' is not a csv: source`);
+    }
+  }
 }
 
 function unknownSource(ref: DataRef, baseDir: string): never {
@@ -65,10 +75,11 @@ function unknownSource(ref: DataRef, baseDir: string): never {
   return fail("E500", { name, known: SOURCES.join(", ") }, { ...spanOf(ref), ...(help ? { help } : {}) });
 }
 
-type ResolvedSource = { kind: "mnist" } | { kind: "fashion-mnist" } | { kind: "idx" | "csv"; path: string };
+export type ResolvedSource =
+  { kind: "mnist" } | { kind: "fashion-mnist" } | { kind: "idx" | "csv"; path: string };
 
 /** Which source a reference names, with its path made absolute; E500 / E511 for what names none. */
-function resolveSource(ref: DataRef, baseDir: string): ResolvedSource {
+export function resolveSource(ref: DataRef, baseDir: string): ResolvedSource {
   const lower = ref.source.trim().toLowerCase();
   if (lower === "mnist" || lower === "fashion-mnist") return { kind: lower };
   const found = pathSource(ref.source);
@@ -92,7 +103,10 @@ function loadSource(ref: DataRef, baseDir: string): Promise<LoadedSource> {
     case "idx":
       return loadIdxFolder(source.path, ref.scale ?? 255);
     case "csv":
-      return loadCsvSource(source.path, ref.scale);
+      return loadCsvSource(source.path, {
+        ...(ref.scale !== undefined ? { scale: ref.scale } : {}),
+        ...(ref.label !== undefined ? { label: ref.label } : {}),
+      });
   }
 }
 
@@ -134,27 +148,19 @@ export async function loadDataset(ref: DataRef, options: LoadOptions = {}): Prom
   let validation: Split;
   let validationName: Dataset["validationName"];
   const parts = [loaded.description];
-  const fraction = ref.validation ?? (loaded.test ? undefined : DEFAULT_VALIDATION);
-  if (fraction === undefined) {
+  const holdOut = planHoldOut(ref, train.count, loaded.test !== undefined);
+  if (holdOut === undefined) {
     validation = loaded.test!;
     validationName = "test";
   } else {
-    const take = Math.round(train.count * fraction);
-    if (take < 1 || take >= train.count) {
-      fail(
-        "E511",
-        {
-          option: "validation",
-          detail: `${fraction} of ${count(train.count)} training samples leaves ${take < 1 ? "no validation" : "no training"} sample`,
-        },
-        spanOf(ref),
-      );
-    }
+    const { fraction, take } = holdOut;
     const { picked, rest } = stratifiedPick(train.y, take, splitRandom("validation"));
     validation = gatherSplit(train, picked, sampleSize);
     train = compactSplit(train, rest, sampleSize);
     validationName = "validation";
-    const why = ref.validation === undefined ? "the source has no test set" : `validation=${fraction}`;
+    const why = holdOut.isDefault
+      ? `the source has no test set (the default; choose another fraction with validation=F)`
+      : `validation=${fraction}`;
     parts.push(
       `${count(take)} training samples (${+(fraction * 100).toFixed(2)}%, stratified) held out as validation: ${why}`,
     );
@@ -179,5 +185,6 @@ export async function loadDataset(ref: DataRef, options: LoadOptions = {}): Prom
     validationName,
   };
   if (loaded.classNames) dataset.classNames = loaded.classNames;
+  if (loaded.choices) dataset.choices = loaded.choices;
   return dataset;
 }

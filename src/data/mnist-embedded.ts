@@ -12,6 +12,16 @@ const SIDE = 28;
 const SAMPLE = SIDE * SIDE;
 /** Share of each digit kept back as the test set. */
 export const MNIST_TEST_FRACTION = 0.2;
+/**
+ * What the embedded source holds, known without reading it (for `nnc check`): the package's 10,000 digits
+ * split by MNIST_TEST_FRACTION. test/data/metadata.test.ts holds these equal to what loading gives.
+ */
+export const MNIST_EMBEDDED = {
+  sampleShape: [SIDE, SIDE],
+  classes: 10,
+  train: 10000 - Math.round(10000 * MNIST_TEST_FRACTION),
+  test: Math.round(10000 * MNIST_TEST_FRACTION),
+} as const;
 
 export function mnistPackageDir(): string | undefined {
   try {

@@ -13,6 +13,8 @@ export interface LoadedSource {
   description: string;
   /** Remarks for the description, e.g. why a sibling test.csv was not used. */
   notes?: string[];
+  /** Choices nnc made reading the files, with the reason (CSV: the label column, the scale): see Dataset. */
+  choices?: string[];
 }
 
 /** Fraction of the training set held out as validation when a source has no test set and none is given. */

@@ -39,4 +39,10 @@ export interface Dataset {
   validation: Split;
   /** Name of the held-out split, for reports ("test" or "validation"). */
   validationName: "test" | "validation";
+  /**
+   * Choices nnc made reading the source where the files leave room for doubt, each with its reason and how to
+   * change it (CSV: "labels: column 'y' ...", "scale: values used as they are: ..."): printed by `nnc data` and
+   * in the run header, so a wrong guess is seen before training, not after.
+   */
+  choices?: string[];
 }

@@ -4,7 +4,11 @@
 //   E3xx checking (shapes, refs)   W4xx lints         E5xx data sources   E6xx runtime (training, saving)
 // Messages name the real values ("got [?, 784]") so a reader need not open the spec to understand them.
 
-export type Severity = "error" | "warning";
+/**
+ * A hint says how a valid spec could be written better where nothing goes wrong either way: `nnc check` and
+ * the language server show it, other commands do not, and --strict leaves it a hint.
+ */
+export type Severity = "error" | "warning" | "hint";
 interface Entry<P> {
   severity: Severity;
   /** One-line summary for docs and `--format json` consumers. */
@@ -53,6 +57,70 @@ export const catalogue = {
     "error",
     "file cannot be written",
     (p) => `cannot write ${p.file}: ${p.reason}`,
+  ),
+  // E01x-W030: model folders and checkpoints, which are shared and so untrusted (docs/security.md)
+  E010: entry<{ dir: string; source: string; name: string }>(
+    "error",
+    "file name leaves its folder",
+    (p) =>
+      `${p.dir}: ${p.source} names ${p.name}, which is not a plain file name in the folder (no '/', '\\', '..' ` +
+      "or absolute paths): nnc reads only the folder's own files",
+  ),
+  E011: entry<{ file: string; target: string; dir: string }>(
+    "error",
+    "symbolic link out of the folder",
+    (p) => `${p.file} is a symbolic link to ${p.target}, outside ${p.dir}: nnc does not follow it`,
+  ),
+  E012: entry<{ file: string; kind: string }>(
+    "error",
+    "not a regular file",
+    (p) => `${p.file} is ${p.kind}, not a regular file`,
+  ),
+  E013: entry<{ file: string; size: number; expected: number; source: string }>(
+    "error",
+    "file size does not match its description",
+    (p) =>
+      `${p.file} holds ${p.size} bytes where ${p.source} describes ${p.expected}: it is damaged or belongs ` +
+      "to another model",
+  ),
+  E014: entry<{ file: string; what: string; size: string; limit: string }>(
+    "error",
+    "file too large",
+    (p) => `${p.file}: ${p.what} is ${p.size}, over the ${p.limit} nnc reads`,
+  ),
+  E015: entry<{ dir: string; source: string; name: string }>(
+    "error",
+    "file named twice",
+    (p) => `${p.dir}: ${p.source} names ${p.name} more than once`,
+  ),
+  E016: entry<{ file: string; path: string; reason: string }>(
+    "error",
+    "file does not match its schema",
+    (p) => `${p.file}: ${p.path || "(document)"}: ${p.reason}`,
+  ),
+  E017: entry<{ file: string; detail: string }>(
+    "error",
+    "checkpoint does not fit the model",
+    (p) => `${p.file}: ${p.detail}`,
+  ),
+  E018: entry<{ dir: string; source: string; flag: string }>(
+    "error",
+    "data path recorded in a model folder",
+    (p) =>
+      `${p.dir} was trained on ${p.source}; nnc does not read a data path a model folder names: ` +
+      `pass it yourself with ${p.flag}`,
+  ),
+  E019: entry<{ file: string; kind: string }>(
+    "error",
+    "IDX file holds no samples",
+    (p) => `${p.file} holds 0 ${p.kind}: there is nothing to train or evaluate on`,
+  ),
+  W030: entry<{ file: string; count: number; first: string }>(
+    "warning",
+    "weights are not finite",
+    (p) =>
+      `${p.file} holds ${p.count} NaN or infinite weight value${p.count === 1 ? "" : "s"} (the first in ` +
+      `${p.first}): the model's outputs will be NaN`,
   ),
 
   // ---- E1xx: syntax
@@ -289,6 +357,36 @@ export const catalogue = {
       `the output of '${p.node}' is never used: every node must lead to the model's output ('${p.output}', ` +
       "the last node)",
   ),
+  // E315: memory (src/ir/training-memory.ts estimates it; src/check/memory.ts checks every trained model)
+  E315: entry<{ what: string; need: string; parts: string; total: string }>(
+    "error",
+    "model too large for this machine's memory",
+    (p) =>
+      `${p.what} needs about ${p.need} to train on the leanest backend (${p.parts}), more than this ` +
+      `machine's ${p.total} of memory`,
+  ),
+  // E320-E322: the model against its data (nnc check reads the data's metadata; src/check/data-fit.ts)
+  E320: entry<{ model: string; units: number; telling: string; source: string; classes: number }>(
+    "error",
+    "fewer output units than the data has classes",
+    (p) =>
+      `model '${p.model}' has ${p.units} output unit${p.units === 1 ? "" : "s"} (${p.telling}), but data ` +
+      `'${p.source}' has ${p.classes} classes (labels 0..${p.classes - 1})`,
+  ),
+  E321: entry<{ model: string; inputShape: string; source: string; dataShape: string }>(
+    "error",
+    "model input does not fit the data",
+    (p) =>
+      `model '${p.model}' takes input ${p.inputShape}, but data '${p.source}' has samples of shape ${p.dataShape}`,
+  ),
+  E322: entry<{ layer: string; model: string; batch: number; samples: number; where: string }>(
+    "error",
+    "batch normalization over one value per channel",
+    (p) =>
+      `batchnorm '${p.layer}' of model '${p.model}' would normalize one value per channel at batch ${p.batch} ` +
+      `(${p.samples.toLocaleString("en-US")} training samples${p.where}): its batch variance is 0, so it would output beta whatever its ` +
+      "input; use a batch of 2 or more",
+  ),
 
   // ---- W4xx: lints (warnings; --strict makes them errors)
   W401: entry<{ model: string }>(
@@ -330,6 +428,26 @@ export const catalogue = {
       "number of steps; declare 'lr_scale none|linear|sqrt ref=BATCH'",
   ),
   // W407 is retired: it was never reported. The code stays reserved (codes are never reused).
+  W408: entry<{ layer: string; batch: number; samples: number; where: string }>(
+    "warning",
+    "the last batch of every epoch holds one sample",
+    (p) =>
+      `the last batch of every epoch would hold 1 sample (${p.samples.toLocaleString("en-US")} training samples ` +
+      `at batch ${p.batch}` +
+      `${p.where}), which batchnorm '${p.layer}' cannot normalize: nnc merges it into the batch before it, so ` +
+      `one step per epoch runs at batch ${p.batch + 1}`,
+  ),
+  W409: entry<{ loss: string; model: string; why: string }>(
+    "warning",
+    "loss auto made a pick that is not the obvious one",
+    (p) => `loss auto picks ${p.loss} for model '${p.model}': ${p.why}`,
+  ),
+  W410: entry<{ layer: string }>(
+    "hint",
+    "a bias feeding batchnorm is redundant",
+    (p) =>
+      `the bias of '${p.layer}' is redundant: the batchnorm after it subtracts the mean, and the bias with it`,
+  ),
 
   // ---- E5xx: data sources
   E500: entry<{ name: string; known: string }>(
@@ -418,6 +536,26 @@ export const catalogue = {
     "bad sample file",
     (p) => `${p.file}: ${p.detail} (predict --input reads a JSON array of samples)`,
   ),
+  E517: entry<{ file: string; line: number; column: number; text: string; max: number }>(
+    "error",
+    "CSV label too large",
+    (p) =>
+      `${p.file}:${p.line}: label in column ${p.column} is '${p.text}', past the largest class index nnc ` +
+      `accepts (${p.max}): labels are class indices 0, 1, 2, ...`,
+  ),
+  E518: entry<{ file: string; label: string; detail: string }>(
+    "error",
+    "CSV label column not found",
+    (p) => `${p.file}: label=${p.label} names no column: ${p.detail}`,
+  ),
+  E519: entry<{ source: string; count: number; percent: number; fraction: number; leaves: string }>(
+    "error",
+    "the default validation hold-out leaves no sample",
+    (p) =>
+      `data '${p.source}' has no test set, so by default (validation=${p.fraction}, as none was given) ` +
+      `${p.percent}% of its ${p.count} training sample${p.count === 1 ? "" : "s"} would be held out as ` +
+      `validation, which leaves ${p.leaves}`,
+  ),
 
   // ---- E6xx: runtime
   E600: entry<{ backend: string; reason: string }>(
@@ -497,6 +635,46 @@ export const catalogue = {
     (p) =>
       `experiment '${p.experiment}' repeats seed ${p.seed} ${p.repeat} times, past the largest seed ${p.max} ` +
       `(repeat N trains seeds seed .. seed + N - 1): use a seed of at most ${p.max - p.repeat + 1}`,
+  ),
+  // E636-E637: training memory against the backend chosen and the memory free now, before anything is allocated
+  E636: entry<{ what: string; need: string; parts: string; ceiling: string }>(
+    "error",
+    "model too large for the wasm heap",
+    (p) =>
+      `${p.what} needs about ${p.need} of the wasm backend's heap to train (${p.parts}), more than its ` +
+      `${p.ceiling} ceiling (WebAssembly memory is 32-bit)`,
+  ),
+  E637: entry<{ what: string; need: string; parts: string; available: string; total: string }>(
+    "error",
+    "not enough memory free to train",
+    (p) =>
+      `${p.what} needs about ${p.need} to train (${p.parts}), more than the ${p.available} of memory free now ` +
+      `(of ${p.total})`,
+  ),
+  // E64x: run folders (train and experiment --out): one run at a time, nnc's own files only, writes that fail
+  E640: entry<{ dir: string; holder: string }>(
+    "error",
+    "output folder in use",
+    (p) =>
+      `${p.dir} is in use by another run (${p.holder}): two runs writing one folder would overwrite each ` +
+      "other's files; wait for it to finish, or choose another --out",
+  ),
+  E641: entry<{ dir: string; entries: string }>(
+    "error",
+    "output folder holds other files",
+    (p) =>
+      `${p.dir} is not empty and holds no nnc run (${p.entries}): nnc would write its files among them and ` +
+      "replace any of the same names; choose a new or empty --out, or pass --force to train there anyway",
+  ),
+  E642: entry<{ dir: string; epoch: number; reason: string; kept: string }>(
+    "error",
+    "checkpoint not written",
+    (p) => `the checkpoint of epoch ${p.epoch} could not be written to ${p.dir}: ${p.reason}; ${p.kept}`,
+  ),
+  E643: entry<{ dir: string; reason: string; kept: string }>(
+    "error",
+    "model not saved",
+    (p) => `the trained model could not be saved to ${p.dir}: ${p.reason}; ${p.kept}`,
   ),
 } as const;
 

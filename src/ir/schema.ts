@@ -149,7 +149,15 @@ export const DataSchema = Type.Object(
         exclusiveMinimum: 0,
         description:
           "divide raw values by this; default by source: 255 for IDX and fashion-mnist bytes, 1 for mnist " +
-          "(already in [0, 1]), for CSV 255 when a value exceeds 1 (pixel bytes) else 1",
+          "(already in [0, 1]), for CSV 255 when every feature value is an integer in 0..255 and some " +
+          "exceeds 1 (pixel bytes), else 1",
+      }),
+    ),
+    label: Type.Optional(
+      Type.Union([Type.Integer(), Type.String({ minLength: 1 })], {
+        description:
+          "CSV sources: the label column, by header name or 0-based index (negative from the end); default " +
+          "the first column named label, labels, target, class or y, else the first column",
       }),
     ),
     span: Type.Optional(SpanSchema),

@@ -43,7 +43,7 @@ Layout("a header row is detected; label is the column named label; features are 
       [13, 14, 15],
     ].some((r) => r.join() === first.join()),
   );
-  assert.match(ds.description, "labels in 'label'");
+  assert.match(ds.description, "labels in 'Label'");
 });
 
 Layout("without a header the first column is the label; values in [0,1] are not rescaled", async () => {
