@@ -160,8 +160,9 @@ export const TRAIN_SIGNATURES: Signature[] = [
   ...OPTIMIZER_SIGNATURES,
   train(
     "loss",
-    "loss function; auto picks from the output activation (softmax: sparse_categorical_crossentropy, " +
-      "one sigmoid unit: binary_crossentropy, else mse). Labels are class indices, so every loss needs a " +
+    "loss function; auto picks from the output activation and the labels, which are class indices (softmax: " +
+      "sparse_categorical_crossentropy; one sigmoid unit: binary_crossentropy; linear: the same from the " +
+      "logits, binary for one unit; else mse, with warning W409). Labels are class indices, so every loss needs a " +
       "[batch, units] output (end image models with flatten or globalavgpool and a dense layer); the " +
       "categorical losses need a softmax or linear output of 2 or more units, binary_crossentropy one unit " +
       "with a sigmoid or linear output (E306 otherwise)",

@@ -1,8 +1,10 @@
 // Checking: what a model really outputs (probabilities or logits) and the loss that fits it. Resolves
-// `loss auto`, sets `fromLogits` from the output activation, and warns (W402) where a declared value disagrees.
+// `loss auto`, sets `fromLogits` from the output activation, and warns where a declared value disagrees (W402)
+// or where auto's pick is not the obvious one (W409: an output that is neither probabilities nor logits).
 // Exported for back ends: when a file compares models with different outputs, each gets its own resolution.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
-import { lossMisfit, lossTypeFor, outputActivation } from "../ir/loss-rules.ts";
+import { outputNode } from "../ir/graph.ts";
+import { autoLossWarning, lossMisfit, lossTypeFor, outputActivation } from "../ir/loss-rules.ts";
 import type { Loss, Model } from "../ir/schema.ts";
 
 const CROSSENTROPY = ["sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"];
@@ -28,6 +30,16 @@ export function resolveLoss(
     const span = declared.span ?? model.span;
     const detail = declared.type === "auto" ? `(picked by loss auto) ${problem}` : problem;
     diagnostics.push(diagnostic("E306", { loss: type, detail }, span ? { span } : {}));
+  }
+  // Only where the spec trains: a file of models alone (a feature extractor) ends where it likes.
+  const why = options.trained !== false && declared.type === "auto" && !problem && outputShape?.length === 2;
+  const warning = why ? autoLossWarning(activation, outputShape[1]) : undefined;
+  if (warning) {
+    // At the layer that decides it: the output (or the `loss auto` line, where one is written).
+    const span = declared.span ?? outputNode(model)?.span ?? model.span;
+    diagnostics.push(
+      diagnostic("W409", { loss: type, model: model.name, why: warning }, span ? { span } : {}),
+    );
   }
   if (CROSSENTROPY.includes(type)) {
     const probabilities = activation === "softmax" || activation === "sigmoid";

@@ -25,14 +25,56 @@ export function outputActivation(model: Model): Activation {
   return "linear";
 }
 
-/** What `loss auto` means for an output: softmax -> cross-entropy, one sigmoid unit -> binary, else mse. */
+/**
+ * What `loss auto` means for an output. Labels are always class indices (every data source gives them, and CSV
+ * labels are checked to be), so auto picks a classifier's loss wherever the output can carry one: softmax ->
+ * sparse categorical cross-entropy; one sigmoid unit -> binary cross-entropy; a linear output is logits: 2 or
+ * more units -> sparse categorical cross-entropy from the logits, one unit -> binary cross-entropy from the
+ * logit. Only outputs that are neither probabilities nor logits (relu, tanh, several sigmoids) get mse over the
+ * one-hot labels, and the checker warns about those (W409, autoLossWarning).
+ */
 export function autoLoss(activation: Activation, units: number | null | undefined): Loss["type"] {
   if (activation === "softmax") return "sparse_categorical_crossentropy";
+  const known = typeof units === "number";
   // Several sigmoid units are not one binary decision: mse over the one-hot labels is what fits them.
-  if (activation === "sigmoid" && (units === undefined || units === null || units === 1)) {
-    return "binary_crossentropy";
+  if (activation === "sigmoid" && (!known || units === 1)) return "binary_crossentropy";
+  // Without a [batch, units] output no loss fits (E306 says so); keep mse, what it was.
+  if (activation === "linear" && known) {
+    return units === 1 ? "binary_crossentropy" : "sparse_categorical_crossentropy";
   }
   return "mse";
+}
+
+/**
+ * Why `loss auto`'s pick for this output is not the obvious one, or undefined when it is (softmax, one sigmoid
+ * unit, linear logits). `classes`, where the data is known, also questions linear logits whose count is not the
+ * data's classes. For W409.
+ */
+export function autoLossWarning(
+  activation: Activation,
+  units: number | null | undefined,
+  classes?: { count: number; source: string },
+): string | undefined {
+  const type = autoLoss(activation, units);
+  if (typeof units !== "number") return undefined;
+  if (type === "mse") {
+    const head = `'dense ${units} softmax' for one class per sample (or a linear 'dense ${units}' for logits)`;
+    const what =
+      activation === "sigmoid"
+        ? `its ${units} sigmoid units are independent probabilities, not one distribution over classes`
+        : `its output is ${activation}, neither probabilities nor logits`;
+    return (
+      `${what}, so it is compared with the one-hot labels by mean squared error; end the model with ${head}, ` +
+      "or declare the loss"
+    );
+  }
+  if (activation === "linear" && classes && units >= 2 && units !== classes.count) {
+    return (
+      `its ${units} linear outputs are read as the logits of ${units} classes (from_logits), but data ` +
+      `'${classes.source}' has ${classes.count}: use 'dense ${classes.count}', or declare the loss`
+    );
+  }
+  return undefined;
 }
 
 /** The loss type a model trains with: the declared one, or `auto` resolved for this model's output. */

@@ -16,7 +16,10 @@ loss("auto follows the output activation", () => {
     fromLogits: false,
   });
   assert.equal(resolved(MLP + "dense 1 sigmoid"), { type: "binary_crossentropy", fromLogits: false });
-  assert.equal(resolved(MLP + "dense 1"), { type: "mse" });
+  // Labels are class indices: a linear output is logits (one unit: binary, several: categorical).
+  assert.equal(resolved(MLP + "dense 1"), { type: "binary_crossentropy", fromLogits: true });
+  assert.equal(resolved(MLP + "dense 10"), { type: "sparse_categorical_crossentropy", fromLogits: true });
+  assert.equal(resolved(MLP + "dense 10 tanh"), { type: "mse" });
   assert.equal(resolved(MLP + "dense 10\nsoftmax\ndropout 0.1"), {
     type: "sparse_categorical_crossentropy",
     fromLogits: false,

@@ -216,7 +216,7 @@ Modes("softmax output: cross-entropy from the logits, stable where probabilities
   net.dispose();
 });
 
-Modes("sigmoid output: binary cross-entropy from logits; linear output: mse", () => {
+Modes("sigmoid output: binary cross-entropy from logits; linear output with loss mse: mse", () => {
   const p = program("input 2; dense 1 sigmoid");
   const net = new Network(p.models[0]!, 1);
   const bce = lowerLoss(net, p.train.loss);
@@ -231,7 +231,7 @@ Modes("sigmoid output: binary cross-entropy from logits; linear output: mse", ()
     assert.is(r.correct.dataSync()[0], 2);
   });
   net.dispose();
-  const q = program("input 2; dense 3");
+  const q = program("input 2; dense 3; train { loss mse }");
   const lin = new Network(q.models[0]!, 1);
   const mse = lowerLoss(lin, q.train.loss);
   tf.tidy(() => {
@@ -263,12 +263,13 @@ Modes("each model's output activation and loss auto, read from the IR (src/ir/lo
     ["dense 3 softmax", "softmax", "sparse_categorical_crossentropy"],
     ["dense 1 sigmoid", "sigmoid", "binary_crossentropy"],
     ["dense 3 sigmoid", "sigmoid", "mse"],
-    ["dense 3", "linear", "mse"],
+    ["dense 3", "linear", "sparse_categorical_crossentropy"],
+    ["dense 1", "linear", "binary_crossentropy"],
     ["dense 3 softmax; dropout 0.5", "softmax", "sparse_categorical_crossentropy"],
-    ["dense 3 softmax; batchnorm", "linear", "mse"],
+    ["dense 3 softmax; batchnorm", "linear", "sparse_categorical_crossentropy"],
     ["dense 3; softmax", "softmax", "sparse_categorical_crossentropy"],
     ["dense 3 tanh; flatten", "tanh", "mse"],
-    ["dense 3; activation linear", "linear", "mse"],
+    ["dense 3; activation linear", "linear", "sparse_categorical_crossentropy"],
   ];
   for (const [end, activation, auto] of cases) {
     const model = program(`input 4; dense 8 relu; ${end}`).models[0]!;

@@ -74,7 +74,8 @@ const CASES: Array<[string, string, number[]]> = [
     [6, 6, 1],
   ],
   ["binary cross-entropy from logits", "input 6; dense 8; batchnorm; relu; dense 1 sigmoid", [6]],
-  ["mse on a linear output", "input 6; dense 8 relu; dense 3", [6]],
+  ["mse on a linear output", "input 6; dense 8 relu; dense 3; train { loss mse }", [6]],
+  ["cross-entropy from the logits of a linear output", "input 6; dense 8 relu; dense 3", [6]],
 ];
 
 // The softmax cross-entropy head runs in JS for small outputs, as tf kernels for large ones: both are checked

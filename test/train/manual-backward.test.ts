@@ -41,7 +41,9 @@ const CASES: Array<[string, string]> = [
     "input 2x3; flatten; dense 10; batchnorm center=false; relu; dense 7; batchnorm scale=false variance=unbiased; activation tanh; dense 3 softmax",
   ],
   ["binary cross-entropy from logits", "input 6; dense 8; batchnorm; relu; dense 1 sigmoid"],
-  ["mse on a linear output", "input 6; dense 8 relu; dense 3"],
+  ["mse on a linear output", "input 6; dense 8 relu; dense 3; train { loss mse }"],
+  // loss auto's pick for a linear output of class labels (src/ir/loss-rules.ts).
+  ["cross-entropy from the logits of a linear output", "input 6; dense 8 relu; dense 3"],
 ];
 
 for (const [name, source] of CASES) {
