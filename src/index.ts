@@ -26,6 +26,9 @@ export { compileFile, compileIR, parse, check, type CompileOptions, type Compile
 export { buildProgram, defaultModelName, type BuildOptions, type BuildResult } from "./build/build.ts";
 export { renderLanguageReference } from "./build/reference.ts";
 export { checkProgram, type CheckOptions, type CheckResult } from "./check/check.ts";
+// Checking against data reads files, so it is a step of its own; compile() never touches the file system.
+export { checkData, checkDataFit } from "./check/data-fit.ts";
+export { readDataMetadata, type DataMetadata } from "./data/metadata.ts";
 export { resolveLoss } from "./check/loss.ts";
 export { outputActivation } from "./ir/loss-rules.ts";
 export { inferLayer, type Shape } from "./check/shapes.ts";

@@ -13,7 +13,9 @@ import {
   resolveDataPaths,
   type Dataset,
 } from "../data/index.ts";
-import { fail } from "../diagnostics/index.ts";
+import { checkDataFit } from "../check/data-fit.ts";
+import { metadataOfDataset } from "../data/metadata.ts";
+import { fail, NncError, SourceText } from "../diagnostics/index.ts";
 import type { Experiment, Program } from "../ir/schema.ts";
 import { writeReport, type WrittenReport } from "../report/index.ts";
 import { selectBackend } from "../runtime/backend.ts";
@@ -119,6 +121,16 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   checkDataSource(data);
   const dataset = await loadDataset(data);
   checkComparedModels(program, experiment, dataset);
+  // What a cell would be refused for (batch normalization at a varied batch of 1: E322), before any cell trains.
+  const refused = checkDataFit(program, () => metadataOfDataset(dataset), {
+    experiment: experiment.name,
+  }).find((d) => d.severity === "error");
+  if (refused) {
+    const [located] = new SourceText(options.specFile, options.specText).locate([
+      { ...refused, file: options.specFile },
+    ]);
+    throw new NncError(located!);
+  }
   const backend = await selectBackend(options.backend);
   const jobs = Math.max(1, Math.min(options.jobs, pending.length));
 
@@ -152,7 +164,9 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
       `(${experiment.compare.length} model${experiment.compare.length === 1 ? "" : "s"} x ` +
       `${grid.length / experiment.compare.length / experiment.repeat} setting${grid.length / experiment.compare.length / experiment.repeat === 1 ? "" : "s"} x ${experiment.repeat} repeat${experiment.repeat === 1 ? "" : "s"})` +
       (finished.size > 0 ? `, ${finished.size} already finished` : "") +
-      `\ndata: ${dataset.description}\nbackend: ${backend.detail}, ${jobs} job${jobs === 1 ? "" : "s"}\n` +
+      `\ndata: ${dataset.description}\n` +
+      (dataset.choices ?? []).map((choice) => `data ${choice}\n`).join("") +
+      `backend: ${backend.detail}, ${jobs} job${jobs === 1 ? "" : "s"}\n` +
       `${results.lrRule}\noutput: ${outDir}\n`,
   );
 

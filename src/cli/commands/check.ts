@@ -1,9 +1,11 @@
 // nnc check FILE...: every problem of every file, compiler style or as JSON; exit 1 when any file has errors.
-// Beyond compiling, the data each file names is looked up (cheaply: no data is read), so a misspelt source or
-// a missing folder is found here rather than when training starts.
+// Beyond compiling, the data each file names is looked up and its metadata read (shape, classes, sample counts:
+// headers and labels, never the samples), so a misspelt source, a missing folder or a model the data does not
+// fit (too few output units, the wrong input shape, batch normalization at batch 1) is found here rather than
+// when training starts.
 import { dirname, extname } from "node:path";
 import { compileFile } from "../../compile.ts";
-import { checkDataSource } from "../../data/index.ts";
+import { checkData } from "../../check/data-fit.ts";
 import { expandGrid } from "../../experiment/grid.ts";
 import {
   hasErrors,
@@ -13,41 +15,31 @@ import {
   summarize,
   type Diagnostic,
 } from "../../diagnostics/index.ts";
-import type { DataRef, Program } from "../../ir/schema.ts";
+import type { Program } from "../../ir/schema.ts";
 import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
 import { printDiagnostics, sourceOf } from "../spec.ts";
 
-/** Data that is simply not on this machine (a Debian package, a folder): a warning, since the spec is fine. */
-const NOT_HERE = new Set(["E501", "E502"]);
-
 /**
- * checkDataSource for the file's train data and every experiment's, paths relative to the spec's folder.
- * Each problem is a diagnostic at the `data` setting that names the source (.nn input; IR JSON has no spans
- * into itself): an unknown source or a bad option is an error, data missing on this machine a warning.
+ * The spec against its data (src/check/data-fit.ts: the sources' metadata, never their samples), paths relative
+ * to the spec's folder. Each problem is located in the spec (.nn input; IR JSON has no spans into itself): an
+ * unknown source, a bad option, a model the data does not fit are errors, data missing on this machine a warning.
  */
-function dataDiagnostics(program: Program, file: string, source: SourceText | undefined): Diagnostic[] {
-  const refs: DataRef[] = [program.train.data];
-  for (const experiment of program.experiments) if (experiment.train?.data) refs.push(experiment.train.data);
-  const out: Diagnostic[] = [];
-  const seen = new Set<string>();
-  for (const ref of refs) {
-    try {
-      checkDataSource(ref, { baseDir: dirname(file) });
-    } catch (e) {
-      if (!(e instanceof NncError)) throw e;
-      if (seen.has(e.diagnostic.message)) continue;
-      seen.add(e.diagnostic.message);
-      const located: Diagnostic = {
-        ...e.diagnostic,
-        file,
-        ...(NOT_HERE.has(e.diagnostic.code) ? { severity: "warning" as const } : {}),
-      };
-      if (ref.span && source) out.push(...source.locate([{ ...located, span: ref.span }]));
-      else out.push(located);
-    }
-  }
-  return out;
+async function dataDiagnostics(
+  program: Program,
+  file: string,
+  source: SourceText | undefined,
+  strict: boolean,
+): Promise<Diagnostic[]> {
+  const found = await checkData(program, { baseDir: dirname(file) });
+  return found.flatMap((d) => {
+    // --strict makes lints (W codes) errors; data missing on this machine stays a warning.
+    const severity = strict && d.code.startsWith("W") ? "error" : d.severity;
+    const located: Diagnostic = { ...d, severity, file };
+    if (located.span && source) return source.locate([located]);
+    const { span: _span, related: _related, ...bare } = located;
+    return [bare];
+  });
 }
 
 /**
@@ -83,7 +75,7 @@ export async function checkCommand(
       const source = extname(file).toLowerCase() === ".json" ? undefined : known.get(file);
       diagnostics = sortDiagnostics([
         ...diagnostics,
-        ...dataDiagnostics(result.program, file, source),
+        ...(await dataDiagnostics(result.program, file, source, opts.strict ?? false)),
         ...gridDiagnostics(result.program, file, source),
       ]);
     }
