@@ -16,7 +16,7 @@ const defined = <T extends object>(value: T): Partial<T> =>
 /**
  * `train` with `overrides` applied: top-level settings replaced, `data` and `bnstats` merged field by field,
  * the optimizer replaced (when the override names its type) or merged. A data source that changes drops the
- * base's span, which pointed at the old source.
+ * base's span, which pointed at the old source, and its CSV label column.
  */
 export function withTrainOverrides(train: Train, overrides: TrainOverrides | undefined): Train {
   if (!overrides) return { ...train };
@@ -24,8 +24,10 @@ export function withTrainOverrides(train: Train, overrides: TrainOverrides | und
   const out: Train = { ...train, ...defined(rest) };
   if (data) {
     const merged: DataRef = { ...train.data, ...defined(data) };
-    if (data.source !== undefined && data.source !== train.data.source && data.span === undefined) {
-      delete merged.span;
+    if (data.source !== undefined && data.source !== train.data.source) {
+      if (data.span === undefined) delete merged.span;
+      // label= names a column of the old source's file: another source has its own (or none).
+      if (data.label === undefined) delete merged.label;
     }
     out.data = merged;
   }

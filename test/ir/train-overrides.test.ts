@@ -25,6 +25,10 @@ overrides("data and bnstats merge field by field; a new source drops the old spa
   assert.equal([limited.data.source, limited.data.limit, limited.data.span], ["mnist", 10, train.data.span]);
   const moved = withTrainOverrides(train, { data: { source: "fashion-mnist" } });
   assert.equal([moved.data.source, moved.data.limit, moved.data.span], ["fashion-mnist", 100, undefined]);
+  // A CSV's label column belongs to that file: `--data mnist` over `data csv:a.csv label=y` drops it.
+  const csv = withTrainOverrides(train, { data: { source: "csv:a.csv", label: "y" } });
+  assert.is(withTrainOverrides(csv, { data: { source: "mnist" } }).data.label, undefined);
+  assert.is(withTrainOverrides(csv, { data: { limit: 5 } }).data.label, "y");
   const mode = withTrainOverrides(train, { bnstats: { mode: "exact" } });
   assert.equal(mode.bnstats, { mode: "exact", sample: 50 });
 });
