@@ -95,18 +95,5 @@ export function pickModel(program: Program, name: string | undefined, file: stri
  */
 export function writeOutput(file: string, text: string): void {
   if (existsSync(file) && statSync(file).isDirectory()) fail("E007", { file, reason: "it is a folder" });
-  try {
-    writeFileAtomic(file, text);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason =
-      err.code === "EACCES" || err.code === "EPERM"
-        ? "permission denied"
-        : err.code === "ENOTDIR"
-          ? "a part of the path is a file, not a folder"
-          : err.code === "ENOSPC"
-            ? "no space left on the device"
-            : err.message;
-    fail("E007", { file, reason });
-  }
+  writeFileAtomic(file, text); // E007 (WriteError) itself when the write fails, naming why
 }

@@ -30,6 +30,29 @@ const brief = (value: unknown): string => {
   return text.length > 60 ? text.slice(0, 57) + "..." : text;
 };
 
+const learningRate = (f: Fingerprint): unknown => (f.parts.optimizer as { lr?: unknown } | undefined)?.lr;
+
+/**
+ * Whether a checkpoint written under `saved` may be resumed under `current`: the same fingerprint, or one that
+ * differs only in a lower learning rate (the way on after a divergence: the slots and weights stay valid, only
+ * the steps from here on are smaller). Otherwise what changed, in words.
+ */
+export function resumeCheck(
+  saved: Fingerprint,
+  current: Fingerprint,
+): { ok: true; lowerLr?: { from: number; to: number } } | { ok: false; changes: string[] } {
+  if (saved.sha256 === current.sha256) return { ok: true };
+  const from = learningRate(saved);
+  const to = learningRate(current);
+  if (typeof from === "number" && typeof to === "number" && to < from) {
+    const optimizer = { ...(saved.parts.optimizer as object), lr: to };
+    if (canonicalJson({ ...saved.parts, optimizer }) === canonicalJson(current.parts)) {
+      return { ok: true, lowerLr: { from, to } };
+    }
+  }
+  return { ok: false, changes: describeChanges(saved, current) };
+}
+
 /** What differs between the fingerprint a checkpoint was written with and the current one, in words. */
 export function describeChanges(saved: Fingerprint, current: Fingerprint): string[] {
   const keys = [...new Set([...Object.keys(saved.parts), ...Object.keys(current.parts)])];

@@ -22,12 +22,17 @@ import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
 import { setWeightData, weightData } from "./weights.ts";
 
-function nonFiniteHint(settings: Train): string {
+/**
+ * Why a loss stops being finite, and what is left: fit itself keeps no copy of earlier weights (the network's are
+ * the diverged ones now), so it says only which epoch finished last; the caller says what it saved (the CLI's
+ * checkpoints).
+ */
+function nonFiniteHint(settings: Train, epoch: number): string {
   const opt = settings.optimizer;
   return (
     `the learning rate ${opt.lr} is probably too high for ${opt.type} (try ${+(opt.lr / 10).toPrecision(3)}); ` +
-    "inputs that are not scaled (e.g. raw 0-255 pixels) or a batch size too small for batchnorm can also diverge. " +
-    "The last checkpoint (end of the previous epoch) holds the last good weights"
+    "inputs that are not scaled (e.g. raw 0-255 pixels) or a batch size too small for batchnorm can also diverge; " +
+    (epoch > 1 ? `epoch ${epoch - 1} was the last to finish` : "no epoch had finished")
   );
 }
 
@@ -134,7 +139,12 @@ export async function fitNetwork(
         const dropout = net.hasDropout ? dropoutStreams(settings.seed, epoch, batch.step) : undefined;
         const r = parallel ? parallel.step(batch, epoch, dropout) : singleStep(batch, dropout);
         if (!Number.isFinite(r.loss)) {
-          fail("E601", { epoch, step: batch.step, value: String(r.loss), hint: nonFiniteHint(settings) });
+          fail("E601", {
+            epoch,
+            step: batch.step,
+            value: String(r.loss),
+            hint: nonFiniteHint(settings, epoch),
+          });
         }
         lossSum += r.loss * batch.size;
         correct += r.correct;

@@ -8,6 +8,18 @@ import * as assert from "uvu/assert";
 import { run } from "../../src/cli/main.ts";
 import { memoryIO } from "../../src/cli/io.ts";
 import { claimOutDir } from "../../src/cli/commands/train.ts";
+import { NncError, type Diagnostic } from "../../src/diagnostics/index.ts";
+
+/** The diagnostic of the NncError `action` throws; undefined when it succeeds. */
+function diagnosticOf(action: () => unknown): Diagnostic | undefined {
+  try {
+    action();
+  } catch (e) {
+    if (e instanceof NncError) return e.diagnostic;
+    throw e;
+  }
+  return undefined;
+}
 
 /** A path in this repository, whatever the working directory the tests run from. */
 const repo = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -105,7 +117,7 @@ train("one epoch is '1 epoch' in the banner", async () => {
   assert.match(r.stderr, /batch 64, 1 epoch, seed/);
 });
 
-train("run folders are claimed with an exclusive mkdir: concurrent runs never share one", () => {
+train("run folders are claimed with an exclusive mkdir and locked: concurrent runs never share one", () => {
   const runs = join(tmp, "runs");
   const claims = [1, 2, 3].map(() => claimOutDir("specs/x.nn", "x", false, {}, runs));
   assert.equal(
@@ -116,11 +128,13 @@ train("run folders are claimed with an exclusive mkdir: concurrent runs never sh
       [join(runs, "x-3"), true],
     ],
   );
-  // --force takes the base folder as it is.
-  assert.equal(claimOutDir("specs/x.nn", "x", false, { force: true }, runs), {
-    dir: join(runs, "x"),
-    fresh: false,
-  });
+  // --force takes the base folder as it is, once its run (here the first claim) has let it go.
+  const d = diagnosticOf(() => claimOutDir("specs/x.nn", "x", false, { force: true }, runs));
+  assert.is(d?.code, "E640");
+  claims.forEach((c) => c.release());
+  const forced = claimOutDir("specs/x.nn", "x", false, { force: true }, runs);
+  assert.equal([forced.dir, forced.fresh], [join(runs, "x"), false]);
+  forced.release();
 });
 
 train("several models need --model", async () => {

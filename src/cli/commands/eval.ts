@@ -9,6 +9,7 @@ import { selectBackend } from "../../runtime/backend.ts";
 import { evalBatchOf } from "../../train/evaluate.ts";
 import type { BackendChoice, CompiledModel } from "../../runtime/types.ts";
 import { loadModel } from "../../save/index.ts";
+import { refuseUnfinishedRun } from "../../save/run-folder.ts";
 import { sizeOf } from "../../util/shape.ts";
 import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
@@ -20,6 +21,7 @@ interface SavedModelOptions {
 }
 
 async function open(dir: string, opts: SavedModelOptions) {
+  refuseUnfinishedRun(dir); // a checkpoint without a model: E603 saying how to finish it
   const backend = await selectBackend(opts.backend);
   const model = await loadModel(dir, { backend: backend.name });
   const input = model.model.layers[0]!;

@@ -3,6 +3,7 @@
 import { availableParallelism } from "node:os";
 import { basename, extname, join } from "node:path";
 import { pickExperiment, runExperiment } from "../../experiment/run-experiment.ts";
+import { openRunFolder } from "../../save/run-folder.ts";
 import type { BackendChoice } from "../../runtime/types.ts";
 import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
@@ -28,6 +29,9 @@ export async function experimentCommand(io: CliIO, file: string, opts: Experimen
   const { program, source } = compiled;
   const experiment = pickExperiment(program, opts.name, file);
   const outDir = opts.out ?? join("runs", `${basename(file, extname(file))}-${experiment.name}`);
+  // One run per folder (E640 while another lives), stale temporary files of killed runs removed; a run that
+  // fails before writing anything leaves no folder behind (src/save/run-folder.ts).
+  const folder = openRunFolder(outDir, `nnc experiment ${file}`);
 
   const onSigint = () => {
     io.err(
@@ -59,6 +63,7 @@ export async function experimentCommand(io: CliIO, file: string, opts: Experimen
     return EXIT.ok;
   } finally {
     process.removeListener("SIGINT", onSigint);
+    folder.abandon(); // releases the lock; removes the folder only if this run made it and it is still empty
   }
 }
 

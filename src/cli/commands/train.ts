@@ -1,15 +1,17 @@
-// nnc train FILE: compile, claim the output folder, load the data, pick the backend, train with progress and
-// per-epoch checkpoints, then save the model (TensorFlow.js Layers format), the IR, the history and a run
-// manifest into --out.
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
+// nnc train FILE: compile, claim and lock the output folder, load the data, pick the backend, train with
+// progress and per-epoch checkpoints, then save the model (TensorFlow.js Layers format), the IR, the history and
+// a run manifest into --out. The folder's rules (one run at a time, nnc's own files only, no empty folders left
+// by failed starts) are src/save/run-folder.ts's.
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { checkDataSource, loadDataset, resolveDataPaths } from "../../data/index.ts";
-import { fail } from "../../diagnostics/index.ts";
+import { fail, NncError } from "../../diagnostics/index.ts";
 import type { Program, Train } from "../../ir/schema.ts";
 import { withTrainOverrides } from "../../ir/train-overrides.ts";
 import { buildModel } from "../../lower/index.ts";
 import { selectBackend } from "../../runtime/backend.ts";
-import type { BackendChoice, TrainState } from "../../runtime/types.ts";
+import type { BackendChoice, CompiledModel, History, TrainState } from "../../runtime/types.ts";
+import { WriteError } from "../../save/atomic.ts";
 import {
   INFERENCE_DIR,
   checkpointFingerprint,
@@ -17,8 +19,16 @@ import {
   readCheckpoint,
   saveModel,
   writeCheckpoint,
+  type Fingerprint,
 } from "../../save/index.ts";
 import { makeManifest } from "../../save/manifest.ts";
+import {
+  claimNewFolder,
+  folderContents,
+  openRunFolder,
+  removeRunFiles,
+  type RunFolder,
+} from "../../save/run-folder.ts";
 import type { CliIO } from "../io.ts";
 import { EXIT } from "../exit.ts";
 import { TrainingProgress } from "../progress.ts";
@@ -55,30 +65,47 @@ function applyOverrides(train: Train, opts: TrainOptions): Train {
   });
 }
 
-const isRunFolder = (dir: string) => existsSync(join(dir, "ir.json")) || hasCheckpoint(dir);
-
 /** A path that exists and is not a folder: E607, before anything is trained into it. */
 function requireFolderOrAbsent(dir: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) fail("E607", { path: dir });
 }
 
+/** A few names of a folder's entries, for a message. */
+function listEntries(entries: string[]): string {
+  const shown = entries.slice(0, 4).join(", ");
+  return entries.length > 4 ? `${shown} and ${entries.length - 4} more` : shown;
+}
+
 /**
- * Claims `dir` for this run: true when this call created it. mkdirSync without `recursive` fails with EEXIST
- * when the folder exists, so of two runs started at once only one gets a fresh folder.
+ * What an existing folder must hold for this run: anything with --resume (the checkpoint decides) or --force
+ * (its nnc files are removed just before training), otherwise nothing: an nnc run is E606, other files E641.
  */
-function claim(dir: string): boolean {
+function checkContents(folder: RunFolder, opts: Pick<TrainOptions, "resume" | "force">): RunFolder {
+  if (opts.resume || opts.force) return folder;
   try {
-    mkdirSync(dir);
-    return true;
+    const contents = folderContents(folder.dir);
+    if (contents.kind === "run") fail("E606", { dir: folder.dir });
+    if (contents.kind === "other") {
+      fail(
+        "E641",
+        { dir: folder.dir, entries: listEntries(contents.entries) },
+        {
+          help:
+            "--force removes nnc's own file names there (model.json, weights.bin, ir.json, history.json, " +
+            "manifest.json, checkpoint.ckpt, inference/) and keeps everything else",
+        },
+      );
+    }
+    return folder;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    folder.abandon();
     throw e;
   }
 }
 
 /**
- * The output folder, claimed: --out, or runs/<spec>[-<model>] numbered past every folder that already exists
- * (never overwrite work, never share a folder with a concurrent run). `fresh`: this run created it.
+ * The output folder, claimed and locked: --out, or runs/<spec>[-<model>] numbered past every folder that holds
+ * something (never overwrite work, never share a folder with a concurrent run). The caller releases it.
  */
 export function claimOutDir(
   file: string,
@@ -86,13 +113,11 @@ export function claimOutDir(
   several: boolean,
   opts: Pick<TrainOptions, "out" | "resume" | "force">,
   runs = "runs",
-): { dir: string; fresh: boolean } {
+): RunFolder {
+  const command = `nnc train ${file}`;
   if (opts.out !== undefined) {
     requireFolderOrAbsent(opts.out);
-    if (isRunFolder(opts.out) && !opts.resume && !opts.force) fail("E606", { dir: opts.out });
-    const fresh = !existsSync(opts.out);
-    mkdirSync(opts.out, { recursive: true });
-    return { dir: opts.out, fresh };
+    return checkContents(openRunFolder(opts.out, command), opts);
   }
   const stem = basename(file, extname(file)) + (several ? `-${modelName}` : "");
   const base = join(runs, stem);
@@ -108,20 +133,24 @@ export function claimOutDir(
       : [];
     if (candidates.length === 0)
       fail("E602", { dir: base, detail: "no earlier run with a checkpoint was found" });
-    return { dir: candidates.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!, fresh: false };
+    const latest = candidates.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
+    return openRunFolder(latest, command);
   }
   mkdirSync(runs, { recursive: true });
   if (opts.force) {
     requireFolderOrAbsent(base);
-    return { dir: base, fresh: claim(base) };
+    return openRunFolder(base, command);
   }
   for (let i = 1; ; i++) {
-    const dir = i === 1 ? base : `${base}-${i}`;
-    if (claim(dir)) return { dir, fresh: true };
+    const folder = claimNewFolder(i === 1 ? base : `${base}-${i}`, command);
+    if (folder) return folder;
   }
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export async function trainCommand(io: CliIO, file: string, opts: TrainOptions): Promise<number> {
   const compiled = await compileSpec(io, file, { strict: opts.strict ?? false });
@@ -138,14 +167,44 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
   checkDataSource(train.data); // fails fast (unknown source, not installed) before any work
   const fingerprint = checkpointFingerprint(program, modelIR.name);
 
-  // The folder is chosen and claimed before the long steps (data, backend), so a bad --out fails at once.
-  const { dir: outDir, fresh } = claimOutDir(file, modelIR.name, compiled.program.models.length > 1, opts);
-  let resumeFrom: TrainState | undefined;
-  let dataset: Awaited<ReturnType<typeof loadDataset>>;
-  let backend: Awaited<ReturnType<typeof selectBackend>>;
+  // The folder is chosen, locked and checked before the long steps (data, backend), so a bad --out fails at once.
+  const folder = claimOutDir(file, modelIR.name, compiled.program.models.length > 1, opts);
+  const outDir = folder.dir;
+  /** Epochs in the checkpoint on disk; 0 while there is none. */
+  let saved = 0;
+  /** Whether this run wrote its model (ir.json and the rest). */
+  let savedModel = false;
+
+  // Ctrl-C and kill (SIGTERM) stop the run where it is: the last finished epoch's checkpoint is what remains.
+  // (SIGKILL cannot be caught: it leaves the lock, which the next run finds stale and takes over.)
+  let stopping = false;
+  let progress: TrainingProgress | undefined;
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
+    stopping = true;
+    progress?.stop();
+    const what = signal === "SIGINT" ? "interrupted" : "terminated (SIGTERM)";
+    io.err(
+      saved > 0
+        ? `\n${what}: epoch ${saved} (the last finished one) is saved; continue with\n` +
+            `  nnc train ${file} --resume --out ${outDir}\n`
+        : `\n${what} before the first epoch finished: nothing to resume from (a checkpoint is written ` +
+            "after each finished epoch)" +
+            (folder.fresh ? `; ${outDir} is removed` : "") +
+            "\n",
+    );
+    if (saved > 0) folder.release();
+    else folder.abandon();
+    process.exit(SIGNAL_EXIT[signal]);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  let model: CompiledModel | undefined;
   try {
+    let resumeFrom: TrainState | undefined;
     if (opts.resume) {
       resumeFrom = readCheckpoint(outDir, fingerprint);
+      saved = resumeFrom.epochsDone;
       if (resumeFrom.epochsDone > train.epochs) {
         fail("E602", {
           dir: outDir,
@@ -155,82 +214,80 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         });
       }
     }
-    dataset = await loadDataset(train.data, {
+    const dataset = await loadDataset(train.data, {
       expect: {
         inputShape: input.op === "input" ? input.shape : [],
         numClasses: outputs.at(-1)! === 1 ? 2 : outputs.at(-1)!,
       },
     });
-    backend = await selectBackend(opts.backend);
-  } catch (e) {
-    // Nothing was written: give the folder back rather than leave an empty numbered run behind.
-    if (fresh) {
-      try {
-        rmdirSync(outDir);
-      } catch {
-        // Not empty after all: keep it.
-      }
-    }
-    throw e;
-  }
-  if (resumeFrom) io.err(`resuming ${outDir} after epoch ${resumeFrom.epochsDone} of ${train.epochs}\n`);
+    const backend = await selectBackend(opts.backend);
+    if (resumeFrom) io.err(`resuming ${outDir} after epoch ${resumeFrom.epochsDone} of ${train.epochs}\n`);
+    // --force replaces the old run only now that this one can start: a bad data source leaves it as it was.
+    if (opts.force && !opts.resume) removeRunFiles(outDir);
 
-  io.err(
-    `training '${modelIR.name}' from ${file} on ${dataset.source}: ${dataset.train.count.toLocaleString("en-US")} train, ` +
-      `${dataset.validation.count.toLocaleString("en-US")} ${dataset.validationName} samples\n` +
-      `backend: ${backend.detail}\n` +
-      `${train.optimizer.type} lr=${train.optimizer.lr}, batch ${train.batch}, ${plural(train.epochs, "epoch")}, seed ${train.seed}, ` +
-      `batch-norm statistics: ${train.bnstats.mode}\n` +
-      `output: ${outDir}\n`,
-  );
-
-  const model = buildModel(program, { model: modelIR.name, seed: train.seed, backend: backend.name });
-  const startedAt = new Date();
-  const progress = new TrainingProgress(io, train.epochs);
-  const samplesPerEpoch = dataset.train.count;
-  let interrupted = false;
-  let saved = resumeFrom?.epochsDone ?? 0; // epochs in the checkpoint on disk
-  const onSigint = () => {
-    interrupted = true;
-    progress.stop();
     io.err(
-      saved > 0
-        ? `\ninterrupted: epoch ${saved} (the last finished one) is saved; continue with\n` +
-            `  nnc train ${file} --resume --out ${outDir}\n`
-        : "\ninterrupted before the first epoch finished: nothing to resume from (a checkpoint is written " +
-            "after each finished epoch)\n",
+      `training '${modelIR.name}' from ${file} on ${dataset.source}: ${dataset.train.count.toLocaleString("en-US")} train, ` +
+        `${dataset.validation.count.toLocaleString("en-US")} ${dataset.validationName} samples\n` +
+        // How the data was read where nnc chose (a CSV's label column and scale), so a wrong guess shows now.
+        (dataset.choices ?? []).map((choice) => `data ${choice}\n`).join("") +
+        `backend: ${backend.detail}\n` +
+        `${train.optimizer.type} lr=${train.optimizer.lr}, batch ${train.batch}, ${plural(train.epochs, "epoch")}, seed ${train.seed}, ` +
+        `batch-norm statistics: ${train.bnstats.mode}\n` +
+        `output: ${outDir}\n`,
     );
-    process.exit(130);
-  };
-  process.once("SIGINT", onSigint);
-  try {
-    const history = await model.fit(dataset, {
-      evalTrain: opts.evalTrain ?? false,
-      threads: opts.threads ?? "auto",
-      onStart: ({ threads }) => {
-        if (threads > 1)
-          io.err(`threads: ${threads} (data-parallel: each thread trains its share of every batch)\n`);
-      },
-      ...(resumeFrom ? { resumeFrom } : {}),
-      onBatchEnd: (e) => progress.batch(e, samplesPerEpoch),
-      onEpochEnd: (record, state) => {
-        progress.epoch(record);
-        writeCheckpoint(outDir, state(), { fingerprint });
-        saved = record.epoch;
-      },
-    });
-    const manifest = makeManifest({
-      specFile: file,
-      specHash: compiled.source.sha256,
-      model: modelIR.name,
-      train,
-      backend: backend.name,
-      ...(history.threads !== undefined ? { threads: history.threads } : {}),
-      data: dataset.description,
-      startedAt,
-      argv: process.argv.slice(2),
-    });
-    saveModel(model, outDir, { history, manifest });
+
+    model = buildModel(program, { model: modelIR.name, seed: train.seed, backend: backend.name });
+    const startedAt = new Date();
+    const manifest = (history: History) =>
+      makeManifest({
+        specFile: file,
+        specHash: compiled.source.sha256,
+        model: modelIR.name,
+        train,
+        backend: backend.name,
+        ...(history.threads !== undefined ? { threads: history.threads } : {}),
+        data: dataset.description,
+        startedAt,
+        argv: process.argv.slice(2),
+      });
+    const run: RunContext = { file, outDir, fingerprint, train };
+    progress = new TrainingProgress(io, train.epochs);
+    const samplesPerEpoch = dataset.train.count;
+    let history: History;
+    try {
+      history = await model.fit(dataset, {
+        evalTrain: opts.evalTrain ?? false,
+        threads: opts.threads ?? "auto",
+        onStart: ({ threads }) => {
+          if (threads > 1)
+            io.err(`threads: ${threads} (data-parallel: each thread trains its share of every batch)\n`);
+        },
+        ...(resumeFrom ? { resumeFrom } : {}),
+        onBatchEnd: (e) => progress!.batch(e, samplesPerEpoch),
+        onEpochEnd: (record, state) => {
+          progress!.epoch(record);
+          writeCheckpointOf(run, record.epoch, state(), saved);
+          saved = record.epoch;
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof NncError && e.diagnostic.code === "E601")) throw e;
+      progress.stop();
+      const stop = stoppedByDivergence(run, model, e, saved, manifest);
+      savedModel = stop.savedModel;
+      throw stop.error;
+    }
+    try {
+      saveModel(model, outDir, { history, manifest: manifest(history) });
+    } catch (e) {
+      if (!(e instanceof WriteError)) throw e;
+      fail(
+        "E643",
+        { dir: outDir, reason: e.reason, kept: keptCheckpoint(run, saved) },
+        { help: `free some space, then write the model from it: nnc train ${file} --resume --out ${outDir}` },
+      );
+    }
+    savedModel = true;
     for (const note of history.notes ?? []) io.err(`note: ${note}\n`);
     const last = history.epochs.at(-1);
     if (last) {
@@ -247,8 +304,110 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
     );
     return EXIT.ok;
   } finally {
-    if (!interrupted) process.removeListener("SIGINT", onSigint);
-    progress.stop();
-    model.dispose();
+    if (!stopping) {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+    }
+    progress?.stop();
+    model?.dispose();
+    // A run that wrote nothing gives its folder back (removed if it made it); any other keeps what it wrote.
+    if (saved === 0 && !savedModel) folder.abandon();
+    else folder.release();
+  }
+}
+
+/** What the helpers below need to know of the run. */
+interface RunContext {
+  file: string;
+  outDir: string;
+  fingerprint: Fingerprint;
+  train: Train;
+}
+
+/** What is left of the last good checkpoint, read back rather than assumed. */
+function keptCheckpoint(run: RunContext, saved: number): string {
+  if (saved === 0) return `there is no earlier checkpoint in ${run.outDir} (no epoch had been saved)`;
+  try {
+    const state = readCheckpoint(run.outDir, run.fingerprint);
+    return `the checkpoint of epoch ${state.epochsDone} in ${run.outDir} is intact (read back just now)`;
+  } catch (e) {
+    return `and the checkpoint of epoch ${saved} cannot be read back either: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * Writes the checkpoint of `epoch`; a write that fails (a full disk) is E642, saying what the folder still
+ * holds: the atomic write leaves the previous checkpoint as it was.
+ */
+function writeCheckpointOf(run: RunContext, epoch: number, state: TrainState, saved: number): void {
+  try {
+    writeCheckpoint(run.outDir, state, { fingerprint: run.fingerprint });
+  } catch (e) {
+    if (!(e instanceof WriteError)) throw e;
+    fail(
+      "E642",
+      { dir: run.outDir, epoch, reason: e.reason, kept: keptCheckpoint(run, saved) },
+      {
+        help:
+          saved > 0
+            ? `free some space, then continue from epoch ${saved}: nnc train ${run.file} --resume --out ${run.outDir}`
+            : "free some space and train again",
+      },
+    );
+  }
+}
+
+/**
+ * A loss that stopped being finite (E601), made to say what exists: with a checkpoint, the model of its epoch
+ * (the last good weights) is saved as the run's model, so `nnc eval` works on it and `--resume` with a lower
+ * `--lr` goes on from it; without one, that nothing was saved.
+ */
+function stoppedByDivergence(
+  run: RunContext,
+  model: CompiledModel,
+  error: NncError,
+  saved: number,
+  manifest: (history: History) => ReturnType<typeof makeManifest>,
+): { error: NncError; savedModel: boolean } {
+  const { file, outDir } = run;
+  const lower = +(run.train.optimizer.lr / 10).toPrecision(3);
+  const withHelp = (help: string) => new NncError({ ...error.diagnostic, help });
+  if (saved === 0) {
+    return {
+      error: withHelp(
+        "nothing was saved: no epoch finished before the loss diverged (a checkpoint is written after each " +
+          `finished epoch); train again with a lower learning rate, e.g. --lr ${lower}`,
+      ),
+      savedModel: false,
+    };
+  }
+  const resume = `nnc train ${file} --resume --out ${outDir} --lr ${lower}`;
+  try {
+    const last = readCheckpoint(outDir, run.fingerprint);
+    model.setWeights(last.weights);
+    const stop = error.diagnostic.message.split(":")[0]!;
+    const history: History = {
+      ...last.history,
+      notes: [
+        ...(last.history.notes ?? []),
+        `training stopped early: ${stop}; the model saved is epoch ${last.epochsDone}'s, the last finished one`,
+      ],
+    };
+    saveModel(model, outDir, { history, manifest: manifest(history) });
+    return {
+      error: withHelp(
+        `the model of epoch ${last.epochsDone}, the last finished one, is saved in ${outDir} (nnc eval ` +
+          `${outDir} scores it); continue from it with a lower learning rate: ${resume}`,
+      ),
+      savedModel: true,
+    };
+  } catch (e) {
+    return {
+      error: withHelp(
+        `the checkpoint of epoch ${saved} in ${outDir} holds the last good weights, but the model could not be ` +
+          `saved from it (${(e as Error).message}); continue from it with a lower learning rate: ${resume}`,
+      ),
+      savedModel: false,
+    };
   }
 }
