@@ -17,7 +17,7 @@ import type { History, TrainState, WeightData } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { packTensors, unpackTensors, type TensorEntry } from "./blob.ts";
-import { describeChanges, type Fingerprint } from "./fingerprint.ts";
+import { resumeCheck, type Fingerprint } from "./fingerprint.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.ckpt";
 const MAGIC = "NNCCKPT1";
@@ -112,17 +112,26 @@ export function readCheckpoint(dir: string, expected: Fingerprint): TrainState {
   if (typeof parsed === "string")
     return fail("E602", { dir, detail: `${CHECKPOINT_FILE} is damaged: ${parsed}` });
   const { header, blob } = parsed;
-  if (header.fingerprint.sha256 !== expected.sha256) {
-    const changes = describeChanges(header.fingerprint, expected);
+  // The same fingerprint, or one that differs only in a lower learning rate (resumeCheck, fingerprint.ts).
+  const resumable = resumeCheck(header.fingerprint, expected);
+  if (!resumable.ok) {
     return fail(
       "E602",
       {
         dir,
-        detail: `the run was trained with other settings: ${changes.join("; ") || "the fingerprint differs"}`,
+        detail: `the run was trained with other settings: ${resumable.changes.join("; ") || "the fingerprint differs"}`,
       },
       { help: "train from scratch instead: drop --resume and pass --force, or choose another --out" },
     );
   }
+  // The history goes on with this run's epochs, so it says from where the rate was lowered.
+  const lowered = resumable.lowerLr;
+  const notes = lowered
+    ? [
+        ...(header.history.notes ?? []),
+        `learning rate ${lowered.to} from epoch ${header.epochsDone + 1} on (lowered from ${lowered.from} on --resume)`,
+      ]
+    : header.history.notes;
   const unpacked = unpackTensors([...header.weights, ...header.slots], blob);
   if ("problem" in unpacked)
     return fail("E602", { dir, detail: `${CHECKPOINT_FILE} is damaged: it ${unpacked.problem}` });
@@ -130,7 +139,7 @@ export function readCheckpoint(dir: string, expected: Fingerprint): TrainState {
     Object.fromEntries(entries.map((e) => [e.name, unpacked.tensors.get(e.name)!]));
   return {
     epochsDone: header.epochsDone,
-    history: header.history,
+    history: { ...header.history, ...(notes ? { notes } : {}) },
     weights: pick(header.weights),
     optimizer: { step: header.optimizerStep, slots: pick(header.slots) },
     ...(header.computedOn ? { computedOn: header.computedOn } : {}),
