@@ -1,6 +1,5 @@
-// Parse phase, lexing: .nn text -> tokens, and the one-character-per-token string that grammar/nn.ohm matches.
-// Why a separate lexer: ohm costs about a microsecond per input character and more per rule, so matching the
-// characters of a 1,000-statement spec took ~250 ms; matching its tokens takes a fraction of that. The token
+// Parse phase, lexing: .nn text -> tokens, held in typed arrays (a kind, a start and an end offset each) so that
+// a megabyte of newlines or semicolons is a few megabytes of memory rather than a million objects. The token
 // rules are the lexical half of the grammar, written as regular expressions:
 //   word    letter or _, then letters, digits, - _ . : /     dense, fashion-mnist, idx:./data/mnist
 //   number  -?(digits[.digits?] | .digits)(e[+-]digits)?     128, 0.5, .5, 1e-3, -1
@@ -9,54 +8,40 @@
 //   invalid any other run of characters up to a delimiter (space, newline, ; { } ( ) , # =): 1.2.3, 12abc, 3x
 // ( ) and , are delimiters for a block definition's parameter list, `block basic(filters, stride=1) {`; inside
 // strings they are text like any other character.
+// No token spans lines, and the lexer looks at most one character past a token (but for `"a"b`, see relex()):
+// so after recovery blanks a statement out (parse.ts), relex() lexes again only around it, not the whole text.
 
-export type TokenKind =
-  | "word"
-  | "number"
-  | "dims"
-  | "string"
-  | "unterminated"
-  | "invalid"
-  | "="
-  | ";"
-  | "{"
-  | "}"
-  | "("
-  | ")"
-  | ","
-  | "newline"
-  | "comment";
+/** Token kinds. The six value kinds come first, so `kind <= LAST_VALUE` tests for a value. */
+export const Tok = {
+  word: 0,
+  number: 1,
+  dims: 2,
+  string: 3,
+  unterminated: 4,
+  invalid: 5,
+  equals: 6,
+  semicolon: 7,
+  open: 8,
+  close: 9,
+  lparen: 10,
+  rparen: 11,
+  comma: 12,
+  newline: 13,
+  comment: 14,
+} as const;
+export type TokenKind = (typeof Tok)[keyof typeof Tok];
+export const LAST_VALUE = Tok.invalid;
 
-export interface Token {
-  kind: TokenKind;
-  /** Offsets into the source text. */
-  start: number;
-  end: number;
+/** The tokens of a text: token i is kinds[i], from starts[i] to ends[i] (offsets into the text). */
+export interface Tokens {
+  count: number;
+  kinds: Uint8Array;
+  starts: Int32Array;
+  ends: Int32Array;
 }
-
-/** The character each token kind is in the string grammar/nn.ohm matches (its lexical rules name them). */
-const TOKEN_CODE: Record<TokenKind, string> = {
-  word: "w",
-  number: "n",
-  dims: "d",
-  string: "s",
-  unterminated: "u",
-  invalid: "i",
-  "=": "=",
-  ";": ";",
-  "{": "{",
-  "}": "}",
-  "(": "(",
-  ")": ")",
-  ",": ",",
-  newline: "\n",
-  comment: "#",
-};
 
 // A lone \r is a space (old Mac line ends are not supported); \r\n is a newline. The BOM is a space, so
 // offsets stay those of the text as read.
-const SPACE = /(?:[ \t\uFEFF]|\r(?!\n))+/y;
-const NEWLINE = /\r?\n/y;
 const COMMENT = /#(?:[^\n\r]|\r(?!\n))*/y;
 const STRING_BODY = /"(?:\\["\\]|\\(?!["\\])|[^"\\\n\r]|\r(?!\n))*/y;
 const RUN = /[^ \t\r\n\uFEFF;{}(),#=]+/y;
@@ -68,10 +53,10 @@ const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const WORD = /^[\p{L}_][\p{L}0-9_\-.:/]*$/u;
 
 function classify(text: string): TokenKind {
-  if (WORD.test(text)) return "word";
-  if (DIMS.test(text)) return "dims";
-  if (NUMBER.test(text)) return "number";
-  return "invalid";
+  if (WORD.test(text)) return Tok.word;
+  if (DIMS.test(text)) return Tok.dims;
+  if (NUMBER.test(text)) return Tok.number;
+  return Tok.invalid;
 }
 
 function matchAt(re: RegExp, text: string, at: number): number {
@@ -79,38 +64,138 @@ function matchAt(re: RegExp, text: string, at: number): number {
   return re.test(text) ? re.lastIndex : at;
 }
 
-/** The one-character tokens, which are their own code. */
-const PUNCTUATION = new Set<string>([";", "{", "}", "(", ")", ",", "="]);
+/** The one-character tokens by character code (NONE for the others). */
+const NONE = 255;
+const PUNCTUATION = new Uint8Array(128).fill(NONE);
+PUNCTUATION[0x3b] = Tok.semicolon;
+PUNCTUATION[0x7b] = Tok.open;
+PUNCTUATION[0x7d] = Tok.close;
+PUNCTUATION[0x28] = Tok.lparen;
+PUNCTUATION[0x29] = Tok.rparen;
+PUNCTUATION[0x2c] = Tok.comma;
+PUNCTUATION[0x3d] = Tok.equals;
 
-export function lex(text: string): { tokens: Token[]; codes: string } {
-  const tokens: Token[] = [];
-  const codes: string[] = [];
-  const push = (kind: TokenKind, start: number, end: number) => {
-    tokens.push({ kind, start, end });
-    codes.push(TOKEN_CODE[kind]);
-  };
-  let at = 0;
-  while (at < text.length) {
-    const c = text[at]!;
-    let end: number;
-    // Punctuation first: the cheapest test, and a file of nothing but '{' must lex fast (parse.ts, E108).
-    if (PUNCTUATION.has(c)) push(c as TokenKind, at, (end = at + 1));
-    else if ((end = matchAt(SPACE, text, at)) > at) {
-      at = end;
-      continue;
-    } else if ((end = matchAt(NEWLINE, text, at)) > at) push("newline", at, end);
-    else if (c === "#") push("comment", at, (end = matchAt(COMMENT, text, at)));
-    else if (c === '"') {
-      end = matchAt(STRING_BODY, text, at);
-      if (text[end] !== '"') push("unterminated", at, end);
-      else if (end + 1 === text.length || DELIMITER.test(text[end + 1]!)) push("string", at, ++end);
-      // `"a"b` is no string: the whole run up to a delimiter is one invalid token.
-      else push("invalid", at, (end = matchAt(RUN, text, at)));
-    } else {
-      end = matchAt(RUN, text, at);
-      push(classify(text.slice(at, end)), at, end);
-    }
-    at = end;
+const isSpace = (c: number, next: number) =>
+  c === 0x20 || c === 0x09 || c === 0xfeff || (c === 0x0d && next !== 0x0a);
+
+/** Appends a token (the arrays have room: callers see to it). */
+function push(out: Tokens, kind: TokenKind, start: number, end: number): void {
+  const i = out.count++;
+  out.kinds[i] = kind;
+  out.starts[i] = start;
+  out.ends[i] = end;
+}
+
+/**
+ * One lexing step at `at`: a space run, or one token appended to `out`; returns where the next step starts.
+ * Each step depends only on the text from `at`, which is what lets relex() resume mid-text.
+ */
+function step(text: string, at: number, out: Tokens): number {
+  const c = text.charCodeAt(at);
+  const punctuation = c < 128 ? PUNCTUATION[c]! : NONE;
+  if (punctuation !== NONE) {
+    push(out, punctuation as TokenKind, at, at + 1);
+    return at + 1;
   }
-  return { tokens, codes: codes.join("") };
+  if (c === 0x0a) {
+    push(out, Tok.newline, at, at + 1);
+    return at + 1;
+  }
+  if (isSpace(c, text.charCodeAt(at + 1))) {
+    let end = at + 1;
+    while (end < text.length && isSpace(text.charCodeAt(end), text.charCodeAt(end + 1))) end++;
+    return end;
+  }
+  if (c === 0x0d) {
+    // \r\n (a lone \r was a space above)
+    push(out, Tok.newline, at, at + 2);
+    return at + 2;
+  }
+  let end: number;
+  if (c === 0x23) push(out, Tok.comment, at, (end = matchAt(COMMENT, text, at)));
+  else if (c === 0x22) {
+    end = matchAt(STRING_BODY, text, at);
+    if (text[end] !== '"') push(out, Tok.unterminated, at, end);
+    else if (end + 1 === text.length || DELIMITER.test(text[end + 1]!)) push(out, Tok.string, at, ++end);
+    // `"a"b` is no string: the whole run up to a delimiter is one invalid token.
+    else push(out, Tok.invalid, at, (end = matchAt(RUN, text, at)));
+  } else {
+    end = matchAt(RUN, text, at);
+    push(out, classify(text.slice(at, end)), at, end);
+  }
+  return end;
+}
+
+/** Token arrays with room for `capacity` tokens (a text of n characters has at most n tokens). */
+function allocate(capacity: number): Tokens {
+  return {
+    count: 0,
+    kinds: new Uint8Array(capacity),
+    starts: new Int32Array(capacity),
+    ends: new Int32Array(capacity),
+  };
+}
+
+export function lex(text: string): Tokens {
+  const tokens = allocate(text.length);
+  for (let at = 0; at < text.length;) at = step(text, at, tokens);
+  return tokens;
+}
+
+/**
+ * After text[from, to) changed without changing the text's length (recovery blanks characters out), lexes
+ * again from the end of the last token that ends before `from` until the new tokens meet an old token start
+ * at or after `to`, and splices the new tokens in. Returns the index of the first token that may differ.
+ */
+export function relex(tokens: Tokens, text: string, from: number, to: number): number {
+  const { kinds, starts, ends } = tokens;
+  // The first token ending at or after `from` (a token looks one character past its end, so one ending right
+  // before `from` may change too: `ends[k] >= from`).
+  let lo = 0;
+  let hi = tokens.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ends[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  let first = lo;
+  // The exception: a token that starts with '"' but is no string (`"a"b`) looked for the string's end, up to
+  // its line's end. Only such tokens look that far, and not across a line: lex again from the line's first '"'.
+  const lineStart = text.lastIndexOf("\n", from - 1) + 1;
+  const quote = text.indexOf('"', lineStart);
+  if (quote >= 0 && quote < from && first > 0 && ends[first - 1]! > quote) {
+    while (first > 0 && ends[first - 1]! > quote) first--;
+  }
+  const fresh = allocate(Math.max(0, to - (first > 0 ? ends[first - 1]! : 0)) + 2);
+  let old = first;
+  let at = first > 0 ? ends[first - 1]! : 0;
+  while (at < text.length) {
+    if (at >= to) {
+      while (old < tokens.count && starts[old]! < at) old++;
+      if (old < tokens.count && starts[old] === at) break;
+    }
+    if (fresh.count + 1 >= fresh.kinds.length) grow(fresh);
+    at = step(text, at, fresh);
+  }
+  if (at >= text.length) old = tokens.count;
+  // Replace tokens [first, old) with the fresh ones; the arrays have room for one token per character.
+  const shift = fresh.count - (old - first);
+  kinds.copyWithin(first + fresh.count, old, tokens.count);
+  starts.copyWithin(first + fresh.count, old, tokens.count);
+  ends.copyWithin(first + fresh.count, old, tokens.count);
+  kinds.set(fresh.kinds.subarray(0, fresh.count), first);
+  starts.set(fresh.starts.subarray(0, fresh.count), first);
+  ends.set(fresh.ends.subarray(0, fresh.count), first);
+  tokens.count += shift;
+  return first;
+}
+
+function grow(tokens: Tokens): void {
+  const bigger = allocate(tokens.kinds.length * 2);
+  bigger.kinds.set(tokens.kinds);
+  bigger.starts.set(tokens.starts);
+  bigger.ends.set(tokens.ends);
+  tokens.kinds = bigger.kinds;
+  tokens.starts = bigger.starts;
+  tokens.ends = bigger.ends;
 }

@@ -1,22 +1,22 @@
 // Parse phase: .nn source text -> syntax tree (src/parse/syntax-tree.ts) plus every syntax diagnostic
-// (E0xx/E1xx). lex.ts makes tokens, ohm matches them (grammar/nn.ohm), actions.ts turns the match into raw
+// (E0xx/E1xx). lex.ts makes tokens, match.ts matches them against the grammar (grammar/nn.ohm) into raw
 // entries; shapeFile() below attaches comments, checks the heads of top-level blocks, and reports what the
 // permissive grammar let through. Blocks nest at any depth here (the builder says which keyword may nest
-// where); the depth is bounded before ohm runs (E108), so no input can exhaust the stack. Never throws on user
-// input: a failed match is reported (E100), blanked out and matched again, so one run reports all the syntax
-// errors of a file, in time linear in its length.
-import grammar from "../../grammar/nn.ohm-bundle.js";
+// where); the depth is bounded before matching (E108), so no input can exhaust the stack. Never throws on user
+// input: a failed match is reported (E100), blanked out and matched again from the last entry it left intact,
+// so one run reports all the syntax errors of a file, in time linear in its length.
 import { diagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics/index.ts";
-import { lex, type Token } from "./lex.ts";
+import { lex, relex, Tok, type Tokens } from "./lex.ts";
 import {
-  toRaw,
+  Matcher,
   type RawBlock,
   type RawEntry,
   type RawItem,
   type RawParam,
+  type RawArg,
   type RawParams,
   type RawValue,
-} from "./actions.ts";
+} from "./match.ts";
 import type {
   Arg,
   Block,
@@ -63,25 +63,27 @@ export function parseSource(text: string, file?: string): ParseResult {
     return { tree: empty, diagnostics: [diagnostic("E002", { offset }, extras)] };
   }
 
+  const tokens = lex(text);
+  // Blanking out never adds a '{', so this holds for every retry. Nothing else is worth saying about such a
+  // file (and recovering from 100,000 '{' one at a time would take minutes).
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) {
+    const span: Span = [tokens.starts[deep]!, tokens.ends[deep]!];
+    return { tree: empty, diagnostics: [diagnostic("E108", { limit: MAX_DEPTH }, { ...extras, span })] };
+  }
+
   const diagnostics: Diagnostic[] = [];
+  const matcher = new Matcher(tokens, text);
   let current = text;
   for (let attempt = 0; ; attempt++) {
-    const { tokens, codes } = lex(current);
-    // Blanking out never adds a '{', so the first lex decides. Nothing else is worth saying about such a file
-    // (and recovering from 100,000 '{' one at a time would take minutes).
-    const deep = attempt === 0 ? tooDeep(tokens) : undefined;
-    if (deep) {
-      const span: Span = [deep.start, deep.end];
-      return { tree: empty, diagnostics: [diagnostic("E108", { limit: MAX_DEPTH }, { ...extras, span })] };
-    }
-    const result = grammar.match(codes);
-    if (!result.failed()) {
-      const shaped = shapeFile(toRaw(result, tokens, current), current, extras);
+    const result = matcher.match();
+    if ("entries" in result) {
+      const shaped = shapeFile(result.entries, current, extras);
       return { tree: shaped.tree, diagnostics: distinct([...diagnostics, ...shaped.diagnostics], text) };
     }
-    const failed = result.getRightmostFailurePosition();
-    const at = failed < tokens.length ? tokens[failed]!.start : current.length;
-    const problem = describeFailure(current, at, result.getExpectedText());
+    const failed = result.failure.at;
+    const at = failed < tokens.count ? tokens.starts[failed]! : current.length;
+    const problem = describeFailure(current, at, result.failure.expected);
     diagnostics.push(
       diagnostic(
         "E100",
@@ -101,19 +103,23 @@ export function parseSource(text: string, file?: string): ParseResult {
     }
     if (!blank || attempt + 1 >= MAX_RECOVERIES)
       return { tree: empty, diagnostics: distinct(diagnostics, text) };
-    for (const [start, end] of blank)
+    let first = tokens.count;
+    for (const [start, end] of blank) {
       current =
         current.slice(0, start) + current.slice(start, end).replace(/[^\n\r]/g, " ") + current.slice(end);
+      first = Math.min(first, relex(tokens, current, start, end));
+    }
+    matcher.rewind(first, current);
   }
 }
 
 /** The first '{' deeper than MAX_DEPTH ('}' closes a level; a stray one at the top changes nothing). */
-function tooDeep(tokens: Token[]): Token | undefined {
+function tooDeep({ kinds, count }: Tokens): number | undefined {
   let depth = 0;
-  for (const token of tokens) {
-    if (token.kind === "{") {
-      if (++depth > MAX_DEPTH) return token;
-    } else if (token.kind === "}" && depth > 0) depth--;
+  for (let i = 0; i < count; i++) {
+    if (kinds[i] === Tok.open) {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (kinds[i] === Tok.close && depth > 0) depth--;
   }
   return undefined;
 }
@@ -323,38 +329,36 @@ function spacedForm(before: string, entries: string[], after: string): string {
 
 // ---- recovery: which text to blank out after a failed match
 
-/** Offsets of ';', '{', '}' on a line, outside strings and comments, and where its content ends. */
-function scanLine(text: string, start: number, end: number): { separators: number[]; contentEnd: number } {
-  const separators: number[] = [];
-  let inString = false;
-  for (let i = start; i < end; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "#") return { separators, contentEnd: i };
-    else if (c === ";" || c === "{" || c === "}") separators.push(i);
-  }
-  return { separators, contentEnd: end };
-}
-
 /**
- * The statement (or block head) around an offset: from the previous separator on its line to the next one or
- * the line's content end; `next` is that next separator, when there is one.
+ * The statement (or block head) around an offset: from the previous separator (';', '{', '}' outside strings)
+ * on its line to the next one or the line's content end (a comment starts); `next` is that next separator,
+ * when there is one. Scans the line only up to that next separator: a line may hold a million of them.
  */
 function segmentAt(text: string, at: number): { start: number; end: number; next?: number } {
   const lineStart = text.lastIndexOf("\n", at - 1) + 1;
   let lineEnd = text.indexOf("\n", at);
   if (lineEnd < 0) lineEnd = text.length;
   if (text[lineEnd - 1] === "\r") lineEnd--;
-  const { separators, contentEnd } = scanLine(text, lineStart, lineEnd);
   let start = lineStart;
+  let contentEnd = lineEnd;
   let next: number | undefined;
-  // A loop, not Math.max(...separators): a line may hold a million of them.
-  for (const s of separators) {
-    if (s < at) start = s + 1;
-    else if (next === undefined) next = s;
+  let inString = false;
+  for (let i = lineStart; i < lineEnd; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "#") {
+      contentEnd = i;
+      break;
+    } else if (c === ";" || c === "{" || c === "}") {
+      if (i >= at) {
+        next = i;
+        break;
+      }
+      start = i + 1;
+    }
   }
   const end = Math.min(next ?? contentEnd, contentEnd);
   return next !== undefined && next === end ? { start, end, next } : { start, end };
@@ -501,8 +505,9 @@ function shapeEntries(entries: RawEntry[], parent: Block | undefined, shaper: Sh
         previousWasItem = false;
         break;
       }
-      case "item": {
-        const raw = entry.item;
+      case "statement":
+      case "block": {
+        const raw = entry;
         if (previousWasItem)
           report(
             diagnostic(
@@ -537,12 +542,12 @@ function splitUnclosed(block: RawBlock): RawEntry[] {
   const entries = block.entries;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    if (entry.kind !== "item" || entry.item.kind !== "block") continue;
+    if (entry.kind !== "block") continue;
     let moved: RawEntry[] = [];
-    if (isTopLevel(entry.item.head)) {
+    if (isTopLevel(entry.head)) {
       moved = entries.slice(i);
       block.entries = entries.slice(0, i);
-    } else if (!entry.item.closed) moved = splitUnclosed(entry.item); // always the last entry
+    } else if (!entry.closed) moved = splitUnclosed(entry); // always the last entry
     if (moved.length === 0) continue;
     block.span = [block.span[0], unclosedEnd(block)];
     return moved;
@@ -576,7 +581,7 @@ function shapeStatement(raw: RawItem, shaper: Shaper): Statement | undefined {
     report(paramsWithoutBody(raw.head, raw.params, shaper));
     return undefined;
   }
-  return { kind: "statement", head: raw.head, args: raw.args.map(cleanArg), span: raw.span };
+  return { kind: "statement", head: raw.head, args: cleanArgs(raw.args), span: raw.span };
 }
 
 function paramsWithoutBody(head: Word, params: RawParams, { text, extras }: Shaper): Diagnostic {
@@ -602,11 +607,19 @@ function paramsWithoutBody(head: Word, params: RawParams, { text, extras }: Shap
 }
 
 const cleanValue = (v: RawValue): Value => {
-  if (v.kind !== "string") return v;
+  if (v.kind !== "string" || !v.unterminated) return v;
   return { kind: "string", text: v.text, value: v.value, span: v.span };
 };
-const cleanArg = (a: RawItem["args"][number]): Arg =>
-  a.kind === "option" ? { ...a, value: cleanValue(a.value) } : cleanValue(a);
+/** The args as the tree holds them, cleaned in place: a file may hold a million statements. */
+function cleanArgs(args: RawArg[]): Arg[] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.kind === "option") {
+      if (a.value.kind === "string" && a.value.unterminated) args[i] = { ...a, value: cleanValue(a.value) };
+    } else args[i] = cleanValue(a);
+  }
+  return args as Arg[];
+}
 const cleanParam = (p: RawParam): Param =>
   p.default
     ? { kind: "param", name: p.name, default: cleanValue(p.default), span: p.span }
@@ -643,7 +656,7 @@ function shapeBlock(raw: RawBlock, queue: EntryQueue, shaper: Shaper): Block | u
   const block: Block = {
     kind: "block",
     keyword,
-    args: raw.args.map(cleanArg),
+    args: cleanArgs(raw.args),
     items: [],
     span: [raw.span[0], end],
   };
@@ -685,8 +698,9 @@ function checkTopLevelHead(raw: RawBlock, keyword: Word, { extras, report }: Sha
 
 function entrySpan(e: RawEntry): Span {
   switch (e.kind) {
-    case "item":
-      return e.item.span;
+    case "statement":
+    case "block":
+      return e.span;
     case "comment":
       return e.comment.span;
     default:
