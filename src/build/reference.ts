@@ -1,5 +1,6 @@
 // Building the IR: the language reference, rendered as markdown from the signature table (signatures.ts),
 // so the README documents exactly what the builder accepts. The README author calls renderLanguageReference().
+import { MAX_GRID_CELLS } from "../experiment/grid.ts";
 import {
   EXPERIMENT_SIGNATURES,
   LAYER_SIGNATURES,
@@ -104,7 +105,10 @@ export function renderLanguageReference(): string {
     section(
       "Experiments: `experiment NAME { ... }`",
       "A grid of training runs: every compared model times every combination of the varied settings. An " +
-        "experiment block also takes any train setting, which overrides the file's `train` block for it.",
+        "experiment block also takes any train setting, which overrides the file's `train` block for it. A grid " +
+        `holds at most ${MAX_GRID_CELLS.toLocaleString("en-US")} cells` +
+        " (models x each `vary` list x `repeat`; E225 otherwise), counted before " +
+        "anything is expanded.",
       EXPERIMENT_SIGNATURES,
     ),
   ].join("\n");

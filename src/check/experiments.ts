@@ -1,6 +1,8 @@
-// Checking: experiments refer to models that exist (E305) and vary settings over values of the right type
-// (E307), each setting at most once (E308). Takes the IR program; gives diagnostics.
+// Checking: experiments refer to models that exist (E305), vary settings over values of the right type (E307),
+// each setting at most once (E308), and hold at most MAX_GRID_CELLS cells (E225, counted, not expanded: the
+// grid itself is expanded only by nnc experiment and nnc check). Takes the IR program; gives diagnostics.
 import { diagnostic, didYouMean, type Diagnostic } from "../diagnostics/index.ts";
+import { gridTooLarge } from "../experiment/grid.ts";
 import { BNSTATS, INITIALIZERS, MAX_SEED, OPTIMIZERS, type Experiment, type Program } from "../ir/schema.ts";
 
 type VaryKey = Experiment["vary"][number]["key"];
@@ -46,6 +48,8 @@ export function checkExperiments(program: Program): Diagnostic[] {
   const models = program.models.map((m) => m.name);
   for (const experiment of program.experiments) {
     const at = experiment.span ? { span: experiment.span } : {};
+    const tooLarge = gridTooLarge(experiment);
+    if (tooLarge) out.push(diagnostic("E225", tooLarge, at));
     for (const name of experiment.compare) {
       if (models.includes(name)) continue;
       const help = didYouMean(name, models);

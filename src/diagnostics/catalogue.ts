@@ -281,6 +281,13 @@ export const catalogue = {
       `expanding ${p.block} gives more than ${p.limit} layers (or takes more than 200,000 expansion steps): ` +
       "nnc expands every block use and repeat into layers of their own, so check the repeat counts",
   ),
+  E225: entry<{ experiment: string; cells: string; factors: string; limit: string }>(
+    "error",
+    "experiment grid too large",
+    (p) =>
+      `experiment '${p.experiment}' has ${p.cells} cells (${p.factors}), more than the ${p.limit} one ` +
+      "experiment may hold: compare fewer models, vary fewer values or repeat less",
+  ),
 
   // ---- E3xx: checking
   E300: entry<{ model: string; first: string }>(
@@ -634,7 +641,10 @@ export const catalogue = {
     "repeat runs past the largest seed",
     (p) =>
       `experiment '${p.experiment}' repeats seed ${p.seed} ${p.repeat} times, past the largest seed ${p.max} ` +
-      `(repeat N trains seeds seed .. seed + N - 1): use a seed of at most ${p.max - p.repeat + 1}`,
+      `(repeat N trains seeds seed .. seed + N - 1): ` +
+      (p.repeat <= p.max + 1
+        ? `use a seed of at most ${p.max - p.repeat + 1}`
+        : `repeat at most ${p.max + 1} times`),
   ),
   // E636-E637: training memory against the backend chosen and the memory free now, before anything is allocated
   E636: entry<{ what: string; need: string; parts: string; ceiling: string }>(
@@ -650,6 +660,14 @@ export const catalogue = {
     (p) =>
       `${p.what} needs about ${p.need} to train (${p.parts}), more than the ${p.available} of memory free now ` +
       `(of ${p.total})`,
+  ),
+  E638: entry<{ model: string; need: string; parameters: string; copies: string; ceiling: string }>(
+    "error",
+    "weights too large for the wasm heap",
+    (p) =>
+      `model '${p.model}' needs about ${p.need} of the wasm backend's heap for its weights alone (parameters ` +
+      `${p.parameters}, their packed copies ${p.copies}), more than its ${p.ceiling} ceiling (WebAssembly memory ` +
+      "is 32-bit)",
   ),
   // E64x: run folders (train and experiment --out): one run at a time, nnc's own files only, writes that fail
   E640: entry<{ dir: string; holder: string }>(

@@ -1,6 +1,7 @@
 // Experiments, step 1: a checked program + one of its experiments -> the grid of cells to train: models x every
 // vary list x repeats, each with its effective train settings (file train <- experiment train <- run options <-
-// the cell's varied values, then the lr_scale rule), all distinct (E633/E634 otherwise). Pure.
+// the cell's varied values, then the lr_scale rule), all distinct (E633/E634 otherwise), counted before they are
+// expanded (at most MAX_GRID_CELLS, E225). Pure.
 import { createHash } from "node:crypto";
 import { fail } from "../diagnostics/diagnostic.ts";
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
@@ -40,6 +41,38 @@ export interface Cell {
 
 /** The initializer a `vary init_scale` list scales when no `init` is given: Keras' default for dense and conv. */
 export const DEFAULT_INIT = "glorot_uniform";
+
+/**
+ * At most this many cells per experiment: a grid is a list of training runs kept in memory (and in results.json),
+ * and `repeat 4294967295` must be refused before anything is expanded, not after the heap is exhausted.
+ */
+export const MAX_GRID_CELLS = 100_000;
+
+/**
+ * The number of cells an experiment expands to, counted without expanding (models x each vary list x repeat),
+ * exactly (a BigInt: the factors may multiply past 2^53), and the factors in words.
+ */
+export function gridSize(experiment: Experiment): { cells: bigint; factors: string } {
+  const models = experiment.compare.length;
+  const factors = [
+    `${models} model${models === 1 ? "" : "s"}`,
+    ...experiment.vary.map((v) => `${v.values.length} ${v.key}`),
+    `repeat ${experiment.repeat}`,
+  ];
+  let cells = BigInt(models) * BigInt(experiment.repeat);
+  for (const vary of experiment.vary) cells *= BigInt(vary.values.length);
+  return { cells, factors: factors.join(" x ") };
+}
+
+/** The E225 parameters when an experiment's grid holds more than MAX_GRID_CELLS cells, else undefined. */
+export function gridTooLarge(
+  experiment: Experiment,
+): { experiment: string; cells: string; factors: string; limit: string } | undefined {
+  const { cells, factors } = gridSize(experiment);
+  if (cells <= BigInt(MAX_GRID_CELLS)) return undefined;
+  const words = (n: bigint | number) => n.toLocaleString("en-US");
+  return { experiment: experiment.name, cells: words(cells), factors, limit: words(MAX_GRID_CELLS) };
+}
 
 /** Every combination of the vary lists, first list slowest (as nested loops written in `vary` order). */
 export function product(vary: Experiment["vary"]): Array<Partial<Record<VaryKey, VaryValue>>> {
@@ -103,10 +136,12 @@ export function baseSettings(program: Program, experiment: Experiment, options: 
 }
 
 export function cellId(model: string, train: Train): string {
-  return createHash("sha256")
-    .update(canonicalJson(stripSpans({ model, train })))
-    .digest("hex")
-    .slice(0, 16);
+  return idOf(model, stripSpans(train));
+}
+
+/** cellId of settings that hold no source positions (a grid's: made from baseSettings), without copying them. */
+function idOf(model: string, train: Train): string {
+  return createHash("sha256").update(canonicalJson({ model, train })).digest("hex").slice(0, 16);
 }
 
 /** E633 for a value listed twice in one vary list (`vary batch 32 32`, `vary lr 0.01 1e-2`). */
@@ -161,9 +196,12 @@ function checkDistinctCells(experiment: Experiment, cells: Cell[]): void {
 
 /**
  * The grid of an experiment, in the order a sequential run trains it: model, then vary lists, then repeat.
- * Every cell distinct (E633, E634): checked here, before any training, since the checker does not expand grids.
+ * Every cell distinct (E633, E634): checked here, before any training, since the checker does not expand grids;
+ * the grid's size (E225) is checked first, by counting.
  */
 export function expandGrid(program: Program, experiment: Experiment, options: GridOptions = {}): Cell[] {
+  const tooLarge = gridTooLarge(experiment);
+  if (tooLarge) fail("E225", tooLarge, experiment.span ? { span: experiment.span } : {});
   checkVaryLists(experiment);
   const base = baseSettings(program, experiment, options);
   const cells: Cell[] = [];
@@ -182,7 +220,7 @@ export function expandGrid(program: Program, experiment: Experiment, options: Gr
       for (let repeat = 0; repeat < experiment.repeat; repeat++) {
         const train: Train = { ...settings, seed: settings.seed + repeat };
         cells.push({
-          id: cellId(model, train),
+          id: idOf(model, train),
           index: cells.length,
           model,
           varied,

@@ -2,7 +2,18 @@
 // (file train <- experiment train <- run options <- varied values, then the lr_scale rule).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { cellId, describeLrRule, expandGrid, product, scaleLr } from "../../src/experiment/grid.ts";
+import { compile } from "../../src/compile.ts";
+import { diagnostic } from "../../src/diagnostics/index.ts";
+import {
+  cellId,
+  describeLrRule,
+  expandGrid,
+  gridTooLarge,
+  MAX_GRID_CELLS,
+  product,
+  scaleLr,
+} from "../../src/experiment/grid.ts";
+import { MAX_SEED } from "../../src/ir/schema.ts";
 import { memoryIO } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/main.ts";
 import { failsWith, tempDir } from "../helpers.ts";
@@ -209,6 +220,11 @@ settings("cell ids follow settings, not key order or spans", () => {
   assert.is(cellId("plain", { ...train, data: { ...train.data, span: [1, 2] } }), a!.id);
   assert.is.not(cellId("plain", { ...train, epochs: train.epochs + 1 }), a!.id);
   assert.is.not(cellId("normed", train), a!.id);
+  // The grid hashes its (span-free) settings without copying them first: the same ids as cellId.
+  const cells = grid(
+    "experiment e { compare plain normed\n vary batch 16 32\n vary init_scale 0.5 1\n repeat 2 }",
+  );
+  for (const cell of cells) assert.is(cell.id, cellId(cell.model, cell.train));
 });
 
 const distinct = suite("distinct cells");
@@ -255,7 +271,54 @@ distinct("nnc experiment stops with the error before loading data or training", 
   assert.not.match(io.stderr(), "data:");
 });
 
+const size = suite("grid size");
+
+size("a grid of more than MAX_GRID_CELLS cells is E225, counted before anything is expanded", async () => {
+  // 8.6 billion cells: expanding them first would exhaust the heap long before any check ran.
+  const text = tinySpec("experiment e { compare plain normed\n repeat 4294967295\n vary seed 0 1 }");
+  const compiled = compile(text, { filename: "tiny.nn" });
+  assert.not.ok(compiled.ok);
+  const e225 = compiled.diagnostics.find((d) => d.code === "E225");
+  assert.ok(e225, compiled.diagnostics.map((d) => d.code).join(" "));
+  assert.is(
+    e225!.message,
+    "experiment 'e' has 17,179,869,180 cells (2 models x 2 seed x repeat 4294967295), more than the 100,000 " +
+      "one experiment may hold: compare fewer models, vary fewer values or repeat less",
+  );
+  assert.ok(e225!.line, "positioned at the experiment");
+  // expandGrid counts first too (IR written by hand never meets the checker before nnc experiment's grid).
+  const program = compileText(tinySpec("experiment e { compare plain normed }"));
+  const huge = { ...program.experiments[0]!, repeat: 2 ** 52 };
+  await failsWith("E225", () => expandGrid(program, huge));
+});
+
+size("the bound is MAX_GRID_CELLS exactly, across models, vary lists and repeat", () => {
+  const program = compileText(
+    tinySpec("experiment e { compare plain normed\n vary batch 16 32 64 128 256 }"),
+  );
+  const base = program.experiments[0]!;
+  const at = (repeat: number) => gridTooLarge({ ...base, repeat });
+  assert.is(MAX_GRID_CELLS, 100_000);
+  assert.is(at(MAX_GRID_CELLS / 10), undefined, "2 x 5 x 10,000 = 100,000 cells is allowed");
+  assert.equal(at(MAX_GRID_CELLS / 10 + 1), {
+    experiment: "e",
+    cells: "100,010",
+    factors: "2 models x 5 batch x repeat 10001",
+    limit: "100,000",
+  });
+});
+
+size("E635 says what to change, also for a repeat past every seed", () => {
+  const past = (seed: number, repeat: number) =>
+    diagnostic("E635", { experiment: "e", seed, repeat, max: MAX_SEED }).message;
+  assert.match(past(MAX_SEED - 10, 100), "use a seed of at most 4294967196");
+  // More runs than there are seeds: no seed helps (it used to say "a seed of at most -95705032703").
+  assert.match(past(0, 99999999999), "repeat at most 4294967296 times");
+  assert.not.match(past(0, 99999999999), /-\d/);
+});
+
 shape.run();
+size.run();
 lr.run();
 settings.run();
 distinct.run();
