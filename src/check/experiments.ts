@@ -13,7 +13,7 @@ const VARY_TYPES: Record<
   { ok: (v: number | string) => boolean; expected: string; words?: readonly string[] }
 > = {
   batch: {
-    ok: (v) => Number.isInteger(v) && (v as number) >= 1,
+    ok: (v) => Number.isSafeInteger(v) && (v as number) >= 1,
     expected: "a positive integer (a batch size)",
   },
   lr: { ok: (v) => typeof v === "number" && v > 0, expected: "a positive number (a learning rate)" },
@@ -22,7 +22,11 @@ const VARY_TYPES: Record<
     expected: `an optimizer (${OPTIMIZERS.join(", ")})`,
     words: OPTIMIZERS,
   },
-  epochs: { ok: (v) => Number.isInteger(v) && (v as number) >= 1, expected: "a positive integer (epochs)" },
+  // Safe integers, as the builder takes counts (1e300 is an integer too, but no count nnc can run).
+  epochs: {
+    ok: (v) => Number.isSafeInteger(v) && (v as number) >= 1,
+    expected: "a positive integer (epochs)",
+  },
   bnstats: {
     ok: (v) => (BNSTATS as readonly unknown[]).includes(v),
     expected: `a bnstats mode (${BNSTATS.join(", ")})`,
@@ -67,10 +71,14 @@ export function checkExperiments(program: Program): Diagnostic[] {
       for (const value of vary.values) {
         if (type.ok(value)) continue;
         const help = typeof value === "string" && type.words ? didYouMean(value, type.words) : undefined;
+        // 1e300 is an integer too: say which ones a count may be.
+        const count = vary.key === "batch" || vary.key === "epochs";
+        const unsafe = count && Number.isInteger(value) && !Number.isSafeInteger(value);
+        const expected = unsafe ? `${type.expected}, at most ${Number.MAX_SAFE_INTEGER}` : type.expected;
         out.push(
           diagnostic(
             "E307",
-            { key: vary.key, value: String(value), expected: type.expected },
+            { key: vary.key, value: String(value), expected },
             help ? { ...where, help } : where,
           ),
         );

@@ -308,6 +308,15 @@ size("the bound is MAX_GRID_CELLS exactly, across models, vary lists and repeat"
   });
 });
 
+size("counts in vary lists are safe integers, as the builder's are (vary epochs 1e300 is E307)", () => {
+  const text = tinySpec("experiment e { compare plain\n vary epochs 1 1e300 }");
+  const result = compile(text, { filename: "tiny.nn" });
+  assert.equal(
+    result.diagnostics.filter((d) => d.severity === "error").map((d) => d.message),
+    ["'vary epochs' value '1e+300' is not a positive integer (epochs), at most 9007199254740991"],
+  );
+});
+
 size("E635 says what to change, also for a repeat past every seed", () => {
   const past = (seed: number, repeat: number) =>
     diagnostic("E635", { experiment: "e", seed, repeat, max: MAX_SEED }).message;
