@@ -1,6 +1,6 @@
 // Checking: IR program -> checked IR program (outputShape and params recomputed, never trusted; the loss
 // resolved) plus diagnostics: unique names (E208, E213, E217), the graph's structure (E300, E301, E303,
-// E312-E314), shapes (E302, E304, E309-E311), experiment references (E305-E308), lints (W4xx).
+// E312-E314), shapes (E302, E304, E309-E311), experiment references (E305-E308), memory (E315), lints (W4xx).
 import { diagnostic, promoteWarnings, type Diagnostic } from "../diagnostics/index.ts";
 import { consumersOf, nodesByName } from "../ir/graph.ts";
 import type { Experiment, Layer, Model, Program } from "../ir/schema.ts";
@@ -8,6 +8,7 @@ import { opOf } from "../ops/index.ts";
 import { at, NO_PARAMS } from "../ops/op.ts";
 import { checkExperiments } from "./experiments.ts";
 import { lintModel } from "./lints.ts";
+import { memoryDiagnostics } from "./memory.ts";
 import { resolveLoss } from "./loss.ts";
 import { inferNode, type InferInput, type LayerResult, type Shape } from "./shapes.ts";
 
@@ -16,6 +17,8 @@ export interface CheckOptions {
   strict?: boolean;
   /** Per model, indices of layers that follow a statement the builder left out (see BuildResult.gaps). */
   gaps?: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Bytes of memory a trained model must fit (E315); default this machine's (src/ir/training-memory.ts). */
+  memory?: number;
 }
 
 export interface CheckResult {
@@ -203,5 +206,6 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
       options.gaps,
     );
   }
+  diags.push(...memoryDiagnostics(program, trained, options.memory));
   return { program, diagnostics: options.strict ? promoteWarnings(diags) : diags };
 }

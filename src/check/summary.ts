@@ -1,8 +1,16 @@
 // Checking: a checked model's summary as Keras' model.summary() gives it — layers with Keras class names,
-// output shapes and parameter counts, totals — as data (`summary --json`) and as Keras' text table.
-import type { Model } from "../ir/schema.ts";
+// output shapes and parameter counts, totals — as data (`summary --json`) and as Keras' text table, and below it
+// the memory training takes at the program's batch and optimizer (src/ir/training-memory.ts).
+import type { Model, Train } from "../ir/schema.ts";
 import { isChain } from "../ir/graph.ts";
 import { KERAS_NAMES } from "../ir/keras-names.ts";
+import {
+  describeParts,
+  estimateTrainingMemory,
+  formatBytes,
+  machineMemory,
+  type MemoryEstimate,
+} from "../ir/training-memory.ts";
 
 export interface LayerSummary {
   name: string;
@@ -19,10 +27,37 @@ export interface ModelSummary {
   totalParams: number;
   trainableParams: number;
   nonTrainableParams: number;
+  /** With train settings: what training takes, in bytes, on the wasm backend (nnc's default) and on cpu. */
+  trainingMemory?: TrainingMemory;
 }
 
-/** Summarizes a checked model (every layer has outputShape and params; throws on an unchecked one). */
-export function summarizeModel(model: Model): ModelSummary {
+export interface TrainingMemory {
+  batch: number;
+  optimizer: string;
+  wasm: Pick<MemoryEstimate, "total" | "parts"> & { heap: NonNullable<MemoryEstimate["heap"]> };
+  cpu: Pick<MemoryEstimate, "total" | "parts">;
+  /** This machine's memory. */
+  machine: number;
+}
+
+/** The training memory of a checked model at `train`'s batch and optimizer, on one thread. */
+function trainingMemory(model: Model, train: Pick<Train, "batch" | "optimizer">): TrainingMemory {
+  const wasm = estimateTrainingMemory(model, train, "wasm");
+  const cpu = estimateTrainingMemory(model, train, "cpu");
+  return {
+    batch: train.batch,
+    optimizer: train.optimizer.type,
+    wasm: { total: wasm.total, parts: wasm.parts, heap: wasm.heap! },
+    cpu: { total: cpu.total, parts: cpu.parts },
+    machine: machineMemory().total,
+  };
+}
+
+/**
+ * Summarizes a checked model (every layer has outputShape and params; throws on an unchecked one); with `train`,
+ * the memory training it takes too.
+ */
+export function summarizeModel(model: Model, train?: Pick<Train, "batch" | "optimizer">): ModelSummary {
   let trainable = 0;
   let nonTrainable = 0;
   const layers = model.layers.map((layer) => {
@@ -43,7 +78,37 @@ export function summarizeModel(model: Model): ModelSummary {
     totalParams: trainable + nonTrainable,
     trainableParams: trainable,
     nonTrainableParams: nonTrainable,
+    ...(train ? { trainingMemory: trainingMemory(model, train) } : {}),
   };
+}
+
+/**
+ * The lines under the table: the peak on wasm with its parts, the heap against its ceiling, cpu's peak and the
+ * machine's memory, e.g.
+ *
+ *     Training memory at batch 32 with adam: 8.40 GiB on wasm (parameters 910 MiB, ...)
+ *       wasm heap 3.71 GiB of its 4.00 GiB ceiling (adam slots kept outside it); on cpu 5.58 GiB; this machine 23.5 GiB
+ */
+export function formatTrainingMemory(m: TrainingMemory): string {
+  const wasm: MemoryEstimate = {
+    model: "",
+    batch: m.batch,
+    optimizer: m.optimizer as MemoryEstimate["optimizer"],
+    backend: "wasm",
+    threads: 1,
+    parts: m.wasm.parts,
+    total: m.wasm.total,
+  };
+  const heap = m.wasm.heap;
+  const over = heap.peak > heap.ceiling ? ": too large for wasm, use --backend cpu or tfjs-node" : "";
+  const outside =
+    !heap.slotsOnHeap && m.wasm.parts.slots > 0 ? ` (${m.optimizer} slots kept outside it)` : "";
+  return (
+    `Training memory at batch ${m.batch} with ${m.optimizer}: ${formatBytes(m.wasm.total)} on wasm ` +
+    `(${describeParts(wasm, { all: true })})\n` +
+    `  wasm heap ${formatBytes(heap.peak)} of its ${formatBytes(heap.ceiling)} ceiling${outside}${over}; ` +
+    `on cpu ${formatBytes(m.cpu.total)}; this machine ${formatBytes(m.machine)}`
+  );
 }
 
 /** Keras' readable_memory_size: float32 weights, 1024-based units, two decimals ("427.29 KB", "0.00 Byte"). */
@@ -95,5 +160,6 @@ export function formatSummary(summary: ModelSummary, modelName: string): string 
     `Non-trainable params: ${summary.nonTrainableParams} (${readableSize(summary.nonTrainableParams)})`,
   );
   lines.push("_".repeat(lineLength));
+  if (summary.trainingMemory) lines.push(formatTrainingMemory(summary.trainingMemory));
   return lines.join("\n");
 }

@@ -646,7 +646,7 @@ export const catalogue = {
         ? `use a seed of at most ${p.max - p.repeat + 1}`
         : `repeat at most ${p.max + 1} times`),
   ),
-  // E636-E637: training memory against the backend chosen and the memory free now, before anything is allocated
+  // E636-E638: training memory against the backend chosen and the memory free now, before anything is allocated
   E636: entry<{ what: string; need: string; parts: string; ceiling: string }>(
     "error",
     "model too large for the wasm heap",

@@ -38,4 +38,5 @@ export const activation: OpDefinition<ActivationNode> = {
   kerasWeights: () => [],
   activation: (node) => node.activation,
   passesValues: (node) => node.activation === "linear",
+  trainingCopies: (node) => (node.activation === "linear" ? 0 : 2),
 };

@@ -97,4 +97,6 @@ export const batchnorm: OpDefinition<BatchNormNode> = {
       { suffix: "moving_variance", shape: [channels] },
     ];
   },
+  // The normalized input, the output, and their gradients.
+  trainingCopies: () => 4,
 };

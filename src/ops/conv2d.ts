@@ -10,7 +10,7 @@ import {
   type Activation,
 } from "../ir/common.ts";
 import { initializerArg, kernelConfig } from "./kernel-config.ts";
-import { channelsOf, kerasCommon, type OpDefinition } from "./op.ts";
+import { channelsOf, kerasCommon, weightedCopies, type OpDefinition } from "./op.ts";
 import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
 import { windowShape } from "./window.ts";
 
@@ -84,4 +84,5 @@ export const conv2d: OpDefinition<Conv2dNode> = {
   ],
   activation: (node) => node.activation,
   channelAffine: (node) => node.activation === "linear",
+  trainingCopies: (node) => weightedCopies(node.activation),
 };

@@ -8,7 +8,7 @@ import {
   type Activation,
 } from "../ir/common.ts";
 import { initializerArg, kernelConfig } from "./kernel-config.ts";
-import { channelsOf, kerasCommon, wrongRank, type OpDefinition } from "./op.ts";
+import { channelsOf, kerasCommon, weightedCopies, wrongRank, type OpDefinition } from "./op.ts";
 import { activationArg, int, kernelOptions, layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -64,4 +64,5 @@ export const dense: OpDefinition<DenseNode> = {
   ],
   activation: (node) => node.activation,
   channelAffine: (node) => node.activation === "linear",
+  trainingCopies: (node) => weightedCopies(node.activation),
 };

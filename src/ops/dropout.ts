@@ -32,4 +32,6 @@ export const dropout: OpDefinition<DropoutNode> = {
   kerasConfig: (node) => ({ ...kerasCommon(node), rate: node.rate, noise_shape: null, seed: null }),
   kerasWeights: () => [],
   passesValues: () => true,
+  // In training: the mask, the output and its gradient.
+  trainingCopies: () => 3,
 };

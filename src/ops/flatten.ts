@@ -19,4 +19,6 @@ export const flatten: OpDefinition<FlattenNode> = {
   kerasConfig: (node) => ({ ...kerasCommon(node), data_format: "channels_last" }),
   kerasWeights: () => [],
   passesValues: () => true,
+  // A reshape shares its input's values (and its gradient the gradient's).
+  trainingCopies: () => 0,
 };

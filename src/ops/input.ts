@@ -33,4 +33,6 @@ export const input: OpDefinition<InputNode> = {
     name: node.name,
   }),
   kerasWeights: () => [],
+  // The batch itself; no gradient is taken of it.
+  trainingCopies: () => 1,
 };

@@ -41,4 +41,6 @@ export const layernorm: OpDefinition<LayerNormNode> = {
     gamma_initializer: cls("Ones"),
   }),
   kerasWeights: (node, [x]) => affineWeights(node, channelsOf(x!)),
+  // The normalized input, the output, and their gradients.
+  trainingCopies: () => 4,
 };

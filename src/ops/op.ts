@@ -90,7 +90,16 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
    * training (the batch mean subtracts it).
    */
   channelAffine?(node: N): boolean;
+  /**
+   * Tensors of the node's output size a training step keeps until it ends (forward intermediates and their
+   * gradients): 2 when absent (the output and its gradient). The memory estimate (src/ir/training-memory.ts)
+   * multiplies it by the batch; an op that makes no new values (flatten's reshape) says 0.
+   */
+  trainingCopies?(node: N): number;
 }
+
+/** trainingCopies of a weighted layer: its output and gradient, and with a non-linear activation those before it. */
+export const weightedCopies = (activation: Activation): number => (activation === "linear" ? 2 : 4);
 
 /** The config fields every Keras layer has. */
 export const kerasCommon = (node: NodeLike) => ({ name: node.name, trainable: true, dtype: "float32" });
