@@ -2,7 +2,9 @@
 // and defaults, run in JS over every parameter at once; its slots are ours to checkpoint by name
 // ("dense/kernel/m") and a resumed run continues bit for bit. (tfjs' optimizers keep unnamed backend state.)
 import * as tf from "@tensorflow/tfjs-core";
+import { fail } from "../diagnostics/diagnostic.ts";
 import type { Optimizer as OptimizerSpec } from "../ir/schema.ts";
+import { optimizerSlotNames, slotsOnWasmHeap } from "../ir/training-memory.ts";
 import type { WeightEntry } from "../lower/network.ts";
 import type { WeightData } from "../runtime/types.ts";
 import { openUpdate, runUpdate, wasmHeap } from "./tensor-memory.ts";
@@ -32,10 +34,14 @@ type Rule = (w: Float32Array, out: Float32Array, g: Float32Array, s: Float32Arra
  * its own offset: on wasm a tensor in the backend's heap, elsewhere a Float32Array. An update reads each gradient
  * and writes each weight's next value through tensor-memory.ts; on wasm Adam is one SIMD call per weight into
  * simd-kernels.wat, else a JS loop. No tf kernel per weight, however many layers. (As tf ops, Adam was ~12
- * small kernels per weight, ~90 a step for the BN MLP, Sqrt alone 10-20% of a batch-32 step.)
+ * small kernels per weight, ~90 a step for the BN MLP, Sqrt alone 10-20% of a batch-32 step.) A model too large
+ * for its slots to share the heap's 4 GiB with the weights, gradients and next values (slotsOnWasmHeap: above
+ * ~161 million trainable parameters) keeps them in JS memory and takes the JS loop: dense 300000 after flatten
+ * needed 5.3 GiB of heap with its slots on it and failed; without them it needs 3.7 GiB.
  */
 export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Optimizer {
-  const { names, rule, wasmRule } = ruleFor(spec);
+  const { rule, wasmRule } = ruleFor(spec);
+  const names = optimizerSlotNames(spec);
   const offsets: number[] = [];
   let total = 0;
   for (const w of weights) {
@@ -43,7 +49,8 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
     total += w.variable.size;
   }
   const heap = wasmHeap();
-  const kernels = heap && wasmRule ? simdKernels(heap.memory) : undefined;
+  const onHeap = heap !== undefined && wasmRule !== undefined && slotsOnWasmHeap(spec, total);
+  const kernels = onHeap ? simdKernels(heap.memory) : undefined;
   // On the heap only where the kernel reads them; kept out of any caller's tidy scope.
   const heapSlots = kernels ? names.map(() => tf.keep(tf.zeros([Math.max(total, 1)]))) : undefined;
   const jsSlots = heapSlots ? undefined : names.map(() => new Float32Array(total));
@@ -100,11 +107,16 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
       weights.forEach((w, i) => {
         names.forEach((s, k) => {
           const data = saved[`${w.name}/${s}`];
-          if (!data) throw new Error(`checkpoint has no optimizer slot ${w.name}/${s}`);
-          if (data.data.length !== w.variable.size)
-            throw new Error(
-              `optimizer slot ${w.name}/${s} has ${data.data.length} values, not ${w.variable.size}`,
-            );
+          // A checkpoint is untrusted data (src/save/checkpoint-read.ts checks all but this): only the
+          // optimizer knows which slots it needs, so a missing one is the user's E017, not an internal error.
+          const file = "the checkpoint";
+          if (!data) fail("E017", { file, detail: `it lacks the optimizer slot ${w.name}/${s}` });
+          if (data.data.length !== w.variable.size) {
+            fail("E017", {
+              file,
+              detail: `its optimizer slot ${w.name}/${s} has ${data.data.length} values, not ${w.variable.size}`,
+            });
+          }
           slotOf(k, i).set(data.data);
         });
       });
@@ -127,7 +139,8 @@ type WasmRule = (
   t: number,
 ) => void;
 
-function ruleFor(spec: OptimizerSpec): { names: string[]; rule: Rule; wasmRule?: WasmRule } {
+/** The update rule; its slots are optimizerSlotNames(spec), in that order. */
+function ruleFor(spec: OptimizerSpec): { rule: Rule; wasmRule?: WasmRule } {
   switch (spec.type) {
     case "adam": {
       // Keras: alpha = lr sqrt(1 - b2^t) / (1 - b1^t); m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
@@ -137,7 +150,6 @@ function ruleFor(spec: OptimizerSpec): { names: string[]; rule: Rule; wasmRule?:
       const [a1, a2] = [1 - beta1, 1 - beta2];
       const alphaAt = (t: number) => (lr * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
       return {
-        names: ["m", "v"],
         wasmRule: (k, w, out, g, [m, v], n, t) => k.adam(w, out, g, m!, v!, n, alphaAt(t), a1, a2, epsilon),
         rule: (w, out, g, [m, v], t) => {
           const alpha = alphaAt(t);
@@ -157,14 +169,12 @@ function ruleFor(spec: OptimizerSpec): { names: string[]; rule: Rule; wasmRule?:
       const { lr, momentum, nesterov } = spec;
       if (momentum === 0) {
         return {
-          names: [],
           rule: (w, out, g) => {
             for (let j = 0; j < w.length; j++) out[j] = w[j]! - lr * g[j]!;
           },
         };
       }
       return {
-        names: ["momentum"],
         rule: (w, out, g, [m]) => {
           for (let j = 0; j < w.length; j++) {
             const step = lr * g[j]!;
@@ -180,7 +190,6 @@ function ruleFor(spec: OptimizerSpec): { names: string[]; rule: Rule; wasmRule?:
       // tf.keras 2's sqrt(v) + epsilon); with momentum: mom = momentum mom + increment, w -= mom.
       const { lr, rho, momentum, epsilon } = spec;
       return {
-        names: momentum > 0 ? ["velocity", "momentum"] : ["velocity"],
         rule: (w, out, g, [v, mom]) => {
           for (let j = 0; j < w.length; j++) {
             const gj = g[j]!;

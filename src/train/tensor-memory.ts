@@ -1,8 +1,11 @@
-// Training: float32 tensors and variables -> their values as typed arrays, and fresh buffers for the variables'
-// next values, so the trainer updates every parameter in one JS pass instead of ~10 kernels per weight. On wasm
-// the arrays are views of the backend's heap (no copy, no kernel); elsewhere copies.
+// Training: float32 tensors and variables -> their values as typed arrays, and where the variables' next values
+// go, so the trainer updates every parameter in one JS pass instead of ~10 kernels per weight. On wasm the arrays
+// are views of the backend's heap (no copy, no kernel) and a variable is updated in place; elsewhere copies and
+// fresh buffers.
 import * as tf from "@tensorflow/tfjs-core";
 import type { WasmBackend } from "../runtime/wasm-kernels.ts";
+import { IN_PLACE_MIN_VALUES } from "../ir/training-memory.ts";
+import { sizeOf } from "../util/shape.ts";
 
 /** tfjs-backend-wasm's heap, when it is the active backend. */
 export interface WasmHeap {
@@ -14,6 +17,25 @@ export interface WasmHeap {
   pointer(t: { dataId: tf.DataId }): number;
   /** Allocates an uninitialised float32 buffer of `shape` (the backend's own output allocation). */
   allocate(shape: number[]): tf.TensorInfo;
+  /** Whether no other tensor shares the variable's memory (it may then change in place). */
+  exclusive(t: { dataId: tf.DataId }): boolean;
+  /**
+   * Drops what the backend cached of a tensor's values (XNNPACK's packed kernels, keyed by the tensor's id) after
+   * they changed in place: the id is unregistered, which deletes its cached operators, and registered again at
+   * the same memory. False where the backend does not expose that bookkeeping.
+   */
+  invalidate(t: { dataId: tf.DataId; shape: number[] }): boolean;
+}
+
+/** The parts of tfjs-backend-wasm's bookkeeping `invalidate` uses (BackendWasm.dataIdMap, wasm.tfjs). */
+interface WasmBookkeeping {
+  dataIdMap?: { get(dataId: tf.DataId): { id: number; memoryOffset: number; refCount: number } | undefined };
+  wasm?: {
+    tfjs?: {
+      registerTensor?: (id: number, size: number, memoryOffset: number) => void;
+      disposeData?: (id: number) => void;
+    };
+  };
 }
 
 /** The values for one update of some variables; `commit()` makes `next` their values. */
@@ -22,12 +44,18 @@ export interface OpenUpdate {
   read: Float32Array[];
   /** Each variable's current values. */
   current: Float32Array[];
-  /** Each variable's next values, to be filled in full (fresh memory, not initialised). */
+  /**
+   * Each variable's next values, to be filled in full: fresh memory (not initialised), or on wasm the current
+   * values themselves (updated in place: element j is written after it is read).
+   */
   next: Float32Array[];
   /** On wasm: the same as byte addresses in the heap, for simd-kernels.ts. */
   pointers?: { read: number[]; current: number[]; next: number[] };
   commit(): void;
-  /** Gives back the `next` memory without changing any variable (an update that failed midway). */
+  /**
+   * Gives back the `next` memory (an update that failed midway); a variable updated in place keeps what was
+   * written.
+   */
   abort(): void;
 }
 
@@ -59,20 +87,37 @@ export function wasmHeap(): WasmHeap | undefined {
     return undefined;
   }
   const backend = b as WasmBackend;
+  const books = b as unknown as WasmBookkeeping;
+  const entry = (t: { dataId: tf.DataId }) => books.dataIdMap?.get(t.dataId);
+  const tfjs = books.wasm?.tfjs;
+  const canInvalidate = typeof tfjs?.registerTensor === "function" && typeof tfjs.disposeData === "function";
   return {
     memory: backend.wasm?.asm?.memory,
     view: (t) => backend.typedArrayFromHeap(t),
     pointer: (t) => backend.getMemoryOffset(t.dataId),
     allocate: (shape) => backend.makeOutput(shape, "float32"),
+    exclusive: (t) => canInvalidate && entry(t)?.refCount === 1,
+    invalidate: (t) => {
+      const e = entry(t);
+      if (!canInvalidate || !e) return false;
+      tfjs!.disposeData!(e.id);
+      tfjs!.registerTensor!(e.id, sizeOf(t.shape), e.memoryOffset);
+      return true;
+    },
   };
 }
 
 /**
- * Opens an update of `vars` that reads `read`. The next values go to new memory, never over the current ones:
- * wasm's XNNPACK matmul and conv2d cache their packed weights by tensor id, so a weight changed in place would
- * keep being multiplied with its old values (measured). New data under the variable drops that cache entry.
- * On wasm all memory is allocated before any view is taken (a heap that grows detaches older views); use the
- * arrays before the next tensor is made.
+ * Opens an update of `vars` that reads `read`. The next values go to fresh memory, never over the current ones,
+ * except on wasm for a variable of IN_PLACE_MIN_VALUES or more whose memory no other tensor shares: that one is
+ * updated in place (`next` is `current`: every rule writes element j after reading it). wasm's XNNPACK matmul and
+ * conv2d cache their packed weights by tensor id, so a weight changed in place would keep being multiplied with
+ * its old values (measured): new data under the variable drops that cache entry, and a variable updated in place
+ * has its id registered anew (WasmHeap.invalidate). In place keeps a second copy of the largest weights off the
+ * heap, and the heap from fragmenting: with fresh memory, dense 300000 after flatten (a 910 MiB kernel)
+ * alternated two 910 MiB buffers beside its gradient and ran out of the 4 GiB heap at its first evaluation. On
+ * wasm all memory is allocated before any view is taken (a heap that grows detaches older views); use the arrays
+ * before the next tensor is made.
  */
 export function openUpdate(read: tf.Tensor[], vars: tf.Variable[]): OpenUpdate {
   for (const t of [...read, ...vars]) {
@@ -80,25 +125,38 @@ export function openUpdate(read: tf.Tensor[], vars: tf.Variable[]): OpenUpdate {
   }
   const heap = wasmHeap();
   if (heap) {
-    const outputs = vars.map((v) => heap.allocate([...v.shape]));
+    const inPlace = (v: tf.Variable) => v.size >= IN_PLACE_MIN_VALUES && heap.exclusive(v);
+    const outputs = vars.map((v) => (inPlace(v) ? undefined : heap.allocate([...v.shape])));
+    const target = (i: number) => outputs[i] ?? vars[i]!;
+    // Both ways, whatever was cached of the old values must go (in place, of values half updated on abort).
+    const invalidateInPlace = () =>
+      vars.forEach((v, i) => {
+        if (!outputs[i]) heap.invalidate(v);
+      });
     return {
       read: read.map((t) => heap.view(t)),
       current: vars.map((v) => heap.view(v)),
-      next: outputs.map((o) => heap.view(o)),
+      next: vars.map((_, i) => heap.view(target(i))),
       pointers: {
         read: read.map((t) => heap.pointer(t)),
         current: vars.map((v) => heap.pointer(v)),
-        next: outputs.map((o) => heap.pointer(o)),
+        next: vars.map((_, i) => heap.pointer(target(i))),
       },
       commit: () => {
+        invalidateInPlace();
         vars.forEach((v, i) => {
-          const t = tf.engine().makeTensorFromTensorInfo(outputs[i]!, tf.backend());
+          if (!outputs[i]) return;
+          const t = tf.engine().makeTensorFromTensorInfo(outputs[i], tf.backend());
           v.assign(t);
           t.dispose();
         });
       },
-      // makeOutput's buffers belong to no tensor until commit: nothing else would ever free them.
-      abort: () => outputs.forEach((o) => tf.backend().disposeData(o.dataId)),
+      // makeOutput's buffers belong to no tensor until commit: nothing else would ever free them. A variable
+      // updated in place keeps what was written: an update fails only on a broken heap, and training stops.
+      abort: () => {
+        invalidateInPlace();
+        outputs.forEach((o) => o && tf.backend().disposeData(o.dataId));
+      },
     };
   }
   // On the cpu backend dataSync returns the backend's own array: read only. tf.tensor keeps `next` (fresh).
