@@ -17,6 +17,7 @@ import { checkDataFit } from "../check/data-fit.ts";
 import { metadataOfDataset } from "../data/metadata.ts";
 import { fail, NncError, SourceText } from "../diagnostics/index.ts";
 import type { Experiment, Program } from "../ir/schema.ts";
+import { requireTrainingMemory } from "../ir/training-memory.ts";
 import { writeReport, type WrittenReport } from "../report/index.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendChoice } from "../runtime/types.ts";
@@ -133,6 +134,13 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   }
   const backend = await selectBackend(options.backend);
   const jobs = Math.max(1, Math.min(options.jobs, pending.length));
+  // E636/E637 for any cell too large for this backend or for the memory free now (jobs cells at once), before
+  // the first cell trains.
+  for (const cell of pending) {
+    const model = program.models.find((m) => m.name === cell.model)!;
+    const what = `cell ${cell.index + 1} of experiment '${experiment.name}' (${cell.group})`;
+    requireTrainingMemory(model, cell.train, backend.name, { jobs, what });
+  }
 
   const now = new Date().toISOString();
   const results: Results = {

@@ -7,6 +7,7 @@ import { fail } from "../diagnostics/index.ts";
 import { lossMisfit, lossTypeFor, outputActivation } from "../ir/loss-rules.ts";
 import type { Program } from "../ir/schema.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
+import { requireWeightsMemory } from "../ir/training-memory.ts";
 import type {
   BackendName,
   CompiledModel,
@@ -48,6 +49,7 @@ export function buildModel(program: Program, options: BuildOptions): CompiledMod
       `internal: model built for backend '${options.backend}' but tfjs runs '${tf.getBackend()}'; select it first`,
     );
   }
+  requireWeightsMemory(model, options.backend); // E638 before any weight is allocated
   const seed = options.seed ?? program.train.seed;
   const net = new Network(model, seed, program.train.init);
   return new LoweredModel(program, net, options.backend);

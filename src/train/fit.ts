@@ -21,6 +21,7 @@ import { startDataParallel, type DataParallel } from "./parallel/trainer.ts";
 import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
 import { setWeightData, weightData } from "./weights.ts";
+import { requireTrainingMemory } from "../ir/training-memory.ts";
 
 /**
  * Why a loss stops being finite, and what is left: fit itself keeps no copy of earlier weights (the network's are
@@ -70,6 +71,8 @@ export async function fitNetwork(
     });
   }
   checkBatchNormBatches(net, settings.batch, data.train.count);
+  // Before the optimizer allocates its slots (the CLI checks before the weights too): E636/E637.
+  requireTrainingMemory(net.model, settings, tf.getBackend() as BackendName, { weightsHeld: true });
 
   const optimizer = createOptimizer(settings.optimizer, net.trainable);
   const { gradients, compiled } = chooseGradients(net, loss, options.gradients);
@@ -228,6 +231,7 @@ async function startThreads(
     steps: Math.ceil(samples / settings.batch) * (settings.epochs - firstEpoch + 1),
     compiledStep: compiled !== undefined,
     backend: tf.getBackend() as BackendName,
+    optimizer: settings.optimizer,
   });
   if (plan.why && options.threads !== undefined && options.threads !== "auto")
     addNote(history, `trained on 1 thread, not ${options.threads}: ${plan.why}`);

@@ -8,6 +8,7 @@ import { checkDataSource, loadDataset, resolveDataPaths } from "../../data/index
 import { fail, NncError } from "../../diagnostics/index.ts";
 import type { Program, Train } from "../../ir/schema.ts";
 import { withTrainOverrides } from "../../ir/train-overrides.ts";
+import { requireTrainingMemory } from "../../ir/training-memory.ts";
 import { buildModel } from "../../lower/index.ts";
 import { selectBackend } from "../../runtime/backend.ts";
 import type { BackendChoice, CompiledModel, History, TrainState } from "../../runtime/types.ts";
@@ -221,6 +222,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       },
     });
     const backend = await selectBackend(opts.backend);
+    requireTrainingMemory(modelIR, train, backend.name); // E636/E637, before the model allocates anything
     if (resumeFrom) io.err(`resuming ${outDir} after epoch ${resumeFrom.epochsDone} of ${train.epochs}\n`);
     // --force replaces the old run only now that this one can start: a bad data source leaves it as it was.
     if (opts.force && !opts.resume) removeRunFiles(outDir);

@@ -4,7 +4,9 @@
 // (each loads its own tfjs backend and wasm module: a few hundred ms). Measured (docs/speed.md, "Two cores"):
 // the BN MLP and the plain MLP gain from batch 512, the convnet from batch 16.
 import { availableParallelism } from "node:os";
-import type { Model } from "../../ir/schema.ts";
+import { NncError } from "../../diagnostics/index.ts";
+import type { Model, Optimizer } from "../../ir/schema.ts";
+import { estimateTrainingMemory, machineMemory, trainingMemoryProblem } from "../../ir/training-memory.ts";
 import type { BackendName } from "../../runtime/types.ts";
 import { sizeOf } from "../../util/shape.ts";
 
@@ -57,6 +59,11 @@ export function planThreads(o: {
   /** Whether the compiled step covers the network (data-parallel training runs only that step). */
   compiledStep: boolean;
   backend: BackendName;
+  /**
+   * The run's optimizer: with it, threads are held to memory (each has its own copy of everything, and on wasm
+   * its own heap): `auto` keeps one thread where more would not fit, and a number that would not fit is E636/E637.
+   */
+  optimizer?: Optimizer;
 }): ThreadsPlan {
   const requested = o.requested ?? "auto";
   if (requested !== "auto" && !(Number.isInteger(requested) && requested >= 1 && requested <= MAX_THREADS))
@@ -69,11 +76,27 @@ export function planThreads(o: {
       threads: 1,
       why: "the network has a layer the compiled training step does not cover (autograd runs one thread)",
     };
-  if (requested !== "auto") return { threads: requested };
+  const tooLarge = (threads: number) => {
+    if (!o.optimizer) return undefined;
+    const settings = { batch: o.batch, optimizer: o.optimizer };
+    const e = estimateTrainingMemory(o.model, settings, o.backend, threads);
+    // This thread's share is allocated by now (or about to be): what is free must hold the rest.
+    const machine = machineMemory();
+    const own = estimateTrainingMemory(o.model, settings, o.backend, 1).total;
+    const what = `model '${o.model.name}' at batch ${o.batch} on ${o.backend} with ${threads} threads`;
+    return trainingMemoryProblem(e, what, { ...machine, available: machine.available + own });
+  };
+  if (requested !== "auto") {
+    const problem = requested > 1 ? tooLarge(requested) : undefined;
+    if (problem) throw new NncError(problem);
+    return { threads: requested };
+  }
   // tfjs-node's native kernels use every core already.
   if (o.backend === "tensorflow") return { threads: 1 };
   if (availableParallelism() < 2) return { threads: 1 };
   if (o.batch * stepWorkPerSample(o.model) < AUTO_MIN_STEP_WORK || o.steps < AUTO_MIN_STEPS)
     return { threads: 1 };
+  const problem = tooLarge(2);
+  if (problem) return { threads: 1, why: `two threads would not fit in memory: ${problem.message}` };
   return { threads: 2 };
 }
