@@ -2,7 +2,7 @@
 // (`compile(source).build()`), which can be saved and loaded. The lowering, the backends and saving are
 // imported on first use, so code that only compiles or checks specs never loads TensorFlow.js.
 import { compile as compileSource, type CompileOptions, type CompileResult } from "./compile.ts";
-import { NncError, diagnostic } from "./diagnostics/index.ts";
+import { NncError, diagnostic, type Diagnostic } from "./diagnostics/index.ts";
 import type { Program } from "./ir/schema.ts";
 import type { History, BackendChoice, CompiledModel } from "./runtime/types.ts";
 
@@ -46,10 +46,27 @@ export async function build(program: Program, options: BuildOptions = {}): Promi
   return withSave(model, saveModel);
 }
 
-/** Loads a model saved by `model.save(dir)` or `nnc train --out dir`. */
-export async function load(dir: string, options: { backend?: BackendChoice } = {}): Promise<NncModel> {
+export interface LoadOptions {
+  /** "auto" (default) as for build. */
+  backend?: BackendChoice;
+  /**
+   * Receives warnings about the folder (W030: NaN or infinite weights). Default: process.emitWarning, which
+   * Node prints once to stderr.
+   */
+  onWarning?: (warning: Diagnostic) => void;
+}
+
+/**
+ * Loads a model saved by `model.save(dir)` or `nnc train --out dir`. The folder is read as untrusted data: only
+ * its own files, checked against their schemas and sizes before they are read (docs/security.md). Every failure
+ * is an NncError with a code (E603 not a saved model, E01x a file the folder must not name or that is damaged).
+ */
+export async function load(dir: string, options: LoadOptions = {}): Promise<NncModel> {
   const { loadModel, saveModel } = await import("./save/index.ts");
-  return withSave(await loadModel(dir, { backend: options.backend ?? "auto" }), saveModel);
+  const onWarning =
+    options.onWarning ??
+    ((d: Diagnostic) => process.emitWarning(d.message, { code: d.code, type: "NncWarning" }));
+  return withSave(await loadModel(dir, { backend: options.backend ?? "auto", onWarning }), saveModel);
 }
 
 export interface Compiled extends CompileResult {

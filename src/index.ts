@@ -8,6 +8,7 @@ export {
   type Compiled,
   type NncModel,
   type BuildOptions as ModelOptions,
+  type LoadOptions,
 } from "./api.ts";
 export type {
   CompiledModel,

@@ -146,7 +146,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .command("eval")
     .description("evaluate a saved model (a train --out folder) on its data's held-out split")
     .argument("<dir>", "folder written by nnc train")
-    .option("--data <source>", "data source (default: the one it was trained on)")
+    .option(
+      "--data <source>",
+      "data source (default: the one it was trained on when that is mnist or fashion-mnist; a path is never taken from the folder)",
+    )
     .option("--limit <n>", "evaluate at most N samples", int())
     .addOption(backendOption())
     .option("--json", "print JSON: { accuracy, loss, samples }")
@@ -156,7 +159,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .command("predict")
     .description("predict classes with a saved model, for held-out samples or samples from a JSON file")
     .argument("<dir>", "folder written by nnc train")
-    .option("--data <source>", "data source (default: the one it was trained on)")
+    .option(
+      "--data <source>",
+      "data source (default: the one it was trained on when that is mnist or fashion-mnist; a path is never taken from the folder)",
+    )
     .option(
       "--input <file>",
       "JSON file: an array of samples (nested arrays or flat, each of the input's size)",

@@ -71,6 +71,8 @@ async function loadPair(
 ): Promise<{ split: Split; shape: number[] }> {
   const [images, labels] = await Promise.all([readIdx(imagesFile, "images"), readIdx(labelsFile, "labels")]);
   const count = images.dims[0]!;
+  // An empty set would train on nothing (loss NaN) or score nothing, and still save a model: refuse it.
+  if (count === 0) fail("E019", { file: imagesFile, kind: "images" });
   if (labels.dims[0] !== count) fail("E505", { file: labelsFile, images: count, labels: labels.dims[0]! });
   // The images are kept as the view over the inflated file: that buffer is the storage (47 MB for
   // Fashion-MNIST's training set, against 188 MB as float32), scaled row by row when batches are built. The

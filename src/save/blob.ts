@@ -45,34 +45,30 @@ export function packTensors(tensors: ReadonlyArray<[string, WeightData]>): {
   return { entries, chunks, byteLength };
 }
 
+/** Bytes of the tensors an index describes: 4 per float32 value. */
+export const bytesOf = (entries: readonly TensorEntry[]): number =>
+  4 * entries.reduce((n, e) => n + sizeOf(e.shape), 0);
+
 /**
- * Reads the tensors an index describes out of a blob (copies, so the result does not pin the file's buffer).
- * Returns a problem as a string instead of throwing, so callers can report it in their own diagnostic.
+ * Reads the tensors an index describes, in order, each straight into its own Float32Array: `fill` fills the
+ * bytes handed to it with the next bytes of the blob (from one file or several, see readers in model.ts and
+ * checkpoint-read.ts). No buffer of the whole blob is ever held, so memory is what the tensors need. The
+ * caller has checked beforehand that the blob holds exactly bytesOf(entries) bytes.
  */
-export function unpackTensors(
+export function readTensors(
   entries: readonly TensorEntry[],
-  blob: Uint8Array,
-): { tensors: Map<string, WeightData> } | { problem: string } {
-  const expected = 4 * entries.reduce((n, e) => n + sizeOf(e.shape), 0);
-  if (blob.byteLength !== expected) {
-    return { problem: `holds ${blob.byteLength} bytes where its index describes ${expected}` };
-  }
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  fill: (bytes: Uint8Array) => void,
+): Map<string, WeightData> {
   const tensors = new Map<string, WeightData>();
-  let offset = 0;
   for (const { name, shape } of entries) {
-    const n = sizeOf(shape);
-    let data: Float32Array;
-    if (LITTLE_ENDIAN) {
-      // A copy into a fresh buffer (Buffer#slice would share the file's, possibly pooled, memory).
-      data = new Float32Array(n);
-      new Uint8Array(data.buffer).set(blob.subarray(offset, offset + 4 * n));
-    } else {
-      data = new Float32Array(n);
-      for (let i = 0; i < n; i++) data[i] = view.getFloat32(offset + 4 * i, true);
+    const data = new Float32Array(sizeOf(shape));
+    const bytes = new Uint8Array(data.buffer);
+    fill(bytes);
+    if (!LITTLE_ENDIAN) {
+      const view = new DataView(data.buffer);
+      for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(4 * i, true);
     }
     tensors.set(name, { shape: [...shape], data });
-    offset += 4 * n;
   }
-  return { tensors };
+  return tensors;
 }

@@ -1,18 +1,32 @@
 // Saving: a trained CompiledModel <-> a model folder. The folder holds model.json + weights.bin in the
 // TensorFlow.js Layers format (tf.loadLayersModel reads them), ir.json (the checked program nnc rebuilds the
 // model from), and, when given, history.json and manifest.json. Each file is replaced atomically.
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { compileIR } from "../compile.ts";
-import { fail } from "../diagnostics/index.ts";
+import { NncError, diagnostic, fail, type Diagnostic } from "../diagnostics/index.ts";
 import type { Program } from "../ir/schema.ts";
 import { buildModel, foldBatchNorm } from "../lower/index.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendChoice, BackendName, CompiledModel, History, WeightData } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { writeFileAtomic } from "./atomic.ts";
-import { packTensors, unpackTensors, type TensorEntry } from "./blob.ts";
+import { bytesOf, packTensors, readTensors, type TensorEntry } from "./blob.ts";
+import {
+  MAX_JSON_BYTES,
+  MAX_WEIGHT_BYTES,
+  formatBytes,
+  isPlainFileName,
+  openFolderFile,
+  readFolderFile,
+  readFully,
+  requireFolderFile,
+  resolveFolderFile,
+  shownName,
+  type FolderFile,
+} from "./folder-file.ts";
+import { ModelJsonSchema, checkSchema, type ModelJson } from "./schemas.ts";
 import { kerasTopology, kerasWeights } from "./keras.ts";
 import type { RunManifest } from "./manifest.ts";
 
@@ -33,10 +47,7 @@ export type BuildModel = (
   options: { model?: string; seed?: number; backend: BackendName },
 ) => CompiledModel;
 
-interface WeightsManifestGroup {
-  paths: string[];
-  weights: Array<TensorEntry & { dtype: string }>;
-}
+type WeightsManifestGroup = ModelJson["weightsManifest"][number];
 
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 const sameShape = (a: readonly number[], b: readonly number[]) =>
@@ -135,11 +146,12 @@ export function saveModel(
 
 const notSaved = (dir: string, detail: string): never => fail("E603", { dir, detail });
 
-function readJson(dir: string, file: string): unknown {
+function parseJson(dir: string, file: FolderFile): unknown {
   try {
-    return JSON.parse(readFileSync(join(dir, file), "utf8"));
+    return JSON.parse(readFolderFile(file, MAX_JSON_BYTES, file.name).toString("utf8"));
   } catch (e) {
-    return notSaved(dir, `${file} is not valid JSON (${(e as Error).message}); the save may be damaged`);
+    if (e instanceof NncError) throw e;
+    return notSaved(dir, `${file.name} is not valid JSON (${(e as Error).message}); the save may be damaged`);
   }
 }
 
@@ -148,15 +160,9 @@ function readJson(dir: string, file: string): unknown {
  * every shape and parameter count rather than trusting the file's): a hand-edited or damaged ir.json is E603,
  * not a failure deep in the lowering.
  */
-function readProgram(dir: string): Program {
-  const file = join(dir, MODEL_FILES.ir);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    return notSaved(dir, `${MODEL_FILES.ir} cannot be read (${(e as Error).message})`);
-  }
-  const { program, diagnostics } = compileIR(text, { filename: file });
+function readProgram(dir: string, file: FolderFile): Program {
+  const text = readFolderFile(file, MAX_JSON_BYTES, MODEL_FILES.ir).toString("utf8");
+  const { program, diagnostics } = compileIR(text, { filename: file.shown });
   if (!program) {
     const errors = diagnostics.filter((d) => d.severity === "error");
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
@@ -171,49 +177,179 @@ function readProgram(dir: string): Program {
   return program;
 }
 
-/** The weights model.json's weightsManifest points at, checked against what the program's layers need. */
-function readSavedWeights(dir: string, program: Program): Map<string, WeightData> {
-  const topology = readJson(dir, MODEL_FILES.topology) as { weightsManifest?: WeightsManifestGroup[] };
-  const groups = topology?.weightsManifest;
-  if (!Array.isArray(groups) || groups.some((g) => !Array.isArray(g?.paths) || !Array.isArray(g?.weights))) {
-    return notSaved(dir, `${MODEL_FILES.topology} has no valid weightsManifest`);
+const manifestAt = (group: number) => `${MODEL_FILES.topology}'s weightsManifest[${group}]`;
+
+/**
+ * Checks, before any weight file is looked at, that the manifest describes exactly the weights ir.json's model
+ * needs: names, shapes, float32, each once.
+ */
+function checkManifestWeights(dir: string, groups: WeightsManifestGroup[], program: Program): void {
+  const expected = new Map(kerasWeights(program.models[0]!).map((w) => [w.name, w.shape] as const));
+  const seen = new Set<string>();
+  groups.forEach((group, i) => {
+    for (const w of group.weights) {
+      if (seen.has(w.name)) {
+        fail("E015", { dir, source: manifestAt(i), name: `the weight ${shownName(w.name)}` });
+      }
+      seen.add(w.name);
+      const shape = expected.get(w.name);
+      if (!shape) {
+        return notSaved(
+          dir,
+          `${MODEL_FILES.topology} names the weight ${shownName(w.name)}, which ${MODEL_FILES.ir}'s model does not have`,
+        );
+      }
+      // From here on the name is one of the model's, safe to print as it is.
+      if (w.dtype !== "float32") {
+        return notSaved(dir, `weight ${w.name} is ${shownName(w.dtype)}; nnc saves float32 only`);
+      }
+      if (!sameShape(w.shape, shape)) {
+        return notSaved(
+          dir,
+          `${w.name} is saved with shape [${w.shape.join(", ")}] but ${MODEL_FILES.ir}'s model needs [${shape.join(", ")}]`,
+        );
+      }
+    }
+  });
+  for (const name of expected.keys()) {
+    if (!seen.has(name))
+      notSaved(dir, `${MODEL_FILES.weights} lacks ${name}, which ${MODEL_FILES.ir}'s model needs`);
   }
-  const weights = new Map<string, WeightData>();
-  for (const group of groups) {
-    const files = group.paths.map((p) => join(dir, p));
-    const missing = files.filter((f) => !existsSync(f));
-    if (missing.length > 0) return notSaved(dir, `missing ${missing.join(", ")} (named in model.json)`);
-    const blob = Buffer.concat(files.map((f) => readFileSync(f)));
-    const bad = group.weights.find((w) => w.dtype !== "float32");
-    if (bad) return notSaved(dir, `weight ${bad.name} is ${bad.dtype}; nnc saves float32 only`);
-    const result = unpackTensors(group.weights, blob);
-    if ("problem" in result)
-      return notSaved(dir, `${group.paths.join(" + ")} ${result.problem}; it is damaged`);
-    for (const [name, w] of result.tensors) weights.set(name, w);
+}
+
+/**
+ * The files of each group, resolved through resolveFolderFile: every name checked (plain, and each file named
+ * once in the whole manifest) before any is looked up, and each group's total size equal to what its weights'
+ * shapes describe before any is read.
+ */
+function resolveWeightFiles(dir: string, groups: WeightsManifestGroup[]): FolderFile[][] {
+  const names = new Set<string>();
+  groups.forEach((group, i) =>
+    group.paths.forEach((name, k) => {
+      const source = `${manifestAt(i)}.paths[${k}]`;
+      if (!isPlainFileName(name)) fail("E010", { dir, source, name: shownName(name) });
+      if (names.has(name)) fail("E015", { dir, source: `${MODEL_FILES.topology}'s weightsManifest`, name });
+      names.add(name);
+    }),
+  );
+  return groups.map((group, i) => {
+    const files = group.paths.map((name, k) =>
+      requireFolderFile(dir, name, `${manifestAt(i)}.paths[${k}]`, (shown) =>
+        notSaved(dir, `missing ${shown} (named in ${MODEL_FILES.topology})`),
+      ),
+    );
+    const size = files.reduce((n, f) => n + f.size, 0);
+    const expected = bytesOf(group.weights);
+    if (size !== expected) {
+      const shown = files.length <= 3 ? files.map((f) => f.shown).join(" + ") : `${files[0]!.shown} + ...`;
+      fail("E013", { file: shown, size, expected, source: manifestAt(i) });
+    }
+    return files;
+  });
+}
+
+/** Reads one group's weights, tensor by tensor, from its files taken as one stream of bytes. */
+function readGroup(group: WeightsManifestGroup, files: FolderFile[]): Map<string, WeightData> {
+  const fds: number[] = [];
+  try {
+    for (const f of files) fds.push(openFolderFile(f));
+    let file = 0;
+    let position = 0;
+    return readTensors(group.weights, (bytes) => {
+      let done = 0;
+      while (done < bytes.byteLength) {
+        const left = files[file]!.size - position;
+        if (left === 0) {
+          file++;
+          position = 0;
+          continue;
+        }
+        const n = Math.min(left, bytes.byteLength - done);
+        if (!readFully(fds[file]!, bytes.subarray(done, done + n), position)) {
+          fail("E012", { file: files[file]!.shown, kind: "a file that changed while nnc was reading it" });
+        }
+        done += n;
+        position += n;
+      }
+    });
+  } finally {
+    for (const fd of fds) closeSync(fd);
   }
-  for (const { name, shape } of kerasWeights(program.models[0]!)) {
-    const w = weights.get(name);
-    if (!w)
-      return notSaved(dir, `${MODEL_FILES.weights} lacks ${name}, which ${MODEL_FILES.ir}'s model needs`);
-    if (!sameShape(w.shape, shape)) {
-      return notSaved(
-        dir,
-        `${name} is saved with shape [${w.shape.join(", ")}] but ${MODEL_FILES.ir}'s model needs [${shape.join(", ")}]`,
-      );
+}
+
+/** W030 when weights hold NaN or infinite values (random bytes, a diverged run): outputs will be NaN. */
+function nonFiniteWarning(dir: string, weights: Map<string, WeightData>): Diagnostic | undefined {
+  let count = 0;
+  let first = "";
+  for (const [name, { data }] of weights) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) {
+        if (count === 0) first = name;
+        count++;
+      }
     }
   }
+  if (count === 0) return undefined;
+  return diagnostic("W030", { file: join(dir, MODEL_FILES.weights), count, first });
+}
+
+/**
+ * model.json's weightsManifest: at most MAX_JSON_BYTES of JSON, matching its schema, describing at most
+ * MAX_WEIGHT_BYTES of weights (E014, before ir.json or any weight file is read).
+ */
+function readManifest(dir: string, topology: FolderFile): WeightsManifestGroup[] {
+  const { weightsManifest: groups } = checkSchema(ModelJsonSchema, parseJson(dir, topology), topology.shown);
+  const total = groups.reduce((n, g) => n + bytesOf(g.weights), 0);
+  if (total > MAX_WEIGHT_BYTES) {
+    fail("E014", {
+      file: topology.shown,
+      what: "the weights its weightsManifest describes",
+      size: formatBytes(total),
+      limit: formatBytes(MAX_WEIGHT_BYTES),
+    });
+  }
+  return groups;
+}
+
+/** The weights the manifest points at, checked against what the program's layers need, then read. */
+function readSavedWeights(
+  dir: string,
+  groups: WeightsManifestGroup[],
+  program: Program,
+): Map<string, WeightData> {
+  checkManifestWeights(dir, groups, program);
+  const files = resolveWeightFiles(dir, groups);
+  const weights = new Map<string, WeightData>();
+  groups.forEach((group, i) => {
+    for (const [name, w] of readGroup(group, files[i]!)) weights.set(name, w);
+  });
   return weights;
 }
 
-/** Rebuilds a model saved by saveModel: the program from ir.json, the weights from model.json + weights.bin. */
-export async function loadModel(
-  dir: string,
-  options: { backend?: BackendChoice; build?: BuildModel } = {},
-): Promise<CompiledModel> {
-  if (!existsSync(dir)) return notSaved(dir, "no such folder");
-  if (!statSync(dir).isDirectory()) return notSaved(dir, "is a file, not a model folder");
-  const required = [MODEL_FILES.ir, MODEL_FILES.topology, MODEL_FILES.weights];
-  const missing = required.filter((f) => !existsSync(join(dir, f)));
+export interface LoadModelOptions {
+  backend?: BackendChoice;
+  build?: BuildModel;
+  /** Told about what loads but deserves a warning (W030: weights that are NaN or infinite). */
+  onWarning?: (warning: Diagnostic) => void;
+}
+
+/**
+ * Rebuilds a model saved by saveModel: the program from ir.json, the weights from model.json + weights.bin.
+ * Every file is read through folder-file.ts, so nothing outside `dir` is opened (docs/security.md).
+ */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<CompiledModel> {
+  if (typeof dir !== "string" || dir === "")
+    return notSaved(String(dir), "a model folder is named by its path");
+  let stats;
+  try {
+    stats = statSync(dir);
+  } catch {
+    return notSaved(dir, "no such folder");
+  }
+  if (!stats.isDirectory()) return notSaved(dir, "is a file, not a model folder");
+  const required = [MODEL_FILES.ir, MODEL_FILES.topology, MODEL_FILES.weights] as const;
+  const [ir, topology, weightsFile] = required.map((name) => resolveFolderFile(dir, name, "nnc"));
+  const missing = required.filter((_, i) => [ir, topology, weightsFile][i] === undefined);
   if (missing.length === 1 && missing[0] === MODEL_FILES.ir) {
     return notSaved(
       dir,
@@ -228,8 +364,10 @@ export async function loadModel(
         "(nnc train writes a model into its --out folder)",
     );
   }
-  const program = readProgram(dir);
-  const weights = readSavedWeights(dir, program);
+  const groups = readManifest(dir, topology!);
+  const program = readProgram(dir, ir!);
+  const weights = readSavedWeights(dir, groups, program);
+  const warning = nonFiniteWarning(dir, weights);
   const backend = await selectBackend(options.backend ?? "auto");
   const build = options.build ?? buildModel;
   const model = build(program, {
@@ -238,5 +376,6 @@ export async function loadModel(
     backend: backend.name,
   });
   model.setWeights(Object.fromEntries(weights));
+  if (warning) options.onWarning?.(warning);
   return model;
 }

@@ -14,9 +14,11 @@ import {
   readCheckpoint,
   writeCheckpoint,
 } from "../../src/save/index.ts";
+import { kerasWeights } from "../../src/save/keras.ts";
 import { Random } from "../../src/util/random.ts";
 import { failsWith, removeTempDirs, tempDir } from "../helpers.ts";
 import { MLP_SPEC } from "./helpers.ts";
+import { WRITER_FINGERPRINT } from "./checkpoint-writer-model.ts";
 import { checkedProgram } from "./reference-model.ts";
 
 const program = checkedProgram(MLP_SPEC);
@@ -43,11 +45,10 @@ function fakeState(epochsDone: number, seed = epochsDone): TrainState {
         samplesPerSecond: 1000,
       })),
     },
-    weights: {
-      "dense/kernel": randomWeight(rng, [36, 12]),
-      "batch_normalization/moving_variance": randomWeight(rng, [12]),
-      "dense_1/bias": randomWeight(rng, [4]),
-    },
+    // Every weight of the model (readCheckpoint refuses a checkpoint that does not fit it, E017).
+    weights: Object.fromEntries(
+      kerasWeights(program.models[0]!).map((w) => [w.name, randomWeight(rng, w.shape)]),
+    ),
     optimizer: {
       step: 17 * epochsDone,
       slots: { "dense/kernel/m": randomWeight(rng, [36, 12]), "dense/kernel/v": randomWeight(rng, [36, 12]) },
@@ -147,7 +148,7 @@ Atomic("a process killed (SIGKILL) while rewriting its checkpoint leaves a whole
     );
   });
   await new Promise((resolve) => child.once("close", resolve));
-  const state = readCheckpoint(dir, { sha256: "0".repeat(64), parts: {} });
+  const state = readCheckpoint(dir, WRITER_FINGERPRINT);
   assert.ok(state.epochsDone >= completed, `epochs ${state.epochsDone} >= ${completed}`);
   assert.ok(state.weights["dense/kernel"]!.data.every((v) => v === state.epochsDone));
 });
@@ -199,7 +200,12 @@ Refused("a damaged checkpoint", async () => {
   const file = join(dir, CHECKPOINT_FILE);
   const bytes = readFileSync(file);
   truncateSync(file, bytes.byteLength - 4);
-  assert.match(await e602(dir), "checkpoint.ckpt is damaged: its weights do not match their checksum");
+  // Cut short: told by its size before the blob is read (E013).
+  const cut = await failsWith("E013", () => readCheckpoint(dir, fingerprint));
+  assert.match(
+    cut.message,
+    `holds ${bytes.byteLength - 4} bytes where its header describes ${bytes.byteLength}`,
+  );
   writeFileSync(file, "not a checkpoint");
   assert.match(await e602(dir), "checkpoint.ckpt is damaged: it is not an nnc checkpoint");
   bytes[bytes.byteLength - 1] ^= 0x40;

@@ -173,11 +173,15 @@ Errors("one missing file is named alone", async () => {
   assert.match(await e603(dir), "weights.bin is missing");
 });
 
-Errors("weights.bin cut short", async () => {
+Errors("weights.bin cut short is E013, told by its size before it is read", async () => {
   const { dir } = savedReference(MLP_SPEC);
   const size = statSync(join(dir, "weights.bin")).size;
   truncateSync(join(dir, "weights.bin"), size - 8);
-  assert.match(await e603(dir), `weights.bin holds ${size - 8} bytes where its index describes ${size}`);
+  const d = await failsWith("E013", () => loadModel(dir, { build: buildOther }));
+  assert.match(
+    d.message,
+    `weights.bin holds ${size - 8} bytes where model.json's weightsManifest[0] describes ${size}`,
+  );
 });
 
 Errors("ir.json that is not JSON, or not an nnc program", async () => {

@@ -2,14 +2,16 @@
 // statistics, no dropout) on its data's held-out split, another source, or samples from a JSON file.
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
-import { loadDataset, rowsAsFloat32 } from "../../data/index.ts";
+import { SOURCES, loadDataset, rowsAsFloat32 } from "../../data/index.ts";
 import type { Split } from "../../data/types.ts";
-import { fail } from "../../diagnostics/index.ts";
+import { fail, renderDiagnostic } from "../../diagnostics/index.ts";
+import type { DataRef } from "../../ir/schema.ts";
 import { selectBackend } from "../../runtime/backend.ts";
 import { evalBatchOf } from "../../train/evaluate.ts";
 import type { BackendChoice, CompiledModel } from "../../runtime/types.ts";
 import { loadModel } from "../../save/index.ts";
 import { refuseUnfinishedRun } from "../../save/run-folder.ts";
+import { printable } from "../../save/folder-file.ts";
 import { sizeOf } from "../../util/shape.ts";
 import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
@@ -20,18 +22,40 @@ interface SavedModelOptions {
   backend: BackendChoice;
 }
 
-async function open(dir: string, opts: SavedModelOptions) {
+/** Sources that name data nnc ships or installs, never a path: the only ones taken from a model folder. */
+const BUILT_IN_SOURCES: readonly string[] = SOURCES.filter((s) => !s.includes(":"));
+
+/**
+ * The data to evaluate on: what the user names with --data, else the source the model was trained on, but only
+ * when that is a built-in name. A model folder may come from anyone, and its ir.json could name any file on this
+ * machine (csv:/etc/passwd): a path from the folder is used only when the user passes it (E018 says how).
+ */
+export function savedModelData(
+  dir: string,
+  recorded: DataRef,
+  given: string | undefined,
+  flag: string,
+): DataRef {
+  if (given !== undefined) return { ...recorded, source: given };
+  if (BUILT_IN_SOURCES.includes(recorded.source.trim().toLowerCase())) return recorded;
+  const source = printable(recorded.source);
+  return fail("E018", { dir, source, flag: flag.replace("SOURCE", source) });
+}
+
+async function open(io: CliIO, dir: string, opts: SavedModelOptions, flag: string) {
   refuseUnfinishedRun(dir); // a checkpoint without a model: E603 saying how to finish it
   const backend = await selectBackend(opts.backend);
-  const model = await loadModel(dir, { backend: backend.name });
+  const model = await loadModel(dir, {
+    backend: backend.name,
+    onWarning: (d) => io.err(renderDiagnostic(d, undefined, { color: io.color }) + "\n"),
+  });
   const input = model.model.layers[0]!;
   const inputShape = input.op === "input" ? input.shape : [];
   const units = model.model.layers.at(-1)!.outputShape!.at(-1)!;
   const load = () =>
-    loadDataset(
-      { ...model.program.train.data, ...(opts.data !== undefined ? { source: opts.data } : {}) },
-      { expect: { inputShape, numClasses: units === 1 ? 2 : units } },
-    );
+    loadDataset(savedModelData(dir, model.program.train.data, opts.data, flag), {
+      expect: { inputShape, numClasses: units === 1 ? 2 : units },
+    });
   return { model, backend, inputShape, load };
 }
 
@@ -50,7 +74,7 @@ export async function evalCommand(
   dir: string,
   opts: SavedModelOptions & { json?: boolean },
 ): Promise<number> {
-  const { model, backend, inputShape, load } = await open(dir, opts);
+  const { model, backend, inputShape, load } = await open(io, dir, opts, "--data SOURCE");
   try {
     const dataset = await load();
     const split = head(dataset.validation, opts.limit, sizeOf(inputShape));
@@ -123,6 +147,8 @@ function predictClasses(model: CompiledModel, x: Float32Array, count: number, in
     rows.push(...chunk);
   }
   return rows.map((row) => {
+    // NaN outputs (NaN weights, W030) have no class: shown as NaN, not as class 0 or a crash.
+    if (row.some(Number.isNaN)) return { predicted: null, confidence: NaN, probabilities: row };
     const k = row.length === 1 ? (row[0]! >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row));
     return {
       predicted: k,
@@ -137,7 +163,7 @@ export async function predictCommand(
   dir: string,
   opts: SavedModelOptions & { input?: string; json?: boolean },
 ): Promise<number> {
-  const { model, inputShape, load } = await open(dir, opts);
+  const { model, inputShape, load } = await open(io, dir, opts, "--data SOURCE (or --input FILE.json)");
   try {
     const size = sizeOf(inputShape);
     let x: Float32Array;
@@ -163,7 +189,8 @@ export async function predictCommand(
     if (opts.json) {
       io.out(JSON.stringify(rows) + "\n");
     } else {
-      const name = (k: number) => (classNames?.[k] ? `${k} (${classNames[k]})` : String(k));
+      const name = (k: number | null) =>
+        k === null ? "NaN" : classNames?.[k] ? `${k} (${classNames[k]})` : String(k);
       for (const r of rows) {
         const truth =
           r.label === undefined ? "" : `  label ${name(r.label)}${r.label === r.predicted ? "" : "  ✗"}`;
