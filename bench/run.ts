@@ -14,6 +14,7 @@ import { fashionMnistInstalled, loadDataset, rowsAsFloat32 } from "../src/data/i
 import { MODELS, benchProgram, type BenchModel } from "./peers/models.ts";
 import type { PeerResult } from "./peers/common.ts";
 import { planThreads } from "../src/train/parallel/plan.ts";
+import { estimateTrainingMemory, formatBytes } from "../src/ir/training-memory.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -213,6 +214,13 @@ function printRow(row: Row, header: boolean): void {
   }
   console.log(line(cells));
   for (const note of row.notes) console.log(`    ${note}`);
+  // What `nnc check` and `nnc summary` estimate for the run, beside what it measured (docs/memory.md).
+  const program = benchProgram(row.model, source, row.batch);
+  const estimate = estimateTrainingMemory(program.models[0]!, program.train, "wasm", row.autoThreads);
+  console.log(
+    `    nnc: training memory estimated ${formatBytes(estimate.total)} (wasm heap ${formatBytes(estimate.heap!.peak)}), ` +
+      `measured peak RSS ${mb(row.nnc)} MB`,
+  );
   const extra = row.nnc?.extra;
   if (extra?.inferFolded !== undefined) {
     const f = Number(extra.inferFolded);

@@ -35,9 +35,9 @@ type Rule = (w: Float32Array, out: Float32Array, g: Float32Array, s: Float32Arra
  * and writes each weight's next value through tensor-memory.ts; on wasm Adam is one SIMD call per weight into
  * simd-kernels.wat, else a JS loop. No tf kernel per weight, however many layers. (As tf ops, Adam was ~12
  * small kernels per weight, ~90 a step for the BN MLP, Sqrt alone 10-20% of a batch-32 step.) A model too large
- * for its slots to share the heap's 4 GiB with the weights, gradients and next values (slotsOnWasmHeap: above
- * ~161 million trainable parameters) keeps them in JS memory and takes the JS loop: dense 300000 after flatten
- * needed 5.3 GiB of heap with its slots on it and failed; without them it needs 3.7 GiB.
+ * for its slots to share the heap's 4 GiB with its weights, their packed copies and gradients (slotsOnWasmHeap:
+ * above ~161 million trainable parameters) keeps them in JS memory and takes the JS loop: dense 300000 after
+ * flatten needed 4.4 GiB of heap at its first update with its slots on it, and failed.
  */
 export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Optimizer {
   const { rule, wasmRule } = ruleFor(spec);
