@@ -1,8 +1,9 @@
 // Checking: lints, warnings about specs that are valid but very likely wrong (W401, W403–W405): batchnorm
 // after the output softmax (the notebook's bug), stacked activations, dropout feeding batchnorm, and a
-// PyTorch-style batchnorm momentum. Takes one IR model (a graph: "before" means "feeding"); gives warnings.
+// PyTorch-style batchnorm momentum; and a hint (W410) where a bias feeds batchnorm, which makes it redundant.
+// Takes one IR model (a graph: "before" means "feeding"); gives warnings and hints.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
-import { nodesByName } from "../ir/graph.ts";
+import { consumersOf, nodesByName } from "../ir/graph.ts";
 import type { Activation, Layer, Model } from "../ir/schema.ts";
 import { opOf } from "../ops/index.ts";
 import { at } from "../ops/op.ts";
@@ -20,6 +21,7 @@ function activationOf(layer: Layer): Activation | undefined {
 export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): Diagnostic[] {
   const out: Diagnostic[] = [];
   const nodes = nodesByName(model);
+  const consumers = consumersOf(model);
   // Nodes downstream of a softmax: a batchnorm among them rescales probabilities.
   const afterSoftmax = new Set<string>();
   let warnedSoftmax = false;
@@ -40,6 +42,21 @@ export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): 
     }
     if (layer.op === "batchnorm" && previous?.op === "dropout")
       out.push(diagnostic("W404", {}, spanOf(previous)));
+    // The batchnorm's mean subtraction removes a constant per feature: a bias with no activation in between,
+    // feeding nothing else, cannot change the output (nnc absorbs it; the hint is about the spec's clarity).
+    if (
+      layer.op === "batchnorm" &&
+      previous &&
+      (previous.op === "dense" || previous.op === "conv2d") &&
+      previous.useBias &&
+      previous.outputShape !== undefined && // a layer with a shape error has enough said about it
+      !activationOf(previous) &&
+      consumers.get(previous.name)?.length === 1
+    ) {
+      const help =
+        "add `bias=false` to this layer (nnc absorbs the bias already: training is the same either way)";
+      out.push(diagnostic("W410", { layer: previous.name }, { ...spanOf(previous), help }));
+    }
     if (layer.op === "batchnorm" && layer.momentum < 0.5) {
       out.push(diagnostic("W405", { momentum: layer.momentum }, spanOf(layer, "momentum")));
     }

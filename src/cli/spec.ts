@@ -33,14 +33,23 @@ function sourcesFor(
   return sources;
 }
 
+/**
+ * Prints diagnostics with their source lines. Hints (how a valid spec could read better) only where asked:
+ * `nnc check` shows them; a command that trains or summarises should not repeat them at every run.
+ */
 export function printDiagnostics(
   io: CliIO,
-  diags: readonly Diagnostic[],
+  all: readonly Diagnostic[],
   known?: ReadonlyMap<string, SourceText>,
+  options: { hints?: boolean } = {},
 ): void {
+  const diags = options.hints ? all : withoutHints(all);
   if (diags.length === 0) return;
   io.err(renderDiagnostics(diags, sourcesFor(diags, known), { color: io.color }) + "\n\n");
 }
+
+export const withoutHints = (diags: readonly Diagnostic[]): Diagnostic[] =>
+  diags.filter((d) => d.severity !== "hint");
 
 /** The compiled text of a file as rendering wants it: diagnostics show the text that was compiled. */
 export const sourceOf = (file: string, result: CompileResult): Map<string, SourceText> =>
@@ -61,7 +70,7 @@ export async function compileSpec(
   const result = await compileFile(file, { strict: options.strict ?? false });
   printDiagnostics(io, result.diagnostics, sourceOf(file, result));
   if (hasErrors(result.diagnostics) || !result.program || !result.source) {
-    io.err(`${file}: ${summarize(result.diagnostics)}\n`);
+    io.err(`${file}: ${summarize(withoutHints(result.diagnostics))}\n`);
     return undefined;
   }
   return { program: result.program, source: result.source };

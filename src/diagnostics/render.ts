@@ -15,8 +15,8 @@ export interface RenderOptions {
 export function renderDiagnostic(d: Diagnostic, source?: SourceText, options: RenderOptions = {}): string {
   const c = pc.createColors(options.color ?? false);
   const where = d.file ? (d.line ? `${d.file}:${d.line}:${d.column}: ` : `${d.file}: `) : "";
-  const label =
-    d.severity === "error" ? c.red(c.bold(`error[${d.code}]`)) : c.yellow(c.bold(`warning[${d.code}]`));
+  const paint = d.severity === "error" ? c.red : d.severity === "warning" ? c.yellow : c.cyan;
+  const label = paint(c.bold(`${d.severity}[${d.code}]`));
   const lines = [`${c.bold(where)}${label}: ${d.message}`];
   if (source && d.line !== undefined && d.column !== undefined) {
     const full = source.lineText(d.line).replace(/\t/g, " ");
@@ -28,9 +28,7 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceText, options: Re
     const marker = "^" + "~".repeat(width - 1);
     lines.push(`${pad} ${c.dim("|")}`);
     lines.push(`${gutter} ${c.dim("|")} ${text}`);
-    lines.push(
-      `${pad} ${c.dim("|")} ${" ".repeat(column - 1)}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}`,
-    );
+    lines.push(`${pad} ${c.dim("|")} ${" ".repeat(column - 1)}${paint(marker)}`);
     for (const note of d.notes ?? []) lines.push(`${pad} = note: ${note}`);
     for (const r of d.related ?? []) {
       if (r.line !== undefined) lines.push(`${pad} = note: ${r.message} at ${d.file}:${r.line}:${r.column}`);
@@ -78,12 +76,11 @@ export function renderDiagnostics(
     .join("\n\n");
 }
 
-/** "2 errors, 1 warning" for the end of a run. */
+/** "2 errors, 1 warning, 1 hint" for the end of a run. */
 export function summarize(diags: readonly Diagnostic[]): string {
-  const errors = diags.filter((d) => d.severity === "error").length;
-  const warnings = diags.length - errors;
-  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
-  return [errors ? plural(errors, "error") : "", warnings ? plural(warnings, "warning") : ""]
+  const count = (severity: Diagnostic["severity"]) => diags.filter((d) => d.severity === severity).length;
+  const plural = (n: number, w: string) => (n ? `${n} ${w}${n === 1 ? "" : "s"}` : "");
+  return [plural(count("error"), "error"), plural(count("warning"), "warning"), plural(count("hint"), "hint")]
     .filter(Boolean)
     .join(", ");
 }

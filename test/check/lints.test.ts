@@ -75,7 +75,8 @@ lints("W401: batchnorm after the output softmax (the notebook's bug)", () => {
   const diags = diagnosticsOf(text);
   assert.equal(codes(diags), ["W401"]);
   assert.is(spanText(text, diags[0]!), "batchnorm");
-  assert.equal(codes(diagnosticsOf(MLP + "dense 10\nbatchnorm\nsoftmax")), []);
+  // Softmax after batchnorm is fine (only the dense bias before it is redundant: the W410 hint).
+  assert.equal(codes(diagnosticsOf(MLP + "dense 10\nbatchnorm\nsoftmax")), ["W410"]);
 });
 
 lints("W403: two activations in a row, but not dense then its activation", () => {
@@ -103,6 +104,24 @@ lints("W405: a PyTorch-style momentum, pointing at the option", () => {
   assert.is(spanText(text, diags[0]!), "momentum=0.1");
   assert.match(diags[0]!.message, "PyTorch's momentum=0.1 is Keras momentum=0.9");
   assert.equal(codes(diagnosticsOf("input 4\nbatchnorm momentum=0.5")), []);
+});
+
+lints("W410 (a hint): a bias feeding batchnorm directly, and only there", () => {
+  const hinted = diagnosticsOf("input 4\ndense 3\nbatchnorm");
+  assert.equal(codes(hinted), ["W410"]);
+  assert.is(hinted[0]!.severity, "hint");
+  assert.is(spanText("input 4\ndense 3\nbatchnorm", hinted[0]!), "dense 3");
+  assert.equal(codes(diagnosticsOf("input 4x4x1\nconv2d 2 3x3\nbatchnorm")), ["W410"]);
+  // No bias, an activation in between, or a second consumer that sees the bias: nothing to say.
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3 bias=false\nbatchnorm")), []);
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3 relu\nbatchnorm")), []);
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3 name=d\nbatchnorm\nadd d")), []);
+  // --strict promotes warnings, not hints: a hint never fails a build.
+  const { diagnostics } = checkProgram(build("input 4\ndense 3\nbatchnorm").program!, { strict: true });
+  assert.equal(
+    diagnostics.map((d) => [d.code, d.severity]),
+    [["W410", "hint"]],
+  );
 });
 
 lints("strict mode promotes warnings to errors, codes unchanged", () => {

@@ -37,6 +37,20 @@ check("clean specs exit 0 and say ok", async () => {
   assert.match(r.stderr, "specs/mnist-mlp.nn: ok");
 });
 
+check("hints: check shows them and stays ok (--strict too); other commands do not repeat them", async () => {
+  for (const flags of [[], ["--strict"]]) {
+    const r = await nnc("check", ...flags, repo("specs/mnist-bn.nn"));
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /mnist-bn\.nn:9:1: hint\[W410\]: the bias of 'dense' is redundant/);
+    assert.match(r.stderr, "specs/mnist-bn.nn: ok (2 hints)");
+  }
+  const json = JSON.parse((await nnc("check", "--format", "json", repo("specs/mnist-bn.nn"))).stdout);
+  assert.equal([json.ok, json.errors, json.warnings, json.hints], [true, 0, 0, 2]);
+  const summary = await nnc("summary", repo("specs/mnist-bn.nn"));
+  assert.is(summary.code, 0, summary.stderr);
+  assert.not.match(summary.stderr, "W410");
+});
+
 check("warnings exit 0, --strict makes them errors", async () => {
   const loose = await nnc("check", repo("specs/notebook-buggy-bn.nn"));
   assert.is(loose.code, 0);

@@ -18,7 +18,7 @@ import {
 import type { Program } from "../../ir/schema.ts";
 import { EXIT } from "../exit.ts";
 import type { CliIO } from "../io.ts";
-import { printDiagnostics, sourceOf } from "../spec.ts";
+import { printDiagnostics, sourceOf, withoutHints } from "../spec.ts";
 
 /**
  * The spec against its data (src/check/data-fit.ts: the sources' metadata, never their samples), paths relative
@@ -82,16 +82,20 @@ export async function checkCommand(
     results.push({ file, ok: !hasErrors(diagnostics), diagnostics });
     all.push(...diagnostics);
     if (opts.format === "text") {
-      printDiagnostics(io, diagnostics, known);
-      io.err(`${file}: ${diagnostics.length ? summarize(diagnostics) : "ok"}\n`);
+      printDiagnostics(io, diagnostics, known, { hints: true });
+      // Hints leave a spec ok: "ok (2 hints)".
+      const problems = withoutHints(diagnostics);
+      const hints = diagnostics.length - problems.length;
+      io.err(
+        `${file}: ${problems.length ? summarize(diagnostics) : `ok${hints ? ` (${summarize(diagnostics)})` : ""}`}\n`,
+      );
     }
   }
-  const errors = all.filter((d) => d.severity === "error").length;
+  const count = (severity: Diagnostic["severity"]) => all.filter((d) => d.severity === severity).length;
+  const errors = count("error");
   if (opts.format === "json") {
-    io.out(
-      JSON.stringify({ ok: errors === 0, errors, warnings: all.length - errors, files: results }, null, 2) +
-        "\n",
-    );
+    const totals = { errors, warnings: count("warning"), hints: count("hint") };
+    io.out(JSON.stringify({ ok: errors === 0, ...totals, files: results }, null, 2) + "\n");
   }
   return errors === 0 ? EXIT.ok : EXIT.errors;
 }
