@@ -194,6 +194,38 @@ saved("predict prints classes for held-out samples and for a JSON file", async (
   assert.match(missing.stderr, /error\[E001\]: cannot read .*no-such\.json: no such file/);
 });
 
+saved("predict on a logits model shows probabilities (softmax of the logits), and says so", async () => {
+  const spec = join(tmp, "logits.nn");
+  writeFileSync(spec, "input 28x28\nflatten\ndense 16 relu\ndense 10\ntrain {\n  data mnist\n}\n");
+  const dir = join(tmp, "logits");
+  const trained = await nnc(
+    "train",
+    spec,
+    "--out",
+    dir,
+    "--limit",
+    "300",
+    "--epochs",
+    "1",
+    "--backend",
+    "cpu",
+  );
+  assert.is(trained.code, 0, trained.stderr);
+  const json = await nnc("predict", dir, "--limit", "3", "--json", "--backend", "cpu");
+  assert.is(json.code, 0, json.stderr);
+  for (const row of JSON.parse(json.stdout)) {
+    const p = row.probabilities as number[];
+    assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-6, "a distribution");
+    assert.ok(p.every((v) => v >= 0 && v <= 1));
+    // The class is the top logit's, and the raw logits are kept beside.
+    assert.is(row.predicted, row.logits.indexOf(Math.max(...row.logits)));
+    assert.is(row.confidence, p[row.predicted]);
+  }
+  const text = await nnc("predict", dir, "--limit", "2", "--backend", "cpu");
+  assert.match(text.stderr, "the model outputs logits; p= is their softmax");
+  for (const m of text.stdout.matchAll(/p=(\S+)/g)) assert.ok(Number(m[1]) <= 1, m[1]);
+});
+
 saved("a folder that is not a saved model is a diagnostic", async () => {
   const r = await nnc("eval", tmp, "--backend", "cpu");
   assert.is(r.code, 1);

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { SOURCES, loadDataset, rowsAsFloat32 } from "../../data/index.ts";
 import type { Split } from "../../data/types.ts";
 import { fail, renderDiagnostic } from "../../diagnostics/index.ts";
+import { lossTypeFor, outputActivation } from "../../ir/loss-rules.ts";
 import type { DataRef } from "../../ir/schema.ts";
 import { selectBackend } from "../../runtime/backend.ts";
 import { evalBatchOf } from "../../train/evaluate.ts";
@@ -134,10 +135,36 @@ function readSamples(file: string, sampleSize: number): { x: Float32Array; count
   return { x, count: value.length };
 }
 
+/**
+ * What a model's outputs are, for reading them as classes: probabilities (a softmax, one sigmoid unit), logits
+ * (a linear output trained with cross-entropy: softmax or sigmoid turns them into probabilities, as Keras users
+ * do by hand), or scores (trained with mse, or neither): a score is no probability and is printed as what it is.
+ */
+type OutputKind = "probabilities" | "logits" | "scores";
+
+function outputKind(model: CompiledModel): OutputKind {
+  const activation = outputActivation(model.model);
+  const units = model.model.layers.at(-1)!.outputShape!.at(-1)!;
+  if (activation === "softmax" || (activation === "sigmoid" && units === 1)) return "probabilities";
+  return activation === "linear" && lossTypeFor(model.model, model.program.train.loss) !== "mse"
+    ? "logits"
+    : "scores";
+}
+
+/** One unit: the probability of class 1; several: one distribution over the classes. */
+function probabilitiesOf(logits: number[]): number[] {
+  if (logits.length === 1) return [1 / (1 + Math.exp(-logits[0]!))];
+  const top = Math.max(...logits);
+  const e = logits.map((v) => Math.exp(v - top));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
 /** Class predictions in inference batches (evalBatchOf: a convnet's activations are large per sample). */
 function predictClasses(model: CompiledModel, x: Float32Array, count: number, inputShape: number[]) {
   const batch = evalBatchOf(model.model);
   const size = sizeOf(inputShape);
+  const kind = outputKind(model);
   const rows: number[][] = [];
   for (let at = 0; at < count; at += batch) {
     const n = Math.min(batch, count - at);
@@ -146,16 +173,23 @@ function predictClasses(model: CompiledModel, x: Float32Array, count: number, in
     ) as number[][];
     rows.push(...chunk);
   }
-  return rows.map((row) => {
+  const predictions = rows.map((outputs) => {
     // NaN outputs (NaN weights, W030) have no class: shown as NaN, not as class 0 or a crash.
-    if (row.some(Number.isNaN)) return { predicted: null, confidence: NaN, probabilities: row };
-    const k = row.length === 1 ? (row[0]! >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row));
+    if (outputs.some(Number.isNaN)) return { predicted: null, confidence: NaN, outputs };
+    if (kind === "scores") {
+      const k = outputs.length === 1 ? (outputs[0]! >= 0.5 ? 1 : 0) : outputs.indexOf(Math.max(...outputs));
+      return { predicted: k, score: outputs.length === 1 ? outputs[0]! : outputs[k]!, outputs };
+    }
+    const p = kind === "logits" ? probabilitiesOf(outputs) : outputs;
+    const k = p.length === 1 ? (p[0]! >= 0.5 ? 1 : 0) : p.indexOf(Math.max(...p));
     return {
       predicted: k,
-      confidence: row.length === 1 ? (k ? row[0]! : 1 - row[0]!) : row[k]!,
-      probabilities: row,
+      confidence: p.length === 1 ? (k ? p[0]! : 1 - p[0]!) : p[k]!,
+      probabilities: p,
+      ...(kind === "logits" ? { logits: outputs } : {}),
     };
   });
+  return { kind, predictions };
 }
 
 export async function predictCommand(
@@ -181,11 +215,15 @@ export async function predictCommand(
       labels = split.y;
       classNames = dataset.classNames;
     }
-    const rows = predictClasses(model, x.subarray(0, count * size), count, inputShape).map((r, i) => ({
-      index: i,
-      ...(labels ? { label: labels[i]! } : {}),
-      ...r,
-    }));
+    const { kind, predictions } = predictClasses(model, x.subarray(0, count * size), count, inputShape);
+    const rows = predictions.map((r, i) => ({ index: i, ...(labels ? { label: labels[i]! } : {}), ...r }));
+    if (!opts.json && kind !== "probabilities") {
+      io.err(
+        kind === "logits"
+          ? "note: the model outputs logits; p= is their softmax (sigmoid for one unit), a probability\n"
+          : "note: the model's outputs are scores (trained with mse), not probabilities: score= is the top output\n",
+      );
+    }
     if (opts.json) {
       io.out(JSON.stringify(rows) + "\n");
     } else {
@@ -194,7 +232,9 @@ export async function predictCommand(
       for (const r of rows) {
         const truth =
           r.label === undefined ? "" : `  label ${name(r.label)}${r.label === r.predicted ? "" : "  ✗"}`;
-        io.out(`#${r.index}  predicted ${name(r.predicted)}  p=${r.confidence.toFixed(3)}${truth}\n`);
+        const figure =
+          r.score !== undefined ? `score=${r.score.toFixed(3)}` : `p=${(r.confidence ?? NaN).toFixed(3)}`;
+        io.out(`#${r.index}  predicted ${name(r.predicted)}  ${figure}${truth}\n`);
       }
     }
     return EXIT.ok;
