@@ -1,7 +1,7 @@
 // Checking: IR program -> checked IR program (outputShape and params recomputed, never trusted; the loss
 // resolved) plus diagnostics: unique names (E208, E213, E217), the graph's structure (E300, E301, E303,
 // E312-E314), shapes (E302, E304, E309-E311), experiment references (E305-E308), memory (E315), lints (W4xx).
-import { diagnostic, promoteWarnings, type Diagnostic } from "../diagnostics/index.ts";
+import { diagnostic, hasErrors, promoteWarnings, type Diagnostic } from "../diagnostics/index.ts";
 import { consumersOf, nodesByName } from "../ir/graph.ts";
 import type { Experiment, Layer, Model, Program } from "../ir/schema.ts";
 import { opOf } from "../ops/index.ts";
@@ -206,6 +206,7 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
       options.gaps,
     );
   }
-  diags.push(...memoryDiagnostics(program, trained, options.memory));
+  // Memory only of a program otherwise clean: the estimate needs every shape (and a broken model's is moot).
+  if (!hasErrors(diags)) diags.push(...memoryDiagnostics(program, trained, options.memory));
   return { program, diagnostics: options.strict ? promoteWarnings(diags) : diags };
 }

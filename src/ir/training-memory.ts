@@ -133,8 +133,10 @@ function factsOf(model: Model): ModelFacts {
     const copies = op.trainingCopies?.(node) ?? 2;
     facts.stepValues += copies * values;
     facts.inferenceValues += copies > 0 ? values : 0;
-    const inputs = node.inputs.map((name) => shapes.get(name) ?? []);
-    const weights = op.kerasWeights(node, inputs);
+    const inputs = node.inputs.map((name) => shapes.get(name));
+    // A node without its inputs' shapes (IR the checker refused) has no weights to count.
+    const known = inputs.every((x) => x !== undefined) && (op.arity === "none" || inputs.length > 0);
+    const weights = known ? op.kerasWeights(node, inputs as number[][]) : [];
     const kernel = weights.find((w) => w.suffix === "kernel");
     const kernelSize = kernel ? sizeOf(kernel.shape) : 0;
     if (params.trainable > 0) {
