@@ -240,8 +240,15 @@ export async function checkData(program: Program, options: { baseDir?: string } 
     } catch (e) {
       if (!(e instanceof NncError)) throw e;
       metadata.set(key, undefined);
-      const d: Diagnostic = { ...e.diagnostic };
-      if (NOT_HERE.has(d.code)) d.severity = "warning";
+      // Missing data is a warning here, under its own W code (an E code is always an error); the error's
+      // words (what was looked for, how to install it) stay in the message.
+      const d: Diagnostic = NOT_HERE.has(e.diagnostic.code)
+        ? diagnostic(
+            "W530",
+            { detail: e.diagnostic.message },
+            { help: e.diagnostic.help, notes: e.diagnostic.notes },
+          )
+        : { ...e.diagnostic };
       // The file's own place (a CSV line) is in the message; the spec's place is the data setting.
       if (ref.span) d.span = ref.span;
       if (!said.has(d.message)) diags.push(d); // data missing here is said once, however often it is named

@@ -288,6 +288,11 @@ export const catalogue = {
       `experiment '${p.experiment}' has ${p.cells} cells (${p.factors}), more than the ${p.limit} one ` +
       "experiment may hold: compare fewer models, vary fewer values or repeat less",
   ),
+  E226: entry<{ count: number }>(
+    "error",
+    "too many errors",
+    (p) => `too many errors: stopped after ${p.count}; fix these and run again`,
+  ),
 
   // ---- E3xx: checking
   E300: entry<{ model: string; first: string }>(
@@ -466,6 +471,12 @@ export const catalogue = {
     "error",
     "data set not installed",
     (p) => `data set '${p.name}' is not installed here; install it with: ${p.install}`,
+  ),
+  // W530: E501/E502 where data is only checked, not used (nnc check): the spec is fine, the data is elsewhere.
+  W530: entry<{ detail: string }>(
+    "warning",
+    "data not on this machine",
+    (p) => `${p.detail}; the checks against the data are skipped (train and experiment need it)`,
   ),
   E502: entry<{ file: string; detail: string }>(
     "error",

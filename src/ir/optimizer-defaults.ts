@@ -18,3 +18,15 @@ export function defaultOptimizer<T extends OptimizerType>(type: T, lr?: number):
   const defaults: OptimizerOf<T> = OPTIMIZER_DEFAULTS[type];
   return lr === undefined ? { ...defaults } : { ...defaults, lr };
 }
+
+/**
+ * "sgd lr=0.05 momentum=0.9 nesterov=true": the type, its rate and every setting that differs from Keras'
+ * default, as the spec would write them, so a run header shows what will actually train.
+ */
+export function describeOptimizer(optimizer: Optimizer): string {
+  const defaults = OPTIMIZER_DEFAULTS[optimizer.type] as Record<string, unknown>;
+  const changed = Object.entries(optimizer)
+    .filter(([key, value]) => key !== "type" && key !== "lr" && key !== "span" && value !== defaults[key])
+    .map(([key, value]) => `${key}=${String(value)}`);
+  return [optimizer.type, `lr=${optimizer.lr}`, ...changed].join(" ");
+}

@@ -112,7 +112,7 @@ Check(
     );
     const r = await nnc("check", "--strict", spec);
     assert.is(r.code, 0, r.stderr);
-    assert.is(r.stderr.match(/warning\[E502\]/g)?.length, 1, r.stderr);
+    assert.is(r.stderr.match(/warning\[W530\]/g)?.length, 1, r.stderr);
   },
 );
 

@@ -120,7 +120,7 @@ check(
     assert.is(missing.code, 0);
     const found = JSON.parse(missing.stdout).files[0].diagnostics as { code: string; severity: string }[];
     assert.ok(
-      found.some((d) => d.code === "E502" && d.severity === "warning"),
+      found.some((d) => d.code === "W530" && d.severity === "warning"),
       JSON.stringify(found),
     );
     assert.is((await nnc("check", "--strict", folder)).code, 1);

@@ -194,9 +194,10 @@ saved("predict prints classes for held-out samples and for a JSON file", async (
   assert.match(missing.stderr, /error\[E001\]: cannot read .*no-such\.json: no such file/);
 });
 
-saved("predict on a logits model shows probabilities (softmax of the logits), and says so", async () => {
+saved("a logits model: the run header, and predict shows probabilities (softmax of the logits)", async () => {
   const spec = join(tmp, "logits.nn");
-  writeFileSync(spec, "input 28x28\nflatten\ndense 16 relu\ndense 10\ntrain {\n  data mnist\n}\n");
+  const sgd = "optimizer sgd lr=0.05 momentum=0.9 nesterov=true";
+  writeFileSync(spec, `input 28x28\nflatten\ndense 16 relu\ndense 10\ntrain {\n  data mnist\n  ${sgd}\n}\n`);
   const dir = join(tmp, "logits");
   const trained = await nnc(
     "train",
@@ -211,6 +212,9 @@ saved("predict on a logits model shows probabilities (softmax of the logits), an
     "cpu",
   );
   assert.is(trained.code, 0, trained.stderr);
+  // The header says what trains (every setting off its default) and nothing of batch norm, which it has not.
+  assert.match(trained.stderr, `\n${sgd.slice("optimizer ".length)}, batch 32, 1 epoch, seed 0\n`);
+  assert.not.match(trained.stderr, "batch-norm");
   const json = await nnc("predict", dir, "--limit", "3", "--json", "--backend", "cpu");
   assert.is(json.code, 0, json.stderr);
   for (const row of JSON.parse(json.stdout)) {

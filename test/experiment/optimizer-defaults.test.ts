@@ -5,11 +5,20 @@ import { readdirSync, readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { compile } from "../../src/compile.ts";
-import { OPTIMIZER_DEFAULTS, defaultOptimizer } from "../../src/ir/optimizer-defaults.ts";
+import { OPTIMIZER_DEFAULTS, defaultOptimizer, describeOptimizer } from "../../src/ir/optimizer-defaults.ts";
 import { OPTIMIZERS } from "../../src/ir/schema.ts";
 import { stripSpans } from "../../src/util/canonical-json.ts";
 
 const defaults = suite("optimizer defaults");
+
+defaults("describeOptimizer: type, lr and each setting off its default, as a spec writes them", () => {
+  assert.is(describeOptimizer(defaultOptimizer("adam")), "adam lr=0.001");
+  assert.is(
+    describeOptimizer({ type: "sgd", lr: 0.05, momentum: 0.9, nesterov: true }),
+    "sgd lr=0.05 momentum=0.9 nesterov=true",
+  );
+  assert.is(describeOptimizer({ ...defaultOptimizer("rmsprop"), rho: 0.8 }), "rmsprop lr=0.001 rho=0.8");
+});
 
 defaults("defaultOptimizer: Keras' settings with the given lr, a fresh object each time", () => {
   assert.equal(defaultOptimizer("sgd", 1), { type: "sgd", lr: 1, momentum: 0, nesterov: false });

@@ -7,6 +7,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { checkDataSource, loadDataset, resolveDataPaths } from "../../data/index.ts";
 import { fail, NncError } from "../../diagnostics/index.ts";
 import type { Program, Train } from "../../ir/schema.ts";
+import { describeOptimizer } from "../../ir/optimizer-defaults.ts";
 import { withTrainOverrides } from "../../ir/train-overrides.ts";
 import { requireTrainingMemory } from "../../ir/training-memory.ts";
 import { buildModel } from "../../lower/index.ts";
@@ -227,14 +228,17 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
     // --force replaces the old run only now that this one can start: a bad data source leaves it as it was.
     if (opts.force && !opts.resume) removeRunFiles(outDir);
 
+    const hasBatchnorm = modelIR.layers.some((l) => l.op === "batchnorm");
     io.err(
       `training '${modelIR.name}' from ${file} on ${dataset.source}: ${dataset.train.count.toLocaleString("en-US")} train, ` +
         `${dataset.validation.count.toLocaleString("en-US")} ${dataset.validationName} samples\n` +
         // How the data was read where nnc chose (a CSV's label column and scale), so a wrong guess shows now.
         (dataset.choices ?? []).map((choice) => `data ${choice}\n`).join("") +
         `backend: ${backend.detail}\n` +
-        `${train.optimizer.type} lr=${train.optimizer.lr}, batch ${train.batch}, ${plural(train.epochs, "epoch")}, seed ${train.seed}, ` +
-        `batch-norm statistics: ${train.bnstats.mode}\n` +
+        `${describeOptimizer(train.optimizer)}, batch ${train.batch}, ${plural(train.epochs, "epoch")}, seed ${train.seed}` +
+        // The statistics rule matters only where there is batch normalization to apply it to.
+        (hasBatchnorm ? `, batch-norm statistics: ${train.bnstats.mode}` : "") +
+        "\n" +
         `output: ${outDir}\n`,
     );
 
@@ -295,7 +299,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
     if (last) {
       io.err(
         `\n${dataset.validationName} accuracy ${(last.valAccuracy * 100).toFixed(2)}%, loss ${last.valLoss.toFixed(4)} ` +
-          `(${dataset.validation.count} samples, population batch-norm statistics)\n`,
+          `(${dataset.validation.count} samples${hasBatchnorm ? ", population batch-norm statistics" : ""})\n`,
       );
     }
     io.err(
