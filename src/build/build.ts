@@ -7,6 +7,7 @@ import type { Experiment, Model, Program, Span, Train } from "../ir/schema.ts";
 import { IR_VERSION, OPTIMIZERS } from "../ir/schema.ts";
 import type { Block, Item, SourceFile, Statement } from "../parse/syntax-tree.ts";
 import { bindStatement, type Bound } from "./bind.ts";
+import { BoundedDiagnostics, MAX_BUILD_ERRORS, TooManyErrors } from "./error-bound.ts";
 import { foreignStatementHelp } from "./foreign-names.ts";
 import { expandModel, LAYER_BLOCKS, type BlockDefinition, type ExpansionHost } from "./graph.ts";
 import {
@@ -75,7 +76,8 @@ export function defaultModelName(filename: string | undefined): string {
 }
 
 class Builder {
-  readonly diags: Diagnostic[] = [];
+  /** Bounded: the error past MAX_BUILD_ERRORS ends the build (buildProgram). */
+  readonly diags: Diagnostic[] = new BoundedDiagnostics();
   readonly gaps = new Map<string, Set<number>>();
   /** Statements already reported as not belonging where they stand; skipped without a second report. */
   readonly rejected = new Set<Statement>();
@@ -314,9 +316,25 @@ function finishExperiment(draft: ExperimentDraft, models: Model[], train: Train)
   return experiment;
 }
 
-/** Builds the IR of a parsed file. Never throws for a user's mistake: problems come back as diagnostics. */
+/**
+ * Builds the IR of a parsed file. Never throws for a user's mistake: problems come back as diagnostics, the
+ * first MAX_BUILD_ERRORS errors of them (then E226, and no program).
+ */
 export function buildProgram(tree: SourceFile, options: BuildOptions = {}): BuildResult {
   const b = new Builder();
+  try {
+    const result = build(b, tree, options);
+    // A plain array out: the bound is the builder's business.
+    return { ...result, diagnostics: [...result.diagnostics] };
+  } catch (e) {
+    if (!(e instanceof TooManyErrors)) throw e;
+    const at: Span = e.next.span ?? [0, 0];
+    const stop = diagnostic("E226", { count: MAX_BUILD_ERRORS }, { span: [at[0], at[0]] });
+    return { diagnostics: [...b.diags, stop], gaps: b.gaps };
+  }
+}
+
+function build(b: Builder, tree: SourceFile, options: BuildOptions): BuildResult {
   const items = tree.items.filter((i) => i.kind !== "comment");
   if (items.length === 0) {
     return { diagnostics: [diagnostic("E003", {}, { span: [0, 0] })], gaps: b.gaps };

@@ -72,7 +72,8 @@ export interface RawBlock {
 export type RawEntry =
   | RawItem
   | RawBlock
-  | { kind: "semicolon" | "newline" | "stray"; span: Span }
+  /** [start, end) as two numbers, not a Span: a file may hold a million of these, kept while it is shaped. */
+  | { kind: "semicolon" | "newline" | "stray"; start: number; end: number }
   | { kind: "comment"; comment: Comment };
 
 /** Where a match failed: ohm's rightmost failure position (a token index; the count is the end) and text. */
@@ -93,20 +94,32 @@ interface Head {
   lookahead?: MatchFailure;
 }
 
-/** The entries of the file or of one open block, with per entry the token after it and the last one examined. */
+/**
+ * The entries of the file or of one open block, with per entry the token after it and the last one examined
+ * (in `marks`, two Int32 per entry: a million entries are 8 MB there, 32 MB in two arrays of numbers).
+ */
 interface Level {
   entries: RawEntry[];
-  ends: number[];
-  examined: number[];
+  marks: Int32Array;
   block?: { head: Head; open: number };
 }
 
 const newLevel = (block?: Level["block"]): Level => ({
   entries: [],
-  ends: [],
-  examined: [],
+  marks: new Int32Array(16),
   ...(block ? { block } : {}),
 });
+
+/** The token after entry i of a level. */
+const endOf = (level: Level, i: number) => level.marks[2 * i]!;
+/** The last token entry i of a level looked at. */
+const examinedBy = (level: Level, i: number) => level.marks[2 * i + 1]!;
+
+/**
+ * The args of a head that has none, shared (frozen: nothing changes args in place): a file of a million bare
+ * statements (`relu`) would otherwise hold a million empty arrays.
+ */
+const NO_ARGS = Object.freeze([]) as unknown as RawArg[];
 
 /** Past the last token: no token kind. */
 const END = 255;
@@ -170,7 +183,12 @@ export class Matcher {
         let newline = false;
         for (; q < count && (kinds[q] === SEMICOLON || kinds[q] === NEWLINE); q++)
           if (kinds[q] === NEWLINE) newline = true;
-        this.add(level, { kind: newline ? "newline" : "semicolon", span: [starts[p]!, ends[q - 1]!] }, q, q);
+        this.add(
+          level,
+          { kind: newline ? "newline" : "semicolon", start: starts[p]!, end: ends[q - 1]! },
+          q,
+          q,
+        );
         this.pos = q;
         continue;
       }
@@ -184,7 +202,7 @@ export class Matcher {
       if (kind === CLOSE) {
         if (level.block) this.closeBlock(true);
         else {
-          this.add(level, { kind: "stray", span: [starts[p]!, ends[p]!] }, p + 1, p);
+          this.add(level, { kind: "stray", start: starts[p]!, end: ends[p]! }, p + 1, p);
           this.pos = p + 1;
         }
         continue;
@@ -201,18 +219,21 @@ export class Matcher {
     this.text = text;
     while (this.stack.length > 1 && this.stack[this.stack.length - 1]!.block!.open >= first) this.stack.pop();
     const level = this.stack[this.stack.length - 1]!;
-    while (level.examined.length > 0 && level.examined[level.examined.length - 1]! >= first) {
+    while (level.entries.length > 0 && examinedBy(level, level.entries.length - 1) >= first)
       this.lookaheads.delete(level.entries.pop()!);
-      level.ends.pop();
-      level.examined.pop();
-    }
-    this.pos = level.ends.at(-1) ?? (level.block ? level.block.open + 1 : 0);
+    const n = level.entries.length;
+    this.pos = n > 0 ? endOf(level, n - 1) : level.block ? level.block.open + 1 : 0;
   }
 
   private add(level: Level, entry: RawEntry, end: number, examined: number): void {
-    level.entries.push(entry);
-    level.ends.push(end);
-    level.examined.push(examined);
+    const i = level.entries.push(entry) - 1;
+    if (2 * i + 2 > level.marks.length) {
+      const bigger = new Int32Array(level.marks.length * 2);
+      bigger.set(level.marks);
+      level.marks = bigger;
+    }
+    level.marks[2 * i] = end;
+    level.marks[2 * i + 1] = examined;
   }
 
   /** Ends the innermost block at its '}' (at this.pos) or, unclosed, at the end of the file. */
@@ -240,8 +261,9 @@ export class Matcher {
    * there, which is all that is left unexplained after everything it tried at `s` succeeded or ended there.
    */
   private stuck(level: Level, s: number): MatchFailure {
-    const last = level.entries.at(-1);
-    const lookahead = last && level.ends.at(-1) === s ? this.lookaheads.get(last) : undefined;
+    const n = level.entries.length;
+    const last = level.entries[n - 1];
+    const lookahead = last && endOf(level, n - 1) === s ? this.lookaheads.get(last) : undefined;
     if (lookahead && lookahead.at > s) return lookahead;
     return { at: s, expected: level.block ? 'end of input or "}"' : "end of input" };
   }
@@ -254,7 +276,7 @@ export class Matcher {
   private matchHead(p: number): Head {
     this.examined = p;
     const head = this.valueOf(p);
-    const args: RawArg[] = [];
+    let args = NO_ARGS;
     let params: RawParams | undefined;
     let lookahead: MatchFailure | undefined;
     let q = p + 1;
@@ -268,7 +290,7 @@ export class Matcher {
           close: [starts[list.close]!, ends[list.close]!],
           list: list.params,
         };
-        args.push(this.valueOf(q));
+        args = [this.valueOf(q)];
         q = list.close + 1;
       } else lookahead = list.failure;
     }
@@ -279,6 +301,7 @@ export class Matcher {
         if (this.look(q + 2) <= VALUE_MAX) {
           const key = this.valueOf(q) as Word;
           const value = this.valueOf(q + 2);
+          if (args === NO_ARGS) args = [];
           args.push({ kind: "option", key, value, span: [key.span[0], value.span[1]] });
           q += 3;
           continue;
@@ -286,6 +309,7 @@ export class Matcher {
         lookahead = furthest(lookahead, { at: q + 2, expected: "a value" });
       }
       if (kind > VALUE_MAX) break;
+      if (args === NO_ARGS) args = [];
       args.push(this.valueOf(q));
       q++;
     }
@@ -371,12 +395,14 @@ function furthest(a: MatchFailure | undefined, b: MatchFailure): MatchFailure {
 
 function statement(head: Head): RawItem {
   const end = Math.max((head.args.at(-1) ?? head.head).span[1], head.params?.close[1] ?? 0);
+  const { span } = head.head;
   return {
     kind: "statement",
     head: head.head,
     args: head.args,
     ...(head.params ? { params: head.params } : {}),
-    span: [head.head.span[0], end],
+    // A statement that is its head alone shares the head's span (spans are never changed in place).
+    span: end === span[1] ? span : [span[0], end],
   };
 }
 

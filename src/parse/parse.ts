@@ -35,8 +35,12 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
 }
 
-/** A file with more failed matches than this is not worth more messages (and each costs a re-match). */
-const MAX_RECOVERIES = 50;
+/**
+ * At most this many syntax errors are reported, and matches retried: a file with more is not worth more
+ * messages, and a megabyte of '}' would otherwise be a million of them (1.4 GB, and a stack overflow where
+ * they were spread into a call). E107 says the list stops there.
+ */
+export const MAX_SYNTAX_ERRORS = 50;
 
 /**
  * Levels of '{' a file may nest. ohm matches recursively (a few hundred levels exhaust Node's stack), and so do
@@ -63,13 +67,30 @@ export function parseSource(text: string, file?: string): ParseResult {
     return { tree: empty, diagnostics: [diagnostic("E002", { offset }, extras)] };
   }
 
+  const matched = matchAll(text, extras);
+  if (!("entries" in matched)) return { tree: empty, diagnostics: matched.diagnostics };
+  // Shaped after matching is done with: the tokens and the matcher's state are garbage by now.
+  const shaped = shapeFile(matched.entries, matched.text, extras);
+  const all = [...matched.diagnostics, ...shaped.diagnostics];
+  return { tree: shaped.tree, diagnostics: bounded(all, text, extras, false) };
+}
+
+/**
+ * Lexes and matches the text, reporting a failed match (E100), blanking it out and matching again until the
+ * match succeeds: its raw entries, the text as blanked and the E100s; or, when there is no recovering (or after
+ * MAX_SYNTAX_ERRORS tries, or past MAX_DEPTH), only the diagnostics.
+ */
+function matchAll(
+  text: string,
+  extras: Extras,
+): { entries: RawEntry[]; text: string; diagnostics: Diagnostic[] } | { diagnostics: Diagnostic[] } {
   const tokens = lex(text);
   // Blanking out never adds a '{', so this holds for every retry. Nothing else is worth saying about such a
   // file (and recovering from 100,000 '{' one at a time would take minutes).
   const deep = tooDeep(tokens);
   if (deep !== undefined) {
     const span: Span = [tokens.starts[deep]!, tokens.ends[deep]!];
-    return { tree: empty, diagnostics: [diagnostic("E108", { limit: MAX_DEPTH }, { ...extras, span })] };
+    return { diagnostics: [diagnostic("E108", { limit: MAX_DEPTH }, { ...extras, span })] };
   }
 
   const diagnostics: Diagnostic[] = [];
@@ -77,10 +98,7 @@ export function parseSource(text: string, file?: string): ParseResult {
   let current = text;
   for (let attempt = 0; ; attempt++) {
     const result = matcher.match();
-    if ("entries" in result) {
-      const shaped = shapeFile(result.entries, current, extras);
-      return { tree: shaped.tree, diagnostics: distinct([...diagnostics, ...shaped.diagnostics], text) };
-    }
+    if ("entries" in result) return { entries: result.entries, text: current, diagnostics };
     const failed = result.failure.at;
     const at = failed < tokens.count ? tokens.starts[failed]! : current.length;
     const problem = describeFailure(current, at, result.failure.expected);
@@ -96,13 +114,8 @@ export function parseSource(text: string, file?: string): ParseResult {
       ),
     );
     const blank = recoveryRange(current, at);
-    if (blank && attempt + 1 >= MAX_RECOVERIES) {
-      // Say so, or the reader takes the list for complete.
-      const end = problem.at + problem.length;
-      diagnostics.push(diagnostic("E107", { count: MAX_RECOVERIES }, { ...extras, span: [end, end] }));
-    }
-    if (!blank || attempt + 1 >= MAX_RECOVERIES)
-      return { tree: empty, diagnostics: distinct(diagnostics, text) };
+    if (!blank || attempt + 1 >= MAX_SYNTAX_ERRORS)
+      return { diagnostics: bounded(diagnostics, text, extras, blank !== undefined) };
     let first = tokens.count;
     for (const [start, end] of blank) {
       current =
@@ -122,6 +135,18 @@ function tooDeep({ kinds, count }: Tokens): number | undefined {
     } else if (kinds[i] === Tok.close && depth > 0) depth--;
   }
   return undefined;
+}
+
+/**
+ * The first MAX_SYNTAX_ERRORS problems (distinct, top to bottom), then E107 when there were more or matching
+ * stopped early: said, or the reader takes the list for complete.
+ */
+function bounded(diags: Diagnostic[], text: string, extras: Extras, stopped: boolean): Diagnostic[] {
+  const kept = distinct(diags, text);
+  if (!stopped && kept.length <= MAX_SYNTAX_ERRORS) return kept;
+  const shown = kept.slice(0, MAX_SYNTAX_ERRORS);
+  const end = shown.at(-1)?.span?.[1] ?? 0;
+  return [...shown, diagnostic("E107", { count: MAX_SYNTAX_ERRORS }, { ...extras, span: [end, end] })];
 }
 
 /**
@@ -420,16 +445,22 @@ interface Extras {
   file?: string;
 }
 
-/** What every shaping function needs: the text (for quoting), the file, and where problems go. */
+/**
+ * What every shaping function needs: the text (for quoting), the file, and where problems go. `report` takes a
+ * maker, called only while problems are still wanted (a megabyte of '}' would otherwise make a million).
+ */
 interface Shaper {
   text: string;
   extras: Extras;
-  report: (d: Diagnostic) => void;
+  report: (make: () => Diagnostic) => void;
 }
 
 function shapeFile(entries: RawEntry[], text: string, extras: Extras): ParseResult {
   const diagnostics: Diagnostic[] = [];
-  const shaper: Shaper = { text, extras, report: (d) => diagnostics.push(d) };
+  // One past the bound is enough to know there are more (bounded() keeps the first ones by position).
+  const report = (make: () => Diagnostic) =>
+    void (diagnostics.length <= MAX_SYNTAX_ERRORS && diagnostics.push(make()));
+  const shaper: Shaper = { text, extras, report };
   const items = shapeEntries(entries, undefined, shaper);
   return { tree: { kind: "file", items, span: [0, text.length] }, diagnostics };
 }
@@ -439,10 +470,10 @@ function checkValue(value: RawValue, { extras, report }: Shaper): void {
   if (value.kind === "invalid") {
     // A token that starts like a number was meant as one; anything else is a word with a stray character.
     if (/^[-+]?\.?\d/.test(value.text))
-      report(diagnostic("E101", { text: value.text }, { ...extras, span: value.span }));
-    else report(diagnostic("E106", { text: value.text }, { ...extras, span: value.span }));
+      report(() => diagnostic("E101", { text: value.text }, { ...extras, span: value.span }));
+    else report(() => diagnostic("E106", { text: value.text }, { ...extras, span: value.span }));
   } else if (value.kind === "string" && value.unterminated) {
-    report(diagnostic("E102", {}, { ...extras, span: value.span }));
+    report(() => diagnostic("E102", {}, { ...extras, span: value.span }));
   }
 }
 
@@ -459,19 +490,18 @@ const isTopLevel = (head: RawValue) => head.kind === "word" && TOP_LEVEL_KEYWORD
 const isBadToken = (v: RawValue) => v.kind === "invalid" || (v.kind === "string" && v.unterminated === true);
 
 /**
- * Entries still to shape. Some go back in front (what leaves an unclosed block, the items of a block without a
- * keyword), so it is a stack, next entry last: both cheap for any number of entries (Array#shift is not).
+ * Entries still to shape, in order. Some go back in front (what leaves an unclosed block, the items of a block
+ * without a keyword): those wait on a stack, taken first. No copy of the entries (a file may hold a million).
  */
 class EntryQueue {
-  private readonly stack: RawEntry[];
-  constructor(entries: RawEntry[]) {
-    this.stack = entries.slice().reverse();
-  }
+  private readonly back: RawEntry[] = [];
+  private index = 0;
+  constructor(private readonly entries: RawEntry[]) {}
   next(): RawEntry | undefined {
-    return this.stack.pop();
+    return this.back.length > 0 ? this.back.pop() : this.entries[this.index++];
   }
   putBack(entries: RawEntry[]): void {
-    for (let i = entries.length - 1; i >= 0; i--) this.stack.push(entries[i]!);
+    for (let i = entries.length - 1; i >= 0; i--) this.back.push(entries[i]!);
   }
 }
 
@@ -491,10 +521,12 @@ function shapeEntries(entries: RawEntry[], parent: Block | undefined, shaper: Sh
       case "semicolon":
         previousWasItem = false;
         break;
-      case "stray":
-        report(diagnostic("E104", {}, { ...extras, span: entry.span }));
+      case "stray": {
+        const span: Span = [entry.start, entry.end];
+        report(() => diagnostic("E104", {}, { ...extras, span }));
         previousWasItem = false;
         break;
+      }
       case "comment": {
         const comment: Comment = entry.comment;
         if (lastOnLine === "head" && parent && !parent.headerComment) parent.headerComment = comment;
@@ -509,7 +541,7 @@ function shapeEntries(entries: RawEntry[], parent: Block | undefined, shaper: Sh
       case "block": {
         const raw = entry;
         if (previousWasItem)
-          report(
+          report(() =>
             diagnostic(
               "E100",
               { expected: "a newline or ';'", found: quote(raw.head) },
@@ -558,7 +590,7 @@ function splitUnclosed(block: RawBlock): RawEntry[] {
 /** An unclosed block ends with its last entry (or its '{'), not with the whitespace before the file's end. */
 function unclosedEnd(block: RawBlock): number {
   const last = block.entries.at(-1);
-  return Math.max(block.open[1], last ? entrySpan(last)[1] : 0);
+  return Math.max(block.open[1], last ? entryEnd(last) : 0);
 }
 
 function shapeStatement(raw: RawItem, shaper: Shaper): Statement | undefined {
@@ -566,7 +598,7 @@ function shapeStatement(raw: RawItem, shaper: Shaper): Statement | undefined {
   checkValues(raw, shaper);
   if (raw.head.kind !== "word") {
     if (!isBadToken(raw.head))
-      report(
+      report(() =>
         diagnostic(
           "E100",
           { expected: "a statement (a word such as dense)", found: quote(raw.head) },
@@ -578,10 +610,15 @@ function shapeStatement(raw: RawItem, shaper: Shaper): Statement | undefined {
   // `residual basic(16)`: a parameter list without the block body it belongs to. Dropped with it, like a
   // statement recovery blanks out, so the builder does not judge a guess.
   if (raw.params) {
-    report(paramsWithoutBody(raw.head, raw.params, shaper));
+    const [head, params] = [raw.head, raw.params];
+    report(() => paramsWithoutBody(head, params, shaper));
     return undefined;
   }
-  return { kind: "statement", head: raw.head, args: cleanArgs(raw.args), span: raw.span };
+  // The raw item becomes the statement (the same fields, its args cleaned in place): a file may hold a
+  // million statements, and the raw entries stay alive until the whole file is shaped.
+  // (Checked above: a word head, no params; cleanArgs made the args Args.)
+  cleanArgs(raw.args);
+  return raw as unknown as Statement;
 }
 
 function paramsWithoutBody(head: Word, params: RawParams, { text, extras }: Shaper): Diagnostic {
@@ -631,7 +668,7 @@ function shapeBlock(raw: RawBlock, queue: EntryQueue, shaper: Shaper): Block | u
   const keyword = raw.head.kind === "word" ? raw.head : undefined;
   if (!keyword) {
     if (!isBadToken(raw.head))
-      report(
+      report(() =>
         diagnostic(
           "E100",
           { expected: "a block keyword (model, train or experiment)", found: quote(raw.head) },
@@ -639,7 +676,7 @@ function shapeBlock(raw: RawBlock, queue: EntryQueue, shaper: Shaper): Block | u
         ),
       );
   } else if (!raw.closed) {
-    report(diagnostic("E103", { keyword: keyword.text }, { ...extras, span: keyword.span }));
+    report(() => diagnostic("E103", { keyword: keyword.text }, { ...extras, span: keyword.span }));
   }
   // Only the blocks a file is made of have a fixed head; `repeat 2 {` and the like are the builder's to judge.
   if (keyword && TOP_LEVEL_KEYWORDS.includes(keyword.text)) checkTopLevelHead(raw, keyword, shaper);
@@ -671,39 +708,40 @@ function checkTopLevelHead(raw: RawBlock, keyword: Word, { extras, report }: Sha
   const [first, second] = raw.args;
   const foundText = (arg: RawItem["args"][number]) => quote(arg.kind === "option" ? arg.key : arg);
   if (first && first.kind !== "word" && !(first.kind !== "option" && isBadToken(first)))
-    report(
+    report(() =>
       diagnostic(
         "E100",
         { expected: "a block name (a word) or '{'", found: foundText(first) },
         { ...extras, span: first.span },
       ),
     );
-  else if (first && raw.params && keyword.text !== "block")
-    report(
+  else if (first && raw.params && keyword.text !== "block") {
+    const open = raw.params.open;
+    report(() =>
       diagnostic(
         "E100",
         { expected: "'{'", found: "'('" },
         {
           ...extras,
-          span: raw.params.open,
+          span: open,
           help: "only a block definition takes parameters: block NAME(PARAM, PARAM=DEFAULT) {",
         },
       ),
     );
-  else if (first?.kind === "word" && second)
-    report(
+  } else if (first?.kind === "word" && second)
+    report(() =>
       diagnostic("E100", { expected: "'{'", found: foundText(second) }, { ...extras, span: second.span }),
     );
 }
 
-function entrySpan(e: RawEntry): Span {
+function entryEnd(e: RawEntry): number {
   switch (e.kind) {
     case "statement":
     case "block":
-      return e.span;
+      return e.span[1];
     case "comment":
-      return e.comment.span;
+      return e.comment.span[1];
     default:
-      return e.span;
+      return e.end;
   }
 }

@@ -124,4 +124,55 @@ fuzz("graph specs (blocks, residuals, repeats, add, concat): never throws either
   assert.ok(graphs.length >= 2, "specs/ holds graph specs");
   fuzzCompile(graphs, 20261204, 600);
 });
+const floods = suite("fuzz: floods of errors and megabyte inputs");
+
+floods("building reports at most 100 errors, then E226, and stops (no program)", () => {
+  // 300 unknown ops: each an E200 once, with a did-you-mean, for as long as the file went on.
+  const result = compile("a\n".repeat(300), { filename: "flood.nn" });
+  assert.not.ok(result.ok);
+  const codes = result.diagnostics.map((d) => d.code);
+  assert.equal(codes.slice(0, 100), Array(100).fill("E200"));
+  assert.equal(codes.slice(100), ["E226"]);
+  const stop = result.diagnostics[100]!;
+  assert.is(stop.message, "too many errors: stopped after 100; fix these and run again");
+  // Positioned where the 101st error was: line 101.
+  assert.is(stop.line, 101);
+  // 100 errors or fewer: all of them, no E226.
+  assert.equal(
+    compile("a\n".repeat(100), { filename: "flood.nn" }).diagnostics.map((d) => d.code),
+    Array(100).fill("E200"),
+  );
+});
+
+floods("1 MiB of one token or pattern through compile(): never throws, a bounded list of errors", () => {
+  // Time and memory are the business of npm run bench:fuzz-specs; here: it ends, with few diagnostics.
+  const model = (body: string) => `model m {\n input 28x28\n flatten\n${body}\n dense 10 softmax\n}\n`;
+  const MiB = 1 << 20;
+  const run = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length));
+  const cases: Array<[string, string]> = [
+    ["newlines", run("\n")],
+    ["'}'", run("}")],
+    ["'}' in a model", model(run("}"))],
+    ["unknown ops", run("a\n")],
+    ["unknown ops in a model", model(run("a;"))],
+    ["dense layers past the layer bound", model(run("dense 1;"))],
+    ["'{'", run("{")],
+    ["'=' lines", run("=\n")],
+    ["not strings", run('"a"b ')],
+    ["block definitions", run("block b(x) { relu }\n")],
+  ];
+  for (const [name, text] of cases) {
+    let result;
+    try {
+      result = compile(text, { filename: "big.nn" });
+    } catch (e) {
+      assert.unreachable(`compile threw on ${name}: ${(e as Error).stack}`);
+      return;
+    }
+    assert.not.ok(result.ok, name);
+    assert.ok(result.diagnostics.length <= 160, `${name}: ${result.diagnostics.length} diagnostics`);
+  }
+});
+
 fuzz.run();
+floods.run();

@@ -397,6 +397,45 @@ errors("a recovery bound: a file of nothing but errors ends, with each reported"
   assert.is(diagnostics.at(-1)!.code, "E107");
 });
 
+errors("at most 50 syntax errors, then E107: a megabyte of '}' is not a million messages", () => {
+  const { tree, diagnostics } = parseSource("input 4\n" + "}".repeat(1 << 20));
+  assert.is(diagnostics.length, 51);
+  assert.ok(diagnostics.slice(0, 50).every((d) => d.code === "E104"));
+  // The first fifty by position, and the stop said after them.
+  assert.equal(diagnostics[0]!.span, [8, 9]);
+  assert.equal(diagnostics[49]!.span, [57, 58]);
+  assert.equal(diagnostics[50]!.code, "E107");
+  assert.equal(diagnostics[50]!.span, [58, 58]);
+  // The tree is still whole: the builder reads it.
+  assert.equal(shape(tree.items), ["input"]);
+  // Fifty errors or fewer: all of them, no E107.
+  assert.equal(
+    parseSource("input 4\n" + "}\n".repeat(50)).diagnostics.map((d) => d.code),
+    Array(50).fill("E104"),
+  );
+  const values = parseSource("dense 1.2.3\n".repeat(500)).diagnostics;
+  assert.equal(values.length, 51);
+  assert.is(values.at(-1)!.code, "E107");
+});
+
+errors("megabyte runs of one token or pattern: each ends with its few diagnostics", () => {
+  // Linear time and memory is the bench's business (npm run bench:fuzz-specs); here, what comes out.
+  const run = (unit: string) => parseSource(unit.repeat(Math.ceil((1 << 20) / unit.length)));
+  const codes = (unit: string) => [...new Set(run(unit).diagnostics.map((d) => d.code))];
+  for (const unit of ["\n", ";", "\r\n", " ", "#", "x", "a", "a ", "a;", "a\n", "dense 1;"])
+    assert.equal(codes(unit), [], JSON.stringify(unit));
+  assert.equal(codes("1"), ["E100"], "a number is no statement");
+  assert.equal(codes("a=1 "), ["E100"], "an option is no statement");
+  assert.equal(codes("{"), ["E108"]);
+  assert.equal(codes("{}"), ["E100", "E107"]);
+  assert.equal(codes("=\n"), ["E100", "E107"]);
+  assert.equal(codes("1.2.3 "), ["E101", "E107"]);
+  assert.equal(codes('"a"b '), ["E106", "E107"]);
+  assert.equal(codes("model m {\n"), ["E108"]);
+  assert.equal(codes("}\n"), ["E104", "E107"]);
+  assert.equal(run("dense 1;").tree.items.length, (1 << 20) / 8);
+});
+
 const fixtures = suite("parse: golden fixtures");
 for (const name of caseNames("parse")) {
   fixtures(name, () => {
