@@ -436,6 +436,25 @@ errors("megabyte runs of one token or pattern: each ends with its few diagnostic
   assert.equal(run("dense 1;").tree.items.length, (1 << 20) / 8);
 });
 
+errors("recovery lexes again around what it blanks, also when a quote far before it looked that far", () => {
+  // `"csv: b(y ... "v` is no string (a letter follows its closing quote): one invalid token `"csv:`. Blanking
+  // from the '(' to the '{' takes that quote away, so the text from the first quote on is one unterminated
+  // string now. A lexer resuming at the blank's start, not at the quote, kept `"csv:` and split the rest.
+  const { tree, diagnostics } = parseSource('data "csv: b(y fils/train.cs "vblock q(a) {idx:./data/x\n');
+  assert.equal(
+    diagnostics.map((d) => [d.code, d.span]),
+    [
+      ["E102", [5, 55]],
+      ["E100", [12, 13]],
+    ],
+  );
+  const [data] = tree.items as [Statement];
+  assert.equal(
+    data.args.map((a) => a.kind),
+    ["string"],
+  );
+});
+
 const fixtures = suite("parse: golden fixtures");
 for (const name of caseNames("parse")) {
   fixtures(name, () => {
