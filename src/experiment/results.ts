@@ -3,11 +3,12 @@
 // trains changed (its IR, not its text: comments and layout do not count) or the finished cells are not cells of
 // this grid (other --epochs, --limit, ...).
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fail } from "../diagnostics/index.ts";
+import { fail, NncError } from "../diagnostics/index.ts";
 import type { Experiment, Program } from "../ir/schema.ts";
 import { writeFileAtomic } from "../save/atomic.ts";
+import { MAX_JSON_BYTES, printable, readFolderFile, requireFolderFile } from "../save/folder-file.ts";
 import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
 import type { Cell } from "./grid.ts";
 import { validateResults, type CellResult, type Results } from "./results-schema.ts";
@@ -17,14 +18,21 @@ export const RESULTS_FILE = "results.json";
 export const resultsPath = (dir: string) => join(dir, RESULTS_FILE);
 export const hasResults = (dir: string) => existsSync(resultsPath(dir));
 
-/** Reads and validates results.json (E602 when it is damaged or not results). */
+/**
+ * Reads and validates results.json (E602 when it is damaged or not results). Read through the model folder's
+ * door (src/save/folder-file.ts): a run folder may be shared too, so results.json that is a FIFO (which would
+ * block), a device, a link out of the folder or a file of gigabytes is refused before it is read.
+ */
 export function readResults(dir: string): Results {
-  const path = resultsPath(dir);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, "utf8"));
+    const file = requireFolderFile(dir, RESULTS_FILE, RESULTS_FILE, (shown) =>
+      fail("E001", { file: shown, reason: "it does not exist" }),
+    );
+    value = JSON.parse(readFolderFile(file, MAX_JSON_BYTES, RESULTS_FILE).toString("utf8"));
   } catch (e) {
-    fail("E602", { dir, detail: `${RESULTS_FILE} cannot be read: ${(e as Error).message}` });
+    const why = e instanceof NncError ? e.diagnostic.message : (e as Error).message;
+    fail("E602", { dir, detail: `${RESULTS_FILE} cannot be read: ${printable(why)}` });
   }
   const problems = validateResults(value);
   if (problems.length > 0) {
@@ -71,7 +79,10 @@ export function resumableCells(
     });
   }
   if (previous.experiment.name !== experiment) {
-    fail("E602", { dir, detail: `it holds experiment '${previous.experiment.name}', not '${experiment}'` });
+    fail("E602", {
+      dir,
+      detail: `it holds experiment '${printable(previous.experiment.name)}', not '${experiment}'`,
+    });
   }
   const ids = new Set(grid.map((c) => c.id));
   const foreign = previous.cells.filter((c) => !ids.has(c.id));
@@ -81,7 +92,8 @@ export function resumableCells(
       dir,
       detail:
         `${foreign.length} finished cell(s) were trained with other settings than this run's ` +
-        `(then: epochs ${was.epochs ?? "from the spec"}, limit ${was.limit ?? "none"}): ` +
+        `(then: epochs ${printable(String(was.epochs ?? "from the spec"))}, ` +
+        `limit ${printable(String(was.limit ?? "none"))}): ` +
         "resume with the same --epochs and --limit",
     });
   }

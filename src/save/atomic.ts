@@ -102,7 +102,7 @@ export function writeFileAtomic(target: string, data: string | Uint8Array | read
     typeof data === "string" ? [Buffer.from(data, "utf8")] : data instanceof Uint8Array ? [data] : data;
   let fd: number | undefined;
   try {
-    fd = openTemp ? openTemp(temp) : openSync(temp, "w");
+    fd = openTemp ? openTemp(temp) : openExclusive(temp);
     for (const part of parts) {
       let written = 0;
       while (written < part.byteLength) written += writeSync(fd, part, written);
@@ -123,6 +123,21 @@ export function writeFileAtomic(target: string, data: string | Uint8Array | read
     throw failed(target, temp, undefined, e);
   }
   syncDirectory(dir);
+}
+
+/**
+ * Creates the temporary file, refusing to open anything already there (O_EXCL): a link planted under the
+ * temporary name (the folder may be shared) is removed, never followed, so a write cannot land outside the
+ * folder. A file of the same name is a left-over of a killed process that had this pid, and is removed too.
+ */
+function openExclusive(temp: string): number {
+  try {
+    return openSync(temp, "wx");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    rmSync(temp, { force: true }); // unlinks a link itself, not what it points at
+    return openSync(temp, "wx");
+  }
 }
 
 /** Makes the rename itself durable; some file systems refuse to open a folder for fsync, which is harmless. */
