@@ -98,8 +98,14 @@ export function renderLanguageReference(): string {
     GRAPHS,
     section(
       "Training: `train { ... }`",
-      "Settings of the training run, all optional. `adam`, `sgd` and `rmsprop` may also be written without " +
-        "`optimizer` (`adam lr=0.01`).",
+      "Settings of the training run, all optional. `adam`, `adamw`, `sgd` and `rmsprop` may also be written " +
+        "without `optimizer` (`adam lr=0.01`). Every optimizer takes `weight_decay=`, `clipnorm=`, `clipvalue=` " +
+        "and `global_clipnorm=` with Keras 3's meaning and order (keras/src/optimizers/base_optimizer.py): each " +
+        "step clips the gradients (at most one of the three, E330), then decays every trainable variable, " +
+        "w -= w * weight_decay * lr (decoupled, as AdamW; kernels, biases and batchnorm's gamma and beta alike, " +
+        "as Keras decays all trainable variables unless told otherwise; batchnorm's moving statistics are not " +
+        "trained and never decay), then applies the optimizer's update. `adamw` is Adam with weight_decay " +
+        "0.004 by default, as Keras' AdamW.",
       TRAIN_SIGNATURES,
     ),
     section(

@@ -23,20 +23,60 @@ export function defaultTrain(): Omit<Train, "span"> {
   };
 }
 
-function makeOptimizer(sig: Signature, bound: Bound): Optimizer {
+function makeOptimizer(sig: Signature, bound: Bound, span: Span): Optimizer {
   const v = (name: string) => valueOf<number>(sig, bound, name);
+  // Weight decay and clipping: only where given (absent is Keras' None), in the IR's spelling.
+  const common: Partial<Record<"weightDecay" | "clipnorm" | "clipvalue" | "globalClipnorm", number>> = {};
+  for (const [option, field] of [
+    ["weight_decay", "weightDecay"],
+    ["clipnorm", "clipnorm"],
+    ["clipvalue", "clipvalue"],
+    ["global_clipnorm", "globalClipnorm"],
+  ] as const) {
+    const given = bound.values.get(option);
+    if (given !== undefined) common[field] = given as number;
+  }
   switch (sig.name) {
     case "adam":
-      return { type: "adam", lr: v("lr"), beta1: v("beta1"), beta2: v("beta2"), epsilon: v("epsilon") };
+      return {
+        type: "adam",
+        lr: v("lr"),
+        beta1: v("beta1"),
+        beta2: v("beta2"),
+        epsilon: v("epsilon"),
+        ...common,
+        span,
+      };
+    case "adamw":
+      return {
+        type: "adamw",
+        lr: v("lr"),
+        beta1: v("beta1"),
+        beta2: v("beta2"),
+        epsilon: v("epsilon"),
+        ...common,
+        weightDecay: v("weight_decay"),
+        span,
+      };
     case "sgd":
       return {
         type: "sgd",
         lr: v("lr"),
         momentum: v("momentum"),
         nesterov: valueOf<boolean>(sig, bound, "nesterov"),
+        ...common,
+        span,
       };
     case "rmsprop":
-      return { type: "rmsprop", lr: v("lr"), rho: v("rho"), momentum: v("momentum"), epsilon: v("epsilon") };
+      return {
+        type: "rmsprop",
+        lr: v("lr"),
+        rho: v("rho"),
+        momentum: v("momentum"),
+        epsilon: v("epsilon"),
+        ...common,
+        span,
+      };
     default:
       throw new Error(`internal: '${sig.name}' is not an optimizer`);
   }
@@ -57,7 +97,7 @@ export function applyTrainSetting(sig: Signature, bound: Bound, span: Span, trai
       return;
     }
     case "optimizer":
-      train.optimizer = makeOptimizer(sig, bound);
+      train.optimizer = makeOptimizer(sig, bound, span);
       return;
     case "loss": {
       const loss: Loss = { type: given("LOSS") as Loss["type"] };

@@ -38,37 +38,85 @@ const optimizerSig = (name: string, doc: string, options: ParamSpec[]): Signatur
   options,
   setting: "optimizer",
 });
+/**
+ * Options every optimizer takes, with Keras 3's meaning (keras/src/optimizers/base_optimizer.py): the gradients
+ * are clipped first (at most one of clipnorm, clipvalue, global_clipnorm), then every trainable variable decays,
+ * then the optimizer's own update runs.
+ */
+const weightDecayOption = (dflt?: number): ParamSpec => ({
+  name: "weight_decay",
+  type: num({ min: 0 }),
+  doc:
+    "decoupled weight decay: before each update every trainable variable (kernels, biases, batchnorm's " +
+    "gamma and beta; not its moving statistics) is multiplied down, w -= w * weight_decay * lr, as Keras does " +
+    "it for all trainable variables",
+  ...(dflt === undefined ? {} : { default: dflt }),
+  field: "weightDecay",
+});
+const CLIP_OPTIONS: ParamSpec[] = [
+  {
+    name: "clipnorm",
+    type: num(positive),
+    doc: "clip each weight's gradient to this L2 norm: g * clipnorm / max(|g|, clipnorm)",
+    field: "clipnorm",
+  },
+  {
+    name: "clipvalue",
+    type: num(positive),
+    doc: "clip each gradient value to [-clipvalue, clipvalue]",
+    field: "clipvalue",
+  },
+  {
+    name: "global_clipnorm",
+    type: num(positive),
+    doc: "scale all gradients together so that their joint L2 norm is at most this",
+    field: "globalClipnorm",
+  },
+];
+const adamOptions = (defaults: { beta1: number; beta2: number; epsilon: number }): ParamSpec[] => [
+  {
+    name: "beta1",
+    type: num(unit),
+    doc: "decay of the first-moment average",
+    default: defaults.beta1,
+    field: "beta1",
+  },
+  {
+    name: "beta2",
+    type: num(unit),
+    doc: "decay of the second-moment average",
+    default: defaults.beta2,
+    field: "beta2",
+  },
+  {
+    name: "epsilon",
+    type: num(positive),
+    doc: "added to the denominator",
+    default: defaults.epsilon,
+    field: "epsilon",
+  },
+];
 /** The optimizers, each a statement of its own (`adam lr=0.01`) and the target of `optimizer NAME ...`. */
-const { adam: ADAM, sgd: SGD, rmsprop: RMSPROP } = OPTIMIZER_DEFAULTS;
+const { adam: ADAM, adamw: ADAMW, sgd: SGD, rmsprop: RMSPROP } = OPTIMIZER_DEFAULTS;
 const OPTIMIZER_SIGNATURES: Signature[] = [
   optimizerSig("adam", "Adam optimizer", [
     lrOption(ADAM.lr),
-    {
-      name: "beta1",
-      type: num(unit),
-      doc: "decay of the first-moment average",
-      default: ADAM.beta1,
-      field: "beta1",
-    },
-    {
-      name: "beta2",
-      type: num(unit),
-      doc: "decay of the second-moment average",
-      default: ADAM.beta2,
-      field: "beta2",
-    },
-    {
-      name: "epsilon",
-      type: num(positive),
-      doc: "added to the denominator",
-      default: ADAM.epsilon,
-      field: "epsilon",
-    },
+    ...adamOptions(ADAM),
+    weightDecayOption(),
+    ...CLIP_OPTIONS,
+  ]),
+  optimizerSig("adamw", "AdamW: Adam with decoupled weight decay (Keras 3 AdamW, Loshchilov & Hutter)", [
+    lrOption(ADAMW.lr),
+    weightDecayOption(ADAMW.weightDecay),
+    ...adamOptions(ADAMW),
+    ...CLIP_OPTIONS,
   ]),
   optimizerSig("sgd", "stochastic gradient descent", [
     lrOption(SGD.lr),
     { name: "momentum", type: num(unit), doc: "momentum", default: SGD.momentum, field: "momentum" },
     { name: "nesterov", type: bool, doc: "Nesterov momentum", default: SGD.nesterov, field: "nesterov" },
+    weightDecayOption(),
+    ...CLIP_OPTIONS,
   ]),
   optimizerSig("rmsprop", "RMSprop optimizer", [
     lrOption(RMSPROP.lr),
@@ -87,6 +135,8 @@ const OPTIMIZER_SIGNATURES: Signature[] = [
       default: RMSPROP.epsilon,
       field: "epsilon",
     },
+    weightDecayOption(),
+    ...CLIP_OPTIONS,
   ]),
 ];
 
@@ -147,7 +197,7 @@ export const TRAIN_SIGNATURES: Signature[] = [
       [
         {
           name: "NAME",
-          type: oneOf(OPTIMIZERS, "adam|sgd|rmsprop"),
+          type: oneOf(OPTIMIZERS, OPTIMIZERS.join("|")),
           doc: OPTIMIZERS.join(", "),
           required: true,
           default: "adam",

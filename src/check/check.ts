@@ -10,6 +10,7 @@ import { checkExperiments } from "./experiments.ts";
 import { lintModel } from "./lints.ts";
 import { memoryDiagnostics } from "./memory.ts";
 import { resolveLoss } from "./loss.ts";
+import { checkTraining } from "./training.ts";
 import { inferNode, type InferInput, type LayerResult, type Shape } from "./shapes.ts";
 
 export interface CheckOptions {
@@ -194,6 +195,7 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
   const trained = program.train.span !== undefined || program.experiments.length > 0;
   program.train.loss = resolveFor(program.models, program.train.loss, diags, trained, options.gaps);
   diags.push(...checkExperiments(program));
+  diags.push(...checkTraining(program));
   for (const experiment of program.experiments) {
     const loss = experiment.train?.loss;
     if (!loss) continue;

@@ -45,6 +45,10 @@ const VARY_TYPES: Record<
     ok: (v) => typeof v === "number" && v > 0,
     expected: "a positive number (an initializer scale)",
   },
+  weight_decay: {
+    ok: (v) => typeof v === "number" && v >= 0,
+    expected: "a number >= 0 (a weight decay)",
+  },
 };
 
 export function checkExperiments(program: Program): Diagnostic[] {

@@ -5,7 +5,7 @@
 // once the backend is chosen (E636, E637).
 import type { Diagnostic } from "../diagnostics/index.ts";
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
-import type { Model, Optimizer, Program } from "../ir/schema.ts";
+import { OPTIMIZERS, type Model, type Optimizer, type Program } from "../ir/schema.ts";
 import {
   describeTraining,
   estimateTrainingMemory,
@@ -31,8 +31,8 @@ function experimentSettings(
   const optimizers = (varied("optimizer") ?? [base.optimizer]).flatMap((o) =>
     typeof o === "object"
       ? [o as Optimizer]
-      : o === "adam" || o === "sgd" || o === "rmsprop"
-        ? [defaultOptimizer(o)]
+      : (OPTIMIZERS as readonly unknown[]).includes(o)
+        ? [defaultOptimizer(o as Optimizer["type"])]
         : [],
   );
   return batches.flatMap((batch) => optimizers.map((optimizer) => ({ batch, optimizer })));

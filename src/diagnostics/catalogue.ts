@@ -400,6 +400,22 @@ export const catalogue = {
       "input; use a batch of 2 or more",
   ),
 
+  E330: entry<{ given: string }>(
+    "error",
+    "more than one gradient clipping rule",
+    (p) =>
+      `only one of clipnorm, clipvalue and global_clipnorm may be set (got ${p.given}), as in Keras: keep the ` +
+      `one you mean`,
+  ),
+  E331: entry<{ decay: number; lr: number; factor: string }>(
+    "error",
+    "weight decay would zero or flip the weights",
+    (p) =>
+      `weight_decay=${p.decay} at lr=${p.lr} multiplies every weight by 1 - weight_decay * lr = ${p.factor} ` +
+      `each step (decoupled decay, as Keras: w -= w * weight_decay * lr); weight_decay * lr must be below 1 ` +
+      `(typical weight_decay: 1e-4 to 0.1)`,
+  ),
+
   // ---- W4xx: lints (warnings; --strict makes them errors)
   W401: entry<{ model: string }>(
     "warning",

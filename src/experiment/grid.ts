@@ -114,10 +114,14 @@ function applyVaried(base: Train, varied: Partial<Record<VaryKey, VaryValue>>): 
           scale: (varied.init_scale ?? base.init?.scale ?? 1) as number,
         }
       : undefined;
+  // A varied weight decay lands on whichever optimizer the cell has (Keras: every optimizer takes it).
+  const decay = varied.weight_decay === undefined ? {} : { weightDecay: varied.weight_decay as number };
   return withTrainOverrides(base, {
     // A varied optimizer starts from Keras' defaults; a varied lr lands on whichever optimizer the cell has.
     optimizer:
-      varied.optimizer !== undefined ? defaultOptimizer(varied.optimizer as Optimizer["type"], lr) : { lr },
+      varied.optimizer !== undefined
+        ? { ...defaultOptimizer(varied.optimizer as Optimizer["type"], lr), ...decay }
+        : { lr, ...decay },
     batch: varied.batch as number | undefined,
     epochs: varied.epochs as number | undefined,
     seed: varied.seed as number | undefined,

@@ -71,15 +71,57 @@ export const ModelSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const OPTIMIZERS = ["adam", "sgd", "rmsprop"] as const;
+export const OPTIMIZERS = ["adam", "adamw", "sgd", "rmsprop"] as const;
+/**
+ * What every optimizer takes besides its own settings, with Keras 3's meaning (keras/src/optimizers/
+ * base_optimizer.py): gradients clipped first (`_clip_gradients`: at most one of the three), then decoupled
+ * weight decay of every trainable variable (`_apply_weight_decay`: w -= w * weight_decay * lr), then the update.
+ */
+const optimizerCommon = {
+  weightDecay: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      description:
+        "decoupled weight decay: every trainable variable w -= w * weightDecay * lr before the update",
+    }),
+  ),
+  clipnorm: Type.Optional(
+    Type.Number({ exclusiveMinimum: 0, description: "each weight's gradient clipped to this L2 norm" }),
+  ),
+  clipvalue: Type.Optional(
+    Type.Number({
+      exclusiveMinimum: 0,
+      description: "each gradient value clipped to [-clipvalue, clipvalue]",
+    }),
+  ),
+  globalClipnorm: Type.Optional(
+    Type.Number({
+      exclusiveMinimum: 0,
+      description: "every gradient scaled so that their joint L2 norm is at most this",
+    }),
+  ),
+  span: Type.Optional(SpanSchema),
+};
+const adamSettings = {
+  lr: Type.Number({ exclusiveMinimum: 0 }),
+  beta1: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
+  beta2: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
+  epsilon: Type.Number({ exclusiveMinimum: 0 }),
+};
 export const OptimizerSchema = Type.Union([
   Type.Object(
+    { type: Type.Literal("adam"), ...adamSettings, ...optimizerCommon },
+    { additionalProperties: false },
+  ),
+  Type.Object(
     {
-      type: Type.Literal("adam"),
-      lr: Type.Number({ exclusiveMinimum: 0 }),
-      beta1: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
-      beta2: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
-      epsilon: Type.Number({ exclusiveMinimum: 0 }),
+      type: Type.Literal("adamw"),
+      ...adamSettings,
+      ...optimizerCommon,
+      weightDecay: Type.Number({
+        minimum: 0,
+        description: "Keras 3 AdamW: Adam with decoupled weight decay (default 0.004)",
+      }),
     },
     { additionalProperties: false },
   ),
@@ -89,6 +131,7 @@ export const OptimizerSchema = Type.Union([
       lr: Type.Number({ exclusiveMinimum: 0 }),
       momentum: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
       nesterov: Type.Boolean(),
+      ...optimizerCommon,
     },
     { additionalProperties: false },
   ),
@@ -99,6 +142,7 @@ export const OptimizerSchema = Type.Union([
       rho: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
       momentum: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
       epsilon: Type.Number({ exclusiveMinimum: 0 }),
+      ...optimizerCommon,
     },
     { additionalProperties: false },
   ),
@@ -211,6 +255,7 @@ export const VARY_KEYS = [
   "seed",
   "init",
   "init_scale",
+  "weight_decay",
 ] as const;
 export const ExperimentSchema = Type.Object(
   {

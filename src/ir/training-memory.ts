@@ -67,6 +67,7 @@ export function evalBatchOf(model: Model): number {
 export function optimizerSlotNames(spec: Optimizer): string[] {
   switch (spec.type) {
     case "adam":
+    case "adamw":
       return ["m", "v"];
     case "sgd":
       return spec.momentum === 0 ? [] : ["momentum"];
@@ -84,7 +85,8 @@ export function optimizerSlotNames(spec: Optimizer): string[] {
  * One rule for the optimizer and the estimate, and for every data-parallel thread (they must update alike).
  */
 export function slotsOnWasmHeap(spec: Optimizer, trainable: number): boolean {
-  if (spec.type !== "adam") return false; // only Adam has a SIMD update; the others run in JS anyway
+  // Only Adam (and AdamW) has a SIMD update; the others run in JS anyway.
+  if (spec.type !== "adam" && spec.type !== "adamw") return false;
   const slots = optimizerSlotNames(spec).length;
   return FLOAT * trainable * (3 + slots) <= 0.75 * WASM_HEAP_CEILING;
 }

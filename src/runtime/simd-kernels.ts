@@ -21,7 +21,10 @@ export type ImplicitGemm = [
 ];
 
 export interface SimdKernels {
-  /** Keras Adam over n float32 values at byte addresses (simd-kernels.wat). */
+  /**
+   * Keras Adam over n float32 values at byte addresses, the gradient scaled by gscale and clamped to [-clip,
+   * clip], the weight decayed by w * decay first (simd-kernels.wat; 1, Infinity, 0 for none).
+   */
   adam(
     w: number,
     out: number,
@@ -33,6 +36,9 @@ export interface SimdKernels {
     a1: number,
     a2: number,
     eps: number,
+    gscale: number,
+    clip: number,
+    decay: number,
   ): void;
   /** Max pooling's input gradient for tiling windows, NHWC, at byte addresses (simd-kernels.wat). */
   maxPoolGrad(

@@ -1,6 +1,9 @@
 // Training: the IR optimizer -> an update rule over a network's trainable variables with Keras 3's exact formulas
 // and defaults, run in JS over every parameter at once; its slots are ours to checkpoint by name
 // ("dense/kernel/m") and a resumed run continues bit for bit. (tfjs' optimizers keep unnamed backend state.)
+// Every optimizer clips and decays as Keras 3's base optimizer does (keras/src/optimizers/base_optimizer.py,
+// _backend_apply_gradients): gradients clipped (_clip_gradients), then every trainable variable decayed
+// (_apply_weight_decay: w -= w * weight_decay * lr, no variable excluded), then the optimizer's own update.
 import * as tf from "@tensorflow/tfjs-core";
 import { fail } from "../diagnostics/diagnostic.ts";
 import type { Optimizer as OptimizerSpec } from "../ir/schema.ts";
@@ -13,7 +16,10 @@ import { simdKernels, type SimdKernels } from "../runtime/simd-kernels.ts";
 export interface Optimizer {
   /** Updates applied so far (Keras' `iterations`). */
   readonly step: number;
-  /** Applies one update from gradients keyed by Keras weight name. Call inside tf.tidy. */
+  /**
+   * Applies one update from gradients keyed by Keras weight name: clipping, weight decay, then the rule. Call
+   * inside tf.tidy. The gradients' values are read, never changed.
+   */
   apply(grads: Record<string, tf.Tensor>): void;
   /** Slot values by name ("dense/kernel/m", ...), copied out of the backend. */
   slots(): Record<string, WeightData>;
@@ -41,6 +47,10 @@ type Rule = (w: Float32Array, out: Float32Array, g: Float32Array, s: Float32Arra
  */
 export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Optimizer {
   const { rule, wasmRule } = ruleFor(spec);
+  const clipping =
+    spec.clipnorm !== undefined || spec.clipvalue !== undefined || spec.globalClipnorm !== undefined;
+  // Clipped gradients of the JS rules, one weight at a time (the largest weight's size, made on first use).
+  let scratch = new Float32Array(0);
   const names = optimizerSlotNames(spec);
   const offsets: number[] = [];
   let total = 0;
@@ -78,17 +88,36 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
         weights.map((w) => w.variable),
       );
       runUpdate(open, () => {
+        const scales = clipping ? gradientScales(spec, open.read) : undefined;
+        // Keras decays with the step's learning rate (base_optimizer.py _apply_weight_decay).
+        const decay = (spec.weightDecay ?? 0) * spec.lr;
         if (kernels && heapSlots && open.pointers) {
           const p = open.pointers;
           const base = heapSlots.map((s) => heap!.pointer(s));
+          const clip = spec.clipvalue ?? Infinity;
           for (let i = 0; i < weights.length; i++) {
             const slots = base.map((b) => b + 4 * offsets[i]!);
-            wasmRule!(kernels, p.current[i]!, p.next[i]!, p.read[i]!, slots, weights[i]!.variable.size, t);
+            const gscale = scales?.[i] ?? 1;
+            const n = weights[i]!.variable.size;
+            wasmRule!(kernels, p.current[i]!, p.next[i]!, p.read[i]!, slots, n, t, gscale, clip, decay);
           }
         } else {
           for (let i = 0; i < weights.length; i++) {
             const slots = names.map((_, k) => slotOf(k, i));
-            rule(open.current[i]!, open.next[i]!, open.read[i]!, slots, t);
+            let g = open.read[i]!;
+            if (clipping) {
+              if (scratch.length < g.length) scratch = new Float32Array(g.length);
+              g = clipInto(g, scratch.subarray(0, g.length), scales?.[i] ?? 1, spec.clipvalue);
+            }
+            let w = open.current[i]!;
+            if (decay !== 0) {
+              // The decayed weight goes to `out` and the rule reads it there: every rule reads element j
+              // before it writes it, as an in-place update already relies on.
+              const out = open.next[i]!;
+              for (let j = 0; j < w.length; j++) out[j] = w[j]! - w[j]! * decay;
+              w = out;
+            }
+            rule(w, open.next[i]!, g, slots, t);
           }
         }
       });
@@ -128,7 +157,10 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
   };
 }
 
-/** The update on wasm: slots as byte addresses (in `names` order), n values. */
+/**
+ * The update on wasm: slots as byte addresses (in `names` order), n values; the gradient scaled by gscale and
+ * clamped to [-clip, clip], the weight decayed by w * decay before the update (1, Infinity, 0: none).
+ */
 type WasmRule = (
   k: SimdKernels,
   w: number,
@@ -137,20 +169,65 @@ type WasmRule = (
   slots: number[],
   n: number,
   t: number,
+  gscale: number,
+  clip: number,
+  decay: number,
 ) => void;
+
+/**
+ * Each weight's gradient factor from clipnorm or global_clipnorm (keras/src/optimizers/base_optimizer.py):
+ * clipnorm: g * clipnorm / max(|g|, clipnorm) per weight (_clip_by_norm); global_clipnorm: every g times
+ * clip * min(1 / |G|, 1 / clip) for the norm |G| of all gradients together, NaN when |G| is not finite
+ * (clip_by_global_norm). Norms in float64. Undefined for clipvalue alone (a clamp, no factor).
+ */
+export function gradientScales(spec: OptimizerSpec, grads: Float32Array[]): number[] | undefined {
+  const sumOfSquares = (g: Float32Array) => {
+    let s = 0;
+    for (let j = 0; j < g.length; j++) s += g[j]! * g[j]!;
+    return s;
+  };
+  if (spec.clipnorm !== undefined) {
+    const c = spec.clipnorm;
+    return grads.map((g) => c / Math.max(Math.sqrt(sumOfSquares(g)), c));
+  }
+  if (spec.globalClipnorm !== undefined) {
+    const c = spec.globalClipnorm;
+    const norm = Math.sqrt(grads.reduce((s, g) => s + sumOfSquares(g), 0));
+    const scale = Number.isFinite(norm) ? c * Math.min(1 / norm, 1 / c) : NaN;
+    return grads.map(() => scale);
+  }
+  return undefined;
+}
+
+/** `g` times `scale`, clamped to [-clipvalue, clipvalue] when given, into `out` (float32, as the kernel). */
+function clipInto(
+  g: Float32Array,
+  out: Float32Array,
+  scale: number,
+  clipvalue: number | undefined,
+): Float32Array {
+  const f = Math.fround(scale);
+  const c = clipvalue === undefined ? Infinity : Math.fround(clipvalue);
+  for (let j = 0; j < g.length; j++) out[j] = Math.max(Math.min(Math.fround(g[j]! * f), c), -c);
+  return out;
+}
 
 /** The update rule; its slots are optimizerSlotNames(spec), in that order. */
 function ruleFor(spec: OptimizerSpec): { rule: Rule; wasmRule?: WasmRule } {
   switch (spec.type) {
-    case "adam": {
+    case "adam":
+    case "adamw": {
       // Keras: alpha = lr sqrt(1 - b2^t) / (1 - b1^t); m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
       // w -= alpha m / (sqrt(v) + epsilon). Epsilon is added to sqrt(v) of the UNcorrected v ("epsilon hat"),
       // which differs from the paper's Algorithm 1 (and from PyTorch) by a factor sqrt(1 - b2^t) on epsilon.
+      // AdamW (keras/src/optimizers/adamw.py) is this Adam with weight_decay (default 0.004), which the caller
+      // applies as for every optimizer.
       const { lr, beta1, beta2, epsilon } = spec;
       const [a1, a2] = [1 - beta1, 1 - beta2];
       const alphaAt = (t: number) => (lr * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
       return {
-        wasmRule: (k, w, out, g, [m, v], n, t) => k.adam(w, out, g, m!, v!, n, alphaAt(t), a1, a2, epsilon),
+        wasmRule: (k, w, out, g, [m, v], n, t, gscale, clip, decay) =>
+          k.adam(w, out, g, m!, v!, n, alphaAt(t), a1, a2, epsilon, gscale, clip, decay),
         rule: (w, out, g, [m, v], t) => {
           const alpha = alphaAt(t);
           for (let j = 0; j < w.length; j++) {

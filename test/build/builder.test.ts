@@ -147,8 +147,9 @@ train("every train setting", () => {
   const { span: _span, ...t } = p.train;
   const { span: _d, ...data } = t.data;
   const { span: _l, ...loss } = t.loss;
+  const { span: _o, ...optimizer } = t.optimizer;
   assert.equal(data, { source: "csv:./x.csv", validation: 0.1, limit: 100, scale: 1 });
-  assert.equal(t.optimizer, { type: "sgd", lr: 0.1, momentum: 0.9, nesterov: true });
+  assert.equal(optimizer, { type: "sgd", lr: 0.1, momentum: 0.9, nesterov: true });
   assert.equal(loss, { type: "sparse_categorical_crossentropy", fromLogits: false });
   assert.equal([t.batch, t.epochs, t.seed, t.shuffle], [64, 2, 7, false]);
   assert.equal(t.bnstats, { mode: "ema", sample: 500 });
@@ -157,10 +158,54 @@ train("every train setting", () => {
 });
 
 train("optimizer shorthand: `rmsprop rho=0.8` is `optimizer rmsprop rho=0.8`", () => {
-  const a = build("input 4\ntrain {\n rmsprop rho=0.8\n}").program!.train.optimizer;
-  const b = build("input 4\ntrain {\n optimizer rmsprop rho=0.8\n}").program!.train.optimizer;
+  const { span: _a, ...a } = build("input 4\ntrain {\n rmsprop rho=0.8\n}").program!.train.optimizer;
+  const { span: _b, ...b } = build("input 4\ntrain {\n optimizer rmsprop rho=0.8\n}").program!.train
+    .optimizer;
   assert.equal(a, { type: "rmsprop", lr: 0.001, rho: 0.8, momentum: 0, epsilon: 1e-7 });
   assert.equal(a, b);
+});
+
+train("adamw, and weight decay and clipping on every optimizer, as Keras 3 spells them", () => {
+  const optimizerOf = (text: string) => {
+    const r = build(`input 4\ntrain {\n ${text}\n}`);
+    assert.equal(r.diagnostics, [], text);
+    const { span, ...o } = r.program!.train.optimizer;
+    assert.ok(span, "the optimizer keeps its statement's span (for E330, E331)");
+    return o;
+  };
+  const adam = { lr: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+  // Keras 3 AdamW's default weight_decay is 0.004 (keras/src/optimizers/adamw.py).
+  assert.equal(optimizerOf("optimizer adamw"), { type: "adamw", ...adam, weightDecay: 0.004 });
+  assert.equal(optimizerOf("adamw lr=0.01 weight_decay=0.05 global_clipnorm=1"), {
+    type: "adamw",
+    ...adam,
+    lr: 0.01,
+    weightDecay: 0.05,
+    globalClipnorm: 1,
+  });
+  assert.equal(optimizerOf("optimizer sgd weight_decay=1e-4 clipnorm=2"), {
+    type: "sgd",
+    lr: 0.01,
+    momentum: 0,
+    nesterov: false,
+    weightDecay: 1e-4,
+    clipnorm: 2,
+  });
+  assert.equal(optimizerOf("rmsprop clipvalue=0.5").clipvalue, 0.5);
+  assert.equal(optimizerOf("adam weight_decay=0").weightDecay, 0);
+});
+
+train("out-of-range weight decay and clipping are positioned errors", () => {
+  for (const [text, code] of [
+    ["adamw weight_decay=-0.1", "E206"],
+    ["sgd clipnorm=0", "E206"],
+    ["adam clipvalue=-1", "E206"],
+    ["adam global_clipnorm=x", "E202"],
+  ] as const) {
+    const { diagnostics } = build(`input 4\ntrain {\n ${text}\n}`);
+    assert.equal(codes(diagnostics), [code], text);
+    assert.ok(diagnostics[0]!.span, text);
+  }
 });
 
 train("experiments: defaults, overrides, lr_scale reference", () => {
@@ -322,7 +367,7 @@ edge("numbers JSON cannot hold are invalid numbers", () => {
 });
 
 edge("an unknown optimizer reports its name only, not its options", () => {
-  const { diagnostics } = build("input 4\ntrain {\n optimizer adamw lr=0.1\n}");
+  const { diagnostics } = build("input 4\ntrain {\n optimizer adamx lr=0.1\n}");
   assert.equal(codes(diagnostics), ["E202"]);
   assert.is(diagnostics[0]!.help, "did you mean 'adam'?");
 });

@@ -18,6 +18,16 @@ defaults("describeOptimizer: type, lr and each setting off its default, as a spe
     "sgd lr=0.05 momentum=0.9 nesterov=true",
   );
   assert.is(describeOptimizer({ ...defaultOptimizer("rmsprop"), rho: 0.8 }), "rmsprop lr=0.001 rho=0.8");
+  // AdamW's default weight_decay (0.004) is its default: not shown; set ones are, in the language's spelling.
+  assert.is(describeOptimizer(defaultOptimizer("adamw")), "adamw lr=0.001");
+  assert.is(
+    describeOptimizer({ ...defaultOptimizer("adamw"), weightDecay: 0.01, globalClipnorm: 1 }),
+    "adamw lr=0.001 weight_decay=0.01 global_clipnorm=1",
+  );
+  assert.is(
+    describeOptimizer({ ...defaultOptimizer("sgd"), weightDecay: 1e-4, clipvalue: 0.5, span: [1, 2] }),
+    "sgd lr=0.01 weight_decay=0.0001 clipvalue=0.5",
+  );
 });
 
 defaults("defaultOptimizer: Keras' settings with the given lr, a fresh object each time", () => {

@@ -40,43 +40,57 @@ Kernels("the committed binary is the compiled .wat", async () => {
   assert.is(SIMD_KERNELS_WASM, base64, "stale binary: run the test with UPDATE_GOLDEN=1");
 });
 
-Kernels("adam equals Keras' formula in float32 (SIMD body and scalar tail)", () => {
-  const heap = wasmHeap()!;
-  const kernels = simdKernels(heap.memory)!;
-  assert.ok(kernels, "the kernel module instantiates on tfjs' heap");
-  const rng = new Random(5);
-  for (const n of [1, 3, 4, 10, 37]) {
-    const make = (scale: number) => Float32Array.from({ length: n }, () => rng.normal() * scale);
-    const [w0, g0, m0] = [make(1), make(0.1), make(0.01)];
-    const v0 = Float32Array.from(make(0.01), Math.abs);
-    const [w, g, m, v] = [w0, g0, m0, v0].map((a) => tf.tensor1d(a));
-    const out = tf.zeros([n]);
-    const [alpha, a1, a2, eps] = [0.003, 0.1, 0.001, 1e-7];
-    kernels.adam(
-      heap.pointer(w!),
-      heap.pointer(out),
-      heap.pointer(g!),
-      heap.pointer(m!),
-      heap.pointer(v!),
-      n,
-      alpha,
-      a1,
-      a2,
-      eps,
-    );
-    const f = Math.fround;
-    for (let j = 0; j < n; j++) {
-      const mj = f(m0[j]! + f(f(g0[j]! - m0[j]!) * f(a1)));
-      const vj = f(v0[j]! + f(f(f(g0[j]! * g0[j]!) - v0[j]!) * f(a2)));
-      const wj = f(w0[j]! - f(f(mj * f(alpha)) / f(f(Math.sqrt(vj)) + f(eps))));
-      assert.is(m!.dataSync()[j], mj, `m[${j}] of ${n}`);
-      assert.is(v!.dataSync()[j], vj, `v[${j}] of ${n}`);
-      assert.is(out.dataSync()[j], wj, `w[${j}] of ${n}`);
-      assert.is(w!.dataSync()[j], w0[j], "w is not written");
+Kernels(
+  "adam equals Keras' formula in float32 (SIMD body and scalar tail), with and without clip and decay",
+  () => {
+    const heap = wasmHeap()!;
+    const kernels = simdKernels(heap.memory)!;
+    assert.ok(kernels, "the kernel module instantiates on tfjs' heap");
+    const rng = new Random(5);
+    // [gscale, clip, decay]: plain Adam, then a clipnorm factor with clipvalue and weight decay (lr 0.003 x 0.01).
+    for (const [gscale, clip, decay] of [
+      [1, Infinity, 0],
+      [0.7, 0.05, 0.003 * 0.01],
+    ] as const) {
+      for (const n of [1, 3, 4, 10, 37]) {
+        const make = (scale: number) => Float32Array.from({ length: n }, () => rng.normal() * scale);
+        const [w0, g0, m0] = [make(1), make(0.1), make(0.01)];
+        const v0 = Float32Array.from(make(0.01), Math.abs);
+        const [w, g, m, v] = [w0, g0, m0, v0].map((a) => tf.tensor1d(a));
+        const out = tf.zeros([n]);
+        const [alpha, a1, a2, eps] = [0.003, 0.1, 0.001, 1e-7];
+        kernels.adam(
+          heap.pointer(w!),
+          heap.pointer(out),
+          heap.pointer(g!),
+          heap.pointer(m!),
+          heap.pointer(v!),
+          n,
+          alpha,
+          a1,
+          a2,
+          eps,
+          gscale,
+          clip,
+          decay,
+        );
+        const f = Math.fround;
+        for (let j = 0; j < n; j++) {
+          const gj = Math.max(Math.min(f(g0[j]! * f(gscale)), f(clip)), -f(clip));
+          const w1 = f(w0[j]! - f(w0[j]! * f(decay)));
+          const mj = f(m0[j]! + f(f(gj - m0[j]!) * f(a1)));
+          const vj = f(v0[j]! + f(f(f(gj * gj) - v0[j]!) * f(a2)));
+          const wj = f(w1 - f(f(mj * f(alpha)) / f(f(Math.sqrt(vj)) + f(eps))));
+          assert.is(m!.dataSync()[j], mj, `m[${j}] of ${n}`);
+          assert.is(v!.dataSync()[j], vj, `v[${j}] of ${n}`);
+          assert.is(out.dataSync()[j], wj, `w[${j}] of ${n}`);
+          assert.is(w!.dataSync()[j], w0[j], "w is not written");
+        }
+        tf.dispose([w!, g!, m!, v!, out]);
+      }
     }
-    tf.dispose([w!, g!, m!, v!, out]);
-  }
-});
+  },
+);
 
 Kernels(
   "convForward over padImages' output is a convolution (tiles of 4 pixels with a tail, strides)",
