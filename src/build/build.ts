@@ -279,7 +279,8 @@ class Builder {
       if (!sig || !this.firstTime(seen, sig, stmt)) continue;
       const bound = this.bind(stmt, sig);
       if (!bound) continue;
-      if (bound.sig.context === "train") applyTrainSetting(bound.sig, bound.bound, stmt.span, parts);
+      if (bound.sig.context === "train")
+        applyTrainSetting(bound.sig, bound.bound, stmt.span, parts, this.diags);
       else experimentStatements.push({ stmt, ...bound });
     }
     return experimentStatements;

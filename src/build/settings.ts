@@ -2,6 +2,8 @@
 // objects they set. Defaults come from the signature table; the builder merges the parts.
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
 import type { DataRef, Loss, Optimizer, Span, Train } from "../ir/schema.ts";
+import type { Diagnostic } from "../diagnostics/index.ts";
+import { buildAugment } from "./augment.ts";
 import type { Bound, Scalar } from "./bind.ts";
 import { valueOf } from "./layers.ts";
 import { signatureOf, TRAIN_SIGNATURES, type Signature } from "./signatures.ts";
@@ -83,7 +85,13 @@ function makeOptimizer(sig: Signature, bound: Bound, span: Span): Optimizer {
 }
 
 /** Sets the part of `train` a bound train statement describes. */
-export function applyTrainSetting(sig: Signature, bound: Bound, span: Span, train: TrainParts): void {
+export function applyTrainSetting(
+  sig: Signature,
+  bound: Bound,
+  span: Span,
+  train: TrainParts,
+  diags?: Diagnostic[],
+): void {
   const given = (name: string) => bound.values.get(name);
   switch (sig.setting ?? sig.name) {
     case "data": {
@@ -126,6 +134,11 @@ export function applyTrainSetting(sig: Signature, bound: Bound, span: Span, trai
         scale: valueOf<number>(sig, bound, "scale"),
       };
       return;
+    case "augment": {
+      const augment = buildAugment(bound, span, diags);
+      if (augment) train.augment = augment;
+      return;
+    }
     default:
       throw new Error(`internal: no IR builder for train setting '${sig.name}'`);
   }

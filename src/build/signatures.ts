@@ -4,6 +4,7 @@
 import { OPTIMIZER_DEFAULTS } from "../ir/optimizer-defaults.ts";
 import { BNSTATS, INITIALIZERS, LOSSES, MAX_SEED, OPTIMIZERS, VARY_KEYS } from "../ir/schema.ts";
 import { OPS } from "../ops/index.ts";
+import { AUGMENT_SIGNATURE } from "./augment-signature.ts";
 import {
   bool,
   int,
@@ -291,6 +292,7 @@ export const TRAIN_SIGNATURES: Signature[] = [
       },
     ],
   ),
+  AUGMENT_SIGNATURE,
 ];
 
 const experiment = (

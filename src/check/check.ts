@@ -6,6 +6,7 @@ import { consumersOf, nodesByName } from "../ir/graph.ts";
 import type { Experiment, Layer, Model, Program } from "../ir/schema.ts";
 import { opOf } from "../ops/index.ts";
 import { at, NO_PARAMS } from "../ops/op.ts";
+import { checkAugment } from "./augment.ts";
 import { checkExperiments } from "./experiments.ts";
 import { lintModel } from "./lints.ts";
 import { memoryDiagnostics } from "./memory.ts";
@@ -196,6 +197,7 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
   program.train.loss = resolveFor(program.models, program.train.loss, diags, trained, options.gaps);
   diags.push(...checkExperiments(program));
   diags.push(...checkTraining(program));
+  diags.push(...checkAugment(program, trained));
   for (const experiment of program.experiments) {
     const loss = experiment.train?.loss;
     if (!loss) continue;

@@ -49,6 +49,8 @@ const VARY_TYPES: Record<
     ok: (v) => typeof v === "number" && v >= 0,
     expected: "a number >= 0 (a weight decay)",
   },
+  // Each value read as an augment statement's options: src/check/augment.ts (E342), not here.
+  augment: { ok: () => true, expected: 'none or augment options in quotes ("flip=horizontal crop=2")' },
 };
 
 export function checkExperiments(program: Program): Diagnostic[] {

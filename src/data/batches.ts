@@ -2,6 +2,7 @@
 // float32 buffers that are reused from batch to batch (building a batch in JS and making one tensor is 20-30x cheaper than tf.gather on
 // wasm, and nothing copies the whole data set per epoch). No tfjs here: the trainer wraps the buffers.
 import { Random } from "../util/random.ts";
+import type { Augmenter } from "./augment.ts";
 import { rowCopier } from "./rows.ts";
 import type { Split } from "./types.ts";
 
@@ -52,13 +53,21 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
  */
 export function trainingBatches(
   split: Split,
-  options: BatchOptions & { seed: number; epoch: number; shuffle?: boolean; mergeSingleton?: boolean },
+  options: BatchOptions & {
+    seed: number;
+    epoch: number;
+    shuffle?: boolean;
+    mergeSingleton?: boolean;
+    /** Augments each batch's images in its buffer once the rows are copied (training only: augment.ts). */
+    augment?: Augmenter | undefined;
+  },
 ): EpochBatches {
   const order =
     options.shuffle === false
       ? sequential(split.count)
       : epochOrder(split.count, options.seed, options.epoch);
-  return batchesInOrder(split, order, options, options.mergeSingleton ?? true);
+  const augment = options.augment && { augmenter: options.augment, epoch: options.epoch };
+  return batchesInOrder(split, order, options, options.mergeSingleton ?? true, augment);
 }
 
 /** Sequential batches over the whole split, for evaluation (inference mode: no singleton merge needed). */
@@ -77,6 +86,7 @@ function batchesInOrder(
   order: Int32Array,
   options: BatchOptions,
   mergeSingleton: boolean,
+  augment?: { augmenter: Augmenter; epoch: number },
 ): EpochBatches {
   const { batchSize, sampleSize } = options;
   if (!(Number.isInteger(batchSize) && batchSize >= 1))
@@ -104,6 +114,8 @@ function batchesInOrder(
           y[j] = labels[i]!;
           copyRow(i, x, j); // scales: split.x may hold bytes
         }
+        // Step `step + 1` of the epoch: its draws are a function of (seed, epoch, step) alone.
+        augment?.augmenter.apply(x, size, augment.epoch, step + 1);
         yield {
           x: size === capacity ? x : x.subarray(0, size * sampleSize),
           y: size === capacity ? y : y.subarray(0, size),

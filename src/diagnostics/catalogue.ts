@@ -293,6 +293,18 @@ export const catalogue = {
     "too many errors",
     (p) => `too many errors: stopped after ${p.count}; fix these and run again`,
   ),
+  // augment (issue 14): E240-E244
+  E240: entry(
+    "error",
+    "augment applies nothing",
+    () =>
+      "'augment' names no transform: give translate=, flip=, rotate=, zoom= or crop= (or write 'augment none')",
+  ),
+  E241: entry(
+    "error",
+    "augment none with transforms",
+    () => "'augment none' means no augmentation, but transforms are given too: write one or the other",
+  ),
 
   // ---- E3xx: checking
   E300: entry<{ model: string; first: string }>(
@@ -399,6 +411,26 @@ export const catalogue = {
       `(${p.samples.toLocaleString("en-US")} training samples${p.where}): its batch variance is 0, so it would output beta whatever its ` +
       "input; use a batch of 2 or more",
   ),
+  // augment (issue 14): E340-E344
+  E340: entry<{ model: string; inputShape: string }>(
+    "error",
+    "augmentation of input that is not an image",
+    (p) =>
+      `'augment' moves pixels, but model '${p.model}' takes input ${p.inputShape}, which is not an image ` +
+      "(height x width, or height x width x channels)",
+  ),
+  E341: entry<{ crop: number; model: string; inputShape: string }>(
+    "error",
+    "crop as large as the image",
+    (p) =>
+      `'augment crop=${p.crop}' pads ${p.crop} pixels per side and crops back, which must be fewer than the ` +
+      `image's side: model '${p.model}' takes ${p.inputShape}`,
+  ),
+  E342: entry<{ value: string; reason: string }>(
+    "error",
+    "invalid vary augment value",
+    (p) => `'vary augment' value ${p.value} is not an augmentation: ${p.reason}`,
+  ),
 
   E330: entry<{ given: string }>(
     "error",
@@ -475,6 +507,14 @@ export const catalogue = {
     "a bias feeding batchnorm is redundant",
     (p) =>
       `the bias of '${p.layer}' is redundant: the batchnorm after it subtracts the mean, and the bias with it`,
+  ),
+  // augment (issue 14): W416-W417
+  W416: entry<{ key: string; value: number }>(
+    "warning",
+    "negative augment factor",
+    (p) =>
+      `${p.key}=${p.value} draws from [${p.value}, ${-p.value}], as ${p.key}=${-p.value} does: a single ` +
+      "factor's sign does not matter (Keras takes its magnitude)",
   ),
 
   // ---- E5xx: data sources
@@ -720,6 +760,12 @@ export const catalogue = {
     "error",
     "model not saved",
     (p) => `the trained model could not be saved to ${p.dir}: ${p.reason}; ${p.kept}`,
+  ),
+  // augment (issue 14): E647-E649
+  E647: entry<{ reason: string }>(
+    "error",
+    "augmentation cannot apply to this model",
+    (p) => `cannot augment the training batches: ${p.reason}`,
   ),
 } as const;
 

@@ -4,10 +4,12 @@
 // expanded (at most MAX_GRID_CELLS, E225). Pure.
 import { createHash } from "node:crypto";
 import { fail } from "../diagnostics/diagnostic.ts";
+import { augmentsAnything, readAugmentText, type Augment } from "../ir/augment.ts";
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
 import { MAX_SEED, type Experiment, type Optimizer, type Program, type Train } from "../ir/schema.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
 import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
+import { varyValueText } from "./vary-value.ts";
 
 export type VaryKey = Experiment["vary"][number]["key"];
 export type VaryValue = number | string;
@@ -100,7 +102,7 @@ function lrNote(lr: number, batch: number, rule: Experiment["lrScale"]): string 
 
 /** "bn batch=128 lr=0.01": the model and the varied values; what plots and tables name a group by. */
 export function groupLabel(model: string, varied: Partial<Record<VaryKey, VaryValue>>): string {
-  const parts = Object.entries(varied).map(([k, v]) => `${k}=${v}`);
+  const parts = Object.entries(varied).map(([k, v]) => `${k}=${varyValueText(v)}`);
   return [model, ...parts].join(" ");
 }
 
@@ -116,7 +118,7 @@ function applyVaried(base: Train, varied: Partial<Record<VaryKey, VaryValue>>): 
       : undefined;
   // A varied weight decay lands on whichever optimizer the cell has (Keras: every optimizer takes it).
   const decay = varied.weight_decay === undefined ? {} : { weightDecay: varied.weight_decay as number };
-  return withTrainOverrides(base, {
+  const settings = withTrainOverrides(base, {
     // A varied optimizer starts from Keras' defaults; a varied lr lands on whichever optimizer the cell has.
     optimizer:
       varied.optimizer !== undefined
@@ -127,7 +129,30 @@ function applyVaried(base: Train, varied: Partial<Record<VaryKey, VaryValue>>): 
     seed: varied.seed as number | undefined,
     bnstats: { mode: varied.bnstats as Train["bnstats"]["mode"] | undefined },
     init,
+    augment: varied.augment !== undefined ? variedAugment(varied.augment) : undefined,
   });
+  return withoutEmptyAugment(settings);
+}
+
+/** The augmentation a `vary augment` value means (`{}` for none); the checker has read every value (E342). */
+function variedAugment(value: VaryValue): Augment {
+  const augment = readAugmentText(String(value));
+  if (!augment) throw new Error(`internal: unchecked 'vary augment' value ${value}`);
+  return augment;
+}
+
+/**
+ * The augmentation as the cell trains with it: options that change nothing (rotate=0, flip=none) left out, and
+ * no augmentation at all (`augment none`, a varied none) absent, so settings that mean the same are one cell.
+ */
+function withoutEmptyAugment(train: Train): Train {
+  if (train.augment === undefined) return train;
+  const { augment, ...rest } = train;
+  if (!augmentsAnything(augment)) return rest;
+  const kept = Object.fromEntries(
+    Object.entries(augment).filter(([k, v]) => k !== "span" && v !== 0 && v !== "none"),
+  ) as Augment;
+  return { ...rest, augment: kept };
 }
 
 /** The settings every cell starts from: the file's train, the experiment's train, then the run's options. */
@@ -136,7 +161,7 @@ export function baseSettings(program: Program, experiment: Experiment, options: 
     epochs: options.epochs,
     data: { limit: options.limit },
   });
-  return stripSpans(train);
+  return withoutEmptyAugment(stripSpans(train));
 }
 
 export function cellId(model: string, train: Train): string {

@@ -18,6 +18,7 @@ import { schema as GlobalAvgPoolLayer } from "../ops/globalavgpool.ts";
 import { schema as LayerNormLayer } from "../ops/layernorm.ts";
 import { schema as AddLayer } from "../ops/add.ts";
 import { schema as ConcatLayer } from "../ops/concat.ts";
+import { AugmentSchema } from "./augment.ts";
 
 export const IR_VERSION = 2;
 /** Older IR versions this nnc still reads (validate.ts upgrades them). Version 1: a model is a chain of layers. */
@@ -241,6 +242,7 @@ export const TrainSchema = Type.Object(
         },
       ),
     ),
+    augment: Type.Optional(AugmentSchema),
     span: Type.Optional(SpanSchema),
   },
   { additionalProperties: false },
@@ -256,6 +258,7 @@ export const VARY_KEYS = [
   "init",
   "init_scale",
   "weight_decay",
+  "augment",
 ] as const;
 export const ExperimentSchema = Type.Object(
   {

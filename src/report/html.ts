@@ -1,6 +1,7 @@
 // Reports: results + group statistics + plots -> report.html, one self-contained page (inline SVG and CSS, no
 // scripts, no network): the plots, a table of final metrics per cell group, the lr rule, backend and the spec.
 import type { Results } from "../experiment/results-schema.ts";
+import { varyValueText } from "../experiment/vary-value.ts";
 import type { Plot } from "./plots.ts";
 import type { GroupSummary, Spread } from "./summary.ts";
 
@@ -39,7 +40,7 @@ export function groupTable(groups: GroupSummary[], results: Results): string {
   ];
   const rows = groups.map((g) => {
     const settings = Object.entries(g.varied)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${varyValueText(v)}`)
       .join(" ");
     const runs = `${g.cells.length}${g.diverged > 0 ? ` <small>(${g.diverged} diverged)</small>` : ""}`;
     const speed = g.samplesPerSecond ? thousands(g.samplesPerSecond.mean) : "–";
@@ -81,7 +82,10 @@ export function renderReport(results: Results, groups: GroupSummary[], plots: Pl
   const facts: Array<[string, string]> = [
     ["spec", `${results.spec.file} (sha256 ${results.spec.sha256.slice(0, 12)}…)`],
     ["models", e.compare.join(", ")],
-    ["varied", e.vary.map((v) => `${v.key} ${v.values.join(" ")}`).join("; ") || "nothing"],
+    [
+      "varied",
+      e.vary.map((v) => `${v.key} ${v.values.map(varyValueText).join(" ")}`).join("; ") || "nothing",
+    ],
     ["repeats", `${e.repeat} per group (seeds seed, seed+1, …)`],
     ["learning rate", results.lrRule],
     ["cells", `${done} of ${results.totalCells} finished${diverged > 0 ? `, ${diverged} diverged` : ""}`],

@@ -2,6 +2,7 @@
 // seeded shuffling, one batch tensor per step from a reused buffer, Keras optimizers with named slots, batchnorm
 // statistics, resume; gradients by the hand-written backward where it covers the network, else autograd.
 import * as tf from "@tensorflow/tfjs-core";
+import { createAugmenter, type Augmenter } from "../data/augment.ts";
 import { trainingBatches, type Batch } from "../data/batches.ts";
 import { compatibleShapes } from "../data/shapes.ts";
 import type { Dataset } from "../data/types.ts";
@@ -71,6 +72,7 @@ export async function fitNetwork(
     });
   }
   checkBatchNormBatches(net, settings.batch, data.train.count);
+  const augmenter = augmenterFor(net, settings);
   // Before the optimizer allocates its slots (the CLI checks before the weights too): E636/E637.
   requireTrainingMemory(net.model, settings, tf.getBackend() as BackendName, { weightsHeld: true });
 
@@ -133,6 +135,8 @@ export async function fitNetwork(
         epoch,
         shuffle: settings.shuffle,
         mergeSingleton: net.batchNorms.length > 0,
+        // Training batches only: validation, evaluation and exact population statistics see the data as it is.
+        augment: augmenter,
       });
       if (batches.mergedLastSingleton) addNote(history, singletonNote(data.train.count, settings.batch));
       let lossSum = 0;
@@ -281,6 +285,16 @@ function addNote(history: History, note: string): void {
 const singletonNote = (count: number, batch: number): string =>
   `the last batch of each epoch would hold 1 sample (${count} samples at batch ${batch}): merged into the ` +
   "batch before it, since batch normalization cannot normalize a single sample";
+
+/** The run's augmentation of training batches (src/data/augment.ts), or undefined; E647 where it cannot apply. */
+function augmenterFor(net: Network, settings: Train): Augmenter | undefined {
+  try {
+    return createAugmenter(settings.augment, net.inputShape, settings.seed);
+  } catch (e) {
+    if (e instanceof RangeError) fail("E647", { reason: e.message });
+    throw e;
+  }
+}
 
 /** A dense batchnorm at batch 1 (or on a one-sample training set) would normalize a single value: E620. */
 function checkBatchNormBatches(net: Network, batch: number, samples: number): void {

@@ -8,6 +8,7 @@ import { checkDataSource, loadDataset, resolveDataPaths } from "../../data/index
 import { fail, NncError } from "../../diagnostics/index.ts";
 import type { Program, Train } from "../../ir/schema.ts";
 import { describeOptimizer } from "../../ir/optimizer-defaults.ts";
+import { augmentsAnything, describeAugment } from "../../ir/augment.ts";
 import { withTrainOverrides } from "../../ir/train-overrides.ts";
 import { requireTrainingMemory } from "../../ir/training-memory.ts";
 import { buildModel } from "../../lower/index.ts";
@@ -239,6 +240,9 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         // The statistics rule matters only where there is batch normalization to apply it to.
         (hasBatchnorm ? `, batch-norm statistics: ${train.bnstats.mode}` : "") +
         "\n" +
+        (augmentsAnything(train.augment)
+          ? `augmentation of training batches: ${describeAugment(train.augment)}\n`
+          : "") +
         `output: ${outDir}\n`,
     );
 
