@@ -1,8 +1,10 @@
 // Checking: the training settings that regularize and clip (issue 14's optim part) -> diagnostics: one clipping
 // rule at most (E330, as Keras' base optimizer refuses more), weight decay that would flip or zero the weights
-// (E331). Takes the IR program (its train and every experiment's override); gives diagnostics.
+// (E331), weight decay and an l2 regularizer on the same layer (W411). Takes the IR program (its train and
+// every experiment's override); gives diagnostics.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
-import type { Optimizer, Program, Span } from "../ir/schema.ts";
+import type { Model, Optimizer, Program, Span } from "../ir/schema.ts";
+import { at } from "../ops/op.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
 
 const where = (span: Span | undefined) => (span ? { span } : {});
@@ -36,6 +38,19 @@ function checkOptimizer(o: Optimizer, span: Span | undefined): Diagnostic[] {
   return out;
 }
 
+/** W411 for each layer of `model` with an l2 regularizer when `optimizer` decays every weight as well. */
+function decayWithL2(model: Model, optimizer: Optimizer): Diagnostic[] {
+  const decay = optimizer.weightDecay ?? 0;
+  if (decay === 0) return [];
+  return model.layers.flatMap((layer) => {
+    const l2 = (layer as { l2?: number }).l2;
+    if (!l2) return [];
+    return [
+      diagnostic("W411", { layer: layer.name, l2, decay }, at(layer, layer.argSpans?.["l2"] ?? layer.span)),
+    ];
+  });
+}
+
 export function checkTraining(program: Program): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
@@ -47,10 +62,28 @@ export function checkTraining(program: Program): Diagnostic[] {
     }
   };
   add(checkOptimizer(program.train.optimizer, program.train.optimizer.span ?? program.train.span));
+  // `nnc train` trains every model with the train block's optimizer; experiments with theirs (below).
+  if (program.train.span !== undefined) {
+    for (const model of program.models) add(decayWithL2(model, program.train.optimizer));
+  }
   for (const experiment of program.experiments) {
-    if (!experiment.train?.optimizer) continue;
     const train = withTrainOverrides(program.train, experiment.train);
-    add(checkOptimizer(train.optimizer, train.optimizer.span ?? experiment.span));
+    if (experiment.train?.optimizer)
+      add(checkOptimizer(train.optimizer, train.optimizer.span ?? experiment.span));
+    const varied = experiment.vary.find((v) => v.key === "weight_decay");
+    const decays = varied?.values ?? [];
+    for (const d of decays) {
+      if (typeof d !== "number" || d * train.optimizer.lr < 1) continue;
+      const decayed = { ...train.optimizer, weightDecay: d };
+      add(checkOptimizer(decayed, varied!.span ?? experiment.span).filter((x) => x.code === "E331"));
+    }
+    const largest = Math.max(
+      train.optimizer.weightDecay ?? 0,
+      ...decays.filter((v) => typeof v === "number"),
+    );
+    const optimizer = { ...train.optimizer, weightDecay: largest };
+    for (const model of program.models.filter((m) => experiment.compare.includes(m.name)))
+      add(decayWithL2(model, optimizer));
   }
   return out;
 }

@@ -517,6 +517,15 @@ export const catalogue = {
       "factor's sign does not matter (Keras takes its magnitude)",
   ),
 
+  W411: entry<{ layer: string; l2: number; decay: number }>(
+    "warning",
+    "weight decay and an L2 regularizer on the same layer",
+    (p) =>
+      `'${p.layer}' has l2=${p.l2} and the optimizer decays its weights too (weight_decay=${p.decay}): both ` +
+      `shrink the same kernel, so each strength means less than it says; keep one (weight_decay for AdamW-style ` +
+      `training, l2 for Keras kernel_regularizer)`,
+  ),
+
   // ---- E5xx: data sources
   E500: entry<{ name: string; known: string }>(
     "error",

@@ -9,7 +9,7 @@ import {
   PositiveInt,
   type Activation,
 } from "../ir/common.ts";
-import { initializerArg, kernelConfig } from "./kernel-config.ts";
+import { initializerArg, kernelConfig, l2Arg } from "./kernel-config.ts";
 import { channelsOf, kerasCommon, weightedCopies, type OpDefinition } from "./op.ts";
 import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
 import { windowShape } from "./window.ts";
@@ -24,6 +24,9 @@ export const schema = nodeSchema(
     activation: ActivationSchema,
     useBias: Type.Boolean(),
     kernelInitializer: InitializerSchema,
+    l2: Type.Optional(
+      Type.Number({ minimum: 0, description: "L2 kernel regularizer: l2 * sum(kernel^2) added to the loss" }),
+    ),
   },
   "2-D convolution over NHWC input",
 );
@@ -58,6 +61,7 @@ export const conv2d: OpDefinition<Conv2dNode> = {
     activation: arg<Activation>("ACTIVATION"),
     useBias: arg<boolean>("bias"),
     kernelInitializer: initializerArg(arg),
+    ...l2Arg(arg),
   }),
   keras: { base: "conv2d", className: "Conv2D" },
   arity: "one",

@@ -7,7 +7,7 @@ import {
   PositiveInt,
   type Activation,
 } from "../ir/common.ts";
-import { initializerArg, kernelConfig } from "./kernel-config.ts";
+import { initializerArg, kernelConfig, l2Arg } from "./kernel-config.ts";
 import { channelsOf, kerasCommon, weightedCopies, wrongRank, type OpDefinition } from "./op.ts";
 import { activationArg, int, kernelOptions, layerSignature } from "./signature.ts";
 
@@ -18,6 +18,9 @@ export const schema = nodeSchema(
     activation: ActivationSchema,
     useBias: Type.Boolean(),
     kernelInitializer: InitializerSchema,
+    l2: Type.Optional(
+      Type.Number({ minimum: 0, description: "L2 kernel regularizer: l2 * sum(kernel^2) added to the loss" }),
+    ),
   },
   "fully connected: y = activation(x W + b) on [batch, features] input; differs from Keras: Keras applies " +
     "Dense to the last axis of any rank, nnc asks for flatten first",
@@ -40,6 +43,7 @@ export const dense: OpDefinition<DenseNode> = {
     activation: arg<Activation>("ACTIVATION"),
     useBias: arg<boolean>("bias"),
     kernelInitializer: initializerArg(arg),
+    ...l2Arg(arg),
   }),
   keras: { base: "dense", className: "Dense" },
   arity: "one",

@@ -6,13 +6,16 @@ export function kernelConfig(node: {
   activation: Activation;
   useBias: boolean;
   kernelInitializer: Initializer;
+  l2?: number;
 }) {
   return {
     activation: node.activation,
     use_bias: node.useBias,
     kernel_initializer: initializerConfig(node.kernelInitializer),
     bias_initializer: cls("Zeros"),
-    kernel_regularizer: null,
+    // Keras' L2(l2) and L1L2(l1=0, l2) compute the same l2 * sum(x^2) (keras/src/regularizers/regularizers.py);
+    // L1L2 is the class tfjs-layers registers (it has no L2), so tf.loadLayersModel reads the file.
+    kernel_regularizer: node.l2 ? cls("L1L2", { l1: 0, l2: node.l2 }) : null,
     bias_regularizer: null,
     activity_regularizer: null,
     kernel_constraint: null,
@@ -50,6 +53,12 @@ export function initializerConfig(init: Initializer): KerasLayerJson {
       return cls("Zeros");
   }
 }
+
+/** The `l2` field a statement gives (`l2=`): absent when not given, so IR without it stays as it was. */
+export const l2Arg = (arg: <T>(name: string) => T): { l2?: number } => {
+  const l2 = arg<number | undefined>("l2");
+  return l2 === undefined ? {} : { l2 };
+};
 
 /** The kernel initializer a statement gives (`init=`, `init_scale=`). */
 export const initializerArg = (arg: <T>(name: string) => T): Initializer => ({

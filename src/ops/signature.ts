@@ -104,6 +104,14 @@ export const kernelOptions: ParamSpec[] = [
     default: 1,
     field: "kernelInitializer.scale",
   },
+  {
+    name: "l2",
+    type: num({ min: 0 }),
+    doc:
+      "L2 kernel regularizer, as Keras' kernel_regularizer=L2(l2): l2 * sum(kernel^2) is added to the loss " +
+      "(the reported loss and validation loss too, as Keras reports them); the bias is not regularized",
+    field: "l2",
+  },
 ];
 export const windowOptions = (strideDoc: string): ParamSpec[] => [
   { name: "stride", type: { kind: "pair" }, doc: strideDoc, field: "strides" },

@@ -5,6 +5,7 @@ import { evaluationBatches } from "../data/batches.ts";
 import type { Split } from "../data/types.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import type { Network } from "../lower/network.ts";
+import { l2Penalties, penaltyValue } from "../lower/regularizers.ts";
 import { evalBatchOf } from "../ir/training-memory.ts";
 import type { Evaluation } from "../runtime/types.ts";
 import { sizeOf } from "../util/shape.ts";
@@ -35,5 +36,11 @@ export function evaluateSplit(
     correct += c!;
   }
   const samples = split.count;
-  return { loss: samples ? lossSum / samples : NaN, accuracy: samples ? correct / samples : NaN, samples };
+  // Keras' evaluation loss includes the regularizers' penalty, as the training loss does.
+  const penalty = penaltyValue(l2Penalties(net));
+  return {
+    loss: samples ? lossSum / samples + penalty : NaN,
+    accuracy: samples ? correct / samples : NaN,
+    samples,
+  };
 }

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { LoweredLoss } from "../lower/loss.ts";
 import type { Network } from "../lower/network.ts";
+import { addPenaltyGradients, l2Penalties, penaltyValue } from "../lower/regularizers.ts";
 import type { Backward, Stage, StepContext } from "../kernels/kernel.ts";
 import { wholeBatch } from "./shard.ts";
 import type { GradientFn } from "./step.ts";
@@ -45,6 +46,8 @@ export function manualGradients(
     needsGrad.push(learns[i]! || needDx[i]!);
   }
   const onlyConsumer = consumersOf.map((c) => (c.length === 1 ? c[0]! : -1));
+  // Keras kernel_regularizer L2 (src/lower/regularizers.ts): in the loss and the kernels' gradients.
+  const penalties = l2Penalties(net);
   // Per-step state by node position, made once: outputs, backwards, the gradient of each output, and which
   // nodes pass their input through this step (a relu fused into the batchnorm before it).
   const outs: (tf.Tensor | undefined)[] = new Array(n).fill(undefined);
@@ -103,6 +106,12 @@ export function manualGradients(
         const dxs = backwards[i]!(g, grads, needDx[i]!);
         if (!dxs) continue;
         for (let k = 0; k < ins.length; k++) if (needsGrad[ins[k]!]) accumulate(ins[k]!, dxs[k]!);
+      }
+      if (penalties.length > 0) {
+        // The loss here is this share's mean (its threads weigh it by rows / total): the whole penalty goes in
+        // it; the gradients are this share's part of the batch's: so is the penalty's.
+        value = tf.add(value, penaltyValue(penalties)) as tf.Scalar;
+        addPenaltyGradients(penalties, grads, shard.rows / shard.total);
       }
       return { loss: value, correct, grads, bnStats: ctx.bnStats };
     } finally {

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { nextMovingStatistics, type BatchStatistics } from "../lower/batchnorm.ts";
 import type { LoweredLoss } from "../lower/loss.ts";
 import type { BatchNormNode, Network } from "../lower/network.ts";
+import { l2Penalties, penaltyTensor } from "../lower/regularizers.ts";
 import { Random } from "../util/random.ts";
 import type { Optimizer } from "./optimizers.ts";
 import type { Shard } from "./shard.ts";
@@ -44,6 +45,7 @@ export function autogradGradients(net: Network, loss: LoweredLoss): GradientFn {
   const absorbed = new Set(net.absorbedBiases);
   const trainable = net.trainable.filter((w) => !absorbed.has(w));
   const vars = trainable.map((w) => w.variable);
+  const penalties = l2Penalties(net);
   return ({ x, y, dropoutRng, shard }, kept) => {
     if (shard && shard.rows !== shard.total)
       throw new Error("internal: autograd computes whole batches only");
@@ -61,7 +63,8 @@ export function autogradGradients(net: Network, loss: LoweredLoss): GradientFn {
       correct = tf.keep(r.correct);
       kept.push(correct);
       for (const s of bnStats) kept.push(tf.keep(s.stats.mean), tf.keep(s.stats.variance));
-      return r.loss;
+      // Keras kernel_regularizer L2: part of the loss differentiated (src/lower/regularizers.ts).
+      return penalties.length > 0 ? (tf.add(r.loss, penaltyTensor(penalties)) as tf.Scalar) : r.loss;
     }, vars);
     const byName: Record<string, tf.Tensor> = {};
     for (const w of trainable) byName[w.name] = grads[w.variable.name]!;

@@ -45,4 +45,24 @@ check("vary weight_decay: numbers >= 0, laid on each cell's optimizer (varied op
   ]);
 });
 
+check("W411: weight decay and l2 on the same layer, at the layer's l2; none without decay", () => {
+  const model = "input 4\ndense 8 relu l2=1e-4\ndense 3 softmax\n";
+  const text = model + "train {\n  adamw\n}";
+  const ds = diagnosticsOf(text);
+  assert.equal(codes(ds), ["W411"]);
+  assert.is(spanText(text, ds[0]!), "l2=1e-4");
+  assert.match(ds[0]!.message, "'dense' has l2=0.0001");
+  assert.equal(codes(diagnosticsOf(model + "train {\n  adam\n}")), []);
+  assert.equal(codes(diagnosticsOf(model + "train {\n  adamw weight_decay=0\n}")), []);
+  // An experiment that varies weight decay over such a layer.
+  const exp = model + "experiment e {\n  vary weight_decay 0 1e-3\n}";
+  assert.equal(codes(diagnosticsOf(exp)), ["W411"]);
+});
+
+check("l2 is a number >= 0 on dense and conv2d only", () => {
+  assert.equal(codes(diagnosticsOf("input 4\ndense 3 l2=-1\n")), ["E206"]);
+  assert.equal(codes(diagnosticsOf("input 4x4x1\nconv2d 2 3 l2=0.1\nflatten\ndense 2 softmax\n")), []);
+  assert.equal(codes(diagnosticsOf("input 4\nbatchnorm l2=0.1\n")), ["E201"]);
+});
+
 check.run();

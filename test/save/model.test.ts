@@ -82,6 +82,10 @@ for (const [name, spec] of [
     "batchnorm without center or scale",
     "input 5\ndense 6\nbatchnorm center=false scale=false\ntanh\ndense 3 sigmoid",
   ],
+  [
+    "l2 kernel regularizers (Keras L1L2 configs)",
+    "input 4x4x1\nconv2d 4 3 l2=0.01\nflatten\ndense 3 softmax l2=1e-4",
+  ],
 ] as const) {
   Layers(`tf.loadLayersModel predicts what nnc predicts: ${name}`, async () => {
     const { program, model, dir } = savedReference(spec);

@@ -44,6 +44,12 @@ const CASES: Array<[string, string]> = [
   ["mse on a linear output", "input 6; dense 8 relu; dense 3; train { loss mse }"],
   // loss auto's pick for a linear output of class labels (src/ir/loss-rules.ts).
   ["cross-entropy from the logits of a linear output", "input 6; dense 8 relu; dense 3"],
+  // Keras kernel_regularizer L2: its penalty in the loss, 2 l2 W in the kernels' gradients.
+  ["l2 kernel regularizers", "input 6; dense 12 l2=0.05; batchnorm; relu; dense 3 softmax l2=0.2"],
+  [
+    "l2 on a convolution",
+    "input 2x3x1; conv2d 8 2 padding=same l2=0.1; relu; flatten; dense 3 softmax l2=1e-3",
+  ],
 ];
 
 for (const [name, source] of CASES) {
