@@ -1,5 +1,6 @@
 // Building the IR: the language reference, rendered as markdown from the signature table (signatures.ts),
 // so the README documents exactly what the builder accepts. The README author calls renderLanguageReference().
+import { SCHEDULES_REFERENCE } from "./schedule-reference.ts";
 import { MAX_GRID_CELLS } from "../experiment/grid.ts";
 import {
   EXPERIMENT_SIGNATURES,
@@ -108,6 +109,7 @@ export function renderLanguageReference(): string {
         "0.004 by default, as Keras' AdamW.",
       TRAIN_SIGNATURES,
     ),
+    SCHEDULES_REFERENCE,
     section(
       "Experiments: `experiment NAME { ... }`",
       "A grid of training runs: every compared model times every combination of the varied settings. An " +

@@ -5,6 +5,7 @@ import type { DataRef, Loss, Optimizer, Span, Train } from "../ir/schema.ts";
 import type { Diagnostic } from "../diagnostics/index.ts";
 import { buildAugment } from "./augment.ts";
 import type { Bound, Scalar } from "./bind.ts";
+import { buildEarlyStop, buildSchedule } from "./schedule-settings.ts";
 import { valueOf } from "./layers.ts";
 import { signatureOf, TRAIN_SIGNATURES, type Signature } from "./signatures.ts";
 
@@ -90,7 +91,7 @@ export function applyTrainSetting(
   bound: Bound,
   span: Span,
   train: TrainParts,
-  diags?: Diagnostic[],
+  diags: Diagnostic[] = [],
 ): void {
   const given = (name: string) => bound.values.get(name);
   switch (sig.setting ?? sig.name) {
@@ -128,6 +129,14 @@ export function applyTrainSetting(
       train.bnstats = bnstats;
       return;
     }
+    case "schedule": {
+      const schedule = buildSchedule(bound, span, diags);
+      if (schedule) train.schedule = schedule;
+      return;
+    }
+    case "early_stop":
+      train.earlyStop = buildEarlyStop(bound, span);
+      return;
     case "init":
       train.init = {
         name: given("NAME") as NonNullable<Train["init"]>["name"],

@@ -5,6 +5,7 @@ import { OPTIMIZER_DEFAULTS } from "../ir/optimizer-defaults.ts";
 import { BNSTATS, INITIALIZERS, LOSSES, MAX_SEED, OPTIMIZERS, VARY_KEYS } from "../ir/schema.ts";
 import { OPS } from "../ops/index.ts";
 import { AUGMENT_SIGNATURE } from "./augment-signature.ts";
+import { SCHEDULE_SIGNATURES } from "./schedule-signatures.ts";
 import {
   bool,
   int,
@@ -267,6 +268,7 @@ export const TRAIN_SIGNATURES: Signature[] = [
       },
     ],
   ),
+  ...SCHEDULE_SIGNATURES,
   train("shuffle", "shuffle the training set every epoch", [
     { name: "BOOL", type: bool, doc: "true or false", required: true, default: true },
   ]),

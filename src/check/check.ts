@@ -8,6 +8,7 @@ import { opOf } from "../ops/index.ts";
 import { at, NO_PARAMS } from "../ops/op.ts";
 import { checkAugment } from "./augment.ts";
 import { checkExperiments } from "./experiments.ts";
+import { checkSchedules } from "./schedule.ts";
 import { lintModel } from "./lints.ts";
 import { memoryDiagnostics } from "./memory.ts";
 import { resolveLoss } from "./loss.ts";
@@ -198,6 +199,7 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
   diags.push(...checkExperiments(program));
   diags.push(...checkTraining(program));
   diags.push(...checkAugment(program, trained));
+  diags.push(...checkSchedules(program));
   for (const experiment of program.experiments) {
     const loss = experiment.train?.loss;
     if (!loss) continue;

@@ -102,6 +102,7 @@ function fitOne(t: Training, meta: DataMetadata, diags: Diagnostic[]): void {
     if (!(e instanceof NncError)) throw e;
     diags.push(e.diagnostic); // the hold-out leaves nothing (E511, E519), at the data setting
   }
+  checkValidationWatched(t, meta, diags, related);
   for (const model of t.models) {
     const input = model.layers[0];
     const output = outputNode(model);
@@ -181,6 +182,39 @@ function checkBatches(
     } else if (samples % batch === 1) {
       diags.push(diagnostic("W408", params, extras));
     }
+  }
+}
+
+/**
+ * E337: early stopping or a plateau schedule watches the validation metrics, and without `validation=` a source
+ * with a test set validates on it (src/data/hold-out.ts, planHoldOut), so the test set would choose the epochs.
+ * A source without a test set holds out validation data by default: nothing to say then.
+ */
+function checkValidationWatched(
+  t: Training,
+  meta: DataMetadata,
+  diags: Diagnostic[],
+  related: (message: string) => { related?: RelatedPlace[] },
+): void {
+  const watchers: { what: string; span: Span | undefined }[] = [];
+  if (t.train.earlyStop) watchers.push({ what: "early_stop", span: t.train.earlyStop.span });
+  if (t.train.schedule?.type === "plateau")
+    watchers.push({ what: "schedule plateau", span: t.train.schedule.span });
+  if (watchers.length === 0 || meta.final || meta.testCount === undefined) return;
+  if (t.train.data.validation !== undefined) return;
+  for (const { what, span } of watchers) {
+    const at = span ?? t.train.span;
+    diags.push(
+      diagnostic(
+        "E337",
+        { what, source: t.train.data.source, where: t.where },
+        {
+          ...(at ? { span: at } : {}),
+          ...related("a test set and no validation= hold-out"),
+          help: `hold out validation data from the training set: data ${t.train.data.source} validation=0.1`,
+        },
+      ),
+    );
   }
 }
 

@@ -4,13 +4,20 @@
 import { diagnostic, didYouMean, type Diagnostic } from "../diagnostics/index.ts";
 import { gridTooLarge } from "../experiment/grid.ts";
 import { BNSTATS, INITIALIZERS, MAX_SEED, OPTIMIZERS, type Experiment, type Program } from "../ir/schema.ts";
+import { parseScheduleText, SCHEDULES } from "../ir/schedule.ts";
 
 type VaryKey = Experiment["vary"][number]["key"];
 
 /** What each varied setting accepts: a test and the words for the message. */
 const VARY_TYPES: Record<
   VaryKey,
-  { ok: (v: number | string) => boolean; expected: string; words?: readonly string[] }
+  {
+    ok: (v: number | string) => boolean;
+    expected: string;
+    words?: readonly string[];
+    /** Why a value is not accepted, where the expectation alone does not say. */
+    why?: (v: number | string) => string | undefined;
+  }
 > = {
   batch: {
     ok: (v) => Number.isSafeInteger(v) && (v as number) >= 1,
@@ -51,6 +58,14 @@ const VARY_TYPES: Record<
   },
   // Each value read as an augment statement's options: src/check/augment.ts (E342), not here.
   augment: { ok: () => true, expected: 'none or augment options in quotes ("flip=horizontal crop=2")' },
+  schedule: {
+    ok: (v) => typeof v === "string" && "schedule" in parseScheduleText(v),
+    expected: `a schedule: a name (${SCHEDULES.join(", ")}) or one with options, quoted ("step every=2 factor=0.5")`,
+    why: (v) => {
+      const parsed = parseScheduleText(String(v));
+      return "error" in parsed ? parsed.error : undefined;
+    },
+  },
 };
 
 export function checkExperiments(program: Program): Diagnostic[] {
@@ -76,7 +91,8 @@ export function checkExperiments(program: Program): Diagnostic[] {
       const type = VARY_TYPES[vary.key];
       for (const value of vary.values) {
         if (type.ok(value)) continue;
-        const help = typeof value === "string" && type.words ? didYouMean(value, type.words) : undefined;
+        const help =
+          typeof value === "string" && type.words ? didYouMean(value, type.words) : type.why?.(value);
         // 1e300 is an integer too: say which ones a count may be.
         const count = vary.key === "batch" || vary.key === "epochs";
         const unsafe = count && Number.isInteger(value) && !Number.isSafeInteger(value);

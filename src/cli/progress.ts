@@ -20,6 +20,8 @@ function formatEpochLine(record: EpochRecord, epochs: number): string {
     );
   }
   parts.push(`val_loss ${fixed(record.valLoss)}`, `val_acc ${fixed(record.valAccuracy)}`);
+  // The epoch's mean rate (a schedule changes it; history.json keeps it as lr).
+  if (record.lr !== undefined) parts.push(`lr ${+record.lr.toPrecision(4)}`);
   parts.push(`${record.seconds.toFixed(1)} s`, `${thousands(record.samplesPerSecond)} samples/s`);
   return parts.join("  ");
 }

@@ -288,6 +288,22 @@ export const catalogue = {
       `experiment '${p.experiment}' has ${p.cells} cells (${p.factors}), more than the ${p.limit} one ` +
       "experiment may hold: compare fewer models, vary fewer values or repeat less",
   ),
+  // E235-E237: schedules (src/build/schedule-settings.ts)
+  E235: entry<{ schedule: string; key: string; takes: string }>(
+    "error",
+    "option of another schedule",
+    (p) => `schedule ${p.schedule} has no option ${p.key}= (it takes ${p.takes})`,
+  ),
+  E236: entry<{ schedule: string; key: string }>(
+    "error",
+    "schedule option missing",
+    (p) => `schedule ${p.schedule} needs ${p.key}=`,
+  ),
+  E237: entry<{ schedule: string; detail: string }>(
+    "error",
+    "schedule option out of range",
+    (p) => `schedule ${p.schedule}: ${p.detail}`,
+  ),
   E226: entry<{ count: number }>(
     "error",
     "too many errors",
@@ -431,6 +447,28 @@ export const catalogue = {
     "invalid vary augment value",
     (p) => `'vary augment' value ${p.value} is not an augmentation: ${p.reason}`,
   ),
+  // E335-E337: schedules and early stopping against the run (src/check/schedule.ts, src/check/data-fit.ts)
+  E335: entry<{ schedule: string; value: string; epoch: number; epochs: number; where: string }>(
+    "error",
+    "learning rate reaches 0 before the last epoch",
+    (p) =>
+      `schedule ${p.schedule} brings the learning rate to ${p.value} by epoch ${p.epoch} of ${p.epochs}${p.where}: ` +
+      "from there on the steps no longer change float32 weights, so the epochs left would not train",
+  ),
+  E336: entry<{ warmup: number; epochs: number; where: string }>(
+    "error",
+    "warm-up as long as the run",
+    (p) =>
+      `a warm-up of ${p.warmup} epoch${p.warmup === 1 ? "" : "s"} takes the whole run of ${p.epochs}${p.where}: ` +
+      "the schedule after it would never apply",
+  ),
+  E337: entry<{ what: string; source: string; where: string }>(
+    "error",
+    "early stopping without validation data",
+    (p) =>
+      `${p.what} watches validation data, but data '${p.source}' validates on its test set${p.where}: ` +
+      "choosing epochs by the test set makes its accuracy an optimistic estimate",
+  ),
 
   E330: entry<{ given: string }>(
     "error",
@@ -449,6 +487,21 @@ export const catalogue = {
   ),
 
   // ---- W4xx: lints (warnings; --strict makes them errors)
+  // W413-W414: schedules and early stopping that cannot act within the run (src/check/schedule.ts)
+  W413: entry<{ patience: number; epochs: number; first: number; where: string }>(
+    "warning",
+    "early stopping can never stop",
+    (p) =>
+      `early_stop patience=${p.patience} can never stop the run${p.where}: the earliest stop is after epoch ` +
+      `${p.first}, and the run has ${p.epochs}`,
+  ),
+  W414: entry<{ patience: number; epochs: number; first: number; where: string }>(
+    "warning",
+    "plateau can never lower the learning rate",
+    (p) =>
+      `schedule plateau patience=${p.patience} can never lower the learning rate${p.where}: the earliest ` +
+      `reduction is after epoch ${p.first}, and the run has ${p.epochs}`,
+  ),
   W401: entry<{ model: string }>(
     "warning",
     "batchnorm after the output softmax",
@@ -764,6 +817,13 @@ export const catalogue = {
     "error",
     "checkpoint not written",
     (p) => `the checkpoint of epoch ${p.epoch} could not be written to ${p.dir}: ${p.reason}; ${p.kept}`,
+  ),
+  E644: entry<{ what: string; source: string }>(
+    "error",
+    "early stopping without validation data",
+    (p) =>
+      `${p.what} watches validation data, but data '${p.source}' validates on its test set: choosing epochs ` +
+      "by the test set makes its accuracy an optimistic estimate",
   ),
   E643: entry<{ dir: string; reason: string; kept: string }>(
     "error",

@@ -8,6 +8,7 @@ import { augmentsAnything, readAugmentText, type Augment } from "../ir/augment.t
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
 import { MAX_SEED, type Experiment, type Optimizer, type Program, type Train } from "../ir/schema.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
+import { describeEarlyStop, describeSchedule, parseScheduleText } from "../ir/schedule.ts";
 import { canonicalJson, stripSpans } from "../util/canonical-json.ts";
 import { varyValueText } from "./vary-value.ts";
 
@@ -130,6 +131,7 @@ function applyVaried(base: Train, varied: Partial<Record<VaryKey, VaryValue>>): 
     bnstats: { mode: varied.bnstats as Train["bnstats"]["mode"] | undefined },
     init,
     augment: varied.augment !== undefined ? variedAugment(varied.augment) : undefined,
+    schedule: varied.schedule !== undefined ? variedSchedule(varied.schedule) : undefined,
   });
   return withoutEmptyAugment(settings);
 }
@@ -153,6 +155,13 @@ function withoutEmptyAugment(train: Train): Train {
     Object.entries(augment).filter(([k, v]) => k !== "span" && v !== 0 && v !== "none"),
   ) as Augment;
   return { ...rest, augment: kept };
+}
+
+/** A `vary schedule` value as a schedule (the checker refused the others, E307). */
+function variedSchedule(value: VaryValue): Train["schedule"] {
+  const parsed = parseScheduleText(String(value));
+  if ("error" in parsed) throw new Error(`internal: vary schedule ${String(value)}: ${parsed.error}`);
+  return parsed.schedule;
 }
 
 /** The settings every cell starts from: the file's train, the experiment's train, then the run's options. */
@@ -266,13 +275,24 @@ export function expandGrid(program: Program, experiment: Experiment, options: Gr
   return cells;
 }
 
-/** The experiment's lr rule in words, for results and the report. */
-export function describeLrRule(experiment: Experiment): string {
+/**
+ * The experiment's lr rule in words, for results and the report; with the cells' base settings, also their
+ * schedule and early stopping (unless varied: each cell's group then names its schedule).
+ */
+export function describeLrRule(experiment: Experiment, base?: Train): string {
   const { rule, referenceBatch } = experiment.lrScale;
   const batchVaries = experiment.vary.some((v) => v.key === "batch");
-  if (rule === "none") {
-    return batchVaries ? "lr_scale none: the same learning rate at every batch size" : "lr_scale none";
-  }
   const formula = rule === "linear" ? `lr x batch/${referenceBatch}` : `lr x sqrt(batch/${referenceBatch})`;
-  return `lr_scale ${rule}: the learning rate is ${formula} (the train lr holds at batch ${referenceBatch})`;
+  const scaling =
+    rule === "none"
+      ? batchVaries
+        ? "lr_scale none: the same learning rate at every batch size"
+        : "lr_scale none"
+      : `lr_scale ${rule}: the learning rate is ${formula} (the train lr holds at batch ${referenceBatch})`;
+  const scheduleVaries = experiment.vary.some((v) => v.key === "schedule");
+  const extra = [
+    base?.schedule && !scheduleVaries ? `schedule ${describeSchedule(base.schedule)}` : "",
+    base?.earlyStop ? describeEarlyStop(base.earlyStop) : "",
+  ].filter(Boolean);
+  return [scaling, ...extra].join("; ");
 }

@@ -22,6 +22,7 @@ export const EpochRecordSchema = Type.Object(
     trainEvalAccuracy: Type.Optional(Metric),
     seconds: NonNegative,
     samplesPerSecond: NonNegative,
+    lr: Type.Optional(NonNegative),
   },
   { additionalProperties: false },
 );

@@ -32,6 +32,7 @@ export function toEpochResult(r: EpochRecord): EpochResult {
   };
   if (r.trainEvalLoss !== undefined) out.trainEvalLoss = finite(r.trainEvalLoss);
   if (r.trainEvalAccuracy !== undefined) out.trainEvalAccuracy = finite(r.trainEvalAccuracy);
+  if (r.lr !== undefined) out.lr = r.lr;
   return out;
 }
 

@@ -153,7 +153,7 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
       text: options.specText,
     },
     experiment: JSON.parse(JSON.stringify(experiment)) as Experiment,
-    lrRule: describeLrRule(experiment),
+    lrRule: describeLrRule(experiment, grid[0]?.train),
     options: gridOptions,
     data: dataset.description,
     validationName: dataset.validationName,

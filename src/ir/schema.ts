@@ -19,6 +19,7 @@ import { schema as LayerNormLayer } from "../ops/layernorm.ts";
 import { schema as AddLayer } from "../ops/add.ts";
 import { schema as ConcatLayer } from "../ops/concat.ts";
 import { AugmentSchema } from "./augment.ts";
+import { EarlyStopSchema, ScheduleSchema } from "./schedule.ts";
 
 export const IR_VERSION = 2;
 /** Older IR versions this nnc still reads (validate.ts upgrades them). Version 1: a model is a chain of layers. */
@@ -28,6 +29,7 @@ export const READABLE_IR_VERSIONS = [1, 2] as const;
 export const MAX_SEED = 2 ** 32 - 1;
 
 export * from "./common.ts";
+export { ScheduleSchema, EarlyStopSchema, type Schedule, type EarlyStop } from "./schedule.ts";
 
 // Each op's node schema lives in its op module (src/ops/); the IR's node union is made of them.
 export { schema as InputLayer } from "../ops/input.ts";
@@ -233,6 +235,8 @@ export const TrainSchema = Type.Object(
       { additionalProperties: false },
     ),
     shuffle: Type.Boolean(),
+    schedule: Type.Optional(ScheduleSchema),
+    earlyStop: Type.Optional(EarlyStopSchema),
     init: Type.Optional(
       Type.Object(
         { ...InitializerSchema.properties },
@@ -259,6 +263,7 @@ export const VARY_KEYS = [
   "init_scale",
   "weight_decay",
   "augment",
+  "schedule",
 ] as const;
 export const ExperimentSchema = Type.Object(
   {

@@ -184,6 +184,8 @@ export interface MemoryParts {
   evaluation: number;
   /** The JS copies of weights and slots while a checkpoint is written. */
   checkpoint: number;
+  /** early_stop restore=true: the best epoch's weights, kept in JS memory (and in every checkpoint). */
+  bestWeights: number;
   /** Data-parallel training: the other threads' own copies and the shared exchange. */
   threads: number;
   /** Node.js, TensorFlow.js, nnc and a data set of MNIST's size (RUNTIME_BYTES). */
@@ -208,6 +210,7 @@ export interface MemoryEstimate {
 export interface TrainingMemorySettings {
   batch: number;
   optimizer: Optimizer;
+  earlyStop?: { restore: boolean } | undefined;
 }
 
 /**
@@ -240,10 +243,11 @@ export function estimateTrainingMemory(
     fragmentation: wasm ? FLOAT * f.largestWeight : 0,
     evaluation: FLOAT * evalBatchOf(model) * f.inferenceValues,
     checkpoint: 0,
+    bestWeights: settings.earlyStop?.restore ? FLOAT * f.weights : 0,
     threads: 0,
     runtime: RUNTIME_BYTES,
   };
-  parts.checkpoint = parts.parameters + parts.slots;
+  parts.checkpoint = parts.parameters + parts.slots + parts.bestWeights;
   // With threads, every thread also holds the summed gradients (uploaded while its own are alive).
   const summed = threads > 1 ? parts.gradients : 0;
   const step = parts.gradients + summed + parts.update + parts.activations;
@@ -262,12 +266,13 @@ export function estimateTrainingMemory(
     heap = { peak, ceiling: WASM_HEAP_CEILING, slotsOnHeap };
     perThread = peak + (slotsOnHeap ? 0 : parts.slots);
     // The heap keeps its peak: a checkpoint's copies come on top of it.
-    main = perThread + parts.checkpoint;
+    main = perThread + parts.checkpoint + parts.bestWeights;
   } else {
     const resident = parts.parameters + parts.slots;
     perThread = resident + Math.max(step + parts.kernelCopies, parts.evaluation);
     // A step's tensors are gone when a checkpoint is written, between epochs.
-    main = resident + Math.max(step + parts.kernelCopies, parts.evaluation, parts.checkpoint);
+    main =
+      resident + parts.bestWeights + Math.max(step + parts.kernelCopies, parts.evaluation, parts.checkpoint);
   }
   if (threads > 1) {
     // Per thread a gradient buffer for the exchange; the exchange's two rounds of one slot per thread.
@@ -310,6 +315,7 @@ const PART_NAMES: Record<keyof MemoryParts, (e: MemoryEstimate) => string> = {
   fragmentation: () => "heap fragmentation",
   evaluation: () => "evaluation batch",
   checkpoint: () => "checkpoint copies",
+  bestWeights: () => "early stopping's best weights",
   threads: (e) => `${e.threads - 1} more thread${e.threads === 2 ? "" : "s"}`,
   runtime: () => "runtime",
 };

@@ -4,6 +4,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import type { Model, Program, Train } from "../ir/schema.ts";
 import type { Dataset, Split } from "../data/types.ts";
+import type { EarlyStopState, PlateauState } from "../train/schedule.ts";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export type BackendChoice = BackendName | "auto";
@@ -25,6 +26,22 @@ export interface EpochRecord {
   trainEvalAccuracy?: number;
   seconds: number;
   samplesPerSecond: number;
+  /**
+   * The epoch's effective learning rate: the mean of its steps' rates (a `schedule` changes it from epoch to
+   * epoch, and cosine, onecycle and warm-up from step to step). Absent in histories written before it was
+   * recorded.
+   */
+  lr?: number;
+}
+
+/** What early stopping did (train `early_stop`): the epoch it stopped after, if it did, and the best epoch. */
+export interface EarlyStopRecord {
+  monitor: "val_loss" | "val_accuracy";
+  bestEpoch: number;
+  /** The epoch after which it stopped the run; absent when the run went to its last epoch. */
+  stoppedAfter?: number;
+  /** Whether the model is the best epoch's weights (restore=true) rather than the last epoch's. */
+  restored: boolean;
 }
 
 export interface History {
@@ -33,6 +50,7 @@ export interface History {
   notes?: string[];
   /** Threads the last fit trained on (data-parallel when more than one; results equal up to float rounding). */
   threads?: number;
+  earlyStop?: EarlyStopRecord;
 }
 
 export interface BatchEvent {
@@ -56,6 +74,10 @@ export interface TrainState {
    * count (the wasm update is float32, the JS one float64; threads sum in another order).
    */
   computedOn?: { backend: BackendName; threads: number };
+  /** A plateau schedule's state (the other schedules are functions of the step). */
+  schedule?: PlateauState;
+  /** Early stopping's state, and with restore=true the best epoch's weights (batchnorm statistics included). */
+  earlyStop?: EarlyStopState & { weights?: Record<string, WeightData> };
 }
 
 export interface FitOptions {

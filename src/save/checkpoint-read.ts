@@ -15,7 +15,7 @@ import { NncError, fail, type Diagnostic } from "../diagnostics/index.ts";
 import type { Model } from "../ir/schema.ts";
 import type { TrainState, WeightData } from "../runtime/types.ts";
 import { bytesOf, readTensors, type TensorEntry } from "./blob.ts";
-import { CHECKPOINT_FILE } from "./checkpoint.ts";
+import { BEST_PREFIX, CHECKPOINT_FILE } from "./checkpoint.ts";
 import { resumeCheck, type Fingerprint } from "./fingerprint.ts";
 import {
   MAX_JSON_BYTES,
@@ -78,6 +78,22 @@ function checkIndex(file: string, header: CheckpointHeaderJson, model: Map<strin
       );
     }
   }
+  if (header.best) {
+    const best = new Set<string>();
+    for (const { name, shape } of header.best) {
+      const weight = name.startsWith(BEST_PREFIX) ? name.slice(BEST_PREFIX.length) : undefined;
+      const want = weight === undefined ? undefined : model.get(weight);
+      if (!want || best.has(name)) bad(`its best-epoch weight ${shownName(name)} is not one of the model's`);
+      best.add(name);
+      if (!sameShape(shape, want!)) {
+        bad(
+          `its best-epoch weight ${name} has shape [${shape.join(", ")}], the model's is [${want!.join(", ")}]`,
+        );
+      }
+    }
+    if (best.size !== model.size) bad("its best-epoch weights are not all of the model's weights");
+  }
+  if (header.best && !header.earlyStop) bad("it holds best-epoch weights but no early-stopping state");
   const epochs = header.history.epochs;
   if (epochs.length !== header.epochsDone) {
     bad(`it says ${header.epochsDone} epochs are done, but its history holds ${epochs.length}`);
@@ -185,6 +201,7 @@ function readOpened(
   checkIndex(file.shown, header, model);
   const weightBytes = bytesOf(header.weights);
   const slotBytes = bytesOf(header.slots);
+  const bestBytes = bytesOf(header.best ?? []);
   // The weights are the model's (checked above); slots are bounded as Adam's two per weight are.
   if (weightBytes > MAX_WEIGHT_BYTES || slotBytes > 2 * MAX_WEIGHT_BYTES) {
     fail("E014", {
@@ -194,11 +211,17 @@ function readOpened(
       limit: formatBytes(3 * MAX_WEIGHT_BYTES),
     });
   }
-  const expectedSize = blobStart + weightBytes + slotBytes;
+  const expectedSize = blobStart + weightBytes + slotBytes + bestBytes;
   if (file.size !== expectedSize) {
     fail("E013", { file: file.shown, size: file.size, expected: expectedSize, source: "its header" });
   }
-  const tensors = readBlob(dir, fd, blobStart, [...header.weights, ...header.slots], header.blobSha256);
+  const tensors = readBlob(
+    dir,
+    fd,
+    blobStart,
+    [...header.weights, ...header.slots, ...(header.best ?? [])],
+    header.blobSha256,
+  );
   const pick = (entries: TensorEntry[]): Record<string, WeightData> =>
     Object.fromEntries(entries.map((e) => [e.name, tensors.get(e.name)!]));
   return {
@@ -212,6 +235,21 @@ function readOpened(
     weights: pick(header.weights),
     optimizer: { step: header.optimizerStep, slots: pick(header.slots) },
     ...(header.computedOn ? { computedOn: header.computedOn } : {}),
+    ...(header.schedule ? { schedule: header.schedule } : {}),
+    ...(header.earlyStop
+      ? {
+          earlyStop: {
+            ...header.earlyStop,
+            ...(header.best
+              ? {
+                  weights: Object.fromEntries(
+                    header.best.map((e) => [e.name.slice(BEST_PREFIX.length), tensors.get(e.name)!]),
+                  ),
+                }
+              : {}),
+          },
+        }
+      : {}),
   };
 }
 

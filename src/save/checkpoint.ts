@@ -7,7 +7,8 @@
 //   bytes 8..11  uint32 H: length of the header in bytes
 //   H bytes      header, UTF-8 JSON: CheckpointHeader below
 //   0..3 bytes   zero padding to a multiple of 4
-//   the rest     float32 blob (blob.ts): header.weights then header.slots, back to back; its sha256 is in
+//   the rest     float32 blob (blob.ts): header.weights, header.slots, then header.best (early stopping's best
+//                epoch's weights, named "best:NAME", when restore=true), back to back; its sha256 is in
 //                the header, so a damaged file is told apart from a valid one.
 // This file writes checkpoints; checkpoint-read.ts reads them back, as untrusted data.
 import { createHash } from "node:crypto";
@@ -20,6 +21,8 @@ import { packTensors, type TensorEntry } from "./blob.ts";
 import type { Fingerprint } from "./fingerprint.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.ckpt";
+/** How early stopping's best weights are named in the blob, apart from the current ones. */
+export const BEST_PREFIX = "best:";
 const MAGIC = "NNCCKPT1"; // read back in checkpoint-read.ts
 
 interface CheckpointHeader {
@@ -33,6 +36,9 @@ interface CheckpointHeader {
   computedOn?: TrainState["computedOn"];
   weights: TensorEntry[];
   slots: TensorEntry[];
+  schedule?: TrainState["schedule"];
+  earlyStop?: Omit<NonNullable<TrainState["earlyStop"]>, "weights">;
+  best?: TensorEntry[];
   blobSha256: string;
 }
 
@@ -52,7 +58,13 @@ const sha256 = (chunks: readonly Uint8Array[]) => {
 export function writeCheckpoint(dir: string, state: TrainState, meta: CheckpointMeta): void {
   const weights = packTensors(Object.entries(state.weights));
   const slots = packTensors(Object.entries(state.optimizer.slots));
-  const blob = [...weights.chunks, ...slots.chunks];
+  const { weights: bestWeights, ...earlyStop } = state.earlyStop ?? {};
+  const best = bestWeights
+    ? packTensors(
+        Object.entries(bestWeights).map(([name, w]) => [BEST_PREFIX + name, w] as [string, WeightData]),
+      )
+    : undefined;
+  const blob = [...weights.chunks, ...slots.chunks, ...(best?.chunks ?? [])];
   const header: CheckpointHeader = {
     nnc: VERSION,
     writtenAt: new Date().toISOString(),
@@ -63,6 +75,9 @@ export function writeCheckpoint(dir: string, state: TrainState, meta: Checkpoint
     ...(state.computedOn ? { computedOn: state.computedOn } : {}),
     weights: weights.entries,
     slots: slots.entries,
+    ...(state.schedule ? { schedule: state.schedule } : {}),
+    ...(state.earlyStop ? { earlyStop: earlyStop as NonNullable<CheckpointHeader["earlyStop"]> } : {}),
+    ...(best ? { best: best.entries } : {}),
     blobSha256: sha256(blob),
   };
   const headerBytes = Buffer.from(JSON.stringify(header), "utf8");

@@ -56,6 +56,7 @@ const EpochRecordSchema = Type.Object(
     trainEvalAccuracy: Type.Optional(Metric),
     seconds: Metric,
     samplesPerSecond: Metric,
+    lr: Type.Optional(Metric),
   },
   strict,
 );
@@ -65,6 +66,17 @@ const HistorySchema = Type.Object(
     epochs: Type.Array(EpochRecordSchema),
     notes: Type.Optional(Type.Array(Type.String())),
     threads: Type.Optional(Type.Integer({ minimum: 1 })),
+    earlyStop: Type.Optional(
+      Type.Object(
+        {
+          monitor: Type.Union([Type.Literal("val_loss"), Type.Literal("val_accuracy")]),
+          bestEpoch: Type.Integer({ minimum: 0 }),
+          stoppedAfter: Type.Optional(Type.Integer({ minimum: 1 })),
+          restored: Type.Boolean(),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );
@@ -89,6 +101,26 @@ export const CheckpointHeaderSchema = Type.Object(
     ),
     weights: Type.Array(TensorEntrySchema, { maxItems: 100_000 }),
     slots: Type.Array(TensorEntrySchema, { maxItems: 1_000_000 }),
+    /** A plateau schedule's state (src/train/schedule.ts). */
+    schedule: Type.Optional(
+      Type.Object(
+        { lr: Type.Number({ minimum: 0 }), best: Metric, wait: Type.Integer({ minimum: 0 }) },
+        strict,
+      ),
+    ),
+    /** Early stopping's state; with restore=true the best epoch's weights follow the slots ("best:NAME"). */
+    earlyStop: Type.Optional(
+      Type.Object(
+        {
+          best: Metric,
+          bestEpoch: Type.Integer({ minimum: 0 }),
+          wait: Type.Integer({ minimum: 0 }),
+          stopped: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        strict,
+      ),
+    ),
+    best: Type.Optional(Type.Array(TensorEntrySchema, { maxItems: 100_000 })),
     blobSha256: Sha256,
   },
   strict,

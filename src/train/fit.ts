@@ -23,6 +23,8 @@ import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
 import { setWeightData, weightData } from "./weights.ts";
 import { requireTrainingMemory } from "../ir/training-memory.ts";
+import { EarlyStopping, LearningRate } from "./schedule.ts";
+import type { WeightData } from "../runtime/types.ts";
 
 /**
  * Why a loss stops being finite, and what is left: fit itself keeps no copy of earlier weights (the network's are
@@ -75,6 +77,7 @@ export async function fitNetwork(
   const augmenter = augmenterFor(net, settings);
   // Before the optimizer allocates its slots (the CLI checks before the weights too): E636/E637.
   requireTrainingMemory(net.model, settings, tf.getBackend() as BackendName, { weightsHeld: true });
+  requireValidation(settings, data);
 
   const optimizer = createOptimizer(settings.optimizer, net.trainable);
   const { gradients, compiled } = chooseGradients(net, loss, options.gradients);
@@ -116,16 +119,40 @@ export async function fitNetwork(
       ? sampleSplit(data.train, settings.bnstats.sample, settings.seed, sampleSize)
       : undefined;
 
-    const singleStep = (batch: Batch, dropoutRng: StepInput["dropoutRng"]) => {
+    const singleStep = (batch: Batch, dropoutRng: StepInput["dropoutRng"], lr: number) => {
       const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
       const y = tf.tensor1d(batch.y, "int32");
       try {
-        return trainStep(gradients, optimizer, { x, y, dropoutRng });
+        return trainStep(gradients, optimizer, { x, y, dropoutRng }, lr);
       } finally {
         x.dispose();
         y.dispose();
       }
     };
+    // The learning rate of every step, and early stopping (src/train/schedule.ts), from the checkpoint's state
+    // when resumed. Steps per epoch are the same every epoch: the first epoch's batches say how many.
+    const stepsPerEpoch = trainingBatches(data.train, {
+      batchSize: settings.batch,
+      sampleSize,
+      seed: settings.seed,
+      epoch: 1,
+      shuffle: false,
+      mergeSingleton: net.batchNorms.length > 0,
+    }).steps;
+    const resumed = options.resumeFrom;
+    const rates = new LearningRate(
+      settings.schedule,
+      settings.optimizer.lr,
+      { epochs: settings.epochs, stepsPerEpoch },
+      resumed?.schedule,
+    );
+    const stopping = settings.earlyStop
+      ? new EarlyStopping(settings.earlyStop, resumed?.earlyStop)
+      : undefined;
+    let bestWeights: Record<string, WeightData> | undefined = resumed?.earlyStop?.weights;
+    const stoppedBefore = stopping?.stopped;
+    if (stoppedBefore !== undefined) start = settings.epochs + 1; // the run had stopped: nothing left to train
+
     for (let epoch = start; epoch <= settings.epochs; epoch++) {
       const began = performance.now();
       const batches = trainingBatches(data.train, {
@@ -142,9 +169,16 @@ export async function fitNetwork(
       let lossSum = 0;
       let correct = 0;
       let samples = 0;
+      let lrSum = 0;
+      let lrFirst: number | undefined;
+      let lrVaries = false;
       for (const batch of batches) {
         const dropout = net.hasDropout ? dropoutStreams(settings.seed, epoch, batch.step) : undefined;
-        const r = parallel ? parallel.step(batch, epoch, dropout) : singleStep(batch, dropout);
+        const lr = rates.at(epoch, batch.step);
+        lrSum += lr;
+        lrFirst ??= lr;
+        if (lr !== lrFirst) lrVaries = true;
+        const r = parallel ? parallel.step(batch, epoch, dropout, lr) : singleStep(batch, dropout, lr);
         if (!Number.isFinite(r.loss)) {
           fail("E601", {
             epoch,
@@ -179,6 +213,8 @@ export async function fitNetwork(
         seconds: 0,
         // Training steps only: validation and population statistics are not in it.
         samplesPerSecond: samples / trainSeconds,
+        // The mean of the steps' rates; a rate the same all epoch exactly (a sum of 15 x 0.2 is not 3).
+        lr: lrVaries ? lrSum / batches.steps : lrFirst!,
       };
       if (options.evalTrain) {
         const t = evaluateSplit(net, loss, data.train);
@@ -187,6 +223,10 @@ export async function fitNetwork(
       }
       record.seconds = (performance.now() - began) / 1000;
       history.epochs.push(record);
+      rates.endEpoch(epoch, record.valLoss);
+      const verdict = stopping?.endEpoch(epoch, stopping.value(record));
+      // The weights validated just now, batchnorm statistics included (population statistics recomputed above).
+      if (verdict?.best && settings.earlyStop?.restore) bestWeights = weightData(net);
       const done = epoch;
       // Reads the weights as they are when called: call it within onEpochEnd, before training goes on.
       const state = (): TrainState => ({
@@ -198,8 +238,16 @@ export async function fitNetwork(
         weights: weightData(net),
         optimizer: { step: optimizer.step, slots: optimizer.slots() },
         computedOn: { backend: tf.getBackend() as BackendName, threads: history.threads ?? 1 },
+        ...(rates.state() ? { schedule: rates.state()! } : {}),
+        ...(stopping
+          ? { earlyStop: { ...stopping.state(), ...(bestWeights ? { weights: bestWeights } : {}) } }
+          : {}),
       });
       await options.onEpochEnd?.(record, state);
+      if (verdict?.stop) break;
+    }
+    if (stopping && settings.earlyStop) {
+      finishEarlyStop(net, history, stopping, settings.earlyStop.restore ? bestWeights : undefined);
     }
     return history;
   } finally {
@@ -274,6 +322,62 @@ async function yieldEvery(ms: number): Promise<void> {
   if (performance.now() - lastYield < ms) return;
   await new Promise<void>((resolve) => setImmediate(resolve));
   lastYield = performance.now();
+}
+
+/**
+ * E644 when early stopping or a plateau schedule would watch the test set: the epochs or rates it chose would
+ * be chosen by the data the model is finally measured on (nnc check says so before, E337).
+ */
+function requireValidation(settings: Train, data: Dataset): void {
+  if (data.validationName !== "test") return;
+  const what = settings.earlyStop
+    ? "early_stop"
+    : settings.schedule?.type === "plateau"
+      ? "schedule plateau"
+      : undefined;
+  if (what) {
+    fail(
+      "E644",
+      { what, source: data.source },
+      { help: `hold out validation data: data ${data.source} validation=0.1` },
+    );
+  }
+}
+
+/**
+ * After the last epoch trained: Keras' on_train_end (restore_best_weights: the best epoch's weights, whether the
+ * run stopped early or not), and what happened, in the history and in words.
+ */
+function finishEarlyStop(
+  net: Network,
+  history: History,
+  stopping: EarlyStopping,
+  best: Record<string, WeightData> | undefined,
+): void {
+  const last = history.epochs.at(-1)?.epoch ?? 0;
+  const bestEpoch = stopping.bestEpoch;
+  const restored = best !== undefined && bestEpoch !== 0 && bestEpoch !== last;
+  if (best && bestEpoch !== 0) setWeightData(net, best);
+  const monitor = stopping.spec.monitor;
+  history.earlyStop = {
+    monitor,
+    bestEpoch,
+    ...(stopping.stopped !== undefined ? { stoppedAfter: stopping.stopped } : {}),
+    restored: best !== undefined,
+  };
+  const kept = restored
+    ? `the model saved is epoch ${bestEpoch}'s, the best ${monitor} (restore=true)`
+    : best
+      ? `the model saved is epoch ${bestEpoch}'s, the best ${monitor} and the last`
+      : `the model saved is epoch ${last}'s, the last (restore=false; the best ${monitor} was epoch ${bestEpoch}'s)`;
+  addNote(
+    history,
+    stopping.stopped !== undefined
+      ? `early stopping: ${monitor} did not improve for ${stopping.spec.patience} epoch` +
+          `${stopping.spec.patience === 1 ? "" : "s"} after epoch ${bestEpoch}; stopped after epoch ` +
+          `${stopping.stopped}; ${kept}`
+      : `early stopping did not stop the run; ${kept}`,
+  );
 }
 
 /** Each note once, however many epochs (or resumed runs) it applies to. */

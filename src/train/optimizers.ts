@@ -17,10 +17,11 @@ export interface Optimizer {
   /** Updates applied so far (Keras' `iterations`). */
   readonly step: number;
   /**
-   * Applies one update from gradients keyed by Keras weight name: clipping, weight decay, then the rule. Call
-   * inside tf.tidy. The gradients' values are read, never changed.
+   * Applies one update from gradients keyed by Keras weight name: clipping, weight decay, then the rule, at
+   * learning rate `lr` (the step's rate of the run's schedule, src/train/schedule.ts; default the optimizer's
+   * lr). Call inside tf.tidy. The gradients' values are read, never changed.
    */
-  apply(grads: Record<string, tf.Tensor>): void;
+  apply(grads: Record<string, tf.Tensor>, lr?: number): void;
   /** Slot values by name ("dense/kernel/m", ...), copied out of the backend. */
   slots(): Record<string, WeightData>;
   /** Restores a checkpoint taken with slots() / step. */
@@ -30,10 +31,17 @@ export interface Optimizer {
 
 /**
  * Per-weight update over plain arrays: `w` the weight, `out` its next value (every element written), `g` its
- * gradient, `s` its slots (updated in place) in the order of `names`, `t` the 1-based step. Arithmetic in float64,
- * stored as float32.
+ * gradient, `s` its slots (updated in place) in the order of `names`, `t` the 1-based step, `lr` the step's
+ * learning rate. Arithmetic in float64, stored as float32.
  */
-type Rule = (w: Float32Array, out: Float32Array, g: Float32Array, s: Float32Array[], t: number) => void;
+type Rule = (
+  w: Float32Array,
+  out: Float32Array,
+  g: Float32Array,
+  s: Float32Array[],
+  t: number,
+  lr: number,
+) => void;
 
 /**
  * The optimizer over `weights`. Each slot kind ("m", "v", ...) is one flat float32 buffer with every weight at
@@ -74,7 +82,7 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
     get step() {
       return step;
     },
-    apply(grads) {
+    apply(grads, lr = spec.lr) {
       const t = step + 1;
       const gs = weights.map((w) => {
         const g = grads[w.name];
@@ -90,7 +98,7 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
       runUpdate(open, () => {
         const scales = clipping ? gradientScales(spec, open.read) : undefined;
         // Keras decays with the step's learning rate (base_optimizer.py _apply_weight_decay).
-        const decay = (spec.weightDecay ?? 0) * spec.lr;
+        const decay = (spec.weightDecay ?? 0) * lr;
         if (kernels && heapSlots && open.pointers) {
           const p = open.pointers;
           const base = heapSlots.map((s) => heap!.pointer(s));
@@ -99,7 +107,7 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
             const slots = base.map((b) => b + 4 * offsets[i]!);
             const gscale = scales?.[i] ?? 1;
             const n = weights[i]!.variable.size;
-            wasmRule!(kernels, p.current[i]!, p.next[i]!, p.read[i]!, slots, n, t, gscale, clip, decay);
+            wasmRule!(kernels, p.current[i]!, p.next[i]!, p.read[i]!, slots, n, t, lr, gscale, clip, decay);
           }
         } else {
           for (let i = 0; i < weights.length; i++) {
@@ -117,7 +125,7 @@ export function createOptimizer(spec: OptimizerSpec, weights: WeightEntry[]): Op
               for (let j = 0; j < w.length; j++) out[j] = w[j]! - w[j]! * decay;
               w = out;
             }
-            rule(w, open.next[i]!, g, slots, t);
+            rule(w, open.next[i]!, g, slots, t, lr);
           }
         }
       });
@@ -169,6 +177,7 @@ type WasmRule = (
   slots: number[],
   n: number,
   t: number,
+  lr: number,
   gscale: number,
   clip: number,
   decay: number,
@@ -222,14 +231,15 @@ function ruleFor(spec: OptimizerSpec): { rule: Rule; wasmRule?: WasmRule } {
       // which differs from the paper's Algorithm 1 (and from PyTorch) by a factor sqrt(1 - b2^t) on epsilon.
       // AdamW (keras/src/optimizers/adamw.py) is this Adam with weight_decay (default 0.004), which the caller
       // applies as for every optimizer.
-      const { lr, beta1, beta2, epsilon } = spec;
+      const { beta1, beta2, epsilon } = spec;
       const [a1, a2] = [1 - beta1, 1 - beta2];
-      const alphaAt = (t: number) => (lr * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
+      const alphaAt = (t: number, lr: number) =>
+        (lr * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
       return {
-        wasmRule: (k, w, out, g, [m, v], n, t, gscale, clip, decay) =>
-          k.adam(w, out, g, m!, v!, n, alphaAt(t), a1, a2, epsilon, gscale, clip, decay),
-        rule: (w, out, g, [m, v], t) => {
-          const alpha = alphaAt(t);
+        wasmRule: (k, w, out, g, [m, v], n, t, lr, gscale, clip, decay) =>
+          k.adam(w, out, g, m!, v!, n, alphaAt(t, lr), a1, a2, epsilon, gscale, clip, decay),
+        rule: (w, out, g, [m, v], t, lr) => {
+          const alpha = alphaAt(t, lr);
           for (let j = 0; j < w.length; j++) {
             const gj = g[j]!;
             const mj = m![j]! + (gj - m![j]!) * a1;
@@ -243,16 +253,16 @@ function ruleFor(spec: OptimizerSpec): { rule: Rule; wasmRule?: WasmRule } {
     }
     case "sgd": {
       // Keras: m = momentum m - lr g; w += m, or with nesterov w += momentum m - lr g; without momentum w -= lr g.
-      const { lr, momentum, nesterov } = spec;
+      const { momentum, nesterov } = spec;
       if (momentum === 0) {
         return {
-          rule: (w, out, g) => {
+          rule: (w, out, g, _s, _t, lr) => {
             for (let j = 0; j < w.length; j++) out[j] = w[j]! - lr * g[j]!;
           },
         };
       }
       return {
-        rule: (w, out, g, [m]) => {
+        rule: (w, out, g, [m], _t, lr) => {
           for (let j = 0; j < w.length; j++) {
             const step = lr * g[j]!;
             const mj = momentum * m![j]! - step;
@@ -265,9 +275,9 @@ function ruleFor(spec: OptimizerSpec): { rule: Rule; wasmRule?: WasmRule } {
     case "rmsprop": {
       // Keras: v = rho v + (1 - rho) g^2; increment = lr g / sqrt(v + epsilon) (epsilon INSIDE the root, unlike
       // tf.keras 2's sqrt(v) + epsilon); with momentum: mom = momentum mom + increment, w -= mom.
-      const { lr, rho, momentum, epsilon } = spec;
+      const { rho, momentum, epsilon } = spec;
       return {
-        rule: (w, out, g, [v, mom]) => {
+        rule: (w, out, g, [v, mom], _t, lr) => {
           for (let j = 0; j < w.length; j++) {
             const gj = g[j]!;
             const vj = rho * v![j]! + (1 - rho) * gj * gj;

@@ -73,17 +73,21 @@ export function autogradGradients(net: Network, loss: LoweredLoss): GradientFn {
   };
 }
 
-/** Applies one step; returns the batch's mean loss and correct count (one transfer from the backend). */
+/**
+ * Applies one step at learning rate `lr` (default the optimizer's); returns the batch's mean loss and correct
+ * count (one transfer from the backend).
+ */
 export function trainStep(
   gradients: GradientFn,
   optimizer: Optimizer,
   input: StepInput,
+  lr?: number,
 ): { loss: number; correct: number } {
   const kept: tf.Tensor[] = [];
   try {
     const result = tf.tidy(() => {
       const g = gradients(input, kept);
-      optimizer.apply(g.grads);
+      optimizer.apply(g.grads, lr);
       updateMovingStatisticsInPlace(g.bnStats);
       return tf.stack([g.loss, g.correct]);
     });

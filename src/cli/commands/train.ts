@@ -9,6 +9,7 @@ import { fail, NncError } from "../../diagnostics/index.ts";
 import type { Program, Train } from "../../ir/schema.ts";
 import { describeOptimizer } from "../../ir/optimizer-defaults.ts";
 import { augmentsAnything, describeAugment } from "../../ir/augment.ts";
+import { describeEarlyStop, describeSchedule } from "../../ir/schedule.ts";
 import { withTrainOverrides } from "../../ir/train-overrides.ts";
 import { requireTrainingMemory } from "../../ir/training-memory.ts";
 import { buildModel } from "../../lower/index.ts";
@@ -243,6 +244,8 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         (augmentsAnything(train.augment)
           ? `augmentation of training batches: ${describeAugment(train.augment)}\n`
           : "") +
+        (train.schedule ? `schedule ${describeSchedule(train.schedule)}\n` : "") +
+        (train.earlyStop ? `${describeEarlyStop(train.earlyStop)}\n` : "") +
         `output: ${outDir}\n`,
     );
 
@@ -299,11 +302,17 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
     }
     savedModel = true;
     for (const note of history.notes ?? []) io.err(`note: ${note}\n`);
-    const last = history.epochs.at(-1);
+    // The model saved: the last epoch's, or early stopping's best (restore=true).
+    const kept =
+      history.earlyStop?.restored && history.earlyStop.bestEpoch !== history.epochs.at(-1)?.epoch
+        ? history.earlyStop.bestEpoch
+        : undefined;
+    const last = history.epochs.find((e) => e.epoch === kept) ?? history.epochs.at(-1);
     if (last) {
       io.err(
         `\n${dataset.validationName} accuracy ${(last.valAccuracy * 100).toFixed(2)}%, loss ${last.valLoss.toFixed(4)} ` +
-          `(${dataset.validation.count} samples${hasBatchnorm ? ", population batch-norm statistics" : ""})\n`,
+          `(${dataset.validation.count} samples${hasBatchnorm ? ", population batch-norm statistics" : ""}` +
+          `${kept !== undefined ? `; epoch ${kept}'s weights, kept by early stopping` : ""})\n`,
       );
     }
     io.err(

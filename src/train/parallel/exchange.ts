@@ -12,7 +12,9 @@ const ABORT = 2; // non-zero once a thread failed or training stopped
 const COMMAND = 3; // sequence number of the command the main thread posted last
 /** Command fields after COMMAND (see Command). */
 const FIELDS = 4;
-const CONTROL_WORDS = FIELDS + 4;
+/** The step's learning rate: a float64 in two control words after the command's fields. */
+const LR = FIELDS + 4;
+const CONTROL_WORDS = FIELDS + 6;
 /** Bytes of the error text a failing thread leaves for the others. */
 const ERROR_BYTES = 4096;
 
@@ -23,6 +25,11 @@ export interface Command {
   step: number;
   /** Rows in the whole batch (each thread's share of them: `shares`). */
   total: number;
+  /**
+   * A step's learning rate, decided by the main thread alone (a plateau schedule follows val_loss, which only
+   * it computes), so every thread applies the same rate; absent: the optimizer's own.
+   */
+  lr?: number;
 }
 const KINDS: Command["kind"][] = ["step", "verify", "stop"];
 
@@ -67,6 +74,9 @@ export class Exchange {
   private calls = 0;
   private readonly spinMs: number;
   private readonly result: Float32Array;
+  /** Converts the learning rate to and from its two control words, bit for bit. */
+  private readonly lrBits = new Int32Array(2);
+  private readonly lrValue = new Float64Array(this.lrBits.buffer);
 
   /**
    * `stallLimitMs`: how long `allSum` waits for a peer before it gives up and aborts (the main thread sets it;
@@ -137,6 +147,10 @@ export class Exchange {
     c[FIELDS + 1] = command.epoch;
     c[FIELDS + 2] = command.step;
     c[FIELDS + 3] = command.total;
+    // NaN stands for "no rate given".
+    this.lrValue[0] = command.lr ?? NaN;
+    c[LR] = this.lrBits[0]!;
+    c[LR + 1] = this.lrBits[1]!;
     Atomics.add(c, COMMAND, 1);
     Atomics.notify(c, COMMAND);
   }
@@ -145,11 +159,15 @@ export class Exchange {
   nextCommand(seen: number): Command {
     this.waitFor(COMMAND, seen + 1, 1000);
     const c = this.control;
+    this.lrBits[0] = c[LR]!;
+    this.lrBits[1] = c[LR + 1]!;
+    const lr = this.lrValue[0]!;
     return {
       kind: KINDS[c[FIELDS]!]!,
       epoch: c[FIELDS + 1]!,
       step: c[FIELDS + 2]!,
       total: c[FIELDS + 3]!,
+      ...(Number.isNaN(lr) ? {} : { lr }),
     };
   }
 

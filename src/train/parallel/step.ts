@@ -96,6 +96,8 @@ export interface ParallelStepInput {
   /** Every thread's share of the batch (this thread's is shares[exchange.rank]). */
   shares: Share[];
   total: number;
+  /** The step's learning rate (the same in every thread: the main thread's, src/train/schedule.ts). */
+  lr?: number;
 }
 
 export type ParallelStep = (input: ParallelStepInput) => { loss: number; correct: number };
@@ -149,7 +151,7 @@ export function parallelStepper(
           grads[w.name] = tf.tensor(summed.slice(o, o + w.variable.size), w.variable.shape, "float32");
           o += w.variable.size;
         }
-        optimizer.apply(grads);
+        optimizer.apply(grads, input.lr);
         if (updateStatistics) updateMovingStatisticsInPlace(bnStats);
         return { loss: summed[size]!, correct: summed[size + 1]! };
       });

@@ -24,6 +24,7 @@ export interface DataParallel {
     batch: Batch,
     epoch: number,
     dropoutRng: ((layer: string) => Random) | undefined,
+    lr?: number,
   ): {
     loss: number;
     correct: number;
@@ -98,14 +99,20 @@ export async function startDataParallel(o: DataParallelOptions): Promise<DataPar
   const runStep = parallelStepper(gradients, optimizer, net.trainable, exchange, true);
   return {
     threads,
-    step(batch, epoch, dropoutRng) {
+    step(batch, epoch, dropoutRng, lr) {
       const all = shares(batch.size, threads);
       const rest = all[1]!; // the other threads' rows follow thread 0's
       if (rest.rows > 0) {
         xs.set(batch.x.subarray(rest.offset * sampleSize, batch.size * sampleSize), rest.offset * sampleSize);
         ys.set(batch.y.subarray(rest.offset, batch.size), rest.offset);
       }
-      exchange.post({ kind: "step", epoch, step: batch.step, total: batch.size });
+      exchange.post({
+        kind: "step",
+        epoch,
+        step: batch.step,
+        total: batch.size,
+        ...(lr !== undefined ? { lr } : {}),
+      });
       const share = all[0]!;
       const xt = tf.tensor(
         batch.x.subarray(0, share.rows * sampleSize),
@@ -114,7 +121,14 @@ export async function startDataParallel(o: DataParallelOptions): Promise<DataPar
       );
       const yt = tf.tensor1d(batch.y.subarray(0, share.rows), "int32");
       try {
-        return runStep({ x: xt, y: yt, dropoutRng, shares: all, total: batch.size });
+        return runStep({
+          x: xt,
+          y: yt,
+          dropoutRng,
+          shares: all,
+          total: batch.size,
+          ...(lr !== undefined ? { lr } : {}),
+        });
       } catch (e) {
         throw stopOthers(exchange, e);
       } finally {

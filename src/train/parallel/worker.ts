@@ -66,6 +66,7 @@ try {
           : undefined,
         shares: all,
         total: command.total,
+        ...(command.lr !== undefined ? { lr: command.lr } : {}),
       });
     } finally {
       x?.dispose();

@@ -1,0 +1,131 @@
+// Checking: learning-rate schedules and early stopping against the run they are in (the train block's, and every
+// experiment's, for every `vary epochs` and `vary schedule` value): a rate that falls to 0 in effect before the
+// last epoch (E335), a warm-up as long as the run (E336), early stopping or a plateau schedule that cannot act
+// within the run (W413, W414). Whether there is validation data to watch is a question for the data
+// (src/check/data-fit.ts, E337).
+import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
+import { describeSchedule, parseScheduleText, type Schedule } from "../ir/schedule.ts";
+import type { Program, Span, Train } from "../ir/schema.ts";
+import { withTrainOverrides } from "../ir/train-overrides.ts";
+import { LearningRate } from "../train/schedule.ts";
+
+/** A rate below the start's 2^-24 changes no float32 weight that the starting rate changes by one unit. */
+const NO_LONGER_TRAINS = 2 ** -24;
+
+interface Run {
+  train: Train;
+  where: string;
+  /** Where a varied value is listed (the diagnostic goes there when the spec's setting is not the cause). */
+  varied?: Span;
+  /** `where` without the varied schedule (early stopping does not depend on it). */
+  stopWhere: string;
+}
+
+/** Every (settings, place) a program trains with, `vary epochs` and `vary schedule` expanded. */
+function runs(program: Program): Run[] {
+  const out: Run[] = [];
+  if (program.train.span !== undefined) out.push({ train: program.train, where: "", stopWhere: "" });
+  for (const experiment of program.experiments) {
+    const base = withTrainOverrides(program.train, experiment.train);
+    const where = `, in experiment '${experiment.name}'`;
+    const epochs = experiment.vary.find((v) => v.key === "epochs");
+    const schedules = experiment.vary.find((v) => v.key === "schedule");
+    const epochList = (epochs?.values ?? [base.epochs]).filter(
+      (e): e is number => Number.isSafeInteger(e) && (e as number) >= 1,
+    );
+    const scheduleList: { schedule: Schedule | undefined; text?: string }[] = schedules
+      ? schedules.values.flatMap((v) => {
+          const parsed = parseScheduleText(String(v));
+          return "schedule" in parsed ? [{ schedule: parsed.schedule, text: String(v) }] : [];
+        })
+      : [{ schedule: base.schedule }];
+    for (const e of epochList) {
+      for (const { schedule, text } of scheduleList) {
+        const train: Train = { ...base, epochs: e };
+        if (schedule) train.schedule = schedule;
+        else delete train.schedule;
+        const parts = [epochs ? `epochs ${e}` : "", text !== undefined ? `schedule ${text}` : ""].filter(
+          Boolean,
+        );
+        const span = (text !== undefined ? schedules?.span : undefined) ?? (epochs ? epochs.span : undefined);
+        out.push({
+          train,
+          where: where + (parts.length ? ` (vary ${parts.join(", ")})` : ""),
+          stopWhere: where + (epochs ? ` (vary epochs ${e})` : ""),
+          ...(span ? { varied: span } : {}),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export function checkSchedules(program: Program): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const said = new Set<string>();
+  for (const run of runs(program)) {
+    const { train, where } = run;
+    const schedule = train.schedule;
+    const at = (own: Span | undefined) => {
+      const span = run.varied ?? own ?? train.span;
+      return span ? { span } : {};
+    };
+    if (schedule) {
+      const warmup = schedule.warmup ?? 0;
+      if (warmup >= train.epochs) {
+        out.push(diagnostic("E336", { warmup, epochs: train.epochs, where }, at(schedule.span)));
+      } else {
+        const rates = new LearningRate(schedule, train.optimizer.lr, {
+          epochs: train.epochs,
+          stepsPerEpoch: 1,
+        });
+        for (let epoch = warmup + 1; epoch <= train.epochs; epoch++) {
+          const rate = rates.at(epoch, 1);
+          if (rate < train.optimizer.lr * NO_LONGER_TRAINS) {
+            out.push(
+              diagnostic(
+                "E335",
+                {
+                  schedule: describeSchedule(schedule),
+                  value: String(+rate.toPrecision(3)),
+                  epoch,
+                  epochs: train.epochs,
+                  where,
+                },
+                { ...at(schedule.span), help: "decay less (a larger factor or rate, or a longer every=)" },
+              ),
+            );
+            break;
+          }
+        }
+        if (schedule.type === "plateau") {
+          // The first watched epoch sets the best; `patience` more without improvement lower the rate after it.
+          const first = warmup + 1 + schedule.patience;
+          if (first >= train.epochs) {
+            out.push(
+              diagnostic(
+                "W414",
+                { patience: schedule.patience, epochs: train.epochs, first, where },
+                at(schedule.span),
+              ),
+            );
+          }
+        }
+      }
+    }
+    const stop = train.earlyStop;
+    if (stop) {
+      // Keras: the best so far, then `patience` epochs without improvement; never after the first epoch.
+      const first = Math.max(2, stop.patience + 1);
+      // Said once per run length: the schedules varied beside it do not change it.
+      const key = `${train.epochs} ${run.stopWhere}`;
+      if (first >= train.epochs && !said.has(key)) {
+        said.add(key);
+        out.push(
+          diagnostic("W413", { patience: stop.patience, epochs: train.epochs, first, where }, at(stop.span)),
+        );
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+// `schedule` and `early_stop` from text to checked IR: the IR they build (Keras' defaults), each option belongs
+// to its schedule (E235), required options (E236), ranges (E237), `nnc check`'s errors and lints against the run
+// (E335, E336, W413, W414) and against the data (E337), `vary schedule` (E307 and the grid's cells), and
+// `nnc fmt` keeps them as written.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { checkDataFit } from "../../src/check/data-fit.ts";
+import { compile } from "../../src/compile.ts";
+import type { DataMetadata } from "../../src/data/metadata.ts";
+import { expandGrid } from "../../src/experiment/grid.ts";
+import { formatSource } from "../../src/format/index.ts";
+import { codes, diagnosticsOf, spanText } from "../build/helpers.ts";
+
+const MODEL = "input 4\ndense 3 softmax\n";
+const spec = (train: string, rest = "") => `${MODEL}train {\n  epochs 10\n${train}\n}\n${rest}`;
+const programOf = (text: string) => {
+  const r = compile(text);
+  if (!r.program) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+  return r.program;
+};
+
+const S = suite("schedule and early_stop: build and check");
+
+S("the IR holds each schedule with its defaults; early_stop with Keras' (restore on)", () => {
+  const train = (line: string) => programOf(spec(`  ${line}`)).train;
+  assert.equal(strip(train("schedule cosine").schedule), { type: "cosine", min: 0 });
+  assert.equal(strip(train("schedule step every=3").schedule), { type: "step", every: 3, factor: 0.1 });
+  assert.equal(strip(train("schedule plateau warmup=2").schedule), {
+    type: "plateau",
+    patience: 10,
+    factor: 0.1,
+    min: 0,
+    warmup: 2,
+  });
+  assert.equal(strip(train("schedule onecycle max=0.1").schedule), { type: "onecycle", max: 0.1 });
+  assert.equal(strip(train("early_stop").earlyStop), {
+    monitor: "val_loss",
+    patience: 0,
+    minDelta: 0,
+    restore: true,
+  });
+  assert.equal(
+    strip(train("early_stop monitor=val_accuracy patience=3 min_delta=0.001 restore=false").earlyStop),
+    {
+      monitor: "val_accuracy",
+      patience: 3,
+      minDelta: 0.001,
+      restore: false,
+    },
+  );
+  assert.is(programOf(spec("")).train.schedule, undefined, "absent: today's constant rate");
+});
+
+function strip<T>(value: T): Omit<T, "span"> {
+  const { span: _s, ...rest } = value as T & { span?: unknown };
+  return rest;
+}
+
+S("an option of another schedule (E235), a missing one (E236), out of range (E237), at the option", () => {
+  const text = spec("  schedule cosine every=2");
+  const d = diagnosticsOf(text);
+  assert.equal(codes(d), ["E235"]);
+  assert.is(spanText(text, d[0]!), "every=2");
+  assert.match(d[0]!.message, /schedule cosine has no option every= \(it takes min=, warmup=\)/);
+  const missing = diagnosticsOf(spec("  schedule step factor=0.5"));
+  assert.equal(codes(missing), ["E236"]);
+  assert.match(missing[0]!.message, /schedule step needs every=/);
+  const range = spec("  schedule plateau factor=1.5");
+  const r = diagnosticsOf(range);
+  assert.equal(codes(r), ["E237"]);
+  assert.is(spanText(range, r[0]!), "factor=1.5");
+  assert.equal(codes(diagnosticsOf(spec("  schedule sine"))), ["E202"]);
+  assert.equal(codes(diagnosticsOf(spec("  early_stop monitor=loss"))), ["E202"]);
+});
+
+S("a rate that reaches 0 before the last epoch (E335), a warm-up as long as the run (E336)", () => {
+  const zero = spec("  schedule step every=3 factor=0");
+  const d = diagnosticsOf(zero);
+  assert.equal(codes(d), ["E335"]);
+  assert.match(d[0]!.message, /brings the learning rate to 0 by epoch 4 of 10/);
+  assert.is(spanText(zero, d[0]!), "schedule step every=3 factor=0");
+  // 0.01^9 of lr is below 2^-24: no float32 weight changes by then.
+  assert.equal(codes(diagnosticsOf(spec("  schedule exponential rate=0.01"))), ["E335"]);
+  assert.equal(codes(diagnosticsOf(spec("  schedule exponential rate=0.5"))), []);
+  assert.equal(codes(diagnosticsOf(spec("  schedule cosine"))), [], "cosine reaches min only after the run");
+  assert.equal(codes(diagnosticsOf(spec("  schedule cosine warmup=10"))), ["E336"]);
+  assert.equal(codes(diagnosticsOf(spec("  schedule cosine warmup=9"))), []);
+  // In an experiment, with the epochs it varies.
+  const exp = spec("  schedule cosine warmup=3", "experiment e {\n  vary epochs 3 20\n}\n");
+  const e = diagnosticsOf(exp);
+  assert.equal(codes(e), ["E336"]);
+  assert.match(e[0]!.message, /in experiment 'e' \(vary epochs 3\)/);
+  assert.is(spanText(exp, e[0]!), "vary epochs 3 20");
+});
+
+S("early stopping or plateau that cannot act within the run (W413, W414)", () => {
+  const stop = spec("  early_stop patience=9");
+  const d = diagnosticsOf(stop);
+  assert.equal(codes(d), ["W413"]);
+  assert.match(d[0]!.message, /the earliest stop is after epoch 10, and the run has 10/);
+  assert.equal(codes(diagnosticsOf(spec("  early_stop patience=8"))), []);
+  assert.equal(codes(diagnosticsOf(spec("  schedule plateau patience=5 warmup=4"))), ["W414"]);
+  assert.equal(codes(diagnosticsOf(spec("  schedule plateau patience=4 warmup=4"))), []);
+});
+
+S("early stopping and plateau need validation data, not the test set (E337, from the data)", () => {
+  const meta = (over: Partial<DataMetadata> = {}): DataMetadata => ({
+    source: "mnist",
+    sampleShape: [4],
+    numClasses: 3,
+    labelKind: "class-index",
+    trainCount: 8000,
+    testCount: 2000,
+    ...over,
+  });
+  const text = spec("  data mnist\n  early_stop patience=2\n  schedule plateau");
+  const d = checkDataFit(programOf(text), () => meta());
+  assert.equal(codes(d), ["E337", "E337"]);
+  assert.is(spanText(text, d[0]!), "early_stop patience=2");
+  assert.match(d[0]!.message, /validates on its test set/);
+  assert.match(d[0]!.help!, /data mnist validation=0.1/);
+  // A hold-out, or a source without a test set (it holds out validation by default): nothing to say.
+  assert.equal(
+    codes(checkDataFit(programOf(text.replace("data mnist", "data mnist validation=0.1")), () => meta())),
+    [],
+  );
+  assert.equal(codes(checkDataFit(programOf(text), () => meta({ testCount: undefined }))), []);
+});
+
+S("vary schedule: names or quoted schedules; cells train with them", () => {
+  const text = spec(
+    "  schedule cosine warmup=1",
+    'experiment e {\n  vary schedule constant cosine "step every=2 factor=0.5"\n}\n',
+  );
+  const program = programOf(text);
+  const cells = expandGrid(program, program.experiments[0]!);
+  assert.equal(
+    cells.map((c) => c.train.schedule),
+    [{ type: "constant" }, { type: "cosine", min: 0 }, { type: "step", every: 2, factor: 0.5 }],
+  );
+  assert.equal(
+    cells.map((c) => c.group),
+    ["model schedule=constant", "model schedule=cosine", "model schedule=step every=2 factor=0.5"],
+  );
+  const bad = spec("", 'experiment e {\n  vary schedule cosine step "cosine every=2"\n}\n');
+  const d = diagnosticsOf(bad);
+  assert.equal(codes(d), ["E307", "E307"]);
+  assert.match(d[0]!.help!, /schedule step needs every=/);
+  assert.match(d[1]!.help!, /schedule cosine takes min=, warmup=, not every=/);
+});
+
+S("nnc fmt keeps the statements as written", async () => {
+  const text = spec("  schedule   cosine min=1e-5  warmup=2\n  early_stop monitor=val_accuracy   patience=3");
+  const out = await formatSource(text);
+  assert.match(
+    out,
+    /\n {2}schedule cosine min=1e-5 warmup=2\n {2}early_stop monitor=val_accuracy patience=3\n/,
+  );
+});
+
+S.run();
