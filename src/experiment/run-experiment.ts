@@ -14,6 +14,7 @@ import {
   type Dataset,
 } from "../data/index.ts";
 import { checkDataFit } from "../check/data-fit.ts";
+import { requireValidation } from "../train/fit.ts";
 import { metadataOfDataset } from "../data/metadata.ts";
 import { fail, NncError, SourceText } from "../diagnostics/index.ts";
 import type { Experiment, Program } from "../ir/schema.ts";
@@ -122,6 +123,8 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   checkDataSource(data);
   const dataset = await loadDataset(data);
   checkComparedModels(program, experiment, dataset);
+  // Early stopping or a plateau schedule on the test set (E644), before any cell trains, not in the first.
+  for (const cell of grid) requireValidation(cell.train, dataset);
   // What a cell would be refused for (batch normalization at a varied batch of 1: E322), before any cell trains.
   const refused = checkDataFit(program, () => metadataOfDataset(dataset), {
     experiment: experiment.name,

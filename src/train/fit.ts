@@ -328,7 +328,7 @@ async function yieldEvery(ms: number): Promise<void> {
  * E644 when early stopping or a plateau schedule would watch the test set: the epochs or rates it chose would
  * be chosen by the data the model is finally measured on (nnc check says so before, E337).
  */
-function requireValidation(settings: Train, data: Dataset): void {
+export function requireValidation(settings: Train, data: Dataset): void {
   if (data.validationName !== "test") return;
   const what = settings.earlyStop
     ? "early_stop"

@@ -11,6 +11,8 @@ import { checkpointFingerprint } from "../../src/save/fingerprint.ts";
 import { writeCheckpoint } from "../../src/save/checkpoint.ts";
 import { readCheckpoint } from "../../src/save/checkpoint-read.ts";
 import { LearningRate } from "../../src/train/schedule.ts";
+import { createOptimizer } from "../../src/train/optimizers.ts";
+import * as tf from "@tensorflow/tfjs-core";
 import { failsWith, tempDir } from "../helpers.ts";
 import { blobData, closeness, program, useBackend, values } from "../lower/helpers.ts";
 
@@ -194,5 +196,56 @@ F("the autograd path takes the same rates as the compiled step", async () => {
     assert.ok(c <= 1, `${name} differs (${c})`);
   }
 });
+
+F(
+  "the optimizer's update takes the step's rate (Adam's alpha, SGD's step, weight decay's w * wd * lr)",
+  () => {
+    const steps = (spec: Parameters<typeof createOptimizer>[0], rates: number[]) => {
+      const w = tf.variable(tf.tensor1d([1, -2]), true, `sched-opt-${Math.random()}`);
+      const opt = createOptimizer(spec, [{ name: "w", variable: w, trainable: true }]);
+      const grads = [
+        [0.5, -1],
+        [0.1, 2],
+      ];
+      rates.forEach((lr, k) => tf.tidy(() => opt.apply({ w: tf.tensor1d(grads[k]!) }, lr)));
+      const out = values(w);
+      opt.dispose();
+      w.dispose();
+      return out;
+    };
+    // SGD with weight decay 0.1 (Keras: w -= w * wd * lr, then w -= lr * g), at rates 0.5 then 0.25.
+    const sgd = [1, -2].map((w0, i) => {
+      let w = w0;
+      [0.5, 0.25].forEach((lr, k) => {
+        w = w - w * 0.1 * lr;
+        const g = [
+          [0.5, -1],
+          [0.1, 2],
+        ][k]![i]!;
+        w = w - lr * g;
+      });
+      return w;
+    });
+    const got = steps({ type: "sgd", lr: 9, momentum: 0, nesterov: false, weightDecay: 0.1 }, [0.5, 0.25]);
+    assert.ok(closeness(got, sgd, 1e-6, 1e-7) <= 1, `${got} vs ${sgd}`);
+    // Adam (the SIMD kernel on wasm): alpha_t = lr_t sqrt(1 - b2^t) / (1 - b1^t).
+    const [b1, b2, eps] = [0.9, 0.999, 1e-7];
+    const adam = [1, -2].map((w0, i) => {
+      let [w, m, v] = [w0, 0, 0];
+      [0.01, 0.003].forEach((lr, k) => {
+        const g = [
+          [0.5, -1],
+          [0.1, 2],
+        ][k]![i]!;
+        m += (g - m) * (1 - b1);
+        v += (g * g - v) * (1 - b2);
+        w -= (((lr * Math.sqrt(1 - b2 ** (k + 1))) / (1 - b1 ** (k + 1))) * m) / (Math.sqrt(v) + eps);
+      });
+      return w;
+    });
+    const a = steps({ type: "adam", lr: 9, beta1: b1, beta2: b2, epsilon: eps }, [0.01, 0.003]);
+    assert.ok(closeness(a, adam, 1e-6, 1e-7) <= 1, `${a} vs ${adam}`);
+  },
+);
 
 F.run();
