@@ -140,7 +140,7 @@ S("vary schedule: names or quoted schedules; cells train with them", () => {
   );
   assert.equal(
     cells.map((c) => c.group),
-    ["model schedule=constant", "model schedule=cosine", "model schedule=step every=2 factor=0.5"],
+    ["model schedule=constant", "model schedule=cosine", 'model schedule="step every=2 factor=0.5"'],
   );
   const bad = spec("", 'experiment e {\n  vary schedule cosine step "cosine every=2"\n}\n');
   const d = diagnosticsOf(bad);
