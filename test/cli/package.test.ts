@@ -19,7 +19,8 @@ const emitted = (source: string) =>
 const published = suite("the published package");
 
 published("build script and config: rootDir '.', outDir dist, sources only", () => {
-  assert.is(pkg.scripts.build, "tsc -p tsconfig.build.json");
+  // tsc, then scripts/cli-bundle.js: dist/'s precompiled IR validator and the checkout's CLI bundle.
+  assert.is(pkg.scripts.build, "tsc -p tsconfig.build.json && node scripts/cli-bundle.js");
   // `prepare`, not `prepublishOnly`: npm runs it on pack, publish and git installs alike.
   assert.is(pkg.scripts.prepare, "npm run build");
   assert.is(build.compilerOptions.rootDir, ".");
