@@ -140,6 +140,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--force", "replace an existing run in --out")
     .option("--eval-train", "also measure the training set in inference mode at each epoch end")
     .option("--strict", "treat warnings as errors")
+    .option(
+      "--timings",
+      "print where the time went: start-up, data, training, statistics, evaluation, saving",
+    )
     .action(action(async (file: string, opts) => (await commands.train()).trainCommand(io, file, opts)));
 
   program

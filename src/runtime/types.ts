@@ -95,6 +95,15 @@ export interface FitOptions {
   threads?: number | "auto";
   /** Called once training is about to start, with the threads it runs on. */
   onStart?: (info: { threads: number }) => void;
+  /** Seconds spent in each phase, added to as training goes (nnc train --timings). */
+  timings?: FitTimings;
+}
+
+/** Wall time of fit's phases in seconds: the steps, batch-norm population statistics, evaluation. */
+export interface FitTimings {
+  training: number;
+  statistics: number;
+  evaluation: number;
 }
 
 export interface Evaluation {

@@ -202,7 +202,9 @@ export async function fitNetwork(
       }
       const trainSeconds = (performance.now() - began) / 1000;
       parallel?.verify(epoch);
+      const statsBegan = performance.now();
       if (statsSplit) recomputePopulationStatistics(net, statsSplit);
+      const evalBegan = performance.now();
       const val = evaluateSplit(net, loss, data.validation);
       const record: EpochRecord = {
         epoch,
@@ -222,6 +224,11 @@ export async function fitNetwork(
         record.trainEvalAccuracy = t.accuracy;
       }
       record.seconds = (performance.now() - began) / 1000;
+      if (options.timings) {
+        options.timings.training += trainSeconds;
+        options.timings.statistics += (evalBegan - statsBegan) / 1000;
+        options.timings.evaluation += (performance.now() - evalBegan) / 1000;
+      }
       history.epochs.push(record);
       rates.endEpoch(epoch, record.valLoss);
       const verdict = stopping?.endEpoch(epoch, stopping.value(record));

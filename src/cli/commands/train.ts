@@ -37,6 +37,7 @@ import type { CliIO } from "../io.ts";
 import { EXIT } from "../exit.ts";
 import { TrainingProgress } from "../progress.ts";
 import { compileSpec, pickModel } from "../spec.ts";
+import { RunTimings } from "../timings.ts";
 
 export interface TrainOptions {
   model?: string;
@@ -54,6 +55,8 @@ export interface TrainOptions {
   force?: boolean;
   evalTrain?: boolean;
   strict?: boolean;
+  /** Print where the time went (start-up, data, training, statistics, evaluation, saving). */
+  timings?: boolean;
 }
 
 /** The program's train settings with the command line's overrides applied. */
@@ -157,7 +160,10 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export async function trainCommand(io: CliIO, file: string, opts: TrainOptions): Promise<number> {
-  const compiled = await compileSpec(io, file, { strict: opts.strict ?? false });
+  const timings = new RunTimings();
+  const compiled = await timings.timeAsync("spec", () =>
+    compileSpec(io, file, { strict: opts.strict ?? false }),
+  );
   if (!compiled) return EXIT.errors;
   const modelIR = pickModel(compiled.program, opts.model, file);
   const train = applyOverrides(compiled.program.train, opts);
@@ -218,13 +224,15 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         });
       }
     }
-    const dataset = await loadDataset(train.data, {
-      expect: {
-        inputShape: input.op === "input" ? input.shape : [],
-        numClasses: outputs.at(-1)! === 1 ? 2 : outputs.at(-1)!,
-      },
-    });
-    const backend = await selectBackend(opts.backend);
+    const dataset = await timings.timeAsync("data", () =>
+      loadDataset(train.data, {
+        expect: {
+          inputShape: input.op === "input" ? input.shape : [],
+          numClasses: outputs.at(-1)! === 1 ? 2 : outputs.at(-1)!,
+        },
+      }),
+    );
+    const backend = await timings.timeAsync("backend", () => selectBackend(opts.backend));
     requireTrainingMemory(modelIR, train, backend.name); // E636/E637, before the model allocates anything
     if (resumeFrom) io.err(`resuming ${outDir} after epoch ${resumeFrom.epochsDone} of ${train.epochs}\n`);
     // --force replaces the old run only now that this one can start: a bad data source leaves it as it was.
@@ -249,7 +257,9 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         `output: ${outDir}\n`,
     );
 
-    model = buildModel(program, { model: modelIR.name, seed: train.seed, backend: backend.name });
+    model = timings.time("model", () =>
+      buildModel(program, { model: modelIR.name, seed: train.seed, backend: backend.name }),
+    );
     const startedAt = new Date();
     const manifest = (history: History) =>
       makeManifest({
@@ -267,19 +277,25 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
     progress = new TrainingProgress(io, train.epochs);
     const samplesPerEpoch = dataset.train.count;
     let history: History;
+    const fitBegan = performance.now();
     try {
       history = await model.fit(dataset, {
         evalTrain: opts.evalTrain ?? false,
         threads: opts.threads ?? "auto",
+        timings: timings.fit,
         onStart: ({ threads }) => {
+          timings.since("set-up", fitBegan);
           if (threads > 1)
             io.err(`threads: ${threads} (data-parallel: each thread trains its share of every batch)\n`);
         },
         ...(resumeFrom ? { resumeFrom } : {}),
-        onBatchEnd: (e) => progress!.batch(e, samplesPerEpoch),
+        onBatchEnd: (e) => {
+          timings.step();
+          progress!.batch(e, samplesPerEpoch);
+        },
         onEpochEnd: (record, state) => {
           progress!.epoch(record);
-          writeCheckpointOf(run, record.epoch, state(), saved);
+          timings.time("saving", () => writeCheckpointOf(run, record.epoch, state(), saved));
           saved = record.epoch;
         },
       });
@@ -291,7 +307,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       throw stop.error;
     }
     try {
-      saveModel(model, outDir, { history, manifest: manifest(history) });
+      timings.time("saving", () => saveModel(model!, outDir, { history, manifest: manifest(history) }));
     } catch (e) {
       if (!(e instanceof WriteError)) throw e;
       fail(
@@ -321,6 +337,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
           ? `inference export with batch norm folded into the layers before it: ${join(outDir, INFERENCE_DIR)}/\n`
           : ""),
     );
+    if (opts.timings) io.err(timings.report());
     return EXIT.ok;
   } finally {
     if (!stopping) {
