@@ -76,6 +76,11 @@ export interface TrainState {
   computedOn?: { backend: BackendName; threads: number };
   /** A plateau schedule's state (the other schedules are functions of the step). */
   schedule?: PlateauState;
+  /**
+   * The epochs the run's schedule spread over (cosine and onecycle depend on them): a run resumed with other
+   * epochs says its rates changed course.
+   */
+  scheduleEpochs?: number;
   /** Early stopping's state, and with restore=true the best epoch's weights (batchnorm statistics included). */
   earlyStop?: EarlyStopState & { weights?: Record<string, WeightData> };
 }

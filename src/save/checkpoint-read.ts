@@ -236,6 +236,7 @@ function readOpened(
     optimizer: { step: header.optimizerStep, slots: pick(header.slots) },
     ...(header.computedOn ? { computedOn: header.computedOn } : {}),
     ...(header.schedule ? { schedule: header.schedule } : {}),
+    ...(header.scheduleEpochs !== undefined ? { scheduleEpochs: header.scheduleEpochs } : {}),
     ...(header.earlyStop
       ? {
           earlyStop: {

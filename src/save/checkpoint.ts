@@ -37,6 +37,7 @@ interface CheckpointHeader {
   weights: TensorEntry[];
   slots: TensorEntry[];
   schedule?: TrainState["schedule"];
+  scheduleEpochs?: number;
   earlyStop?: Omit<NonNullable<TrainState["earlyStop"]>, "weights">;
   best?: TensorEntry[];
   blobSha256: string;
@@ -76,6 +77,7 @@ export function writeCheckpoint(dir: string, state: TrainState, meta: Checkpoint
     weights: weights.entries,
     slots: slots.entries,
     ...(state.schedule ? { schedule: state.schedule } : {}),
+    ...(state.scheduleEpochs !== undefined ? { scheduleEpochs: state.scheduleEpochs } : {}),
     ...(state.earlyStop ? { earlyStop: earlyStop as NonNullable<CheckpointHeader["earlyStop"]> } : {}),
     ...(best ? { best: best.entries } : {}),
     blobSha256: sha256(blob),

@@ -102,6 +102,7 @@ export const CheckpointHeaderSchema = Type.Object(
     weights: Type.Array(TensorEntrySchema, { maxItems: 100_000 }),
     slots: Type.Array(TensorEntrySchema, { maxItems: 1_000_000 }),
     /** A plateau schedule's state (src/train/schedule.ts). */
+    scheduleEpochs: Type.Optional(Type.Integer({ minimum: 1 })),
     schedule: Type.Optional(
       Type.Object(
         { lr: Type.Number({ minimum: 0 }), best: Metric, wait: Type.Integer({ minimum: 0 }) },

@@ -149,6 +149,21 @@ export async function fitNetwork(
     const stopping = settings.earlyStop
       ? new EarlyStopping(settings.earlyStop, resumed?.earlyStop)
       : undefined;
+    const spanned = resumed?.scheduleEpochs;
+    const spread = settings.schedule?.type === "cosine" || settings.schedule?.type === "onecycle";
+    if (spread && spanned !== undefined && spanned !== settings.epochs && start <= settings.epochs) {
+      const then = new LearningRate(settings.schedule, settings.optimizer.lr, {
+        epochs: spanned,
+        stepsPerEpoch,
+      });
+      addNote(
+        history,
+        `schedule ${settings.schedule!.type} spread over ${spanned} epochs until epoch ${start - 1} and over ` +
+          `${settings.epochs} from epoch ${start} on (resumed with another epoch count): the rate of epoch ` +
+          `${start} is ${+rates.at(start, 1).toPrecision(4)}, where the ${spanned}-epoch schedule had ` +
+          `${+then.at(start, 1).toPrecision(4)}`,
+      );
+    }
     let bestWeights: Record<string, WeightData> | undefined = resumed?.earlyStop?.weights;
     const stoppedBefore = stopping?.stopped;
     if (stoppedBefore !== undefined) start = settings.epochs + 1; // the run had stopped: nothing left to train
@@ -246,6 +261,7 @@ export async function fitNetwork(
         optimizer: { step: optimizer.step, slots: optimizer.slots() },
         computedOn: { backend: tf.getBackend() as BackendName, threads: history.threads ?? 1 },
         ...(rates.state() ? { schedule: rates.state()! } : {}),
+        ...(settings.schedule ? { scheduleEpochs: settings.epochs } : {}),
         ...(stopping
           ? { earlyStop: { ...stopping.state(), ...(bestWeights ? { weights: bestWeights } : {}) } }
           : {}),

@@ -69,8 +69,10 @@ function scheduled(schedule: Schedule, lr: number, s: number, epochIndex: number
       const end1 = ONECYCLE.pctStart * total - 1;
       const end2 = total - 1;
       // A phase of no length (a run of 1-3 steps) is at its end at once, where PyTorch would divide by 0.
-      const pct = (from: number, to: number) => (to > from ? (s - from) / (to - from) : 1);
-      if (s <= end1) return annealCos(initial, max, pct(0, end1));
+      // Past the last step (PyTorch refuses it) the rate stays at min.
+      const at = Math.min(s, end2);
+      const pct = (from: number, to: number) => (to > from ? (at - from) / (to - from) : 1);
+      if (at <= end1) return annealCos(initial, max, pct(0, end1));
       return annealCos(max, min, pct(Math.max(end1, 0), end2));
     }
   }

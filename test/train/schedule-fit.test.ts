@@ -164,6 +164,26 @@ F("a run that early stopping stopped, resumed, trains no more and keeps the same
   again.dispose();
 });
 
+F("resumed with another epoch count, cosine says its rates changed course", async () => {
+  const settings = "adam lr=0.01\n  batch 16\n  epochs 4\n  seed 1\n  schedule cosine";
+  const whole = buildModel(MLP(settings), { backend: "wasm" });
+  let at: TrainState | undefined;
+  await whole.fit(blobData(), { onEpochEnd: (r, state) => void (r.epoch === 2 && (at = state())) });
+  assert.is(at!.scheduleEpochs, 4);
+  const longer = buildModel(MLP(settings), { backend: "wasm" });
+  const h = await longer.fit(blobData(), { resumeFrom: at!, train: { epochs: 8 } });
+  // cosine over 4 epochs of 15 steps at step 30: 0.005; over 8 epochs: 0.01 (0.5 (1 + cos(pi 30/120))) = 0.008536.
+  assert.ok(
+    h.notes?.includes(
+      "schedule cosine spread over 4 epochs until epoch 2 and over 8 from epoch 3 on (resumed with another " +
+        "epoch count): the rate of epoch 3 is 0.008536, where the 4-epoch schedule had 0.005",
+    ),
+    `${h.notes}`,
+  );
+  whole.dispose();
+  longer.dispose();
+});
+
 F("one and two threads: the same rate every epoch, results equal up to float rounding", async () => {
   for (const schedule of ["cosine min=0.001 warmup=1", "plateau patience=1 factor=0.5", "onecycle max=0.3"]) {
     const settings = `sgd lr=0.1 momentum=0.9\n  batch 32\n  epochs 4\n  seed 4\n  schedule ${schedule}`;

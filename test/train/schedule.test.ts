@@ -122,6 +122,9 @@ S("onecycle: OneCycleLR(max, total_steps, pct_start=0.3, cos, div_factor=25, fin
   assert.ok(Math.abs(got[0]! - initial) < 1e-15, "the first step at max / 25");
   assert.ok(Math.abs(got[end1]! - max) < 1e-15, "the peak at 30% of the run");
   assert.ok(Math.abs(got[T - 1]! - min) < 1e-18, "the last step at max / 25 / 1e4");
+  // Past the run (a longer resumed run asks) the rate stays at min.
+  const r = new LearningRate({ type: "onecycle", max }, lr, run);
+  assert.ok(Math.abs(r.atStep(T + 7) - min) < 1e-18);
   // max defaults to the optimizer's lr.
   assert.ok(Math.abs(rates({ type: "onecycle" })[end1]! - lr) < 1e-15);
 });
