@@ -49,7 +49,23 @@ export const CellResultSchema = Type.Object(
     history: Type.Array(EpochRecordSchema),
     final: Type.Object(
       { loss: Metric, accuracy: Metric, valLoss: Metric, valAccuracy: Metric },
-      { additionalProperties: false, description: "the last finished epoch (null when none finished)" },
+      {
+        additionalProperties: false,
+        description:
+          "the model the cell ends with: the last finished epoch, or early stopping's best with restore=true " +
+          "(null when none finished)",
+      },
+    ),
+    earlyStop: Type.Optional(
+      Type.Object(
+        {
+          monitor: Type.Union([Type.Literal("val_loss"), Type.Literal("val_accuracy")]),
+          bestEpoch: Type.Integer({ minimum: 0 }),
+          stoppedAfter: Type.Optional(Type.Integer({ minimum: 1 })),
+          restored: Type.Boolean(),
+        },
+        { additionalProperties: false, description: "what early stopping did (train early_stop)" },
+      ),
     ),
     bestValAccuracy: Metric,
     epochsToTarget: Type.Optional(

@@ -5,7 +5,7 @@ import type { Dataset } from "../data/types.ts";
 import { NncError } from "../diagnostics/index.ts";
 import type { Program } from "../ir/schema.ts";
 import { buildModel } from "../lower/index.ts";
-import type { BackendName, BatchEvent, EpochRecord } from "../runtime/types.ts";
+import type { BackendName, BatchEvent, EarlyStopRecord, EpochRecord } from "../runtime/types.ts";
 import type { Cell } from "./grid.ts";
 import type { CellResult, EpochResult } from "./results-schema.ts";
 
@@ -45,11 +45,14 @@ export function summarizeCell(
     target?: number;
     error?: string;
     notes?: string[];
+    earlyStop?: EarlyStopRecord;
     seconds: number;
     samplesPerSecond: number;
   },
 ): CellResult {
-  const last = history.at(-1);
+  // The model the cell ends with: the last epoch's, or early stopping's best (restore=true).
+  const kept = extras.earlyStop?.restored ? extras.earlyStop.bestEpoch : undefined;
+  const last = history.find((e) => e.epoch === kept) ?? history.at(-1);
   const accuracies = history.map((e) => e.valAccuracy).filter((a): a is number => a !== null);
   const result: CellResult = {
     id: cell.id,
@@ -79,6 +82,7 @@ export function summarizeCell(
   };
   if (extras.error !== undefined) result.error = extras.error;
   if (extras.notes?.length) result.notes = extras.notes;
+  if (extras.earlyStop) result.earlyStop = extras.earlyStop;
   if (extras.target !== undefined) {
     const hit = history.find((e) => e.valAccuracy !== null && e.valAccuracy >= extras.target!);
     result.epochsToTarget = hit ? hit.epoch : null;
@@ -109,6 +113,7 @@ export async function trainCell(
   const began = performance.now();
   let error: string | undefined;
   let notes: string[] | undefined;
+  let earlyStop: EarlyStopRecord | undefined;
   try {
     const history = await model.fit(dataset, {
       // Cells use the cores side by side (--jobs); one thread each also keeps a cell's results the same
@@ -121,6 +126,7 @@ export async function trainCell(
       },
     });
     notes = history.notes;
+    earlyStop = history.earlyStop;
   } catch (e) {
     if (!(e instanceof NncError && e.diagnostic.code === "E601")) throw e;
     error = e.diagnostic.message;
@@ -132,6 +138,7 @@ export async function trainCell(
     ...(options.target !== undefined ? { target: options.target } : {}),
     ...(error !== undefined ? { error } : {}),
     ...(notes ? { notes } : {}),
+    ...(earlyStop ? { earlyStop } : {}),
     seconds: (performance.now() - began) / 1000,
     samplesPerSecond: meanSamplesPerSecond(records, dataset.train.count),
   });

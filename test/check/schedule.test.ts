@@ -8,6 +8,9 @@ import { checkDataFit } from "../../src/check/data-fit.ts";
 import { compile } from "../../src/compile.ts";
 import type { DataMetadata } from "../../src/data/metadata.ts";
 import { expandGrid } from "../../src/experiment/grid.ts";
+import { summarizeCell } from "../../src/experiment/run-cell.ts";
+import { CellResultSchema } from "../../src/experiment/results-schema.ts";
+import { Ajv } from "ajv";
 import { formatSource } from "../../src/format/index.ts";
 import { codes, diagnosticsOf, spanText } from "../build/helpers.ts";
 
@@ -147,6 +150,40 @@ S("vary schedule: names or quoted schedules; cells train with them", () => {
   assert.equal(codes(d), ["E307", "E307"]);
   assert.match(d[0]!.help!, /schedule step needs every=/);
   assert.match(d[1]!.help!, /schedule cosine takes min=, warmup=, not every=/);
+});
+
+S("an experiment cell with early stopping: final is the kept epoch's, and results say what it did", () => {
+  const program = programOf(
+    spec("  data mnist validation=0.1\n  early_stop patience=1", "experiment e {\n  repeat 1\n}\n"),
+  );
+  const [cell] = expandGrid(program, program.experiments[0]!);
+  const epoch = (n: number, valLoss: number, valAccuracy: number) => ({
+    epoch: n,
+    loss: 1 / n,
+    accuracy: 0.5,
+    valLoss,
+    valAccuracy,
+    seconds: 1,
+    samplesPerSecond: 10,
+    lr: 0.001,
+  });
+  const history = [epoch(1, 0.9, 0.7), epoch(2, 0.5, 0.8), epoch(3, 0.6, 0.79)];
+  const earlyStop = { monitor: "val_loss" as const, bestEpoch: 2, stoppedAfter: 3, restored: true };
+  const result = summarizeCell(cell!, history, { backend: "x", seconds: 3, samplesPerSecond: 10, earlyStop });
+  assert.equal(result.final, { loss: 0.5, accuracy: 0.5, valLoss: 0.5, valAccuracy: 0.8 });
+  assert.equal(result.earlyStop, earlyStop);
+  const valid = new Ajv({ strict: false, formats: { "date-time": /./ } }).compile(CellResultSchema);
+  assert.ok(
+    valid(JSON.parse(JSON.stringify(result))),
+    `results.json's schema: ${JSON.stringify(valid.errors)}`,
+  );
+  const last = summarizeCell(cell!, history, {
+    backend: "x",
+    seconds: 3,
+    samplesPerSecond: 10,
+    earlyStop: { ...earlyStop, restored: false },
+  });
+  assert.is(last.final.valLoss, 0.6, "restore=false: the last epoch's");
 });
 
 S("nnc fmt keeps the statements as written", async () => {
