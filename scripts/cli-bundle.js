@@ -6,7 +6,6 @@
 // The bundle lives in node_modules/.cache/nnc/cli-<hash of the checkout's path>/: a manifest (the inputs as
 // found when read: size, times, inode and SHA-1) and b-<hash of the output>/ holding main.mjs and its chunks.
 // `node scripts/cli-bundle.js` (run by `npm run build` after tsc) also writes dist/'s precompiled IR validator.
-import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -67,7 +66,16 @@ const BANNER =
   'import { createRequire as __nncCreateRequire } from "node:module";\n' +
   "const require = __nncCreateRequire(import.meta.url);";
 
+// node:crypto is loaded only when something is hashed: a start whose inputs all stat as recorded needs none.
+const requireHere = createRequire(import.meta.url);
+const createHash = (algorithm) => requireHere("node:crypto").createHash(algorithm);
 const sha1 = (bytes) => createHash("sha1").update(bytes).digest("hex");
+/** FNV-1a, 32 bits, as hex: names the cache folder of a checkout's path without loading node:crypto. */
+function pathHash(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
 const packageOf = (spec) =>
   spec
     .split("/")
@@ -77,7 +85,7 @@ const packageOf = (spec) =>
 /** The cache folder of the checkout at `root` (node_modules may be shared by several checkouts). */
 export function cacheDir(root) {
   const real = realpathSync(root);
-  return join(root, "node_modules", ".cache", "nnc", `cli-${sha1(real).slice(0, 12)}`);
+  return join(root, "node_modules", ".cache", "nnc", `cli-${pathHash(real)}`);
 }
 
 /**
@@ -311,6 +319,7 @@ export async function buildBundle(root) {
   }
   writeWhole(join(cache, "manifest.json"), JSON.stringify({ format: FORMAT, root, builtAt, dir, inputs }));
   prune(cache, dir);
+  pruneOrphans(dirname(cache));
   return pathToFileURL(join(target, "main.mjs")).href;
 }
 
@@ -325,6 +334,29 @@ function prune(cache, keep) {
     } catch {
       // Removed by another process meanwhile.
     }
+  }
+}
+
+/**
+ * Removes the caches of checkouts that no longer exist (node_modules may outlive them: worktrees, copies) and,
+ * once STALE_BUNDLE_MS old, caches under a name their checkout no longer maps to.
+ */
+function pruneOrphans(caches) {
+  for (const name of readdirSync(caches)) {
+    if (!name.startsWith("cli-")) continue;
+    const manifest = readManifest(join(caches, name));
+    if (!manifest) continue;
+    let orphan;
+    try {
+      // A cache under another name may be another nnc's, starting now: only once it is long unused.
+      const renamed = () =>
+        `cli-${pathHash(realpathSync(manifest.root))}` !== name &&
+        Date.now() - statSync(join(caches, name, "manifest.json")).mtimeMs > STALE_BUNDLE_MS;
+      orphan = !existsSync(manifest.root) || renamed();
+    } catch {
+      orphan = false;
+    }
+    if (orphan) rmSync(join(caches, name), { recursive: true, force: true });
   }
 }
 

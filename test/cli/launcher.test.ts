@@ -7,13 +7,14 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -31,8 +32,9 @@ function checkoutCopy(): { root: string; cache: string } {
   for (const entry of ["bin", "scripts", "src", "grammar", "specs", "package.json", "tsconfig.json"])
     cpSync(repo(entry), join(root, entry), { recursive: true });
   symlinkSync(repo("node_modules"), join(root, "node_modules"), "dir");
-  const cache = cacheDir(root);
-  // The cache sits in the shared node_modules: removed with the copy.
+  // The cache sits in the shared node_modules, named through the copy's link to it: removed by its real path,
+  // since the copy (and its link) may be removed first.
+  const cache = join(realpathSync(join(root, "node_modules")), ".cache", "nnc", basename(cacheDir(root)));
   process.once("exit", () => rmSync(cache, { recursive: true, force: true }));
   return { root, cache };
 }
@@ -142,6 +144,17 @@ launcher("a bundle folder removed from the cache is built again", () => {
   rmSync(join(cache, manifest(cache).dir), { recursive: true });
   assert.is(nnc(root, "--version").stdout.trim(), "0.1.0");
   assert.ok(existsSync(join(cache, manifest(cache).dir, "main.mjs")));
+});
+
+launcher("the cache of a checkout that is gone is removed by the next build", () => {
+  const gone = checkoutCopy();
+  assert.is(nnc(gone.root, "--version").code, 0);
+  assert.ok(existsSync(gone.cache));
+  rmSync(gone.root, { recursive: true });
+  const other = checkoutCopy();
+  assert.is(nnc(other.root, "--version").code, 0);
+  assert.not.ok(existsSync(gone.cache), "removed");
+  assert.ok(existsSync(other.cache));
 });
 
 launcher.run();
