@@ -8,7 +8,7 @@
 // The machine is shared: each figure is the median of --runs runs (default 5) with the fastest beside it, and
 // the load average is printed. Usage: npm run bench:startup [-- --runs=N] [--no-whole]
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -48,15 +48,25 @@ if (existsSync(dist)) ways.push({ name: "dist/ (installed)", argv: runFrom("", d
 
 interface Run {
   seconds: number;
+  /** CPU seconds (user + system) of the process and its children: what contention does not stretch. */
+  cpu: number;
   stdout: string;
   stderr: string;
   status: number | null;
 }
+/** CPU seconds of this process's waited-for children so far (Linux: cutime + cstime of /proc/self/stat). */
+function childrenCpu(): number {
+  if (!existsSync("/proc/self/stat")) return NaN;
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100; // clock ticks of 1/100 s
+}
 function spawn(args: string[]): Run {
+  const cpu = childrenCpu();
   const began = performance.now();
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   return {
     seconds: (performance.now() - began) / 1000,
+    cpu: childrenCpu() - cpu,
     stdout: r.stdout,
     stderr: r.stderr,
     status: r.status,
@@ -69,7 +79,8 @@ function mustSucceed(r: Run, what: string): Run {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-const cell = (xs: number[]) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)})`;
+const cell = (xs: number[], cpu: number[]) =>
+  `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}) cpu ${median(cpu).toFixed(2)}`;
 
 /** The first step's end from `--timings`, in seconds since the process started. */
 const firstStep = (stderr: string): number => {
@@ -103,25 +114,28 @@ try {
   for (const way of ways) mustSucceed(spawn([...way.argv, "--version"]), `${way.name} --version`);
   const load = loadavg()[0]!.toFixed(1);
   console.log(
-    `Start-up, wall time in seconds: median of ${runs} runs (fastest in parentheses); load average ${load} ` +
-      `on ${root}`,
+    `Start-up, wall time in seconds: median of ${runs} runs (fastest in parentheses) and the median CPU time ` +
+      `(user + system); load average ${load} on ${root}`,
   );
   const width = 44;
-  console.log("".padEnd(width) + ways.map((w) => w.name.padStart(26)).join(""));
+  console.log("".padEnd(width) + ways.map((w) => w.name.padStart(32)).join(""));
   for (const c of cases) {
     const figures = ways.map((way) => {
       const xs: number[] = [];
+      const cpu: number[] = [];
       for (let i = 0; i < runs; i++) {
         const args = c.name.includes("train") ? [...c.args, "--timings"] : c.args;
-        xs.push(c.figure(mustSucceed(spawn([...way.argv, ...args]), `${way.name} ${c.name}`)));
+        const r = mustSucceed(spawn([...way.argv, ...args]), `${way.name} ${c.name}`);
+        xs.push(c.figure(r));
+        cpu.push(r.cpu);
       }
-      return cell(xs);
+      return cell(xs, cpu);
     });
-    console.log(c.name.padEnd(width) + figures.map((f) => f.padStart(26)).join(""));
+    console.log(c.name.padEnd(width) + figures.map((f) => f.padStart(32)).join(""));
   }
   console.log(
     "(train: one epoch of --limit 2048 on the embedded mnist with --timings; the figure is its report's " +
-      "first step, measured from the process's start)",
+      "first step, measured from the process's start; its CPU time is the whole run's)",
   );
 
   if (whole) wholeProcess();
