@@ -4,6 +4,7 @@
 // with peak RSS; each peer runs in its own child process, so warm-up and memory never mix. nnc runs on one
 // thread and on two (data-parallel); the ratios use what `--threads auto` picks for a run of the notebook's 10
 // epochs over the full training set.
+// Then the convnet at batch 128 with augmentation on and off (AUGMENT_BENCH below), as a ratio of step times.
 // Usage: npm run bench [-- --quick] [--models=bn-mlp,mlp] [--batches=32,128] [--all (also compile/parse/data-load)]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -161,8 +162,43 @@ try {
       printRow(row, rows.length === 1);
     }
   }
+  if (models.includes("convnet-bn")) augmentBench();
 } finally {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * Augmentation's cost (issue 14: at most 1.25x the step time without it): specs/convnet-bn.nn at batch 128, on
+ * one thread and on two, with every interpolating transform on (bilinear: the costlier path; flips and crops
+ * copy by index), trained without and with it back to back in this run.
+ */
+function augmentBench(): void {
+  const AUGMENT = "flip=horizontal rotate=15 zoom=0.1 translate=0.1";
+  const batch = 128;
+  const samples = String(threadedSamplesFor("convnet-bn", batch, trainCount));
+  console.log(
+    `\nAugmentation: convnet-bn, batch ${batch}, augment ${AUGMENT} (applied to each training batch as it is ` +
+      "built, on the main thread, before the rows go to the threads); samples/s best of two timed epochs",
+  );
+  for (const threads of twoCores ? ["1", "2"] : ["1"]) {
+    const args = [join(here, "peers", "nnc.ts"), "convnet-bn", String(batch), samples, source, threads];
+    const off = runPeer(tsx, args);
+    const on = runPeer(tsx, [...args, AUGMENT]);
+    if (typeof off === "string" || typeof on === "string") {
+      console.log(`    ${threads} thread(s): ${typeof off === "string" ? off : on}`);
+      continue;
+    }
+    const n = (r: PeerResult) => Math.round(r.samplesPerSecond).toLocaleString("en-US");
+    // Step time is batch / samples per second: the ratio of step times is the inverse ratio of throughputs.
+    const ratio = off.samplesPerSecond / on.samplesPerSecond;
+    const stepMs = (batch / off.samplesPerSecond) * 1000;
+    const augmentMs = Number(on.extra?.augmentMsPerBatch);
+    console.log(
+      `    ${threads} thread${threads === "1" ? "" : "s"}: without ${n(off)}, with ${n(on)} samples/s: step time ` +
+        `${ratio.toFixed(2)}x without (limit 1.25x); augmenting one batch alone ${augmentMs.toFixed(2)} ms, ` +
+        `${((augmentMs / stepMs) * 100).toFixed(1)}% of a step without (${stepMs.toFixed(1)} ms)`,
+    );
+  }
 }
 
 function printRow(row: Row, header: boolean): void {

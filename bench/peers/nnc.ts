@@ -1,12 +1,16 @@
 // Bench peer: nnc's own training loop (CompiledModel.fit on the wasm backend) for one model and batch size.
 // Three epochs over a fixed subset: the first warms up (kernels, heap), the best of the other two is reported
 // (training steps only; this machine's throughput varies between runs).
-// Usage: tsx bench/peers/nnc.ts MODEL BATCH SAMPLES SOURCE [THREADS]  (threads: 1, 2, ... or auto; default 1)
+// Usage: tsx bench/peers/nnc.ts MODEL BATCH SAMPLES SOURCE [THREADS] [AUGMENT]  (threads: 1, 2, ... or auto;
+// default 1. AUGMENT: the options of an `augment` statement, e.g. "flip=horizontal crop=2": training batches are
+// augmented, and the time augmenting one batch takes alone is reported too)
 import * as tf from "@tensorflow/tfjs-core";
 import { buildModel, foldBatchNorm } from "../../src/lower/index.ts";
 import type { CompiledModel } from "../../src/runtime/types.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { rowsAsFloat32 } from "../../src/data/index.ts";
+import { createAugmenter } from "../../src/data/augment.ts";
+import { readAugmentText } from "../../src/ir/augment.ts";
 import { benchData, parseArgs, peakRssMB, report } from "./common.ts";
 import { benchProgram } from "./models.ts";
 
@@ -18,8 +22,11 @@ const model = buildModel(program, { backend: backend.name });
 let tensorsAfterWarmUp = 0;
 const threadsArg = process.argv[6] ?? "1";
 const threads = threadsArg === "auto" ? "auto" : Number(threadsArg);
+const augmentArg = process.argv[7];
+const augment = augmentArg === undefined ? undefined : readAugmentText(augmentArg);
+if (augmentArg !== undefined && !augment) throw new Error(`not an augmentation: ${augmentArg}`);
 const history = await model.fit(subset, {
-  train: { epochs: 3 },
+  train: { epochs: 3, ...(augment ? { augment } : {}) },
   threads,
   onEpochEnd: (record) => {
     if (record.epoch === 1) tensorsAfterWarmUp = tf.memory().numTensors;
@@ -54,7 +61,23 @@ const extra: Record<string, number | string> = {
   loss: timed.loss,
   threads: history.threads ?? 1,
 };
-if (program.models[0]!.layers.some((l) => l.op === "batchnorm")) {
+if (augment) {
+  // The augmentation of one batch alone (src/data/augment.ts, in place in a batch buffer), best of 20.
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const rows = Math.min(args.batch, subset.train.count);
+  const base = rowsAsFloat32(subset.train, 0, rows, size);
+  const x = new Float32Array(base.length);
+  const augmenter = createAugmenter(augment, inputShape, 0)!;
+  let best = Infinity;
+  for (let i = 0; i < 20; i++) {
+    x.set(base);
+    const began = performance.now();
+    augmenter.apply(x, rows, 1, i + 1);
+    best = Math.min(best, performance.now() - began);
+  }
+  extra.augmentMsPerBatch = best;
+}
+if (!augment && program.models[0]!.layers.some((l) => l.op === "batchnorm")) {
   // Inference with batchnorm folded into the preceding dense/conv vs as trained.
   const weights = Object.fromEntries(
     Object.entries(model.getWeights()).map(([k, t]) => [
