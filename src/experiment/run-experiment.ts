@@ -24,6 +24,8 @@ import { selectBackend } from "../runtime/backend.ts";
 import type { BackendChoice } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { describeLrRule, expandGrid, type Cell, type GridOptions } from "./grid.ts";
+import { augmentsAnything, describeAugment } from "../ir/augment.ts";
+import { varyValueText } from "./vary-value.ts";
 import { inProcessPool, runCells, workerPool, type CellPool, type WorkerSetup } from "./pool.ts";
 import { ExperimentProgress } from "./progress.ts";
 import { RESULTS_VERSION, type Results } from "./results-schema.ts";
@@ -178,7 +180,7 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
       `\ndata: ${dataset.description}\n` +
       (dataset.choices ?? []).map((choice) => `data ${choice}\n`).join("") +
       `backend: ${backend.detail}, ${jobs} job${jobs === 1 ? "" : "s"}\n` +
-      `${results.lrRule}\noutput: ${outDir}\n`,
+      `${results.lrRule}\n${augmentLine(experiment, grid)}output: ${outDir}\n`,
   );
 
   const target = experiment.target;
@@ -212,4 +214,13 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   }
   const report = await writeReport(outDir, results);
   return { results, trained: pending, report };
+}
+
+/** The run header's augmentation line: the cells' common augmentation, or the varied values; "" for none. */
+function augmentLine(experiment: Experiment, grid: Cell[]): string {
+  const varied = experiment.vary.find((v) => v.key === "augment");
+  if (varied)
+    return `augmentation of training batches: varied (${varied.values.map(varyValueText).join(", ")})\n`;
+  const augment = grid[0]?.train.augment;
+  return augmentsAnything(augment) ? `augmentation of training batches: ${describeAugment(augment)}\n` : "";
 }

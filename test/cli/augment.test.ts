@@ -59,6 +59,7 @@ Cli("vary augment: a group per value in results.json and the report", async () =
   const text = tinySpec('experiment aug {\n  compare plain\n  vary augment none "flip=horizontal crop=2"\n}');
   const io = memoryIO();
   await runExperiment(io, runOptions(dir, text));
+  assert.match(io.stderr(), 'augmentation of training batches: varied (none, "flip=horizontal crop=2")\n');
   const results = JSON.parse(readFileSync(resultsPath(join(dir, "out")), "utf8")) as Results;
   assert.equal(validateResults(results), []);
   assert.equal(
