@@ -1,6 +1,7 @@
 // Data layer: a Split -> mini-batches for one epoch, copied row by row (and scaled: rows.ts) into preallocated
 // float32 buffers that are reused from batch to batch (building a batch in JS and making one tensor is 20-30x cheaper than tf.gather on
-// wasm, and nothing copies the whole data set per epoch). No tfjs here: the trainer wraps the buffers.
+// wasm, and nothing copies the whole data set per epoch). Training batches may be augmented in place once their
+// rows are copied (augment.ts); evaluation batches never are. No tfjs here: the trainer wraps the buffers.
 import { Random } from "../util/random.ts";
 import type { Augmenter } from "./augment.ts";
 import { rowCopier } from "./rows.ts";
