@@ -15,6 +15,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
@@ -61,6 +62,8 @@ const REQUIRED = new Set([
 const RACY_MS = 2000;
 /** A bundle folder no manifest names is removed once this old (a run loads its chunks in its first second). */
 const STALE_BUNDLE_MS = 60 * 60 * 1000;
+/** Precompiled validators (one per schema and ajv version) are kept longer: regenerating one costs ~0.4 s. */
+const STALE_VALIDATOR_MS = 7 * 24 * 60 * 60 * 1000;
 // Chunks of CommonJS code bundled into an ES module call require(): give them Node's.
 const BANNER =
   'import { createRequire as __nncCreateRequire } from "node:module";\n' +
@@ -235,10 +238,23 @@ async function precompiledValidator(esbuild, root, cache, inputs) {
     rmSync(file, { force: true });
   }
   const saved = join(cache, `validator-${codegen.validatorKey()}.mjs`);
-  if (existsSync(saved)) return readFileSync(saved, "utf8");
+  if (existsSync(saved)) {
+    touch(saved); // in use: prune() keeps it
+    return readFileSync(saved, "utf8");
+  }
   const code = codegen.generateValidatorModule();
   writeWhole(saved, code);
   return code;
+}
+
+/** Marks a cache entry as used now (its mtime is what prune() ages it by). */
+function touch(path) {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // removed meanwhile, or a read-only cache: nothing to keep
+  }
 }
 
 /** Writes a file whole or not at all, also when two processes write it at once. */
@@ -295,7 +311,9 @@ export async function buildBundle(root) {
       mtimeMs: st.mtimeMs,
       ctimeMs: st.ctimeMs,
       ino: st.ino,
-      sha1: sha1(readFileSync(file)),
+      // These are read after the build: one changed while it ran (an edit, an npm install) may not be what the
+      // bundle was built from, so it is recorded as unknown and the next start rebuilds rather than trust it.
+      sha1: st.ctimeMs >= builtAt ? "changed-during-build" : sha1(readFileSync(file)),
     };
   }
 
@@ -303,7 +321,9 @@ export async function buildBundle(root) {
   for (const f of result.outputFiles) hash.update(f.path).update(f.contents);
   const dir = `b-${hash.digest("hex").slice(0, 16)}`;
   const target = join(cache, dir);
-  if (!existsSync(target)) {
+  if (existsSync(target))
+    touch(target); // reused (e.g. back on an older branch): prune() must keep it
+  else {
     const partial = join(cache, `${dir}.${process.pid}.tmp`);
     rmSync(partial, { recursive: true, force: true });
     mkdirSync(partial, { recursive: true });
@@ -329,8 +349,9 @@ function prune(cache, keep) {
   for (const name of readdirSync(cache)) {
     if (name === keep || name === "manifest.json") continue;
     const path = join(cache, name);
+    const stale = name.startsWith("validator-") ? STALE_VALIDATOR_MS : STALE_BUNDLE_MS;
     try {
-      if (now - statSync(path).mtimeMs > STALE_BUNDLE_MS) rmSync(path, { recursive: true, force: true });
+      if (now - statSync(path).mtimeMs > stale) rmSync(path, { recursive: true, force: true });
     } catch {
       // Removed by another process meanwhile.
     }
