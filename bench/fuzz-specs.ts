@@ -14,7 +14,7 @@
 import { spawnSync, fork, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile } from "../src/compile.ts";
 import { lex } from "../src/parse/lex.ts";
@@ -74,7 +74,7 @@ function compileOne(job: Job): Outcome {
 
 // ---- inputs
 
-interface Input {
+export interface Input {
   name: string;
   /** How it was made, for the report. */
   how: string;
@@ -150,7 +150,7 @@ const PUNCTUATION = [
   "\0",
 ];
 
-function specSeeds(): string[] {
+export function specSeeds(): string[] {
   const texts: string[] = [];
   for (const dir of ["specs", "examples"]) {
     const path = join(root, dir);
@@ -246,7 +246,7 @@ function lineStart(text: string, rng: Random): number {
   return starts[rng.int(starts.length)]!;
 }
 
-function mutants(seeds: string[], count: number, rng: Random): Input[] {
+export function mutants(seeds: string[], count: number, rng: Random): Input[] {
   const names = Object.keys(MUTATIONS);
   return Array.from({ length: count }, (_, i) => {
     let current: string | Buffer = seeds[rng.int(seeds.length)]!;
@@ -267,7 +267,7 @@ function mutants(seeds: string[], count: number, rng: Random): Input[] {
 }
 
 /** 1 MiB runs of one token or a short pattern, alone and inside a valid spec's model. */
-function pathological(seed: string): Input[] {
+export function pathological(seed: string): Input[] {
   const runs: Record<string, string> = {
     newlines: "\n",
     semicolons: ";",
@@ -608,8 +608,12 @@ async function main(): Promise<void> {
   process.exitCode = results.some((r) => r.failed > 0) ? 1 : 0;
 }
 
-// The entry point, last: everything above is initialised by then.
-if (process.argv.includes("--child")) {
+// The entry point, last: everything above is initialised by then. Imported (bench/lsp.ts and the language
+// server's tests take its inputs), it runs nothing.
+const entry = process.argv[1] !== undefined && resolve(process.argv[1]) === self;
+if (!entry) {
+  // a module: the corpus only
+} else if (process.argv.includes("--child")) {
   process.on("message", (job: Job) => process.send!(compileOne(job)));
 } else if (process.argv.includes("--replay")) {
   const file = process.argv[process.argv.indexOf("--replay") + 1]!;

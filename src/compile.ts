@@ -69,8 +69,20 @@ function finish(diags: Diagnostic[], strict: boolean | undefined, source?: Sourc
   return sortDiagnostics(source ? source.locate(dedupe(promoted)) : dedupe(promoted));
 }
 
-/** Compiles .nn source text: parse, build the IR, validate it against the schema, check it. */
-export function compile(source: string, options: CompileOptions = {}): CompileResult {
+/**
+ * What compile() knows on the way, for tools that look into a spec as it is being written (the language server,
+ * src/lsp/): the syntax tree, and the checked program even where there are errors (shapes and parameter counts
+ * filled where they are known; absent when nothing was built, or after a syntax error).
+ */
+export interface Analysis {
+  ok: boolean;
+  tree: SourceFile;
+  program?: Program;
+  diagnostics: Diagnostic[];
+}
+
+/** compile() with its syntax tree and its program, complete or not. */
+export function analyze(source: string, options: CompileOptions = {}): Analysis {
   const file = options.filename ?? "<input>";
   const parsed = parseSource(source, options.filename);
   const syntaxErrors = hasErrors(parsed.diagnostics);
@@ -98,6 +110,12 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   }
   const diagnostics = finish(diags, options.strict, new SourceText(file, source));
   const ok = !hasErrors(diagnostics) && checked !== undefined;
+  return { ok, tree: parsed.tree, diagnostics, ...(checked ? { program: checked } : {}) };
+}
+
+/** Compiles .nn source text: parse, build the IR, validate it against the schema, check it. */
+export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  const { ok, program: checked, diagnostics } = analyze(source, options);
   if (!ok || !checked) return { ok: false, diagnostics };
   if (options.filename !== undefined) {
     checked.source = { file: options.filename, sha256: createHash("sha256").update(source).digest("hex") };

@@ -18,6 +18,7 @@ const commands = {
   train: () => import("./commands/train.ts"),
   eval: () => import("./commands/eval.ts"),
   experiment: () => import("./commands/experiment.ts"),
+  lsp: () => import("./commands/lsp.ts"),
 };
 
 const backendOption = () =>
@@ -198,6 +199,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .action(
       action(async (file: string, opts) => (await commands.experiment()).experimentCommand(io, file, opts)),
     );
+
+  program
+    .command("lsp")
+    .description("run the language server for editors (Language Server Protocol over stdin and stdout)")
+    .option("--stdio", "talk over stdin and stdout (the only transport; editors pass it)")
+    .addOption(new Option("--clientProcessId <pid>", "the editor's process id").hideHelp())
+    .action(action(async (opts) => (await commands.lsp()).lspCommand(io, opts)));
 
   return program;
 }

@@ -836,6 +836,14 @@ export const catalogue = {
     "augmentation cannot apply to this model",
     (p) => `cannot augment the training batches: ${p.reason}`,
   ),
+  // ---- E7xx: the language server (nnc lsp)
+  E700: entry<{ reason: string }>(
+    "error",
+    "internal error in the language server",
+    (p) =>
+      `nnc could not check this file: internal error: ${p.reason}. This is a bug in nnc, not in your spec; ` +
+      "please report it with the spec",
+  ),
 } as const;
 
 export type Code = keyof typeof catalogue;

@@ -55,6 +55,9 @@ const FRONT = [
   "src/cli/commands/summary.ts",
   "src/cli/commands/compile.ts",
   "src/cli/commands/fmt.ts",
+  // The language server answers keystrokes: the front end only.
+  "src/lsp",
+  "src/cli/commands/lsp.ts",
 ];
 const BACK = ["src/lower", "src/kernels", "src/train", "src/save", "src/runtime"];
 
