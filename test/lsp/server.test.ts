@@ -9,6 +9,7 @@ import { TRAIN_SIGNATURES, EXPERIMENT_SIGNATURES, LAYER_SIGNATURES } from "../..
 import { memoryIO } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/main.ts";
 import { compile } from "../../src/compile.ts";
+import { OPTIMIZERS } from "../../src/ir/schema.ts";
 import { formatSource } from "../../src/format/index.ts";
 import { tempDir } from "../helpers.ts";
 import { applyEdits, inProcess, positionOf, repoRoot, uriOf, type Client } from "./client.ts";
@@ -250,7 +251,7 @@ server(
       await client.change(u3, t);
       return labels(await client.completion(u3, positionOf(t, line, line.length)));
     };
-    assert.equal((await inTrainAt("optimizer ")).slice(0, 3), ["adam", "sgd", "rmsprop"]);
+    assert.equal((await inTrainAt("optimizer ")).slice(0, OPTIMIZERS.length), [...OPTIMIZERS]);
     assert.ok((await inTrainAt("optimizer sgd ")).includes("nesterov="));
     assert.ok((await inTrainAt("data ")).includes("mnist"));
     assert.ok((await inTrainAt("data ")).includes("fashion-mnist"));
