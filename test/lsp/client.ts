@@ -36,6 +36,8 @@ export class Client {
   readonly versions = new Map<string, number>();
   /** Messages the server logged (window/logMessage): internal errors show up here. */
   readonly logs: string[] = [];
+  /** How many times diagnostics were published (any document). */
+  publications = 0;
 
   constructor(
     readonly connection: MessageConnection,
@@ -43,6 +45,7 @@ export class Client {
   ) {
     connection.onNotification("textDocument/publishDiagnostics", (p: PublishDiagnosticsParams) => {
       this.published.set(p.uri, p);
+      this.publications++;
       this.waiters = this.waiters.filter((w) => {
         if (w.uri !== p.uri || (p.version ?? -1) < w.version) return true;
         w.resolve(p);
