@@ -23,6 +23,8 @@ const arg = (name: string, dflt: number) => {
 const quick = process.argv.includes("--quick");
 const KEYS = arg("keys", 40);
 const FUZZ = arg("fuzz", quick ? 300 : 1000);
+/** A pause before a keystroke: longer than the server's debounce (150 ms), as between words. */
+const PAUSE = 200;
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 function stats(xs: number[]): string {
@@ -38,6 +40,7 @@ async function keystrokes(
   text: string,
   count: number,
   rng: Random,
+  pauseMs = 0,
 ): Promise<number[]> {
   const lines = text.split("\n");
   const times: number[] = [];
@@ -52,6 +55,7 @@ async function keystrokes(
     const digit = old === "9" ? "8" : String(Number(old) + 1);
     lines[line] = lines[line]!.slice(0, character) + digit + lines[line]!.slice(character + 1);
     current = lines.join("\n");
+    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
     const start = performance.now();
     const version = await client.edit(uri, digit, {
       start: { line, character },
@@ -188,8 +192,10 @@ async function main() {
   console.log(`  open -> first diagnostics: ${ms(performance.now() - start)} (${first.length} diagnostics)`);
   // Warm-up: the first analyses compile the JIT's code paths.
   await keystrokes(client, uri, text, 5, rng);
-  const keys = await keystrokes(client, uri, text, KEYS, rng);
-  console.log(`  keystroke -> diagnostics, after a pause: ${stats(keys)}`);
+  const keys = await keystrokes(client, uri, text, KEYS, rng, PAUSE);
+  console.log(`  keystroke -> diagnostics, after a pause (${PAUSE} ms): ${stats(keys)}`);
+  const typing = await keystrokes(client, uri, text, KEYS, rng);
+  console.log(`  keystroke -> diagnostics, each typed as soon as the last was answered: ${stats(typing)}`);
   // The compiler alone on the same text, now: what of the above is compile() and what the server adds.
   const alone = Array.from({ length: 9 }, () => {
     const t = performance.now();
@@ -210,7 +216,7 @@ async function main() {
   await spawn.client.open(uri, text);
   await keystrokes(spawn.client, uri, text, 5, rng);
   console.log(
-    `  keystroke -> diagnostics, after a pause: ${stats(await keystrokes(spawn.client, uri, text, Math.min(KEYS, 20), rng))}`,
+    `  keystroke -> diagnostics, after a pause (${PAUSE} ms): ${stats(await keystrokes(spawn.client, uri, text, Math.min(KEYS, 20), rng, PAUSE))}`,
   );
   // A separate process, as in an editor: keystrokes arrive while it analyses.
   const b = await burst(spawn.client, uri, text.split("\n").length - 1, 20, 30);

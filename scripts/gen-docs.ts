@@ -3,6 +3,7 @@
 // test/docs/docs.test.ts fails when it is stale. Run: npx tsx scripts/gen-docs.ts
 import { writeFileSync } from "node:fs";
 import { renderLanguageReference } from "../src/build/reference.ts";
+import { GRAMMAR_FILE, grammarText } from "./gen-vscode-grammar.ts";
 
 export const LANGUAGE_DOC = new URL("../docs/language.md", import.meta.url);
 
@@ -24,4 +25,7 @@ export const languageDoc = () =>
 if (import.meta.url === `file://${process.argv[1]}`) {
   writeFileSync(LANGUAGE_DOC, languageDoc());
   console.log("wrote docs/language.md");
+  // The VS Code grammar is generated from the same table: one command keeps both in step.
+  writeFileSync(GRAMMAR_FILE, await grammarText());
+  console.log("wrote editors/vscode/syntaxes/nn.tmLanguage.json");
 }

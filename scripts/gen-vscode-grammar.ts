@@ -2,7 +2,7 @@
 // signature table the compiler itself uses (src/build/signatures.ts): layer ops, activations, train and
 // experiment settings are highlighted by the lists nnc knows, so a new op or setting is highlighted as soon as
 // the grammar is regenerated. Generated: edit this script or the table, not the JSON; test/lsp/grammar.test.ts
-// fails when it is stale. Run: npx tsx scripts/gen-vscode-grammar.ts
+// fails when it is stale. Run: npx tsx scripts/gen-vscode-grammar.ts (scripts/gen-docs.ts runs it too)
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as prettier from "prettier";

@@ -23,10 +23,28 @@ function layerDetail(analysis: DocumentAnalysis, stmt: Statement): string {
   return made.length === 1 ? `${last.name} ${shape}`.trim() : shape;
 }
 
-function itemSymbols(analysis: DocumentAnalysis, items: readonly Item[], layers: boolean): DocumentSymbol[] {
+/**
+ * At most this many symbols: an outline of a generated 20,000-layer model is of no use to read, and 500,000
+ * statements (a megabyte of `a;`) would be a 100 MB answer.
+ */
+export const MAX_SYMBOLS = 5000;
+
+/** Symbols still to give, shared by one answer's walk. */
+interface Budget {
+  left: number;
+}
+
+function itemSymbols(
+  analysis: DocumentAnalysis,
+  items: readonly Item[],
+  layers: boolean,
+  budget: Budget,
+): DocumentSymbol[] {
   const out: DocumentSymbol[] = [];
   for (const item of items) {
     if (item.kind === "comment") continue;
+    if (budget.left <= 0) break;
+    budget.left--;
     if (item.kind === "statement") {
       out.push({
         name: statementText(analysis, item),
@@ -47,13 +65,13 @@ function itemSymbols(analysis: DocumentAnalysis, items: readonly Item[], layers:
       kind: SymbolKind.Namespace,
       range: rangeOf(analysis.doc, item.span),
       selectionRange: rangeOf(analysis.doc, item.keyword.span),
-      children: itemSymbols(analysis, item.items, layers),
+      children: itemSymbols(analysis, item.items, layers, budget),
     });
   }
   return out;
 }
 
-function blockSymbol(analysis: DocumentAnalysis, block: Block): DocumentSymbol {
+function blockSymbol(analysis: DocumentAnalysis, block: Block, budget: Budget): DocumentSymbol {
   const keyword = block.keyword.text;
   const name = block.name?.text;
   const selection = rangeOf(analysis.doc, (block.name ?? block.keyword).span);
@@ -66,7 +84,7 @@ function blockSymbol(analysis: DocumentAnalysis, block: Block): DocumentSymbol {
       kind: SymbolKind.Class,
       range,
       selectionRange: selection,
-      children: itemSymbols(analysis, block.items, true),
+      children: itemSymbols(analysis, block.items, true, budget),
     };
   }
   if (keyword === "block") {
@@ -76,7 +94,7 @@ function blockSymbol(analysis: DocumentAnalysis, block: Block): DocumentSymbol {
       kind: SymbolKind.Function,
       range,
       selectionRange: selection,
-      children: itemSymbols(analysis, block.items, false),
+      children: itemSymbols(analysis, block.items, false, budget),
     };
   }
   return {
@@ -85,15 +103,19 @@ function blockSymbol(analysis: DocumentAnalysis, block: Block): DocumentSymbol {
     kind: keyword === "experiment" ? SymbolKind.Event : SymbolKind.Module,
     range,
     selectionRange: selection,
-    children: itemSymbols(analysis, block.items, keyword !== "train" && keyword !== "experiment"),
+    children: itemSymbols(analysis, block.items, keyword !== "train" && keyword !== "experiment", budget),
   };
 }
 
 export function documentSymbols(analysis: DocumentAnalysis): DocumentSymbol[] {
   const out: DocumentSymbol[] = [];
+  const budget: Budget = { left: MAX_SYMBOLS };
   for (const item of analysis.tree.items) {
-    if (item.kind === "block") out.push(blockSymbol(analysis, item));
-    else out.push(...itemSymbols(analysis, [item], true));
+    if (budget.left <= 0) break;
+    if (item.kind === "block") {
+      budget.left--;
+      out.push(blockSymbol(analysis, item, budget));
+    } else out.push(...itemSymbols(analysis, [item], true, budget));
   }
   return out;
 }

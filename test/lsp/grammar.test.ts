@@ -20,7 +20,7 @@ async function scopes(text: string): Promise<string[][]> {
 }
 
 grammar(
-  "the grammar file is generated from the signature table (npx tsx scripts/gen-vscode-grammar.ts)",
+  "the grammar file is generated from the signature table (regenerate: npx tsx scripts/gen-docs.ts)",
   async () => {
     assert.is(readFileSync(GRAMMAR_FILE, "utf8"), await grammarText());
   },

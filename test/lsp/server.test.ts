@@ -11,6 +11,8 @@ import { run } from "../../src/cli/main.ts";
 import { compile } from "../../src/compile.ts";
 import { OPTIMIZERS } from "../../src/ir/schema.ts";
 import { formatSource } from "../../src/format/index.ts";
+import { MAX_SYMBOLS } from "../../src/lsp/symbols.ts";
+import type { DocumentSymbol } from "vscode-languageserver/node";
 import { tempDir } from "../helpers.ts";
 import { applyEdits, inProcess, positionOf, repoRoot, uriOf, type Client } from "./client.ts";
 
@@ -296,6 +298,14 @@ server("document symbols: models with their layers and shapes, blocks, train, ex
   const last = bn.children!.at(-1)!;
   assert.is(last.name, "dense 10 softmax");
   assert.match(last.detail!, "[?, 10]");
+});
+
+server("document symbols stop at MAX_SYMBOLS (a megabyte of statements is no outline)", async () => {
+  const u = uri("many.nn");
+  await client.open(u, "input 784\n" + "relu\n".repeat(MAX_SYMBOLS + 100));
+  const count = (symbols: DocumentSymbol[]): number =>
+    symbols.reduce((n, s) => n + 1 + count(s.children ?? []), 0);
+  assert.is(count((await client.symbols(u))!), MAX_SYMBOLS);
 });
 
 server("formatting: nnc fmt's printer; a spec that does not parse is left alone", async () => {
