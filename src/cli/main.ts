@@ -19,6 +19,7 @@ const commands = {
   eval: () => import("./commands/eval.ts"),
   experiment: () => import("./commands/experiment.ts"),
   lsp: () => import("./commands/lsp.ts"),
+  worker: () => import("./commands/worker.ts"),
 };
 
 const backendOption = () =>
@@ -187,10 +188,14 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--out <dir>", "output folder (default: runs/<spec>-<experiment>)")
     .option("--epochs <n>", "epochs per cell (quick runs; a 'vary epochs' list still wins)", int())
     .option("--limit <n>", "train on at most N samples (quick runs)", int())
+    .addOption(
+      new Option("--jobs <n>", "cells trained at once, each in its own worker (default: the number of cores)")
+        .argParser(int())
+        .conflicts("queue"),
+    )
     .option(
-      "--jobs <n>",
-      "cells trained at once, each in its own worker (default: the number of cores)",
-      int(),
+      "--queue <url>",
+      "train the cells on the workers of this Redis queue (nnc worker): redis://[:PASSWORD@]HOST[:PORT][/DB]",
     )
     .addOption(backendOption())
     .option("--resume", "run only the cells that --out does not hold yet (refused if the spec changed)")
@@ -206,6 +211,19 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--stdio", "talk over stdin and stdout (the only transport; editors pass it)")
     .addOption(new Option("--clientProcessId <pid>", "the editor's process id").hideHelp())
     .action(action(async (opts) => (await commands.lsp()).lspCommand(io, opts)));
+
+  program
+    .command("worker")
+    .description(
+      "train the cells that 'nnc experiment FILE --queue URL' puts on a Redis queue, until stopped (Ctrl-C)",
+    )
+    .requiredOption("--queue <url>", "the Redis queue: redis://[:PASSWORD@]HOST[:PORT][/DB]")
+    .option(
+      "--jobs <n>",
+      "cells trained at once, each in its own thread (default: the number of cores)",
+      int(),
+    )
+    .action(action(async (opts) => (await commands.worker()).workerCommand(io, opts)));
 
   return program;
 }

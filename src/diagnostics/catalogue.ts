@@ -844,6 +844,44 @@ export const catalogue = {
       `nnc could not check this file: internal error: ${p.reason}. This is a bug in nnc, not in your spec; ` +
       "please report it with the spec",
   ),
+  // E66x: experiments on a Redis queue (nnc experiment --queue, nnc worker); a URL is always shown without its password
+  E660: entry<{ url: string; reason: string }>(
+    "error",
+    "not a Redis URL",
+    (p) =>
+      `--queue ${p.url} is not a Redis URL: ${p.reason}; expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] ` +
+      "(rediss:// for TLS)",
+  ),
+  E661: entry<{ url: string; reason: string }>(
+    "error",
+    "Redis unreachable",
+    (p) => `cannot use the Redis server at ${p.url}: ${p.reason}`,
+  ),
+  E662: entry<{ failed: number; total: number; experiment: string; cells: string }>(
+    "error",
+    "cells failed on the queue's workers",
+    (p) =>
+      `${p.failed} of ${p.total} cell${p.total === 1 ? "" : "s"} of experiment '${p.experiment}' failed on the ` +
+      `queue's workers:\n${p.cells}`,
+  ),
+  E663: entry<{ job: string; reason: string }>(
+    "error",
+    "job is not an nnc cell",
+    (p) => `job '${p.job}' is not a cell of an nnc experiment, so this worker does not run it: ${p.reason}`,
+  ),
+  E664: entry<{ job: string; theirs: string; ours: string }>(
+    "error",
+    "job made by another nnc version",
+    (p) =>
+      `job '${p.job}' was enqueued by nnc ${p.theirs}, this worker runs nnc ${p.ours}: a cell trains the same ` +
+      "only on the same nnc, so it is left to a worker of that version",
+  ),
+  E665: entry<{ cell: string; worker: string; reason: string }>(
+    "error",
+    "a worker's result is not a cell result",
+    (p) =>
+      `the result of cell ${p.cell} sent by worker ${p.worker} is not a result of that cell: ${p.reason}`,
+  ),
 } as const;
 
 export type Code = keyof typeof catalogue;

@@ -91,6 +91,17 @@ export class ExperimentProgress {
     }
   }
 
+  /** Cells running and waiting elsewhere (on a queue's workers), beside the overall bar. */
+  counts(running: number, waiting: number): void {
+    this.overall?.update(this.done, { detail: `running ${running}, waiting ${waiting}` });
+  }
+
+  /** A line about the run (a cell started on a worker, went back to the queue, failed). */
+  note(line: string): void {
+    if (this.multi) this.multi.log(line + "\n");
+    else this.io.err(line + "\n");
+  }
+
   stop(): void {
     this.multi?.stop();
     this.multi = undefined;

@@ -76,6 +76,9 @@ export const CellResultSchema = Type.Object(
     seconds: NonNegative,
     samplesPerSecond: NonNegative,
     backend: Type.String(),
+    worker: Type.Optional(
+      Type.String({ description: "the queue worker that trained it (host:pid), for runs with --queue" }),
+    ),
     finishedAt: Type.String({ format: "date-time" }),
   },
   { additionalProperties: false },
@@ -113,7 +116,15 @@ export const ResultsSchema = Type.Object(
     data: Type.String({ description: "the data set as loaded: source, counts, split" }),
     validationName: Type.String({ description: "'test' or 'validation'" }),
     backend: Type.String({ description: "the backend that ran, e.g. 'wasm (SIMD, 1 thread)'" }),
-    jobs: Type.Integer({ minimum: 1 }),
+    jobs: Type.Integer({
+      minimum: 1,
+      description: "cells trained at once: --jobs, or with --queue the number of workers that trained cells",
+    }),
+    queue: Type.Optional(
+      Type.String({
+        description: "the Redis queue whose workers trained the cells (--queue), without password",
+      }),
+    ),
     totalCells: Type.Integer({ minimum: 1 }),
     startedAt: Type.String({ format: "date-time" }),
     updatedAt: Type.String({ format: "date-time" }),

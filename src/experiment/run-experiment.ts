@@ -4,15 +4,7 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CliIO } from "../cli/io.ts";
-import {
-  checkDataSource,
-  checkInputShape,
-  checkLabels,
-  loadDataset,
-  outputClasses,
-  resolveDataPaths,
-  type Dataset,
-} from "../data/index.ts";
+import { checkDataSource, loadDataset, resolveDataPaths, type Dataset } from "../data/index.ts";
 import { checkDataFit } from "../check/data-fit.ts";
 import { requireValidation } from "../train/fit.ts";
 import { metadataOfDataset } from "../data/metadata.ts";
@@ -23,6 +15,8 @@ import { writeReport, type WrittenReport } from "../report/index.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendChoice } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
+import type { QueueUrl } from "./queue/url.ts";
+import { checkComparedModels } from "./check-models.ts";
 import { describeLrRule, expandGrid, type Cell, type GridOptions } from "./grid.ts";
 import { augmentsAnything, describeAugment } from "../ir/augment.ts";
 import { varyValueText } from "./vary-value.ts";
@@ -45,6 +39,8 @@ export interface ExperimentRunOptions extends GridOptions {
   backend: BackendChoice;
   resume?: boolean;
   force?: boolean;
+  /** Train the cells on this Redis queue's workers (`nnc worker`) instead of here (--queue). */
+  queue?: QueueUrl;
   /** Replaces where cells train (tests of scheduling and resume use a fake trainer). */
   pool?: (setup: WorkerSetup, dataset: Dataset, backend: { name: string; detail: string }) => CellPool;
 }
@@ -66,27 +62,6 @@ export function pickExperiment(program: Program, name: string | undefined, file:
   }
   if (names.length > 1) fail("E632", { file, known: names.join(", ") }, { file });
   return program.experiments[0]!;
-}
-
-/**
- * Each compared model against the data (input shape E507, labels E506), so a model the data does not fit fails
- * the experiment before any cell trains rather than as a failed cell halfway through.
- */
-function checkComparedModels(program: Program, experiment: Experiment, dataset: Dataset): void {
-  for (const name of experiment.compare) {
-    const model = program.models.find((m) => m.name === name)!;
-    const classes = outputClasses(model)!;
-    const which = `model '${name}' of experiment '${experiment.name}'`;
-    const input = model.layers[0]!;
-    if (input.op === "input") {
-      checkInputShape(dataset.sampleShape, input.shape, dataset.source, { notes: [`in ${which}`] });
-    }
-    const units = model.layers.at(-1)!.outputShape!.at(-1)!;
-    const notes = [`${which} has ${units} output unit${units === 1 ? "" : "s"}`];
-    for (const split of [dataset.train, dataset.validation]) {
-      checkLabels(split, classes, dataset.source, { notes });
-    }
-  }
 }
 
 export async function runExperiment(io: CliIO, options: ExperimentRunOptions): Promise<ExperimentRun> {
@@ -137,15 +112,18 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
     ]);
     throw new NncError(located!);
   }
-  const backend = await selectBackend(options.backend);
-  const jobs = Math.max(1, Math.min(options.jobs, pending.length));
-  // E636/E637 for any cell too large for this backend or for the memory free now (jobs cells at once), before
-  // the first cell trains.
-  for (const cell of pending) {
+  // On a queue the workers select their backends and check each cell against their memory (the run records the
+  // backends its cells trained on); here, E636/E637 for any cell too large for this backend or for the memory
+  // free now (jobs cells at once), before the first cell trains.
+  const queue = options.queue;
+  const backend = queue ? undefined : await selectBackend(options.backend);
+  const jobs = queue ? 1 : Math.max(1, Math.min(options.jobs, pending.length));
+  for (const cell of backend ? pending : []) {
     const model = program.models.find((m) => m.name === cell.model)!;
     const what = `cell ${cell.index + 1} of experiment '${experiment.name}' (${cell.group})`;
-    requireTrainingMemory(model, cell.train, backend.name, { jobs, what });
+    requireTrainingMemory(model, cell.train, backend!.name, { jobs, what });
   }
+  const backendDetail = backend?.detail ?? `on the workers of ${queue!.display} (backend ${options.backend})`;
 
   const now = new Date().toISOString();
   const results: Results = {
@@ -162,8 +140,9 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
     options: gridOptions,
     data: dataset.description,
     validationName: dataset.validationName,
-    backend: backend.detail,
+    backend: backendDetail,
     jobs,
+    ...(queue ? { queue: queue.display } : {}),
     totalCells: grid.length,
     startedAt: previous?.startedAt ?? now,
     updatedAt: now,
@@ -179,10 +158,48 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
       (finished.size > 0 ? `, ${finished.size} already finished` : "") +
       `\ndata: ${dataset.description}\n` +
       (dataset.choices ?? []).map((choice) => `data ${choice}\n`).join("") +
-      `backend: ${backend.detail}, ${jobs} job${jobs === 1 ? "" : "s"}\n` +
+      (queue
+        ? `cells train ${backendDetail}\n`
+        : `backend: ${backendDetail}, ${jobs} job${jobs === 1 ? "" : "s"}\n`) +
       `${results.lrRule}\n${augmentLine(experiment, grid)}output: ${outDir}\n`,
   );
 
+  if (queue) {
+    const progress = new ExperimentProgress(io, grid.length, finished.size);
+    const { runOnQueue } = await import("./queue/coordinator.ts");
+    try {
+      await runOnQueue({
+        url: queue,
+        cells: pending,
+        job: {
+          nncVersion: VERSION,
+          spec: { file: options.specFile, text: options.specText },
+          experiment: experiment.name,
+          options: gridOptions,
+          data,
+          backend: options.backend,
+        },
+        irSha256: results.spec.irSha256!,
+        force: options.force ?? false,
+        total: grid.length,
+        progress,
+        samplesPerEpoch: dataset.train.count,
+        onResult: (result) => {
+          // The run's backends and workers are those its cells trained on.
+          const cells = [...results.cells.filter((c) => c.id !== result.id), result];
+          results.backend = [...new Set(cells.map((c) => c.backend))].join("; ");
+          results.jobs = Math.max(1, new Set(cells.map((c) => c.worker ?? "")).size);
+          writer.add(result);
+        },
+      });
+    } finally {
+      progress.stop();
+    }
+    const report = await writeReport(outDir, results);
+    return { results, trained: pending, report };
+  }
+
+  if (!backend) throw new Error("unreachable: a local run selects a backend");
   const target = experiment.target;
   const setup: WorkerSetup = {
     program,

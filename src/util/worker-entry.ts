@@ -1,6 +1,7 @@
 // worker_threads entry points that work both from a build and from a checkout run through tsx.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -22,6 +23,26 @@ export function startWorker(here: string, name: string, options: Omit<WorkerOpti
     `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })` +
     `.catch((e) => { throw e; });`;
   return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/**
+ * The file of the module `name` beside the module at `here`, for a runner that imports it in a thread of its own
+ * (BullMQ's sandboxed processors): name.js in a build; in a checkout the bundle of name.ts (bundledEntry), else a
+ * bootstrap module that registers tsx's loader and re-exports name.ts's default export.
+ */
+export function workerModuleFile(here: string, name: string): string {
+  if (!here.endsWith(".ts")) return fileURLToPath(new URL(`./${name}.js`, here));
+  const entry = new URL(`./${name}.ts`, here);
+  const bundled = bundledEntry(entry);
+  if (bundled) return fileURLToPath(bundled);
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const file = join(mkdtempSync(join(tmpdir(), "nnc-worker-")), `${name}.mjs`);
+  writeFileSync(
+    file,
+    `const { register } = await import(${JSON.stringify(tsx)});\nregister();\n` +
+      `const m = await import(${JSON.stringify(entry.href)});\nexport default m.default;\n`,
+  );
+  return file;
 }
 
 const bundles = new Map<string, URL | undefined>();

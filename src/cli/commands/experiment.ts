@@ -3,6 +3,7 @@
 import { availableParallelism } from "node:os";
 import { basename, extname, join } from "node:path";
 import { pickExperiment, runExperiment } from "../../experiment/run-experiment.ts";
+import { parseQueueUrl } from "../../experiment/queue/url.ts";
 import { openRunFolder } from "../../save/run-folder.ts";
 import type { BackendChoice } from "../../runtime/types.ts";
 import { EXIT } from "../exit.ts";
@@ -15,6 +16,7 @@ export interface ExperimentOptions {
   epochs?: number;
   limit?: number;
   jobs?: number;
+  queue?: string;
   backend: BackendChoice;
   resume?: boolean;
   force?: boolean;
@@ -24,6 +26,8 @@ export interface ExperimentOptions {
 const defaultJobs = (): number => availableParallelism();
 
 export async function experimentCommand(io: CliIO, file: string, opts: ExperimentOptions): Promise<number> {
+  // A bad --queue URL is a usage error before anything is compiled or loaded.
+  const queue = opts.queue !== undefined ? parseQueueUrl(opts.queue) : undefined;
   const compiled = await compileSpec(io, file, { strict: opts.strict ?? false });
   if (!compiled) return EXIT.errors;
   const { program, source } = compiled;
@@ -35,9 +39,13 @@ export async function experimentCommand(io: CliIO, file: string, opts: Experimen
 
   const onSigint = () => {
     io.err(
-      `\ninterrupted: finished cells are kept in ${outDir}/results.json; run the rest with\n` +
+      `\ninterrupted: finished cells are kept in ${outDir}/results.json; ` +
+        (queue
+          ? "the queue's workers go on training the others; collect them with\n"
+          : "run the rest with\n") +
         `  nnc experiment ${file} --name ${experiment.name} --out ${outDir} --resume` +
-        `${opts.epochs !== undefined ? ` --epochs ${opts.epochs}` : ""}${opts.limit !== undefined ? ` --limit ${opts.limit}` : ""}\n`,
+        `${opts.epochs !== undefined ? ` --epochs ${opts.epochs}` : ""}${opts.limit !== undefined ? ` --limit ${opts.limit}` : ""}` +
+        `${queue ? ` --queue ${queue.display}` : ""}\n`,
     );
     process.exit(130);
   };
@@ -51,6 +59,7 @@ export async function experimentCommand(io: CliIO, file: string, opts: Experimen
       name: experiment.name,
       outDir,
       jobs: opts.jobs ?? defaultJobs(),
+      ...(queue ? { queue } : {}),
       backend: opts.backend,
       ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
