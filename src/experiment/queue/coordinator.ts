@@ -5,7 +5,7 @@
 // coordinator was following are collected at once, which is how --resume picks up a killed coordinator's run.
 // Loaded only with --queue (dynamic import): BullMQ and ioredis stay out of local runs.
 import { Queue, QueueEvents, type Job } from "bullmq";
-import { fail } from "../../diagnostics/index.ts";
+import { diagnostic, fail, renderDiagnostic } from "../../diagnostics/index.ts";
 import type { BatchEvent, EpochRecord } from "../../runtime/types.ts";
 import type { Cell } from "../grid.ts";
 import type { ExperimentProgress } from "../progress.ts";
@@ -38,6 +38,8 @@ export const CELL_ATTEMPTS = 3;
 const KEEP_FINISHED = { age: 7 * 24 * 3600, count: 10_000 };
 /** How often the coordinator looks at every unfinished job (events wake it sooner). */
 const POLL_MS = 1000;
+/** How long no cell may be running before the coordinator says that no worker seems to be there. */
+const IDLE_HINT_MS = 30_000;
 
 export interface QueueRunOptions {
   url: QueueUrl;
@@ -139,6 +141,8 @@ export async function runOnQueue(options: QueueRunOptions): Promise<{ workers: s
     const follow = async (f: Followed) => {
       // The state first, then the job: a job read before it completed would lack its return value.
       const state = await queue.getJobState(f.id);
+      const queued = ["waiting", "delayed", "prioritized", "waiting-children"].includes(state);
+      if (queued && f.started === undefined) return state; // most jobs of a large grid: one call each
       const job: Job | undefined = state === "unknown" ? undefined : await queue.getJob(f.id);
       if (!job) {
         // Removed behind our back (by hand, or BullMQ's clean-up of an old job): enqueue it again.
@@ -183,10 +187,8 @@ export async function runOnQueue(options: QueueRunOptions): Promise<{ workers: s
       if (problems.length > 0 || mismatch) {
         const reason = mismatch ?? problems.slice(0, 3).join("; ");
         stopShown(f);
-        failures.push({
-          cell: f.cell,
-          reason: `error[E665]: the result sent by worker ${worker} is not a result of this cell: ${reason}`,
-        });
+        const refused = diagnostic("E665", { cell: tag(f.cell), worker, reason });
+        failures.push({ cell: f.cell, reason: renderDiagnostic(refused) });
         progress.note(`${tag(f.cell)}: the result sent by worker ${worker} is refused: ${reason}`);
         return;
       }
@@ -197,16 +199,27 @@ export async function runOnQueue(options: QueueRunOptions): Promise<{ workers: s
       stopShown(f);
     };
 
+    let idleSince = Date.now();
+    let hinted = false;
     while (followed.size > 0) {
       const woken = new Promise<void>((resolve) => {
         wake = resolve;
       });
+      const before = followed.size;
       try {
         let running = 0;
         for (const f of [...followed.values()]) {
           if ((await follow(f)) === "active") running++;
         }
         progress.counts(running, followed.size - running);
+        if (running > 0 || followed.size < before) idleSince = Date.now();
+        else if (!hinted && Date.now() - idleSince > IDLE_HINT_MS) {
+          hinted = true;
+          progress.note(
+            `no worker has taken a cell for ${IDLE_HINT_MS / 1000} s: start workers with ` +
+              `nnc worker --queue ${url.display}`,
+          );
+        }
         if (lost !== undefined) {
           progress.note(`queue ${url.display}: connected again`);
           lost = undefined;
