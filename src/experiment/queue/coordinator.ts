@@ -122,9 +122,16 @@ export async function runOnQueue(options: QueueRunOptions): Promise<{ workers: s
       const existing = await queue.getJob(id);
       if (existing) {
         const state = await existing.getState();
-        if (state === "failed" || (options.force && state !== "active")) {
-          await existing.remove(); // failed before: a new run tries it anew; --force retrains
-        } else {
+        // Failed before: a new run tries it anew; --force retrains what is not running. A worker may lock it
+        // meanwhile (then it is followed as it is).
+        const renew = state === "failed" || (options.force && state !== "active");
+        if (
+          !renew ||
+          !(await existing.remove().then(
+            () => true,
+            () => false,
+          ))
+        ) {
           already++;
           continue;
         }
