@@ -231,11 +231,12 @@ function readOpened(
       { ...header.history, epochs: header.history.epochs.map(nullsAsNaN) },
       check.lowerLr,
       header.epochsDone,
+      header.schedule,
     ),
     weights: pick(header.weights),
     optimizer: { step: header.optimizerStep, slots: pick(header.slots) },
     ...(header.computedOn ? { computedOn: header.computedOn } : {}),
-    ...(header.schedule ? { schedule: header.schedule } : {}),
+    ...(header.schedule ? { schedule: lowerPlateau(header.schedule, check.lowerLr) } : {}),
     ...(header.scheduleEpochs !== undefined ? { scheduleEpochs: header.scheduleEpochs } : {}),
     ...(header.earlyStop
       ? {
@@ -254,14 +255,32 @@ function readOpened(
   };
 }
 
+/**
+ * A plateau schedule's saved rate under a lower --lr on --resume: scaled by new/old, so the cuts the plateau made
+ * (its rate relative to the optimizer's) are kept relative to the new rate instead of the saved rate overriding it.
+ */
+function lowerPlateau(
+  schedule: NonNullable<TrainState["schedule"]>,
+  lowered: { from: number; to: number } | undefined,
+): NonNullable<TrainState["schedule"]> {
+  return lowered ? { ...schedule, lr: (schedule.lr * lowered.to) / lowered.from } : schedule;
+}
+
 /** A resumed run's history goes on with its epochs, so it says from where the learning rate was lowered. */
 function withLowerLrNote(
   history: TrainState["history"],
   lowered: { from: number; to: number } | undefined,
   epochsDone: number,
+  plateau: TrainState["schedule"],
 ): TrainState["history"] {
   if (!lowered) return history;
-  const note = `learning rate ${lowered.to} from epoch ${epochsDone + 1} on (lowered from ${lowered.from} on --resume)`;
+  const scaled = plateau
+    ? `; schedule plateau's rate ${plateau.lr} scaled to ${+lowerPlateau(plateau, lowered).lr.toPrecision(6)} ` +
+      `(x${+(lowered.to / lowered.from).toPrecision(6)}: its cuts kept relative to the new rate)`
+    : "";
+  const note =
+    `learning rate ${lowered.to} from epoch ${epochsDone + 1} on (lowered from ${lowered.from} on --resume)` +
+    scaled;
   return { ...history, notes: [...(history.notes ?? []), note] };
 }
 

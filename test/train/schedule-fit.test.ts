@@ -146,6 +146,31 @@ F(
   },
 );
 
+F("resumed with a lower --lr, a plateau's saved rate is scaled by new/old (its cuts kept)", async () => {
+  const settings = (lr: number) =>
+    `sgd lr=${lr} momentum=0.9\n  batch 16\n  epochs 6\n  seed 2\n  schedule plateau patience=1 factor=0.5`;
+  const prog = MLP(settings(0.5));
+  const m = buildModel(prog, { backend: "wasm" });
+  let at: TrainState | undefined;
+  await m.fit(blobData(), { train: { epochs: 5 }, onEpochEnd: (_r, state) => void (at = state()) });
+  m.dispose();
+  const saved = at!.schedule!;
+  assert.ok(saved.lr < 0.5, `the plateau cut the rate: ${saved.lr}`);
+  const dir = tempDir("sched-lower");
+  writeCheckpoint(dir, at!, { fingerprint: checkpointFingerprint(prog, prog.models[0]!.name) });
+
+  const lower = MLP(settings(0.05));
+  const read = readCheckpoint(dir, checkpointFingerprint(lower, lower.models[0]!.name));
+  assert.ok(Math.abs(read.schedule!.lr - saved.lr / 10) < 1e-15, `${read.schedule!.lr} vs ${saved.lr / 10}`);
+  assert.match(read.history.notes!.join("\n"), `schedule plateau's rate ${saved.lr} scaled to`);
+  const resumed = buildModel(lower, { backend: "wasm" });
+  const h = await resumed.fit(blobData(), { resumeFrom: read });
+  resumed.dispose();
+  const sixth = h.epochs.at(-1)!;
+  assert.is(sixth.epoch, 6);
+  assert.ok(sixth.lr! <= saved.lr / 10 + 1e-15, `epoch 6 trains at ${sixth.lr}, not the saved ${saved.lr}`);
+});
+
 F("a run that early stopping stopped, resumed, trains no more and keeps the same model", async () => {
   const settings =
     "adam lr=0.01\n  batch 16\n  epochs 8\n  seed 5\n  early_stop monitor=val_accuracy patience=1 min_delta=1";
