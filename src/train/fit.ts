@@ -396,12 +396,13 @@ function finishEarlyStop(
   addNote(
     history,
     stopping.stopped !== undefined
-      ? `early stopping: ${monitor} did not improve for ${stopping.spec.patience} epoch` +
-          `${stopping.spec.patience === 1 ? "" : "s"} after epoch ${bestEpoch}; stopped after epoch ` +
-          `${stopping.stopped}; ${kept}`
+      ? `early stopping: ${monitor} did not improve for ${plural(stopping.stopped - bestEpoch, "epoch")} ` +
+          `after epoch ${bestEpoch}; stopped after epoch ${stopping.stopped}; ${kept}`
       : `early stopping did not stop the run; ${kept}`,
   );
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** Each note once, however many epochs (or resumed runs) it applies to. */
 function addNote(history: History, note: string): void {

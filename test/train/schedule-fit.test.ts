@@ -84,7 +84,17 @@ F(
       stoppedAfter: 3,
       restored: true,
     });
-    assert.match(stopped.history.notes!.join("\n"), /stopped after epoch 3; the model saved is epoch 1's/);
+    assert.match(
+      stopped.history.notes!.join("\n"),
+      "val_accuracy did not improve for 2 epochs after epoch 1; stopped after epoch 3; the model saved is epoch 1's",
+    );
+    // patience 0 stops at the first epoch without improvement (never after the first): 1 epoch waited, not 0.
+    const eager = await fit(`${base}\n  epochs 8\n  early_stop monitor=val_accuracy patience=0 min_delta=1`);
+    assert.is(eager.history.epochs.length, 2);
+    assert.match(
+      eager.history.notes!.join("\n"),
+      "did not improve for 1 epoch after epoch 1; stopped after epoch 2",
+    );
     const one = await fit(`${base}\n  epochs 1`);
     assert.equal(stopped.weights, one.weights, "the weights and moving statistics of epoch 1");
     assert.ok(stopped.weights["batch_normalization/moving_mean"], "batchnorm statistics are among them");
