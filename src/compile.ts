@@ -34,6 +34,11 @@ export interface CompileResult {
   /** Located (file, line, column) and sorted by position. */
   diagnostics: Diagnostic[];
   /**
+   * The checked program also when there were errors (compileFile only): a command line that overrides the
+   * settings an error was about (--epochs, --lr) may make the spec trainable (src/cli/check-overrides.ts).
+   */
+  checked?: Program;
+  /**
    * The decoded text and the sha256 of the file's bytes (compileFile only): what diagnostics point into and
    * what a run records, so nothing reads the spec a second time (it may have changed since).
    */
@@ -116,10 +121,10 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
 /** Compiles .nn source text: parse, build the IR, validate it against the schema, check it. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const { ok, program: checked, diagnostics } = analyze(source, options);
-  if (!ok || !checked) return { ok: false, diagnostics };
-  if (options.filename !== undefined) {
+  if (checked && options.filename !== undefined) {
     checked.source = { file: options.filename, sha256: createHash("sha256").update(source).digest("hex") };
   }
+  if (!ok || !checked) return { ok: false, diagnostics, ...(checked ? { checked } : {}) };
   return { ok, program: checked, diagnostics };
 }
 
@@ -241,6 +246,7 @@ export async function compileFile(
   }
   const result = compile(read.text, compileOptions);
   // The program records the hash of the file as stored (a byte-order mark included), as runs always have.
-  if (result.program?.source) result.program.source.sha256 = read.sha256;
+  const program = result.program ?? result.checked;
+  if (program?.source) program.source.sha256 = read.sha256;
   return { ...result, source: read };
 }

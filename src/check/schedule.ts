@@ -21,13 +21,47 @@ interface Run {
   stopWhere: string;
 }
 
-/** Every (settings, place) a program trains with, `vary epochs` and `vary schedule` expanded. */
-function runs(program: Program): Run[] {
+/**
+ * What a command line changes in the settings a spec trains with: `nnc train --epochs --lr` (the train block's run)
+ * or `nnc experiment NAME --epochs` (that experiment's cells; a `vary epochs` list still wins, as in grid.ts).
+ */
+export interface CommandLineRun {
+  epochs?: number;
+  lr?: number;
+  /** The experiment run; the train block's run without it. */
+  experiment?: string;
+}
+
+/** `, with --epochs 2 on the command line`: where a diagnostic on overridden settings comes from. */
+function commandLineWhere(cli: CommandLineRun): string {
+  if (cli.epochs === undefined && cli.lr === undefined) return "";
+  const flags = [
+    cli.epochs !== undefined ? `--epochs ${cli.epochs}` : "",
+    cli.lr !== undefined ? `--lr ${cli.lr}` : "",
+  ].filter(Boolean);
+  return `, with ${flags.join(" ")} on the command line`;
+}
+
+/**
+ * Every (settings, place) a program trains with, `vary epochs` and `vary schedule` expanded; with `cli`, only the
+ * run that command line starts, with its values.
+ */
+function runs(program: Program, cli?: CommandLineRun): Run[] {
   const out: Run[] = [];
-  if (program.train.span !== undefined) out.push({ train: program.train, where: "", stopWhere: "" });
-  for (const experiment of program.experiments) {
-    const base = withTrainOverrides(program.train, experiment.train);
-    const where = `, in experiment '${experiment.name}'`;
+  const flags = cli ? commandLineWhere(cli) : "";
+  const overridden = (train: Train): Train =>
+    cli ? withTrainOverrides(train, { epochs: cli.epochs, optimizer: { lr: cli.lr } }) : train;
+  if (cli ? cli.experiment === undefined : program.train.span !== undefined)
+    out.push({ train: overridden(program.train), where: flags, stopWhere: flags });
+  // A `vary epochs` list wins over --epochs (grid.ts): such an experiment's cells are the spec's, checked already.
+  const experiments = cli
+    ? program.experiments.filter(
+        (e) => e.name === cli.experiment && !e.vary.some((v) => v.key === "epochs" && cli.lr === undefined),
+      )
+    : program.experiments;
+  for (const experiment of experiments) {
+    const base = overridden(withTrainOverrides(program.train, experiment.train));
+    const where = `, in experiment '${experiment.name}'${flags}`;
     const epochs = experiment.vary.find((v) => v.key === "epochs");
     const schedules = experiment.vary.find((v) => v.key === "schedule");
     const epochList = (epochs?.values ?? [base.epochs]).filter(
@@ -60,10 +94,14 @@ function runs(program: Program): Run[] {
   return out;
 }
 
-export function checkSchedules(program: Program): Diagnostic[] {
+/**
+ * E335, E336, W413, W414 for a program's runs; with `cli`, for the run a command line starts with its --epochs and
+ * --lr (the spec's own values were checked when it compiled).
+ */
+export function checkSchedules(program: Program, cli?: CommandLineRun): Diagnostic[] {
   const out: Diagnostic[] = [];
   const said = new Set<string>();
-  for (const run of runs(program)) {
+  for (const run of runs(program, cli)) {
     const { train, where } = run;
     const schedule = train.schedule;
     const at = (own: Span | undefined) => {

@@ -20,7 +20,7 @@ function clipsOf(o: Optimizer): string[] {
 }
 
 /** E330 and E331 for one optimizer; `span`: where the statement that made it is. */
-function checkOptimizer(o: Optimizer, span: Span | undefined): Diagnostic[] {
+export function checkOptimizer(o: Optimizer, span: Span | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
   const clips = clipsOf(o);
   if (clips.length > 1) out.push(diagnostic("E330", { given: clips.join(" and ") }, where(span)));

@@ -10,6 +10,8 @@ import {
   type Diagnostic,
 } from "../diagnostics/index.ts";
 import type { Model, Program } from "../ir/schema.ts";
+import type { CommandLineRun } from "../check/schedule.ts";
+import { withCommandLine } from "./check-overrides.ts";
 import { writeFileAtomic } from "../save/atomic.ts";
 import type { CliIO } from "./io.ts";
 
@@ -65,15 +67,30 @@ export interface CompiledSpec {
 export async function compileSpec(
   io: CliIO,
   file: string,
-  options: { strict?: boolean } = {},
+  options: {
+    strict?: boolean;
+    /** What the command line changes in the run (--epochs, --lr): checked instead of the spec's values. */
+    commandLine?: (program: Program) => CommandLineRun;
+  } = {},
 ): Promise<CompiledSpec | undefined> {
-  const result = await compileFile(file, { strict: options.strict ?? false });
-  printDiagnostics(io, result.diagnostics, sourceOf(file, result));
-  if (hasErrors(result.diagnostics) || !result.program || !result.source) {
-    io.err(`${file}: ${summarize(withoutHints(result.diagnostics))}\n`);
+  const strict = options.strict ?? false;
+  const result = await compileFile(file, { strict });
+  const sources = sourceOf(file, result);
+  // Checked also with errors: the command line may override the settings an error was about.
+  const program = result.program ?? result.checked;
+  const diagnostics =
+    options.commandLine && program
+      ? withCommandLine(result.diagnostics, program, options.commandLine(program), {
+          strict,
+          source: sources.get(file),
+        })
+      : result.diagnostics;
+  printDiagnostics(io, diagnostics, sources);
+  if (hasErrors(diagnostics) || !program || !result.source) {
+    io.err(`${file}: ${summarize(withoutHints(diagnostics))}\n`);
     return undefined;
   }
-  return { program: result.program, source: result.source };
+  return { program, source: result.source };
 }
 
 /** compileSpec for commands that need only the program. */

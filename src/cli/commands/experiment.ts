@@ -28,7 +28,15 @@ const defaultJobs = (): number => availableParallelism();
 export async function experimentCommand(io: CliIO, file: string, opts: ExperimentOptions): Promise<number> {
   // A bad --queue URL is a usage error before anything is compiled or loaded.
   const queue = opts.queue !== undefined ? parseQueueUrl(opts.queue) : undefined;
-  const compiled = await compileSpec(io, file, { strict: opts.strict ?? false });
+  const compiled = await compileSpec(io, file, {
+    strict: opts.strict ?? false,
+    // Every cell's schedule and early stopping are checked at the run's --epochs (the experiment's cells only:
+    // an unknown or missing --name is pickExperiment's to refuse, below).
+    commandLine: (program) => {
+      const name = opts.name ?? (program.experiments.length === 1 ? program.experiments[0]!.name : undefined);
+      return name === undefined || opts.epochs === undefined ? {} : { experiment: name, epochs: opts.epochs };
+    },
+  });
   if (!compiled) return EXIT.errors;
   const { program, source } = compiled;
   const experiment = pickExperiment(program, opts.name, file);

@@ -162,7 +162,14 @@ const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 export async function trainCommand(io: CliIO, file: string, opts: TrainOptions): Promise<number> {
   const timings = new RunTimings();
   const compiled = await timings.timeAsync("spec", () =>
-    compileSpec(io, file, { strict: opts.strict ?? false }),
+    compileSpec(io, file, {
+      strict: opts.strict ?? false,
+      // Schedules, early stopping and weight decay are checked at the run's --epochs and --lr.
+      commandLine: () => ({
+        ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
+        ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
+      }),
+    }),
   );
   if (!compiled) return EXIT.errors;
   const modelIR = pickModel(compiled.program, opts.model, file);
