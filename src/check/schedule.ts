@@ -7,7 +7,7 @@ import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { describeSchedule, parseScheduleText, type Schedule } from "../ir/schedule.ts";
 import type { Program, Span, Train } from "../ir/schema.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
-import { LearningRate } from "../train/schedule.ts";
+import { LearningRate } from "../ir/learning-rate.ts";
 
 /** A rate below the start's 2^-24 changes no float32 weight that the starting rate changes by one unit. */
 const NO_LONGER_TRAINS = 2 ** -24;

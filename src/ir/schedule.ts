@@ -1,7 +1,7 @@
 // IR: learning-rate schedules (`schedule NAME ...`) and early stopping (`early_stop ...`) in `train`: their
 // schema, their defaults (Keras' where Keras has the setting), and their text as a spec writes it (the run
 // header, the manifest, `vary schedule` values). Pure data: no builder, no tfjs. The rates themselves are
-// src/train/schedule.ts.
+// src/ir/learning-rate.ts.
 import { Type, type Static } from "@sinclair/typebox";
 import { PositiveInt, SpanSchema } from "./common.ts";
 

@@ -4,7 +4,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import type { Model, Program, Train } from "../ir/schema.ts";
 import type { Dataset, Split } from "../data/types.ts";
-import type { EarlyStopState, PlateauState } from "../train/schedule.ts";
+import type { EarlyStopState, PlateauState } from "../ir/learning-rate.ts";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export type BackendChoice = BackendName | "auto";

@@ -23,7 +23,7 @@ import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
 import { setWeightData, weightData } from "./weights.ts";
 import { requireTrainingMemory } from "../ir/training-memory.ts";
-import { EarlyStopping, LearningRate } from "./schedule.ts";
+import { EarlyStopping, LearningRate } from "../ir/learning-rate.ts";
 import type { WeightData } from "../runtime/types.ts";
 
 /**
@@ -129,7 +129,7 @@ export async function fitNetwork(
         y.dispose();
       }
     };
-    // The learning rate of every step, and early stopping (src/train/schedule.ts), from the checkpoint's state
+    // The learning rate of every step, and early stopping (src/ir/learning-rate.ts), from the checkpoint's state
     // when resumed. Steps per epoch are the same every epoch: the first epoch's batches say how many.
     const stepsPerEpoch = trainingBatches(data.train, {
       batchSize: settings.batch,

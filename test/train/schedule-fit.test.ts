@@ -1,4 +1,4 @@
-// Schedules and early stopping in training (src/train/fit.ts with src/train/schedule.ts): the optimizer takes each
+// Schedules and early stopping in training (src/train/fit.ts with src/ir/learning-rate.ts): the optimizer takes each
 // step's rate (history's lr is the mean of the formula's rates), early stopping stops at the right epoch and keeps
 // the best epoch's weights and batchnorm statistics (equal to a run stopped there), a resumed run equals the
 // uninterrupted one through the checkpoint file, one and two threads agree, and the autograd path agrees with the
@@ -10,7 +10,7 @@ import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/t
 import { checkpointFingerprint } from "../../src/save/fingerprint.ts";
 import { writeCheckpoint } from "../../src/save/checkpoint.ts";
 import { readCheckpoint } from "../../src/save/checkpoint-read.ts";
-import { LearningRate } from "../../src/train/schedule.ts";
+import { LearningRate } from "../../src/ir/learning-rate.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { failsWith, tempDir } from "../helpers.ts";

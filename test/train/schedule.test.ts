@@ -1,4 +1,4 @@
-// Learning-rate schedules and early stopping (src/train/schedule.ts) against the formulas of their sources,
+// Learning-rate schedules and early stopping (src/ir/learning-rate.ts) against the formulas of their sources,
 // written out here independently of the implementation:
 //   keras/src/optimizers/schedules/learning_rate_schedule.py  ExponentialDecay, CosineDecay (warm-up)
 //   keras/src/callbacks/reduce_lr_on_plateau.py               ReduceLROnPlateau
@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { EarlyStop, Schedule } from "../../src/ir/schema.ts";
-import { EarlyStopping, epochRates, LearningRate } from "../../src/train/schedule.ts";
+import { EarlyStopping, epochRates, LearningRate } from "../../src/ir/learning-rate.ts";
 
 const run = { epochs: 6, stepsPerEpoch: 5 };
 const T = run.epochs * run.stepsPerEpoch;

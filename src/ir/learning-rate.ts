@@ -1,5 +1,6 @@
-// Training: the learning rate of every step (a `schedule` in train) and when to stop (`early_stop`), with
-// Keras 3's formulas and rules. Pure: no tfjs, no network. The training loop (fit.ts) asks for the rate of each
+// Schedules and early stopping as numbers, shared by the checker and training: the learning rate of every step
+// (a `schedule` in train) and when to stop (`early_stop`), with Keras 3's formulas and rules. Pure: no tfjs, no
+// network. The training loop (fit.ts) asks for the rate of each
 // step, hands it to the optimizer (and, with threads, to every thread through the step's shared header), and
 // tells these objects each epoch's validation metrics; their state goes into the checkpoint, so a resumed run
 // computes the same rates and stops at the same epoch as an uninterrupted one.
@@ -10,7 +11,7 @@
 //   keras/src/callbacks/reduce_lr_on_plateau.py               ReduceLROnPlateau
 //   keras/src/callbacks/early_stopping.py, monitor_callback.py EarlyStopping, the improvement test
 //   torch/optim/lr_scheduler.py                                OneCycleLR (Keras has none; Smith & Topin 2017)
-import type { EarlyStop, Schedule } from "../ir/schema.ts";
+import type { EarlyStop, Schedule } from "./schema.ts";
 
 /** The shape of the run a schedule spreads over. */
 export interface RunShape {
