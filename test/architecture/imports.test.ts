@@ -96,6 +96,16 @@ phases("lowering and training never import the checker: the checked IR is their 
   }
 });
 
+phases("the checker and the IR never import the training phase (shared numbers live in src/ir)", () => {
+  const files = ["src/check", "src/ir"].flatMap(sources);
+  assert.ok(files.length > 10, "found the checker and IR sources");
+  for (const file of files) {
+    for (const spec of importsOf(readFileSync(file, "utf8"))) {
+      assert.not.match(spec, /(^|\/)train\//, `${relative(root, file)} imports ${spec}`);
+    }
+  }
+});
+
 phases("the scanner sees every form of import (so the checks above can fail)", () => {
   assert.ok(
     importsOf(readFileSync(join(root, "src/lower/network.ts"), "utf8")).some((s) =>
