@@ -3,6 +3,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Ajv } from "ajv";
 import { ExperimentSchema, MAX_SEED, TrainSchema } from "../ir/schema.ts";
+import { EarlyStopRecordSchema } from "../save/schemas.ts";
 
 export const RESULTS_VERSION = 1;
 
@@ -56,17 +57,7 @@ export const CellResultSchema = Type.Object(
           "(null when none finished)",
       },
     ),
-    earlyStop: Type.Optional(
-      Type.Object(
-        {
-          monitor: Type.Union([Type.Literal("val_loss"), Type.Literal("val_accuracy")]),
-          bestEpoch: Type.Integer({ minimum: 0 }),
-          stoppedAfter: Type.Optional(Type.Integer({ minimum: 1 })),
-          restored: Type.Boolean(),
-        },
-        { additionalProperties: false, description: "what early stopping did (train early_stop)" },
-      ),
-    ),
+    earlyStop: Type.Optional(EarlyStopRecordSchema),
     bestValAccuracy: Metric,
     epochsToTarget: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {

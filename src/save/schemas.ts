@@ -61,22 +61,23 @@ const EpochRecordSchema = Type.Object(
   strict,
 );
 
+/** What early stopping did in a run (history.json's and results.json's `earlyStop`). */
+export const EarlyStopRecordSchema = Type.Object(
+  {
+    monitor: Type.Union([Type.Literal("val_loss"), Type.Literal("val_accuracy")]),
+    bestEpoch: Type.Integer({ minimum: 0 }),
+    stoppedAfter: Type.Optional(Type.Integer({ minimum: 1 })),
+    restored: Type.Boolean(),
+  },
+  { ...strict, description: "what early stopping did (train early_stop)" },
+);
+
 const HistorySchema = Type.Object(
   {
     epochs: Type.Array(EpochRecordSchema),
     notes: Type.Optional(Type.Array(Type.String())),
     threads: Type.Optional(Type.Integer({ minimum: 1 })),
-    earlyStop: Type.Optional(
-      Type.Object(
-        {
-          monitor: Type.Union([Type.Literal("val_loss"), Type.Literal("val_accuracy")]),
-          bestEpoch: Type.Integer({ minimum: 0 }),
-          stoppedAfter: Type.Optional(Type.Integer({ minimum: 1 })),
-          restored: Type.Boolean(),
-        },
-        strict,
-      ),
-    ),
+    earlyStop: Type.Optional(EarlyStopRecordSchema),
   },
   strict,
 );
@@ -101,7 +102,7 @@ export const CheckpointHeaderSchema = Type.Object(
     ),
     weights: Type.Array(TensorEntrySchema, { maxItems: 100_000 }),
     slots: Type.Array(TensorEntrySchema, { maxItems: 1_000_000 }),
-    /** A plateau schedule's state (src/train/schedule.ts). */
+    /** A plateau schedule's state (src/ir/learning-rate.ts). */
     scheduleEpochs: Type.Optional(Type.Integer({ minimum: 1 })),
     schedule: Type.Optional(
       Type.Object(
