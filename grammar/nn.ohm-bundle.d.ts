@@ -33,6 +33,7 @@ export interface NNActionDict<T> extends BaseActionDict<T> {
   arg_option?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: NonterminalNode) => T;
   arg_value?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   arg?: (this: NonterminalNode, arg0: NonterminalNode) => T;
+  optionKey?: (this: NonterminalNode, arg0: TerminalNode) => T;
   gap_semicolon?: (this: NonterminalNode, arg0: TerminalNode) => T;
   gap_newline?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   gap_comment?: (this: NonterminalNode, arg0: NonterminalNode) => T;

@@ -113,7 +113,11 @@ export function bindStatement(
   for (const arg of args) {
     if (arg.kind === "option") {
       const key = arg.key.text;
-      const spec = sig.options.find((o) => o.name === key);
+      // A class index keys one of the statement's keyed options (`class_weight 0=1.0`), if it has them.
+      const keyed = sig.keyedOptions && /^(0|[1-9][0-9]*)$/.test(key);
+      const spec = keyed
+        ? { name: key, type: sig.keyedOptions!.type, doc: sig.keyedOptions!.doc }
+        : sig.options.find((o) => o.name === key);
       if (!spec) {
         const help =
           foreignOptionHelp(key) ??

@@ -2,7 +2,7 @@
 // objects they set. Defaults come from the signature table; the builder merges the parts.
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
 import type { DataRef, Loss, Optimizer, Span, Train } from "../ir/schema.ts";
-import type { Diagnostic } from "../diagnostics/index.ts";
+import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { buildAugment } from "./augment.ts";
 import type { Bound, Scalar } from "./bind.ts";
 import { buildEarlyStop, buildSchedule } from "./schedule-settings.ts";
@@ -111,8 +111,24 @@ export function applyTrainSetting(
     case "loss": {
       const loss: Loss = { type: given("LOSS") as Loss["type"] };
       if (given("from_logits") !== undefined) loss.fromLogits = given("from_logits") as boolean;
+      if (given("label_smoothing") !== undefined) loss.labelSmoothing = given("label_smoothing") as number;
       loss.span = span;
       train.loss = loss;
+      return;
+    }
+    case "class_weight": {
+      const balanced = given("MODE") === "balanced";
+      const pairs = [...bound.values].filter(([key]) => key !== "MODE") as [string, number][];
+      if (balanced === pairs.length > 0) {
+        const detail = balanced
+          ? "takes balanced or class weights, not both"
+          : "needs balanced or class weights";
+        diags?.push(diagnostic("E232", { detail }, { span }));
+        return;
+      }
+      train.classWeight = balanced
+        ? { mode: "balanced", span }
+        : { mode: "given", weights: Object.fromEntries(pairs), span };
       return;
     }
     case "batch":

@@ -235,8 +235,36 @@ export const TRAIN_SIGNATURES: Signature[] = [
         doc: "whether outputs are logits; nnc derives it from the output and warns where this disagrees",
         field: "fromLogits",
       },
+      {
+        name: "label_smoothing",
+        type: num({ min: 0, max: 1 }),
+        doc:
+          "cross-entropies only (E332 otherwise), as Keras' label_smoothing: the target of each sample's label is " +
+          "(1 - S) onehot + S / classes for the categorical losses (on nnc's class-index labels, as Keras' " +
+          "CategoricalCrossentropy on their one-hot form), y (1 - S) + S / 2 for binary_crossentropy; in the " +
+          "training and the evaluation loss",
+        field: "labelSmoothing",
+      },
     ],
   ),
+  {
+    ...train(
+      "class_weight",
+      "per-sample weights of the training loss by label, as Keras' fit(class_weight=): `class_weight balanced` " +
+        "(sklearn's n_samples / (n_classes * count of the class) over the training labels) or `class_weight " +
+        "0=1.0 1=2.5 ...` (classes not listed weigh 1). The loss is sum(w_i loss_i) / batch, as Keras reduces " +
+        "it; validation and test losses are not weighted (Keras weighs only fit's training data)",
+      [
+        {
+          name: "MODE",
+          type: oneOf(["balanced"]),
+          doc: "balanced, or leave it out and give CLASS=WEIGHT pairs",
+          field: "mode",
+        },
+      ],
+    ),
+    keyedOptions: { type: num({ min: 0 }), metavar: "CLASS=WEIGHT", doc: "weight of class CLASS (an index)" },
+  },
   train("batch", "mini-batch size", [
     { name: "N", type: int(), doc: "samples per step", required: true, default: 32 },
   ]),
@@ -452,5 +480,6 @@ export function usage(sig: Signature): string {
     parts.push(p.required ? text : `[${text}]`);
   }
   for (const o of sig.options) parts.push(`[${o.name}=${metavar(o.type)}]`);
+  if (sig.keyedOptions) parts.push(`[${sig.keyedOptions.metavar}...]`);
   return parts.join(" ");
 }

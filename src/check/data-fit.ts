@@ -103,6 +103,15 @@ function fitOne(t: Training, meta: DataMetadata, diags: Diagnostic[]): void {
     diags.push(e.diagnostic); // the hold-out leaves nothing (E511, E519), at the data setting
   }
   checkValidationWatched(t, meta, diags, related);
+  // class_weight 5=2.0 on a data set of classes 0..3 weighs nothing: a typo or the wrong data.
+  const weights = t.train.classWeight?.mode === "given" ? t.train.classWeight.weights : {};
+  const beyond = Object.keys(weights).filter((k) => Number(k) >= classes);
+  if (beyond.length > 0) {
+    const span = t.train.classWeight?.span;
+    const where = t.where;
+    const params = { classes: beyond.join(", "), source: ref.source, count: classes, where };
+    diags.push(diagnostic("E333", params, { ...(span ? { span } : {}), ...related(`${classes} classes`) }));
+  }
   for (const model of t.models) {
     const input = model.layers[0];
     const output = outputNode(model);

@@ -56,6 +56,10 @@ const VARY_TYPES: Record<
     ok: (v) => typeof v === "number" && v >= 0,
     expected: "a number >= 0 (a weight decay)",
   },
+  label_smoothing: {
+    ok: (v) => typeof v === "number" && v >= 0 && v <= 1,
+    expected: "a number in [0, 1] (a label smoothing)",
+  },
   // Each value read as an augment statement's options: src/check/augment.ts (E342), not here.
   augment: { ok: () => true, expected: 'none or augment options in quotes ("flip=horizontal crop=2")' },
   schedule: {

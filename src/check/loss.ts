@@ -57,6 +57,11 @@ export function resolveLoss(
       );
     }
   }
+  if (declared.labelSmoothing !== undefined) {
+    // Keras smooths the cross-entropies' targets (keras/src/losses/losses.py); mse has no such option.
+    if (CROSSENTROPY.includes(type)) loss.labelSmoothing = declared.labelSmoothing;
+    else diagnostics.push(diagnostic("E332", { loss: type }, declared.span ? { span: declared.span } : {}));
+  }
   if (declared.span) loss.span = declared.span;
   return { loss, diagnostics };
 }

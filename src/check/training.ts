@@ -5,6 +5,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import type { Model, Optimizer, Program, Span } from "../ir/schema.ts";
 import { at } from "../ops/op.ts";
+import { lossTypeFor } from "../ir/loss-rules.ts";
 import { withTrainOverrides } from "../ir/train-overrides.ts";
 
 const where = (span: Span | undefined) => (span ? { span } : {});
@@ -70,6 +71,14 @@ export function checkTraining(program: Program): Diagnostic[] {
     const train = withTrainOverrides(program.train, experiment.train);
     if (experiment.train?.optimizer)
       add(checkOptimizer(train.optimizer, train.optimizer.span ?? experiment.span));
+    const smoothing = experiment.vary.find((v) => v.key === "label_smoothing");
+    if (smoothing && smoothing.values.some((v) => v !== 0)) {
+      for (const model of program.models.filter((m) => experiment.compare.includes(m.name))) {
+        const type = lossTypeFor(model, train.loss);
+        if (type === "mse")
+          add([diagnostic("E332", { loss: type }, where(smoothing.span ?? experiment.span))]);
+      }
+    }
     const varied = experiment.vary.find((v) => v.key === "weight_decay");
     const decays = varied?.values ?? [];
     for (const d of decays) {

@@ -309,6 +309,12 @@ export const catalogue = {
     "too many errors",
     (p) => `too many errors: stopped after ${p.count}; fix these and run again`,
   ),
+  // optim (issue 14): E230-E234
+  E232: entry<{ detail: string }>(
+    "error",
+    "class_weight is balanced or CLASS=WEIGHT pairs",
+    (p) => `class_weight ${p.detail} (write 'class_weight balanced' or 'class_weight 0=1.0 1=2.5 ...')`,
+  ),
   // augment (issue 14): E240-E244
   E240: entry(
     "error",
@@ -476,6 +482,19 @@ export const catalogue = {
     (p) =>
       `only one of clipnorm, clipvalue and global_clipnorm may be set (got ${p.given}), as in Keras: keep the ` +
       `one you mean`,
+  ),
+  E332: entry<{ loss: string }>(
+    "error",
+    "label smoothing on a loss that is no cross-entropy",
+    (p) =>
+      `label_smoothing applies to cross-entropy losses (as Keras': categorical and binary), not to ${p.loss}`,
+  ),
+  E333: entry<{ classes: string; source: string; count: number; where: string }>(
+    "error",
+    "class weights for classes the data does not have",
+    (p) =>
+      `class_weight names class ${p.classes}, but data '${p.source}' has ${p.count} classes (0 to ${p.count - 1})` +
+      `${p.where}`,
   ),
   E331: entry<{ decay: number; lr: number; factor: string }>(
     "error",

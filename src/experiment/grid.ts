@@ -132,6 +132,11 @@ function applyVaried(base: Train, varied: Partial<Record<VaryKey, VaryValue>>): 
     init,
     augment: varied.augment !== undefined ? variedAugment(varied.augment) : undefined,
     schedule: varied.schedule !== undefined ? variedSchedule(varied.schedule) : undefined,
+    // A varied label smoothing lands on the cell's loss (the checker allows it on cross-entropies only).
+    loss:
+      varied.label_smoothing !== undefined
+        ? { ...base.loss, labelSmoothing: varied.label_smoothing as number }
+        : undefined,
   });
   return withoutEmptyAugment(settings);
 }

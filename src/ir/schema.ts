@@ -171,9 +171,42 @@ export const LossSchema = Type.Object(
           "(warning where a declared value disagrees)",
       }),
     ),
+    labelSmoothing: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          "cross-entropies: targets (1 - s) onehot + s / classes (categorical) or y (1 - s) + s / 2 (binary), " +
+          "as Keras' label_smoothing",
+      }),
+    ),
     span: Type.Optional(SpanSchema),
   },
   { additionalProperties: false },
+);
+
+export const ClassWeightSchema = Type.Union(
+  [
+    Type.Object(
+      { mode: Type.Literal("balanced"), span: Type.Optional(SpanSchema) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        mode: Type.Literal("given"),
+        weights: Type.Record(Type.String({ pattern: "^(0|[1-9][0-9]*)$" }), Type.Number({ minimum: 0 }), {
+          description: "weight by class index; classes not listed weigh 1 (Keras)",
+        }),
+        span: Type.Optional(SpanSchema),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  {
+    description:
+      "per-sample weights of the training loss by label, as Keras' fit(class_weight=): balanced is sklearn's " +
+      "n_samples / (n_classes * count of the class) over the training labels",
+  },
 );
 
 export const BNSTATS = ["ema", "exact"] as const;
@@ -247,6 +280,7 @@ export const TrainSchema = Type.Object(
       ),
     ),
     augment: Type.Optional(AugmentSchema),
+    classWeight: Type.Optional(ClassWeightSchema),
     span: Type.Optional(SpanSchema),
   },
   { additionalProperties: false },
@@ -262,6 +296,7 @@ export const VARY_KEYS = [
   "init",
   "init_scale",
   "weight_decay",
+  "label_smoothing",
   "augment",
   "schedule",
 ] as const;

@@ -51,6 +51,11 @@ export interface Signature {
   doc: string;
   positional: ParamSpec[];
   options: ParamSpec[];
+  /**
+   * Options keyed by a class index instead of a name (`class_weight 0=1.0 1=2.5`): any key that is an integer
+   * >= 0 takes a value of this type; `metavar` and `doc` describe them in usage and the reference.
+   */
+  keyedOptions?: { type: ValueType; metavar: string; doc: string };
   /** Settings that fill the same part of the IR, for duplicate detection (`adam` and `optimizer` both set "optimizer"). */
   setting?: string;
 }

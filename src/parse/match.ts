@@ -294,12 +294,18 @@ export class Matcher {
         q = list.close + 1;
       } else lookahead = list.failure;
     }
-    // arg = word "=" value -- option | value -- value
+    // arg = optionKey "=" value -- option | value -- value. A number is a key (`class_weight 0=1.0 1=2.5`) only
+    // written against its '=' (ohm's token strings are: their tokens have no spaces between them); `dense 10 = 5`
+    // stays the stray '=' it was.
+    const { starts, ends } = this.tokens;
     for (;;) {
       const kind = this.look(q);
-      if (kind === WORD && this.look(q + 1) === EQUALS) {
+      const keyed = kind === WORD || (kind === NUMBER && ends[q] === starts[q + 1]);
+      if (keyed && this.look(q + 1) === EQUALS) {
         if (this.look(q + 2) <= VALUE_MAX) {
-          const key = this.valueOf(q) as Word;
+          const written = this.valueOf(q);
+          const key: Word =
+            kind === WORD ? (written as Word) : { kind: "word", text: written.text, span: written.span };
           const value = this.valueOf(q + 2);
           if (args === NO_ARGS) args = [];
           args.push({ kind: "option", key, value, span: [key.span[0], value.span[1]] });

@@ -14,6 +14,7 @@ import type { Network } from "../lower/network.ts";
 import type { BackendName, EpochRecord, FitOptions, History, TrainState } from "../runtime/types.ts";
 import { formatShape, sizeOf } from "../util/shape.ts";
 import { evaluateSplit, sampleSizeOf } from "./evaluate.ts";
+import { classWeightTable } from "./class-weights.ts";
 import { createOptimizer } from "./optimizers.ts";
 import { autogradGradients, dropoutStreams, trainStep, type GradientFn, type StepInput } from "./step.ts";
 import type { Optimizer } from "./optimizers.ts";
@@ -64,7 +65,16 @@ export async function fitNetwork(
   options: FitOptions & { gradients?: "auto" | "autograd" } = {},
 ): Promise<History> {
   const settings = withTrainOverrides(settingsBase, options.train);
+  // Evaluation's loss, and training's: Keras weighs by class only fit's training data.
   const loss = lowerLoss(net, modelLoss(net.model, settings.loss));
+  const classWeights = classWeightTable(
+    settings.classWeight,
+    data.train.y,
+    data.train.count,
+    data.numClasses,
+    data.source,
+  );
+  const trainLoss = classWeights ? lowerLoss(net, modelLoss(net.model, settings.loss), classWeights) : loss;
   const sampleSize = sampleSizeOf(net);
   if (!compatibleShapes(data.sampleShape, net.inputShape)) {
     fail("E507", {
@@ -80,7 +90,7 @@ export async function fitNetwork(
   requireValidation(settings, data);
 
   const optimizer = createOptimizer(settings.optimizer, net.trainable);
-  const { gradients, compiled } = chooseGradients(net, loss, options.gradients);
+  const { gradients, compiled } = chooseGradients(net, trainLoss, options.gradients);
   let parallel: DataParallel | undefined;
   try {
     const history: History = { epochs: [] };
@@ -103,6 +113,7 @@ export async function fitNetwork(
       optimizer,
       compiled ? gradients : undefined,
       history,
+      classWeights,
     );
     history.threads = parallel?.threads ?? 1;
     const before = options.resumeFrom?.computedOn;
@@ -293,6 +304,7 @@ async function startThreads(
   optimizer: Optimizer,
   compiled: GradientFn | undefined,
   history: History,
+  classWeights?: Float32Array,
 ): Promise<DataParallel | undefined> {
   // A resumed run keeps the thread count that computed its checkpoint where `auto` may choose: it then continues
   // bit for bit (the remaining steps alone might fall under auto's threshold).
@@ -319,6 +331,7 @@ async function startThreads(
       gradients: compiled,
       threads: plan.threads,
       backend: tf.getBackend() as BackendName,
+      ...(classWeights ? { classWeights } : {}),
     });
   } catch (e) {
     if (options.threads !== undefined && options.threads !== "auto") throw e;

@@ -81,12 +81,20 @@ export function manualGradients(
       let correct: tf.Scalar;
       let dy: tf.Tensor;
       if (crossEntropyLogits && h.size <= jsHeadMax) {
-        ({ loss: value, correct, dy } = softmaxCrossEntropyHead(h, y, shard.total));
+        ({ loss: value, correct, dy } = softmaxCrossEntropyHead(h, y, shard.total, loss));
       } else if (crossEntropyLogits) {
         ({ loss: value, correct } = loss.compute(h, y));
-        // d mean(-log softmax(z)[label]) / dz = (softmax(z) - onehot) / batch
+        // d sum_i w_i (-sum_k t_ik log softmax(z_i)_k) / batch / dz = w_i (softmax(z) - t) / batch, for targets
+        // t = (1 - s) onehot + s / units (label smoothing s) and class weights w_i (1 without them)
         const units = h.shape.at(-1)!;
-        dy = tf.div(tf.sub(tf.softmax(h), tf.oneHot(y, units)), shard.total);
+        const s = loss.labelSmoothing;
+        const onehot = tf.oneHot(y, units);
+        const t = s === 0 ? onehot : tf.add(tf.mul(onehot, 1 - s), s / units);
+        dy = tf.div(tf.sub(tf.softmax(h), t), shard.total);
+        if (loss.classWeights) {
+          const w = tf.gather(tf.tensor1d(loss.classWeights, "float32"), y);
+          dy = tf.mul(dy, tf.reshape(w, [-1, 1]));
+        }
       } else {
         ({ loss: value, correct } = loss.compute(h, y));
         dy = tf.grad((out: tf.Tensor) => loss.compute(out, y).loss)(h);
@@ -126,17 +134,26 @@ export function manualGradients(
 const JS_HEAD_MAX_VALUES = 1 << 16;
 
 /**
- * Softmax cross-entropy from logits, in JS over the logits' values: the mean loss over these rows, the correct
- * count (argmax, first of ties, as tf.argMax) and dz = (softmax(z) - onehot) / total. As tf ops this is ~20
- * kernels on a [batch, 10] tensor (log-softmax, softmax, two one-hots, argmax, equal, casts, sums) whose
- * dispatch, not arithmetic, cost ~14% of the MLP's batch-32 step on wasm; here it is one read and one upload.
- * Float64 inside, so at least as exact as the kernels.
+ * Softmax cross-entropy from logits, in JS over the logits' values: the loss over these rows, sum(w_i loss_i) /
+ * rows, the correct count (argmax, first of ties, as tf.argMax) and dz = w_i (softmax(z) - t) / total, with
+ * targets t = (1 - s) onehot + s / units (Keras' label_smoothing s) and w_i the class weight of row i's label (1
+ * without). As tf ops this is ~20 kernels on a [batch, 10] tensor (log-softmax, softmax, two one-hots, argmax,
+ * equal, casts, sums) whose dispatch, not arithmetic, cost ~14% of the MLP's batch-32 step on wasm; here it is
+ * one read and one upload. Float64 inside, so at least as exact as the kernels.
  */
-function softmaxCrossEntropyHead(z: tf.Tensor, labels: tf.Tensor1D, total: number) {
+function softmaxCrossEntropyHead(
+  z: tf.Tensor,
+  labels: tf.Tensor1D,
+  total: number,
+  options: { labelSmoothing: number; classWeights?: Float32Array },
+) {
   const [rows, units] = [z.shape[0]!, z.shape.at(-1)!];
   const logits = z.dataSync() as Float32Array;
   const y = labels.dataSync() as Int32Array;
   const dz = new Float32Array(logits.length);
+  const s = options.labelSmoothing;
+  const weights = options.classWeights;
+  const [on, off] = [1 - s + s / units, s / units];
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < rows; i++) {
@@ -145,13 +162,21 @@ function softmaxCrossEntropyHead(z: tf.Tensor, labels: tf.Tensor1D, total: numbe
     for (let j = 1; j < units; j++) if (row[j]! > row[best]!) best = j;
     const max = row[best]!;
     let sum = 0;
-    for (let j = 0; j < units; j++) sum += Math.exp(row[j]! - max);
+    let all = 0;
+    for (let j = 0; j < units; j++) {
+      sum += Math.exp(row[j]! - max);
+      all += row[j]!;
+    }
     const label = y[i]!;
+    const w = weights ? weights[label]! : 1;
     // A label outside [0, units) is refused before training (E506): it cannot reach here.
-    loss += Math.log(sum) + max - row[label]!;
+    // -sum_k t_k log softmax(z)_k = log(sum) + max - ((1 - s) z_label + (s / units) sum_k z_k)
+    const picked = s === 0 ? row[label]! : (1 - s) * row[label]! + (s / units) * all;
+    loss += w * (Math.log(sum) + max - picked);
     if (best === label) correct++;
     for (let j = 0; j < units; j++) {
-      dz[i * units + j] = (Math.exp(row[j]! - max) / sum - (j === label ? 1 : 0)) / total;
+      const t = s === 0 ? (j === label ? 1 : 0) : j === label ? on : off;
+      dz[i * units + j] = (w * (Math.exp(row[j]! - max) / sum - t)) / total;
     }
   }
   return {

@@ -3,6 +3,9 @@
 // statement; `vary weight_decay` typed (E307) and applied to each cell's optimizer.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { checkDataFit } from "../../src/check/data-fit.ts";
+import { compile } from "../../src/compile.ts";
+import type { DataMetadata } from "../../src/data/metadata.ts";
 import { expandGrid } from "../../src/experiment/grid.ts";
 import { checked, codes, diagnosticsOf, spanText } from "../build/helpers.ts";
 
@@ -63,6 +66,59 @@ check("l2 is a number >= 0 on dense and conv2d only", () => {
   assert.equal(codes(diagnosticsOf("input 4\ndense 3 l2=-1\n")), ["E206"]);
   assert.equal(codes(diagnosticsOf("input 4x4x1\nconv2d 2 3 l2=0.1\nflatten\ndense 2 softmax\n")), []);
   assert.equal(codes(diagnosticsOf("input 4\nbatchnorm l2=0.1\n")), ["E201"]);
+});
+
+check("label_smoothing: cross-entropies only (E332), in [0, 1], varied per cell", () => {
+  const ok = checked(MLP + "train {\n  loss crossentropy label_smoothing=0.1\n}").program.train.loss;
+  assert.is(ok.labelSmoothing, 0.1);
+  const text = "input 4\ndense 3 tanh\ntrain {\n  loss mse label_smoothing=0.1\n}";
+  const ds = diagnosticsOf(text);
+  assert.equal(codes(ds), ["E332"]);
+  assert.is(spanText(text, ds[0]!), "loss mse label_smoothing=0.1");
+  assert.equal(codes(diagnosticsOf(MLP + "train {\n  loss crossentropy label_smoothing=1.5\n}")), ["E206"]);
+  assert.equal(codes(diagnosticsOf(MLP + "experiment e {\n  vary label_smoothing 0 2\n}")), ["E307"]);
+  const mse =
+    "input 4\ndense 3 tanh\ntrain {\n  loss mse\n}\nexperiment e {\n  vary label_smoothing 0 0.1\n}";
+  assert.equal(codes(diagnosticsOf(mse)), ["E332"]);
+  const p = checked(MLP + "experiment e {\n  vary label_smoothing 0 0.1\n}").program;
+  const cells = expandGrid(p, p.experiments[0]!);
+  assert.equal(
+    cells.map((c) => c.train.loss.labelSmoothing),
+    [0, 0.1],
+  );
+});
+
+check("class_weight: balanced or CLASS=WEIGHT pairs (E232), weights >= 0, keys class indices", () => {
+  const of = (line: string) => checked(MLP + `train {\n  ${line}\n}`).program.train.classWeight;
+  assert.equal(of("class_weight balanced"), { mode: "balanced", span: [47, 68] });
+  const { span: _s, ...given } = of("class_weight 0=1.0 2=2.5") as { span: unknown };
+  assert.equal(given, { mode: "given", weights: { "0": 1, "2": 2.5 } });
+  assert.equal(codes(diagnosticsOf(MLP + "train {\n  class_weight balanced 1=2\n}")), ["E232"]);
+  assert.equal(codes(diagnosticsOf(MLP + "train {\n  class_weight\n}")), ["E232"]);
+  assert.equal(codes(diagnosticsOf(MLP + "train {\n  class_weight 0=-1\n}")), ["E206"]);
+  assert.equal(codes(diagnosticsOf(MLP + "train {\n  class_weight x=1\n}")), ["E201"]);
+  // Numbers key options only where a statement takes them, and only written against their '='.
+  assert.equal(codes(diagnosticsOf(MLP + "train {\n  batch 32 0=1\n}")), ["E201"]);
+  assert.equal(codes(compile("input 4\ndense 10 = 5\n").diagnostics), ["E100"]);
+});
+
+check("E333: class weights for classes the data does not have, at the class_weight line", () => {
+  const text =
+    "input 28x28\nflatten\ndense 10 softmax\ntrain {\n  data mnist\n  class_weight 3=2 10=1.5 12=1\n}\n";
+  const meta = {
+    source: "mnist",
+    sampleShape: [28, 28],
+    numClasses: 10,
+    labelKind: "class-index",
+    trainCount: 8000,
+    testCount: 2000,
+  } as DataMetadata;
+  const ds = checkDataFit(checked(text).program, () => meta);
+  assert.equal(codes(ds), ["E333"]);
+  assert.is(spanText(text, ds[0]!), "class_weight 3=2 10=1.5 12=1");
+  assert.match(ds[0]!.message, "class 10, 12, but data 'mnist' has 10 classes (0 to 9)");
+  const fine = text.replace(" 10=1.5 12=1", "");
+  assert.equal(codes(checkDataFit(checked(fine).program, () => meta)), []);
 });
 
 check.run();

@@ -20,7 +20,9 @@ const MLP = "input 6; dense 12 l2=0.01; batchnorm; relu; dense 3 softmax l2=0.1"
 const CONV =
   "input 6x6x1; conv2d 8 3x3 padding=same l2=0.05; batchnorm; relu; maxpool 2x2; flatten; dense 3 softmax";
 
-export const CASES: Array<[string, string]> = [
+const WEIGHTS = Float32Array.of(1, 2.5, 0.4);
+type Case = [name: string, source: string, classWeights?: Float32Array, jsLossHeadMaxValues?: number];
+export const CASES: Case[] = [
   ["adamw, l2 on dense", `${MLP}\ntrain { adamw lr=0.01 weight_decay=0.1 }`],
   [
     "sgd momentum, weight decay, clipnorm",
@@ -29,9 +31,26 @@ export const CASES: Array<[string, string]> = [
   ["adam, global_clipnorm", `${MLP}\ntrain { adam lr=0.01 global_clipnorm=0.1 }`],
   ["rmsprop, clipvalue", `${MLP}\ntrain { rmsprop lr=0.01 clipvalue=0.01 weight_decay=0.2 }`],
   ["conv2d l2, adamw, clipnorm", `${CONV}\ntrain { adamw lr=0.01 clipnorm=0.5 }`],
+  [
+    "label smoothing (JS loss head)",
+    `${MLP}\ntrain { loss crossentropy label_smoothing=0.2; sgd lr=0.1 momentum=0.9 }`,
+  ],
+  ["class weights (JS loss head)", `${MLP}\ntrain { sgd lr=0.1 momentum=0.9 }`, WEIGHTS],
+  [
+    "label smoothing and class weights (tf loss head)",
+    `${MLP}\ntrain { loss crossentropy label_smoothing=0.1; sgd lr=0.1 }`,
+    WEIGHTS,
+    0,
+  ],
+  [
+    "binary cross-entropy, label smoothing and class weights",
+    "input 6; dense 8; batchnorm; relu; dense 1 sigmoid\ntrain { loss binary_crossentropy label_smoothing=0.3; sgd lr=0.1 }",
+    Float32Array.of(0.5, 2),
+  ],
+  ["mse with class weights", "input 6; dense 8 relu; dense 3\ntrain { loss mse; sgd lr=0.1 }", WEIGHTS],
 ];
 
-for (const [name, source] of CASES) {
+for (const [name, source, classWeights, jsLossHeadMaxValues] of CASES) {
   for (const backend of ["wasm", "cpu"] as const) {
     Options(`${name} (${backend})`, async () => {
       await useBackend(backend);
@@ -40,9 +59,10 @@ for (const [name, source] of CASES) {
       const reference = new Network(model, 4);
       const compiled = new Network(model, 4);
       const loss = modelLoss(model, p.train.loss);
-      const manual = manualGradients(compiled, lowerLoss(compiled, loss));
+      const head = jsLossHeadMaxValues === undefined ? {} : { jsLossHeadMaxValues };
+      const manual = manualGradients(compiled, lowerLoss(compiled, loss, classWeights), head);
       assert.ok(manual, "covered by the compiled step");
-      const auto = autogradGradients(reference, lowerLoss(reference, loss));
+      const auto = autogradGradients(reference, lowerLoss(reference, loss, classWeights));
       const optA = createOptimizer(p.train.optimizer, reference.trainable);
       const optM = createOptimizer(p.train.optimizer, compiled.trainable);
       const rng = new Random(12);
@@ -54,7 +74,7 @@ for (const [name, source] of CASES) {
           [16, ...shape],
         );
         const y = tf.tensor1d(
-          Int32Array.from({ length: 16 }, () => rng.int(3)),
+          Int32Array.from({ length: 16 }, () => rng.int(classWeights?.length ?? 3)),
           "int32",
         );
         const a = step(auto, optA, x, y, t);

@@ -48,14 +48,33 @@ export const OPTION_CASES: Array<[string, string]> = [
   ["sgd weight_decay + clipnorm", "  optimizer sgd lr=0.1 momentum=0.9 weight_decay=0.01 clipnorm=0.5"],
   ["adam clipvalue", "  optimizer adam lr=0.01 clipvalue=0.05"],
   ["rmsprop global_clipnorm", "  optimizer rmsprop lr=0.01 global_clipnorm=0.3"],
+  [
+    "label smoothing, balanced class weights",
+    "  optimizer sgd lr=0.1\n  loss crossentropy label_smoothing=0.1\n  class_weight balanced",
+  ],
+  ["given class weights", "  optimizer sgd lr=0.1\n  class_weight 0=1.0 2=3.5"],
 ];
+
+/** The training split with two of every three class-2 samples left out: class weights then matter. */
+function imbalanced(data: Dataset): Dataset {
+  const { x, y, count, scale } = data.train;
+  const dims = x.length / count;
+  const keep = [...Array(count).keys()].filter((i) => y[i] !== 2 || i % 9 === 2);
+  const train = {
+    x: Float32Array.from(keep.flatMap((i) => [...x.subarray(i * dims, (i + 1) * dims)])),
+    y: Int32Array.from(keep.map((i) => y[i]!)),
+    count: keep.length,
+    scale,
+  };
+  return { ...data, train };
+}
 
 const Equal = suite("training options: compiled == autograd, two threads == one");
 Equal.before(() => useBackend("wasm"));
 
 for (const [name, lines] of OPTION_CASES) {
   Equal(name, async () => {
-    const data = blobData(180);
+    const data = imbalanced(blobData(180));
     const source = spec(lines);
     const oracle = await train(source, data, { threads: 1, gradients: "autograd" });
     const one = await train(source, data, { threads: 1 });

@@ -16,6 +16,8 @@ export interface ThreadSetup {
   /** The main thread's weights and optimizer state when training starts (fresh or resumed). */
   weights: Record<string, WeightData>;
   optimizer: { step: number; slots: Record<string, WeightData> };
+  /** The training loss's weight per class index, when the settings weigh classes. */
+  classWeights?: number[];
 }
 
 export type FromThread = { type: "ready" } | { type: "failed"; message: string };

@@ -43,6 +43,8 @@ export interface DataParallelOptions {
   gradients: GradientFn;
   threads: number;
   backend: BackendName;
+  /** The training loss's weight per class (src/train/class-weights.ts), which the other threads cannot count. */
+  classWeights?: Float32Array;
 }
 
 /**
@@ -85,6 +87,7 @@ export async function startDataParallel(o: DataParallelOptions): Promise<DataPar
         backend: o.backend,
         weights,
         optimizer: state,
+        ...(o.classWeights ? { classWeights: Array.from(o.classWeights) } : {}),
       };
       workers.push(startWorker(import.meta.url, "worker", { workerData: setup }));
     }

@@ -27,7 +27,8 @@ try {
   await selectBackend(setup.backend);
   const net = new Network(setup.model, setup.train.seed);
   setWeightData(net, setup.weights);
-  const loss = lowerLoss(net, modelLoss(net.model, setup.train.loss));
+  const classWeights = setup.classWeights ? Float32Array.from(setup.classWeights) : undefined;
+  const loss = lowerLoss(net, modelLoss(net.model, setup.train.loss), classWeights);
   const gradients = manualGradients(net, loss);
   if (!gradients)
     throw new Error("internal: data-parallel training of a network the compiled step does not cover");
