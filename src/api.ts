@@ -11,8 +11,13 @@ export interface NncModel extends CompiledModel {
   /**
    * Writes the model to `dir`: model.json + weights.bin (TensorFlow.js Layers format, loadable with
    * tf.loadLayersModel), ir.json (what nnc's `load` rebuilds it from), and history.json when given.
+   * `inputScale` is the divisor of the raw values the model was trained on (its dataset's `train.scale`, 255
+   * for image bytes): model.json then divides its inputs by it (a Keras Rescaling layer), so it takes raw
+   * values. Default: a loaded model's own, else 1.
    */
-  save(dir: string, extras?: { history?: History }): Promise<void>;
+  save(dir: string, extras?: { history?: History; inputScale?: number }): Promise<void>;
+  /** For a model loaded from a folder: the divisor of raw inputs it was saved with (1: none). */
+  readonly inputScale?: number;
 }
 
 export interface BuildOptions {
@@ -26,7 +31,8 @@ export interface BuildOptions {
 
 function withSave(model: CompiledModel, saveModel: typeof import("./save/index.ts").saveModel): NncModel {
   return Object.assign(model, {
-    save: async (dir: string, extras: { history?: History } = {}) => saveModel(model, dir, extras),
+    save: async (dir: string, extras: { history?: History; inputScale?: number } = {}) =>
+      saveModel(model, dir, extras),
   });
 }
 

@@ -863,6 +863,14 @@ export const catalogue = {
       `nnc could not check this file: internal error: ${p.reason}. This is a bug in nnc, not in your spec; ` +
       "please report it with the spec",
   ),
+  // E77x-W77x: input scaling in saved models, predict of inference/, the browser (issue 18)
+  E770: entry<{ file: string; layer: string; detail: string }>(
+    "error",
+    "input Rescaling nnc cannot read",
+    (p) =>
+      `${p.file}: the Rescaling layer '${p.layer}' after the input ${p.detail}; nnc reads an input scale only ` +
+      "as Rescaling(scale=1/k, offset=0) with k > 0 (raw inputs divided by k)",
+  ),
   // E66x: experiments on a Redis queue (nnc experiment --queue, nnc worker); a URL is always shown without its password
   E660: entry<{ url: string; reason: string }>(
     "error",

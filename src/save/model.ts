@@ -1,6 +1,8 @@
 // Saving: a trained CompiledModel <-> a model folder. The folder holds model.json + weights.bin in the
 // TensorFlow.js Layers format (tf.loadLayersModel reads them), ir.json (the checked program nnc rebuilds the
-// model from), and, when given, history.json and manifest.json. Each file is replaced atomically.
+// model from), and, when given, history.json and manifest.json. Each file is replaced atomically. A model
+// trained on raw values divided by k (image bytes: 255) is saved with that scale as a Keras Rescaling layer
+// after its input (input-scale.ts), so model.json takes raw values; nnc's own model (ir.json) takes them scaled.
 import { closeSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -28,6 +30,7 @@ import {
 } from "./folder-file.ts";
 import { ModelJsonSchema, checkSchema, type ModelJson } from "./schemas.ts";
 import { kerasTopology, kerasWeights } from "./keras.ts";
+import { inputScaleOf, isInputScale, withInputScale } from "./input-scale.ts";
 import type { RunManifest } from "./manifest.ts";
 
 /** Subfolder of a saved model holding its inference-only export, batchnorm folded (see saveModel). */
@@ -92,6 +95,7 @@ function writeLayersModel(
   dir: string,
   model: Program["models"][number],
   weights: Array<[string, WeightData]>,
+  inputScale: number,
 ): void {
   const { entries, chunks } = packTensors(weights);
   const generatedBy = `nnc ${VERSION}`;
@@ -105,10 +109,31 @@ function writeLayersModel(
       format: "layers-model",
       generatedBy,
       convertedBy: null,
-      modelTopology: kerasTopology(model, generatedBy),
+      modelTopology: withInputScale(kerasTopology(model, generatedBy), inputScale),
       weightsManifest,
     }),
   );
+}
+
+/** A model loaded from a folder: what it was saved with besides its program and weights. */
+export interface LoadedModel extends CompiledModel {
+  /**
+   * The divisor of raw inputs the model was trained with (Dataset.scale: 255 for image bytes, 1 for values
+   * used as they are), read from model.json's leading Rescaling layer. `predict` takes values already divided
+   * by it; model.json, for tf.loadLayersModel, takes raw ones.
+   */
+  readonly inputScale: number;
+}
+
+export interface SaveExtras {
+  history?: History;
+  manifest?: RunManifest;
+  /**
+   * The divisor of raw inputs the model was trained with (its dataset's `train.scale`): model.json gets a
+   * Rescaling(scale=1/inputScale) layer after its input when it is not 1. Default: a loaded model's own
+   * inputScale, else 1.
+   */
+  inputScale?: number;
 }
 
 /**
@@ -118,16 +143,14 @@ function writeLayersModel(
  * foldBatchNorm). ir.json is removed first and written last: its presence marks a complete save, also over an
  * older one.
  */
-export function saveModel(
-  model: CompiledModel,
-  dir: string,
-  extras: { history?: History; manifest?: RunManifest } = {},
-): void {
+export function saveModel(model: CompiledModel, dir: string, extras: SaveExtras = {}): void {
+  const inputScale = extras.inputScale ?? (model as Partial<LoadedModel>).inputScale ?? 1;
+  if (!isInputScale(inputScale)) throw new Error(`inputScale ${inputScale} is not a finite number above 0`);
   const weights = readWeights(model);
   // ir.json marks a complete save: over an older save it goes first, so a crash part-way leaves a folder that
   // load refuses rather than the old ir.json beside new weights.
   rmSync(join(dir, MODEL_FILES.ir), { force: true });
-  writeLayersModel(dir, model.model, weights);
+  writeLayersModel(dir, model.model, weights, inputScale);
   const folded = foldBatchNorm(savedProgram(model), Object.fromEntries(weights));
   if (folded.folded.length > 0) {
     const inference = folded.program.models[0]!;
@@ -135,7 +158,7 @@ export function saveModel(
       name,
       folded.weights[name]!,
     ]);
-    writeLayersModel(join(dir, INFERENCE_DIR), inference, order);
+    writeLayersModel(join(dir, INFERENCE_DIR), inference, order, inputScale);
   } else {
     rmSync(join(dir, INFERENCE_DIR), { recursive: true, force: true });
   }
@@ -297,8 +320,13 @@ function nonFiniteWarning(dir: string, weights: Map<string, WeightData>): Diagno
  * model.json's weightsManifest: at most MAX_JSON_BYTES of JSON, matching its schema, describing at most
  * MAX_WEIGHT_BYTES of weights (E014, before ir.json or any weight file is read).
  */
-function readManifest(dir: string, topology: FolderFile): WeightsManifestGroup[] {
-  const { weightsManifest: groups } = checkSchema(ModelJsonSchema, parseJson(dir, topology), topology.shown);
+function readManifest(
+  dir: string,
+  topology: FolderFile,
+): { groups: WeightsManifestGroup[]; inputScale: number } {
+  const modelJson = parseJson(dir, topology);
+  const { weightsManifest: groups } = checkSchema(ModelJsonSchema, modelJson, topology.shown);
+  const inputScale = inputScaleOf((modelJson as { modelTopology?: unknown }).modelTopology, topology.shown);
   const total = groups.reduce((n, g) => n + bytesOf(g.weights), 0);
   if (total > MAX_WEIGHT_BYTES) {
     fail("E014", {
@@ -308,7 +336,7 @@ function readManifest(dir: string, topology: FolderFile): WeightsManifestGroup[]
       limit: formatBytes(MAX_WEIGHT_BYTES),
     });
   }
-  return groups;
+  return { groups, inputScale };
 }
 
 /** The weights the manifest points at, checked against what the program's layers need, then read. */
@@ -337,7 +365,7 @@ export interface LoadModelOptions {
  * Rebuilds a model saved by saveModel: the program from ir.json, the weights from model.json + weights.bin.
  * Every file is read through folder-file.ts, so nothing outside `dir` is opened (docs/security.md).
  */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<CompiledModel> {
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   if (typeof dir !== "string" || dir === "")
     return notSaved(String(dir), "a model folder is named by its path");
   let stats;
@@ -364,7 +392,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
         "(nnc train writes a model into its --out folder)",
     );
   }
-  const groups = readManifest(dir, topology!);
+  const { groups, inputScale } = readManifest(dir, topology!);
   const program = readProgram(dir, ir!);
   const weights = readSavedWeights(dir, groups, program);
   const warning = nonFiniteWarning(dir, weights);
@@ -377,5 +405,5 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   });
   model.setWeights(Object.fromEntries(weights));
   if (warning) options.onWarning?.(warning);
-  return model;
+  return Object.assign(model, { inputScale });
 }

@@ -280,7 +280,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         startedAt,
         argv: process.argv.slice(2),
       });
-    const run: RunContext = { file, outDir, fingerprint, train };
+    const run: RunContext = { file, outDir, fingerprint, train, inputScale: dataset.train.scale };
     progress = new TrainingProgress(io, train.epochs);
     const samplesPerEpoch = dataset.train.count;
     let history: History;
@@ -314,7 +314,9 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       throw stop.error;
     }
     try {
-      timings.time("saving", () => saveModel(model!, outDir, { history, manifest: manifest(history) }));
+      timings.time("saving", () =>
+        saveModel(model!, outDir, { history, manifest: manifest(history), inputScale: run.inputScale }),
+      );
     } catch (e) {
       if (!(e instanceof WriteError)) throw e;
       fail(
@@ -365,6 +367,8 @@ interface RunContext {
   outDir: string;
   fingerprint: Fingerprint;
   train: Train;
+  /** The data's divisor of raw values (255 for image bytes): the saved model.json takes raw values. */
+  inputScale: number;
 }
 
 /** What is left of the last good checkpoint, read back rather than assumed. */
@@ -436,7 +440,7 @@ function stoppedByDivergence(
         `training stopped early: ${stop}; the model saved is epoch ${last.epochsDone}'s, the last finished one`,
       ],
     };
-    saveModel(model, outDir, { history, manifest: manifest(history) });
+    saveModel(model, outDir, { history, manifest: manifest(history), inputScale: run.inputScale });
     return {
       error: withHelp(
         `the model of epoch ${last.epochsDone}, the last finished one, is saved in ${outDir} (nnc eval ` +
