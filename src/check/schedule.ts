@@ -117,24 +117,26 @@ export function checkSchedules(program: Program, cli?: CommandLineRun): Diagnost
           epochs: train.epochs,
           stepsPerEpoch: 1,
         });
-        for (let epoch = warmup + 1; epoch <= train.epochs; epoch++) {
-          const rate = rates.at(epoch, 1);
-          if (rate < train.optimizer.lr * NO_LONGER_TRAINS) {
-            out.push(
-              diagnostic(
-                "E335",
-                {
-                  schedule: describeSchedule(schedule),
-                  value: String(+rate.toPrecision(3)),
-                  epoch,
-                  epochs: train.epochs,
-                  where,
-                },
-                { ...at(schedule.span), help: "decay less (a larger factor or rate, or a longer every=)" },
-              ),
-            );
-            break;
-          }
+        const epoch = firstEpochBelow(
+          (e) => rates.at(e, 1),
+          train.optimizer.lr * NO_LONGER_TRAINS,
+          warmup + 1,
+          train.epochs,
+        );
+        if (epoch !== undefined) {
+          out.push(
+            diagnostic(
+              "E335",
+              {
+                schedule: describeSchedule(schedule),
+                value: String(+rates.at(epoch, 1).toPrecision(3)),
+                epoch,
+                epochs: train.epochs,
+                where,
+              },
+              { ...at(schedule.span), help: "decay less (a larger factor or rate, or a longer every=)" },
+            ),
+          );
         }
         if (schedule.type === "plateau") {
           // The first watched epoch sets the best; `patience` more without improvement lower the rate after it.
@@ -166,4 +168,32 @@ export function checkSchedules(program: Program, cli?: CommandLineRun): Diagnost
     }
   }
   return out;
+}
+
+/**
+ * The first epoch in [first, last] whose rate is below `floor`, in O(log epochs) steps: a run may be told to train
+ * for 2^31 epochs, and visiting each took a minute. After its warm-up every schedule rises, then falls (constant,
+ * step, exponential and cosine only fall or only rise; onecycle rises to its peak first; plateau is constant
+ * before any data). So when the first epoch is above the floor, the rising part is too, and once the falling part
+ * goes below it stays below: "below the floor" is false, then true, along the epochs, and a bisection finds where
+ * it turns.
+ */
+export function firstEpochBelow(
+  rate: (epoch: number) => number,
+  floor: number,
+  first: number,
+  last: number,
+): number | undefined {
+  if (last < first) return undefined;
+  if (rate(first) < floor) return first;
+  if (!(rate(last) < floor)) return undefined;
+  // rate(lo) >= floor, rate(hi) < floor, and every epoch between lo and the answer is above the floor.
+  let lo = first;
+  let hi = last;
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (rate(mid) < floor) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }

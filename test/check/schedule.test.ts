@@ -13,6 +13,9 @@ import { CellResultSchema } from "../../src/experiment/results-schema.ts";
 import { Ajv } from "ajv";
 import { formatSource } from "../../src/format/index.ts";
 import { codes, diagnosticsOf, spanText } from "../build/helpers.ts";
+import { firstEpochBelow } from "../../src/check/schedule.ts";
+import { LearningRate } from "../../src/ir/learning-rate.ts";
+import { parseScheduleText } from "../../src/ir/schedule.ts";
 
 const MODEL = "input 4\ndense 3 softmax\n";
 const spec = (train: string, rest = "") => `${MODEL}train {\n  epochs 10\n${train}\n}\n${rest}`;
@@ -94,6 +97,48 @@ S("a rate that reaches 0 before the last epoch (E335), a warm-up as long as the 
   assert.equal(codes(e), ["E336"]);
   assert.match(e[0]!.message, /in experiment 'e' \(vary epochs 3\)/);
   assert.is(spanText(exp, e[0]!), "vary epochs 3 20");
+});
+
+S("E335's first epoch below the floor: the bisection finds what visiting every epoch finds", () => {
+  // Every schedule kind, decaying to below 2^-24 of lr or not, with warm-up and without.
+  const schedules = [
+    "step every=3 factor=0.1",
+    "step every=1 factor=0.5",
+    "step every=2 factor=2",
+    "exponential rate=0.3",
+    "exponential rate=0.9",
+    "cosine",
+    "cosine min=0.001",
+    "cosine warmup=5",
+    "onecycle max=0.1",
+    "onecycle max=0.1 warmup=3",
+    "plateau patience=2",
+  ];
+  for (const text of schedules) {
+    const parsed = parseScheduleText(text);
+    if (!("schedule" in parsed)) throw new Error(text);
+    for (const epochs of [7, 40, 200, 5000]) {
+      const rates = new LearningRate(parsed.schedule, 0.01, { epochs, stepsPerEpoch: 1 });
+      const floor = 0.01 * 2 ** -24;
+      const first = (parsed.schedule.warmup ?? 0) + 1;
+      let linear: number | undefined;
+      for (let e = first; e <= epochs && linear === undefined; e++) if (rates.at(e, 1) < floor) linear = e;
+      assert.is(
+        firstEpochBelow((e) => rates.at(e, 1), floor, first, epochs),
+        linear,
+        `${text}, ${epochs} epochs`,
+      );
+    }
+  }
+});
+
+S("2^31 epochs under a schedule: checked in a few steps, not one per epoch (it took a minute)", () => {
+  let calls = 0;
+  const d = diagnosticsOf(`${MODEL}train {\n  epochs 2147483648\n  schedule cosine warmup=1\n}\n`);
+  assert.equal(codes(d), ["E335"]);
+  assert.match(d[0]!.message, /by epoch \d+ of 2147483648/);
+  firstEpochBelow((e) => (calls++, 1 / e), 1e-9, 1, 2 ** 31);
+  assert.ok(calls < 64, `${calls} rate evaluations`);
 });
 
 S("early stopping or plateau that cannot act within the run (W413, W414)", () => {
