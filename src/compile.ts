@@ -7,6 +7,7 @@ import { extname } from "node:path";
 import { buildProgram, type BuildResult } from "./build/build.ts";
 import { checkProgram, type CheckResult } from "./check/check.ts";
 import {
+  boundWarnings,
   diagnostic,
   hasErrors,
   promoteWarnings,
@@ -70,8 +71,10 @@ function dedupe(diags: Diagnostic[]): Diagnostic[] {
 }
 
 function finish(diags: Diagnostic[], strict: boolean | undefined, source?: SourceText): Diagnostic[] {
-  const promoted = strict ? promoteWarnings(diags) : diags;
-  return sortDiagnostics(source ? source.locate(dedupe(promoted)) : dedupe(promoted));
+  // Bounded before promotion, so --strict shows the same list, as errors.
+  const bounded = boundWarnings(sortDiagnostics(dedupe(diags)));
+  const promoted = strict ? promoteWarnings(bounded) : bounded;
+  return source ? source.locate(promoted) : promoted;
 }
 
 /**

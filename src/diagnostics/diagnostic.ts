@@ -76,6 +76,41 @@ export const hasErrors = (diags: readonly Diagnostic[]): boolean => diags.some((
 export const promoteWarnings = (diags: readonly Diagnostic[]): Diagnostic[] =>
   diags.map((d) => (d.severity === "warning" ? { ...d, severity: "error" } : d));
 
+/**
+ * Warnings of one code a file reports in full. A generated or pasted spec can repeat one mistake thousands of
+ * times (20,000 'relu' lines make 20,000 W403s, 100,000 lines of output and as many squiggles in an editor):
+ * the first few say it, the last of them says how many more there are.
+ */
+export const MAX_WARNINGS_PER_CODE = 20;
+
+/**
+ * The diagnostics (sorted) with at most MAX_WARNINGS_PER_CODE warnings of each code: the last one kept notes how
+ * many more there were. Errors are bounded where they are found (E107, E226): they are all kept here.
+ */
+export function boundWarnings(sorted: readonly Diagnostic[]): Diagnostic[] {
+  const total = new Map<string, number>();
+  for (const d of sorted) if (d.severity === "warning") total.set(d.code, (total.get(d.code) ?? 0) + 1);
+  if (![...total.values()].some((n) => n > MAX_WARNINGS_PER_CODE)) return [...sorted];
+  const seen = new Map<string, number>();
+  const out: Diagnostic[] = [];
+  for (const d of sorted) {
+    if (d.severity !== "warning") {
+      out.push(d);
+      continue;
+    }
+    const n = (seen.get(d.code) ?? 0) + 1;
+    seen.set(d.code, n);
+    if (n > MAX_WARNINGS_PER_CODE) continue;
+    const more = total.get(d.code)! - MAX_WARNINGS_PER_CODE;
+    if (n < MAX_WARNINGS_PER_CODE || more <= 0) out.push(d);
+    else {
+      const note = `${more} more ${d.code} warning${more === 1 ? "" : "s"} after this one not shown`;
+      out.push({ ...d, notes: [...(d.notes ?? []), note] });
+    }
+  }
+  return out;
+}
+
 /** Sorted by position so a file's problems read top to bottom. */
 export const sortDiagnostics = (diags: readonly Diagnostic[]): Diagnostic[] =>
   [...diags].sort(
