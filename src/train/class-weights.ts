@@ -34,3 +34,22 @@ export function classWeightTable(
   for (let c = 0; c < size; c++) if (counts[c]! > 0) table[c] = count / (present * counts[c]!);
   return table;
 }
+
+/**
+ * The weights a run trains with, for its header: `class weights 0=2 (others 1)`; balanced ones as computed
+ * from the training labels (the first `shown` classes, then how many more).
+ */
+export function describeClassWeights(
+  spec: NonNullable<Train["classWeight"]>,
+  table: Float32Array,
+  shown = 10,
+) {
+  const w = (x: number) => String(+x.toPrecision(3));
+  if (spec.mode === "given") {
+    const given = Object.entries(spec.weights).map(([k, v]) => `${k}=${w(v)}`);
+    return `class weights ${given.join(" ")}${given.length < table.length ? " (others 1)" : ""}`;
+  }
+  const listed = Array.from(table.subarray(0, shown), (v, c) => `${c}=${w(v)}`).join(" ");
+  const more = table.length > shown ? ` and ${table.length - shown} more` : "";
+  return `class weights balanced (n / (classes * count)): ${listed}${more}`;
+}

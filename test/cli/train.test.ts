@@ -9,6 +9,7 @@ import { run } from "../../src/cli/main.ts";
 import { memoryIO } from "../../src/cli/io.ts";
 import { claimOutDir } from "../../src/cli/commands/train.ts";
 import { NncError, type Diagnostic } from "../../src/diagnostics/index.ts";
+import { tempDir } from "../helpers.ts";
 
 /** The diagnostic of the NncError `action` throws; undefined when it succeeds. */
 function diagnosticOf(action: () => unknown): Diagnostic | undefined {
@@ -242,3 +243,33 @@ saved("a folder that is not a saved model is a diagnostic", async () => {
 
 train.run();
 saved.run();
+
+const lossHeader = suite("nnc train: the header states label smoothing and class weights");
+
+lossHeader("given and balanced class weights, label smoothing; none of it when unset", async () => {
+  const dir = tempDir("loss-header");
+  const spec = (extra: string) =>
+    `input 28x28\nflatten\ndense 10 softmax\ntrain {\n  data mnist limit=200\n  epochs 1\n${extra}}\n`;
+  const header = async (extra: string) => {
+    const file = join(dir, "m.nn");
+    writeFileSync(file, spec(extra));
+    const io = memoryIO();
+    const code = await run(["train", file, "--backend", "cpu", "--out", join(dir, "run"), "--force"], io);
+    assert.is(code, 0, io.stderr());
+    return io.stderr();
+  };
+  const given = await header("  loss crossentropy label_smoothing=0.1\n  class_weight 0=2.5 3=0.5\n");
+  assert.match(given, "\nloss label_smoothing=0.1\nclass weights 0=2.5 3=0.5 (others 1)\n");
+  // Balanced: n / (classes * count) from the 200 training labels, each class's own figure.
+  const balanced = await header("  class_weight balanced\n");
+  const line = /\nclass weights balanced \(n \/ \(classes \* count\)\): (.*)\n/.exec(balanced);
+  assert.ok(line, balanced);
+  const weights = line[1]!.split(" ").map((kv) => Number(kv.split("=")[1]));
+  assert.is(weights.length, 10);
+  assert.ok(weights.every((w) => w > 0.3 && w < 3) && new Set(weights).size > 1, line[1]);
+  const plain = await header("");
+  assert.not.match(plain, "label_smoothing");
+  assert.not.match(plain, "class weights");
+});
+
+lossHeader.run();

@@ -4,7 +4,7 @@
 // by failed starts) are src/save/run-folder.ts's.
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
-import { checkDataSource, loadDataset, resolveDataPaths } from "../../data/index.ts";
+import { checkDataSource, loadDataset, resolveDataPaths, type Dataset } from "../../data/index.ts";
 import { fail, NncError } from "../../diagnostics/index.ts";
 import type { Program, Train } from "../../ir/schema.ts";
 import { describeOptimizer } from "../../ir/optimizer-defaults.ts";
@@ -38,6 +38,7 @@ import { EXIT } from "../exit.ts";
 import { TrainingProgress } from "../progress.ts";
 import { compileSpec, pickModel } from "../spec.ts";
 import { RunTimings } from "../timings.ts";
+import { classWeightTable, describeClassWeights } from "../../train/class-weights.ts";
 
 export interface TrainOptions {
   model?: string;
@@ -259,6 +260,8 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         (augmentsAnything(train.augment)
           ? `augmentation of training batches: ${describeAugment(train.augment)}\n`
           : "") +
+        (train.loss.labelSmoothing ? `loss label_smoothing=${train.loss.labelSmoothing}\n` : "") +
+        (train.classWeight ? `${classWeightLine(train.classWeight, dataset)}\n` : "") +
         (train.schedule ? `schedule ${describeSchedule(train.schedule)}\n` : "") +
         (train.earlyStop ? `${describeEarlyStop(train.earlyStop)}\n` : "") +
         `output: ${outDir}\n`,
@@ -457,4 +460,11 @@ function stoppedByDivergence(
       savedModel: false,
     };
   }
+}
+
+/** The header's class-weight line: the weights training will use (balanced ones computed from the labels). */
+function classWeightLine(spec: NonNullable<Train["classWeight"]>, dataset: Dataset): string {
+  const { train } = dataset;
+  const table = classWeightTable(spec, train.y, train.count, dataset.numClasses, dataset.source);
+  return table ? describeClassWeights(spec, table) : "";
 }
