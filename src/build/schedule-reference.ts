@@ -28,7 +28,8 @@ Each epoch's effective rate (the mean of its steps' rates) is printed on its lin
 (\`data mnist validation=0.1\`): without one a source with a test set validates on it, and \`nnc check\` (E337)
 and \`nnc train\` (E644) refuse to choose epochs or rates by the test set. \`nnc check\` also refuses a schedule
 whose rate falls below \`lr * 2^-24\` (0 for float32 weights) before the last epoch (E335) and a warm-up as long
-as the run (E336), and warns where early stopping or a plateau cannot act within the run (W413, W414).
+as the run (E336), and warns where early stopping or a plateau cannot act within the run (W413, W414) and where a
+cosine or plateau \`min\` is not below the learning rate (W415).
 
 \`early_stop\` is Keras' \`EarlyStopping\` (\`keras/src/callbacks/early_stopping.py\`) with \`restore_best_weights\`
 on by default: after each epoch, an epoch improves when its \`val_loss\` is below the best by more than

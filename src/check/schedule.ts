@@ -2,7 +2,7 @@
 // experiment's, for every `vary epochs` and `vary schedule` value): a rate that falls to 0 in effect before the
 // last epoch (E335), a warm-up as long as the run (E336), early stopping or a plateau schedule that cannot act
 // within the run (W413, W414). Whether there is validation data to watch is a question for the data
-// (src/check/data-fit.ts, E337).
+// (src/check/data-fit.ts, E337). A floor (min) not below the starting rate (W415).
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { describeSchedule, parseScheduleText, type Schedule } from "../ir/schedule.ts";
 import type { Program, Span, Train } from "../ir/schema.ts";
@@ -135,6 +135,35 @@ export function checkSchedules(program: Program, cli?: CommandLineRun): Diagnost
                 where,
               },
               { ...at(schedule.span), help: "decay less (a larger factor or rate, or a longer every=)" },
+            ),
+          );
+        }
+        if (
+          (schedule.type === "cosine" || schedule.type === "plateau") &&
+          schedule.min >= train.optimizer.lr
+        ) {
+          // Keras takes both: CosineDecay with alpha > 1 rises to min; ReduceLROnPlateau never lowers a rate
+          // at or below min_lr. Either way the run does not decay, which is what the line asked for.
+          const effect =
+            schedule.type === "cosine"
+              ? schedule.min > train.optimizer.lr
+                ? "the rate rises to min over the run instead of decaying"
+                : "the rate stays constant"
+              : "the rate is never lowered";
+          out.push(
+            diagnostic(
+              "W415",
+              {
+                schedule: schedule.type,
+                min: schedule.min,
+                lr: train.optimizer.lr,
+                effect,
+                where,
+              },
+              {
+                ...at(schedule.span),
+                help: `min is the rate the schedule ends at or never goes below: give a value below ${train.optimizer.lr}`,
+              },
             ),
           );
         }

@@ -521,6 +521,13 @@ export const catalogue = {
       `schedule plateau patience=${p.patience} can never lower the learning rate${p.where}: the earliest ` +
       `reduction is after epoch ${p.first}, and the run has ${p.epochs}`,
   ),
+  // W415: a schedule whose floor is not below the rate it starts from (src/check/schedule.ts)
+  W415: entry<{ schedule: string; min: number; lr: number; effect: string; where: string }>(
+    "warning",
+    "schedule's min is not below the learning rate",
+    (p) =>
+      `schedule ${p.schedule} has min=${p.min}, not below the learning rate lr=${p.lr}${p.where}: ${p.effect}`,
+  ),
   W401: entry<{ model: string }>(
     "warning",
     "batchnorm after the output softmax",

@@ -141,6 +141,18 @@ S("2^31 epochs under a schedule: checked in a few steps, not one per epoch (it t
   assert.ok(calls < 64, `${calls} rate evaluations`);
 });
 
+S("W415: a cosine or plateau floor not below the learning rate", () => {
+  const lr = (line: string) => spec(`  optimizer adam lr=0.01\n  ${line}`);
+  const rises = diagnosticsOf(lr("schedule cosine min=0.1"));
+  assert.equal(codes(rises), ["W415"]);
+  assert.match(rises[0]!.message, "min=0.1, not below the learning rate lr=0.01: the rate rises to min");
+  assert.is(spanText(lr("schedule cosine min=0.1"), rises[0]!), "schedule cosine min=0.1");
+  assert.match(diagnosticsOf(lr("schedule cosine min=0.01"))[0]!.message, "the rate stays constant");
+  assert.match(diagnosticsOf(lr("schedule plateau patience=2 min=0.05"))[0]!.message, "never lowered");
+  assert.equal(codes(diagnosticsOf(lr("schedule cosine min=0.001"))), []);
+  assert.equal(codes(diagnosticsOf(lr("schedule plateau patience=2 min=0.001"))), []);
+});
+
 S("early stopping or plateau that cannot act within the run (W413, W414)", () => {
   const stop = spec("  early_stop patience=9");
   const d = diagnosticsOf(stop);
