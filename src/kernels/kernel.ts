@@ -42,6 +42,11 @@ export interface ForwardOptions {
    * a batchnorm's input for the population statistics. The node count runs the whole model.
    */
   stop?: number;
+  /**
+   * Node outputs already computed (by position): they are used as they are, and what only they depend on is not
+   * run. The population statistics pass gives a batchnorm's input kept from the pass before it.
+   */
+  given?: ReadonlyMap<number, tf.Tensor>;
 }
 
 /** What lowering gives a kernel for one node: where the inputs come from, and how to make its weights. */

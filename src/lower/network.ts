@@ -153,11 +153,21 @@ export class Network {
   forward(x: tf.Tensor, o: ForwardOptions): tf.Tensor {
     const n = this.nodes.length;
     const stop = Math.min(o.stop ?? n, n);
-    const needed = stop < n ? this.ancestorsOf(stop) : undefined;
+    const given = o.given;
+    const needed = given?.size
+      ? this.neededBeside(stop, given)
+      : stop < n
+        ? this.ancestorsOf(stop)
+        : undefined;
     const outs: tf.Tensor[] = new Array(stop);
     const logits = o.logits === true ? this.logitsLayer : -1;
     for (let i = 0; i < stop; i++) {
       if (needed && !needed[i]) continue;
+      const known = given?.get(i);
+      if (known) {
+        outs[i] = known;
+        continue;
+      }
       const ins = this.inputsOf[i]!;
       const xs = ins.length === 0 ? [x] : ins.length === 1 ? [outs[ins[0]!]!] : ins.map((j) => outs[j]!);
       outs[i] = this.nodes[i]!.forward(xs, o, i === logits);
@@ -179,6 +189,22 @@ export class Network {
     initial.dispose();
     this.weights.push({ name, variable: v, trainable });
     return v;
+  }
+
+  /**
+   * The nodes node `stop` (or the output, at the node count) depends on through paths that do not pass a given
+   * node (the given ones marked too, so their outputs are placed). Not cached: the given set varies.
+   */
+  private neededBeside(stop: number, given: ReadonlyMap<number, tf.Tensor>): Uint8Array {
+    const marks = new Uint8Array(this.nodes.length);
+    const todo = stop < this.nodes.length ? [...this.inputsOf[stop]!] : [this.nodes.length - 1];
+    while (todo.length > 0) {
+      const j = todo.pop()!;
+      if (marks[j]) continue;
+      marks[j] = 1;
+      if (!given.has(j)) todo.push(...this.inputsOf[j]!);
+    }
+    return marks;
   }
 
   /** The nodes node `stop` depends on (1), itself not included. */
