@@ -5,9 +5,11 @@
 // thread and on two (data-parallel); the ratios use what `--threads auto` picks for a run of the notebook's 10
 // epochs over the full training set.
 // Then the convnet at batch 128 with augmentation on and off (AUGMENT_BENCH below), as a ratio of step times.
+// Each row also states the step's achieved GFLOP/s (src/ir/flops.ts counts a model's multiply-adds) beside the
+// machine's ceiling, a float32 SIMD GEMM measured first on one core and on two at once (bench/peers/gemm.ts).
 // Usage: npm run bench [-- --quick] [--models=bn-mlp,mlp] [--batches=32,128] [--augment-only]
 //        [--all (also compile/parse/data-load)]
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +19,7 @@ import { MODELS, benchProgram, type BenchModel } from "./peers/models.ts";
 import type { PeerResult } from "./peers/common.ts";
 import { planThreads } from "../src/train/parallel/plan.ts";
 import { estimateTrainingMemory, formatBytes } from "../src/ir/training-memory.ts";
+import { trainingFlops } from "../src/ir/flops.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -106,6 +109,38 @@ if (!torchMissing) {
 }
 
 const trainCount = (await loadDataset({ source })).train.count;
+
+/** GFLOP/s of the GEMM peer, run by `copies` processes at once (one per core): their sum. */
+async function gemmCeiling(copies: number): Promise<number | string> {
+  const one = () =>
+    new Promise<{ gflops: number } | string>((resolve) => {
+      const child = spawn(tsx, [join(here, "peers", "gemm.ts"), quick ? "1" : "3"], { cwd: root });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d: Buffer) => (out += d));
+      child.stderr.on("data", (d: Buffer) => (err += d));
+      child.on("close", (code) => {
+        const last = out.trim().split("\n").at(-1) ?? "";
+        resolve(
+          code === 0 && last.startsWith("{") ? JSON.parse(last) : `exit ${code}: ${err.trim().slice(-200)}`,
+        );
+      });
+    });
+  const results = await Promise.all(Array.from({ length: copies }, one));
+  const failed = results.find((r) => typeof r === "string");
+  if (typeof failed === "string") return failed;
+  return results.reduce((sum, r) => sum + (r as { gflops: number }).gflops, 0);
+}
+
+const ceiling1 = augmentOnly ? 0 : await gemmCeiling(1);
+const ceiling2 = augmentOnly || availableParallelism() < 2 ? 0 : await gemmCeiling(2);
+if (!augmentOnly) {
+  const g = (c: number | string) => (typeof c === "string" ? `failed (${c})` : `${c.toFixed(1)} GFLOP/s`);
+  console.log(
+    `Ceiling: float32 SIMD GEMM (tfjs-backend-wasm matMul, XNNPACK; best of sizes 256-1024): one core ${g(ceiling1)}` +
+      (availableParallelism() >= 2 ? `, two cores at once ${g(ceiling2)}` : ""),
+  );
+}
 /** The run `auto` is asked about: the notebook's 10 epochs over the whole training set. */
 const NOTEBOOK_EPOCHS = 10;
 const twoCores = availableParallelism() >= 2;
@@ -280,6 +315,18 @@ function printRow(row: Row, header: boolean): void {
       `    inference (batch 1000): batchnorm folded ${Math.round(f).toLocaleString("en-US")} vs unfolded ${Math.round(u).toLocaleString("en-US")} samples/s (${(f / u).toFixed(2)}x)`,
     );
   }
+  // Achieved GFLOP/s of the step (multiply-adds of forward and backward, src/ir/flops.ts) beside the ceiling.
+  const flops = trainingFlops(program.models[0]!).perSample;
+  const gflops = (r?: PeerResult) => (r ? (r.samplesPerSecond * flops) / 1e9 : undefined);
+  const of = (value: number | undefined, ceiling: number | string) =>
+    value === undefined
+      ? "-"
+      : `${value.toFixed(1)}` +
+        (typeof ceiling === "number" && ceiling > 0 ? ` (${((value / ceiling) * 100).toFixed(0)}%)` : "");
+  console.log(
+    `    GFLOP/s (${(flops / 1e6).toFixed(2)} MFLOP per sample): nnc 1 thr ${of(gflops(row.nnc1), ceiling1)} of ` +
+      `one core's ceiling, 2 thr ${of(gflops(row.nnc2), ceiling2)} of two cores'; PyTorch ${of(gflops(row.torch), ceiling2)} of two cores'`,
+  );
   if (extra && Number(extra.tensorGrowth) > 0)
     console.log(`    nnc: tf.memory().numTensors grew by ${extra.tensorGrowth}`);
 }

@@ -1,0 +1,54 @@
+// The FLOPs of a training step per sample (src/ir/flops.ts), worked by hand: 2 per multiply-add; a kernel layer
+// three times in training (forward, input gradient, kernel gradient), twice when nothing that learns feeds it.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { compile } from "../../src/compile.ts";
+import { forwardMacs, trainingFlops } from "../../src/ir/flops.ts";
+
+const modelOf = (text: string) => {
+  const r = compile(text);
+  if (!r.program) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+  return r.program.models[0]!;
+};
+
+const F = suite("training FLOPs per sample");
+
+F("the notebook's BN MLP: the first dense has no input gradient, batchnorm and relu count nothing", () => {
+  const model = modelOf(
+    "input 28x28; flatten; dense 128; batchnorm; relu; dense 64; batchnorm; relu; dense 10 softmax",
+  );
+  const macs = [784 * 128, 128 * 64, 64 * 10];
+  const f = trainingFlops(model);
+  assert.is(f.forwardPerSample, 2 * (macs[0]! + macs[1]! + macs[2]!));
+  assert.is(f.perSample, 2 * (2 * macs[0]! + 3 * macs[1]! + 3 * macs[2]!));
+});
+
+F("a convolution: its kernel over every output position (same padding, stride, valid)", () => {
+  const model = modelOf(
+    "input 28x28x1; conv2d 16 3x3 padding=same; maxpool 2x2; conv2d 8 3x3 stride=2; flatten; dense 10 softmax",
+  );
+  const [, conv1, , conv2, , dense] = model.layers;
+  assert.is(forwardMacs(conv1!, model), 28 * 28 * 9 * 1 * 16);
+  // 14x14 in, 3x3 valid stride 2: 6x6 out.
+  assert.is(forwardMacs(conv2!, model), 6 * 6 * 9 * 16 * 8);
+  assert.is(forwardMacs(dense!, model), 6 * 6 * 8 * 10);
+  const f = trainingFlops(model);
+  assert.is(f.perSample, 2 * (2 * 28 * 28 * 9 * 16 + 3 * 6 * 6 * 9 * 16 * 8 + 3 * 6 * 6 * 8 * 10));
+});
+
+F(
+  "a frozen-looking start: a kernel after only non-learning nodes needs no input gradient, after batchnorm it does",
+  () => {
+    const first = trainingFlops(modelOf("input 8; dropout 0.1; dense 4 softmax"));
+    assert.is(first.perSample, 2 * 2 * 8 * 4);
+    const afterBn = trainingFlops(modelOf("input 8; batchnorm; dense 4 softmax"));
+    assert.is(afterBn.perSample, 3 * 2 * 8 * 4);
+  },
+);
+
+F("a residual graph counts each branch's kernels once", () => {
+  const model = modelOf("input 8; dense 8; residual { dense 8 relu; dense 8 }; dense 2 softmax");
+  assert.is(trainingFlops(model).forwardPerSample, 2 * (8 * 8 * 3 + 8 * 2));
+});
+
+F.run();
