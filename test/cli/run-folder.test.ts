@@ -39,9 +39,21 @@ const train = (dir: string, ...args: string[]) => nnc("train", spec, "--out", di
 
 /** `nnc train tiny.nn --out DIR ...` as its own process (node bin/nnc.js: killing it kills the run itself). */
 function trainProcess(dir: string, ...args: string[]): ChildProcess & { stderrText: () => string } {
-  const child = spawn(process.execPath, [repo("bin/nnc.js"), "train", spec, "--out", dir, ...cpu, ...args], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  return trainProcessOf(spec, dir, ...args);
+}
+
+function trainProcessOf(
+  specFile: string,
+  dir: string,
+  ...args: string[]
+): ChildProcess & { stderrText: () => string } {
+  const child = spawn(
+    process.execPath,
+    [repo("bin/nnc.js"), "train", specFile, "--out", dir, ...cpu, ...args],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   return Object.assign(child, { stderrText: () => stderr });
@@ -145,7 +157,11 @@ shared(
 
 shared("a run stopped (SIGTERM) before its first epoch removes the folder it made", async () => {
   const dir = join(tmp, "terminated");
-  const child = trainProcess(dir, "--limit", "3000", "--epochs", "1");
+  // A first epoch of tens of seconds on the cpu backend (dense 2048 over 3,000 images), so the signal comes before
+  // it ends however loaded the machine is: the tiny spec's took 0.3 s, and a starved test sometimes sent it late.
+  const slow = join(tmp, "slow.nn");
+  writeFileSync(slow, readFileSync(spec, "utf8").replace("dense 16 relu", "dense 2048 relu"));
+  const child = trainProcessOf(slow, dir, "--limit", "3000", "--epochs", "1");
   await until(() => lockPid(dir) === child.pid, child, "it locked the folder");
   child.kill("SIGTERM");
   const end = await exited(child);

@@ -185,19 +185,21 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
   checkDataSource(train.data); // fails fast (unknown source, not installed) before any work
   const fingerprint = checkpointFingerprint(program, modelIR.name);
 
-  // The folder is chosen, locked and checked before the long steps (data, backend), so a bad --out fails at once.
-  const folder = claimOutDir(file, modelIR.name, compiled.program.models.length > 1, opts);
-  const outDir = folder.dir;
   /** Epochs in the checkpoint on disk; 0 while there is none. */
   let saved = 0;
   /** Whether this run wrote its model (ir.json and the rest). */
   let savedModel = false;
 
   // Ctrl-C and kill (SIGTERM) stop the run where it is: the last finished epoch's checkpoint is what remains.
-  // (SIGKILL cannot be caught: it leaves the lock, which the next run finds stale and takes over.)
+  // (SIGKILL cannot be caught: it leaves the lock, which the next run finds stale and takes over.) Listened for
+  // before the folder is claimed: a signal with no listener kills the process at once, so one arriving just
+  // after the lock was written (what a script that waits for the lock sends) left the lock and the folder
+  // behind. A listener runs only once the synchronous claim below has returned, so `folder` is set by then.
   let stopping = false;
   let progress: TrainingProgress | undefined;
+  let folder: ReturnType<typeof claimOutDir> | undefined;
   const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
+    if (!folder) process.exit(SIGNAL_EXIT[signal]);
     stopping = true;
     progress?.stop();
     const what = signal === "SIGINT" ? "interrupted" : "terminated (SIGTERM)";
@@ -216,6 +218,16 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+
+  // The folder is chosen, locked and checked before the long steps (data, backend), so a bad --out fails at once.
+  try {
+    folder = claimOutDir(file, modelIR.name, compiled.program.models.length > 1, opts);
+  } catch (e) {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    throw e;
+  }
+  const outDir = folder.dir;
 
   let model: CompiledModel | undefined;
   try {
