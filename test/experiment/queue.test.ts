@@ -9,7 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { memoryIO } from "../../src/cli/io.ts";
@@ -324,6 +324,39 @@ withQueue(
     assert.match(io.stderr(), "back on the queue (its attempt failed"); // retried before it failed for good
   },
 );
+
+withQueue("a result that is not the cell's is refused (E665), never written to results.json", async () => {
+  // Another database of the same server, so the suite's real workers do not take the job: a rogue BullMQ worker
+  // (a misbehaving or foreign program on the queue) answers it, with garbage and then with another cell's id.
+  const db = (parseQueueUrl(url).db + 1) % 16;
+  const otherUrl = url.replace(/\/\d+$/, `/${db}`);
+  const connection = { ...parseQueueUrlConnection(), db };
+  const one = tinySpec("experiment one {\n  compare plain\n}", "data mnist limit=96\n  batch 32\n  epochs 1");
+  for (const [answer, said] of [
+    [{ worker: "rogue", result: "weights" }, "must be object"],
+    [{ worker: "rogue", result: { id: "nothing-like-this-cell" } }, "rogue"],
+  ] as const) {
+    const admin = redisClient(otherUrl);
+    await admin.flushdb();
+    admin.disconnect();
+    const rogue = new Worker(QUEUE_NAME, async () => answer, { connection });
+    const dir = tempDir("queue-rogue");
+    const io = memoryIO();
+    try {
+      const d = await failsWith("E662", () =>
+        runExperiment(io, runOptions(dir, one, { queue: parseQueueUrl(otherUrl) })),
+      );
+      assert.match(d.message, "error[E665]");
+      assert.match(d.message, "sent by worker rogue is not a result of that cell");
+      assert.match(d.message + io.stderr(), said);
+      assert.match(io.stderr(), "the result sent by worker rogue is refused");
+      const written = readJson(join(dir, "out"));
+      assert.is(written.cells.length, 0, "nothing of the rogue's answer is kept");
+    } finally {
+      await rogue.close();
+    }
+  }
+});
 
 withQueue("the coordinator killed: --resume collects the cells that finished meanwhile", async () => {
   const dir = tempDir("queue-resume");
