@@ -111,7 +111,8 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
     }
     // After a syntax error the tree is a best guess: checking it would mostly report the guess.
     if (!syntaxErrors) {
-      const result = checkProgram(built.program, { gaps: built.gaps });
+      // The IR was built here for this call alone: checked in place.
+      const result = checkProgram(built.program, { gaps: built.gaps, owned: true });
       diags.push(...result.diagnostics);
       checked = result.program;
     }
