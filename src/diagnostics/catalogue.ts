@@ -162,6 +162,13 @@ export const catalogue = {
     "blocks nested too deeply",
     (p) => `blocks are nested more than ${p.limit} levels deep`,
   ),
+  E109: entry<{ limit: string }>(
+    "error",
+    "too many statements",
+    (p) =>
+      `the file holds more than ${p.limit} statements: nnc reads at most that many (a model holds at most ` +
+      "20,000 layers; write repeated layers as a block or `repeat N { ... }`)",
+  ),
 
   // ---- E2xx: building the IR
   E200: entry<{ name: string; where: string }>(

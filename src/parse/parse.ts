@@ -6,7 +6,7 @@
 // input: a failed match is reported (E100), blanked out and matched again from the last entry it left intact,
 // so one run reports all the syntax errors of a file, in time linear in its length.
 import { diagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics/index.ts";
-import { lex, relex, Tok, type Tokens } from "./lex.ts";
+import { LAST_VALUE, lex, relex, Tok, type Tokens } from "./lex.ts";
 import {
   Matcher,
   type RawBlock,
@@ -47,6 +47,13 @@ export const MAX_SYNTAX_ERRORS = 50;
  * the tree's later walks; real specs nest a handful of levels.
  */
 export const MAX_DEPTH = 64;
+
+/**
+ * Statements a file may hold (block heads included). The tree keeps ~190 bytes a statement, and matching needs
+ * as much again while it runs: 1 MiB of `a;` is 524,288 statements and took 270 MB. A model holds at most
+ * 20,000 layers, so a real spec is far below this; past it the file is refused before matching (E109).
+ */
+export const MAX_STATEMENTS = 100_000;
 
 /**
  * The keywords of the blocks a file is made of. Only their heads are checked here (a name, nothing more; a
@@ -93,6 +100,13 @@ function matchAll(
     return { diagnostics: [diagnostic("E108", { limit: MAX_DEPTH }, { ...extras, span })] };
   }
 
+  const crowded = tooMany(tokens);
+  if (crowded !== undefined) {
+    const span: Span = [tokens.starts[crowded]!, tokens.ends[crowded]!];
+    const limit = MAX_STATEMENTS.toLocaleString("en-US");
+    return { diagnostics: [diagnostic("E109", { limit }, { ...extras, span })] };
+  }
+
   const diagnostics: Diagnostic[] = [];
   const matcher = new Matcher(tokens, text);
   let current = text;
@@ -124,6 +138,25 @@ function matchAll(
     }
     matcher.rewind(first, current);
   }
+}
+
+/**
+ * The token that starts statement MAX_STATEMENTS + 1, if there is one: a statement starts at a value token that
+ * begins the file or follows a ';', a line end, '{' or '}' (a comment ends at the line end after it).
+ */
+function tooMany({ kinds, count }: Tokens): number | undefined {
+  let statements = 0;
+  let atStart = true;
+  for (let i = 0; i < count; i++) {
+    const kind = kinds[i]!;
+    if (kind <= LAST_VALUE) {
+      if (atStart && ++statements > MAX_STATEMENTS) return i;
+      atStart = false;
+    } else if (kind === Tok.semicolon || kind === Tok.newline || kind === Tok.open || kind === Tok.close) {
+      atStart = true;
+    }
+  }
+  return undefined;
 }
 
 /** The first '{' deeper than MAX_DEPTH ('}' closes a level; a stray one at the top changes nothing). */

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { parseSource } from "../../src/parse/parse.ts";
+import { MAX_STATEMENTS, parseSource } from "../../src/parse/parse.ts";
 import type { Block, Item, Statement } from "../../src/parse/syntax-tree.ts";
 import { caseNames, fixturesDir, golden, readCase, renderParse } from "./helpers.ts";
 
@@ -376,6 +376,30 @@ errors("E108: past 64 levels of '{', one error at the first '{' too deep, fast o
   }
 });
 
+errors("E109: past 100,000 statements, one error at the first one too many, and nothing matched", () => {
+  const limit = MAX_STATEMENTS;
+  // Exactly the bound: read as usual (separators, comments and block heads as the matcher counts them).
+  const at = (n: number) => "relu\n".repeat(n - 2) + "model m { relu }";
+  assert.equal(codes(at(limit)), []);
+  const { tree, diagnostics } = parseSource(at(limit) + "; relu", "x.nn");
+  assert.equal(
+    diagnostics.map((d) => [d.code, d.file]),
+    [["E109", "x.nn"]],
+  );
+  const offset = at(limit).length + 2;
+  assert.equal(diagnostics[0]!.span, [offset, offset + 4]);
+  assert.match(diagnostics[0]!.message, "more than 100,000 statements");
+  assert.equal(tree.items, []);
+  // Words of one statement, comments and blank lines are not statements.
+  assert.equal(codes("dense 1 2 3 4 5 6 7 8 # c\n\n".repeat(limit)), []);
+  assert.equal(codes("dense 1 2 3 4 5 6 7 8 # c\n\n".repeat(limit + 1)), ["E109"]);
+  // 1 MiB of one-word statements (524,288): refused, not matched (it took 270 MB).
+  assert.equal(
+    parseSource("a;".repeat(1 << 19)).diagnostics.map((d) => d.code),
+    ["E109"],
+  );
+});
+
 errors("an unclosed block before 200,000 entries: no spread of them onto the stack", () => {
   // The entries that leave an unclosed block once went back through unshift(...entries): a RangeError.
   const { tree, diagnostics } = parseSource("model m {\n  relu\ntrain {}\n" + ";".repeat(200_000));
@@ -422,8 +446,10 @@ errors("megabyte runs of one token or pattern: each ends with its few diagnostic
   // Linear time and memory is the bench's business (npm run bench:fuzz-specs); here, what comes out.
   const run = (unit: string) => parseSource(unit.repeat(Math.ceil((1 << 20) / unit.length)));
   const codes = (unit: string) => [...new Set(run(unit).diagnostics.map((d) => d.code))];
-  for (const unit of ["\n", ";", "\r\n", " ", "#", "x", "a", "a ", "a;", "a\n", "dense 1;"])
+  for (const unit of ["\n", ";", "\r\n", " ", "#", "x", "a", "a "])
     assert.equal(codes(unit), [], JSON.stringify(unit));
+  // Over 100,000 statements (E109): 524,288 of `a;`, 131,072 of `dense 1;`.
+  for (const unit of ["a;", "a\n", "dense 1;"]) assert.equal(codes(unit), ["E109"], JSON.stringify(unit));
   assert.equal(codes("1"), ["E100"], "a number is no statement");
   assert.equal(codes("a=1 "), ["E100"], "an option is no statement");
   assert.equal(codes("{"), ["E108"]);
@@ -433,7 +459,8 @@ errors("megabyte runs of one token or pattern: each ends with its few diagnostic
   assert.equal(codes('"a"b '), ["E106", "E107"]);
   assert.equal(codes("model m {\n"), ["E108"]);
   assert.equal(codes("}\n"), ["E104", "E107"]);
-  assert.equal(run("dense 1;").tree.items.length, (1 << 20) / 8);
+  // Up to the bound, a run is read whole: 90,000 statements of `dense 1;` (720,000 bytes).
+  assert.equal(parseSource("dense 1;".repeat(90_000)).tree.items.length, 90_000);
 });
 
 errors("recovery lexes again around what it blanks, also when a quote far before it looked that far", () => {
