@@ -3,8 +3,8 @@
 // model from), and, when given, history.json and manifest.json. Each file is replaced atomically. A model
 // trained on raw values divided by k (image bytes: 255) is saved with that scale as a Keras Rescaling layer
 // after its input (input-scale.ts), so model.json takes raw values; nnc's own model (ir.json) takes them scaled.
-import { closeSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { compileIR } from "../compile.ts";
 import { NncError, diagnostic, fail, type Diagnostic } from "../diagnostics/index.ts";
@@ -140,7 +140,7 @@ export interface SaveExtras {
  * Saves a model folder: the trainable model (Keras layers and names, batchnorm layers included), and, when the
  * model has a batchnorm right after a dense/conv2d, `inference/` beside it: the same model for inference only,
  * with each such batchnorm folded into the layer before it (fewer layers, same predictions within 1e-5; see
- * foldBatchNorm). ir.json is removed first and written last: its presence marks a complete save, also over an
+ * foldBatchNorm), a model folder of its own with the folded program as its ir.json. ir.json is removed first and written last: its presence marks a complete save, also over an
  * older one.
  */
 export function saveModel(model: CompiledModel, dir: string, extras: SaveExtras = {}): void {
@@ -158,7 +158,12 @@ export function saveModel(model: CompiledModel, dir: string, extras: SaveExtras 
       name,
       folded.weights[name]!,
     ]);
-    writeLayersModel(join(dir, INFERENCE_DIR), inference, order, inputScale);
+    // inference/ is a model folder of its own (nnc predict / eval load it): its ir.json, the folded program,
+    // also goes first and comes last.
+    const inferenceDir = join(dir, INFERENCE_DIR);
+    rmSync(join(inferenceDir, MODEL_FILES.ir), { force: true });
+    writeLayersModel(inferenceDir, inference, order, inputScale);
+    writeFileAtomic(join(inferenceDir, MODEL_FILES.ir), json(folded.program));
   } else {
     rmSync(join(dir, INFERENCE_DIR), { recursive: true, force: true });
   }
@@ -379,6 +384,14 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const [ir, topology, weightsFile] = required.map((name) => resolveFolderFile(dir, name, "nnc"));
   const missing = required.filter((_, i) => [ir, topology, weightsFile][i] === undefined);
   if (missing.length === 1 && missing[0] === MODEL_FILES.ir) {
+    const parent = dirname(resolve(dir));
+    if (basename(resolve(dir)) === INFERENCE_DIR && existsSync(join(parent, MODEL_FILES.ir))) {
+      return notSaved(
+        dir,
+        `this inference export has no ${MODEL_FILES.ir} (nnc writes one there since issue 18; this one was ` +
+          `saved before): load the model folder above it, ${parent}, which predicts the same, or save it again`,
+      );
+    }
     return notSaved(
       dir,
       `${MODEL_FILES.ir} is missing beside ${MODEL_FILES.topology} and ${MODEL_FILES.weights}: an unfinished ` +

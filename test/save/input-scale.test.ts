@@ -1,7 +1,7 @@
 // The input scale travels with a saved model: a model trained on image bytes (divided by 255) is saved with a
 // Keras Rescaling(1/255) layer after its input, so tf.loadLayersModel of its model.json (and of inference/)
 // predicts from raw bytes what nnc predicts from the scaled data; nnc's own load still works and reports it.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { suite } from "uvu";
@@ -21,7 +21,7 @@ import {
 } from "../../src/save/index.ts";
 import type { JsonObject } from "../../src/ops/op.ts";
 import { writeIdxFolder } from "../data/helpers.ts";
-import { failsWith, removeTempDirs, tempDir } from "../helpers.ts";
+import { failsWith, tempDir } from "../helpers.ts";
 import { loadKerasModel } from "./keras-loader.ts";
 
 async function nnc(...argv: string[]) {
@@ -148,7 +148,14 @@ Topology(
 );
 
 const Saved = suite("a model trained on bytes takes raw bytes in tf.loadLayersModel");
-Saved.after(removeTempDirs);
+const made: string[] = [];
+const scratch = () => {
+  const dir = tempDir("input-scale");
+  made.push(dir);
+  return dir;
+};
+// Only this file's folders: removeTempDirs would also take folders other test files made at import.
+Saved.after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 for (const [name, layers] of [
   ["MLP (Sequential)", MLP],
@@ -157,7 +164,7 @@ for (const [name, layers] of [
   Saved(
     `${name}: trainable and inference/ model.json from raw bytes = nnc from scaled data (< 1e-5)`,
     async () => {
-      const tmp = tempDir("input-scale");
+      const tmp = scratch();
       const data = writeIdxFolder(join(tmp, "data"), { train: 120, test: 30, shape: [8, 8] });
       const spec = join(tmp, "m.nn");
       writeFileSync(spec, `${layers}\ntrain {\n  data idx:${data}\n  batch 32\n  epochs 1\n}\n`);
@@ -201,7 +208,7 @@ for (const [name, layers] of [
 }
 
 Saved("a model trained on the embedded digits (values already in [0, 1]) has no Rescaling", async () => {
-  const tmp = tempDir("input-scale");
+  const tmp = scratch();
   const spec = join(tmp, "m.nn");
   writeFileSync(
     spec,

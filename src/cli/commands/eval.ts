@@ -101,9 +101,13 @@ export async function evalCommand(
   }
 }
 
-/** Samples from a JSON file: an array of samples, each nested arrays of the input's shape or flat. */
-/** Samples for `predict --input`: E001 when the file cannot be read, E516 when it is not an array of samples. */
-function readSamples(file: string, sampleSize: number): { x: Float32Array; count: number } {
+/**
+ * Samples for `predict --input`: a JSON array of samples, each nested arrays of the input's shape or flat, raw
+ * as the data source holds them (pixel bytes 0..255 for image data), divided by the model's input scale
+ * (`x / scale` in float64, rounded to float32: the rounding training's batches have). E001 when the file cannot
+ * be read, E516 when it is not an array of samples.
+ */
+function readSamples(file: string, sampleSize: number, scale: number): { x: Float32Array; count: number } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -130,7 +134,8 @@ function readSamples(file: string, sampleSize: number): { x: Float32Array; count
         detail: `sample ${i} must hold ${sampleSize} finite numbers, got ${flat.length} values`,
       });
     }
-    x.set(flat as number[], i * sampleSize);
+    const at = i * sampleSize;
+    (flat as number[]).forEach((v, j) => (x[at + j] = v / scale));
   });
   return { x, count: value.length };
 }
@@ -205,7 +210,7 @@ export async function predictCommand(
     let labels: ArrayLike<number> | undefined;
     let classNames: string[] | undefined;
     if (opts.input !== undefined) {
-      ({ x, count } = readSamples(opts.input, size));
+      ({ x, count } = readSamples(opts.input, size, model.inputScale));
       if (opts.limit !== undefined && opts.limit < count) count = opts.limit;
     } else {
       const dataset = await load();
@@ -217,6 +222,12 @@ export async function predictCommand(
     }
     const { kind, predictions } = predictClasses(model, x.subarray(0, count * size), count, inputShape);
     const rows = predictions.map((r, i) => ({ index: i, ...(labels ? { label: labels[i]! } : {}), ...r }));
+    if (!opts.json && opts.input !== undefined && model.inputScale !== 1) {
+      io.err(
+        `note: ${opts.input} is read as raw values (as the training data holds them) and divided by ` +
+          `${model.inputScale}, the model's input scale\n`,
+      );
+    }
     if (!opts.json && kind !== "probabilities") {
       io.err(
         kind === "logits"
