@@ -171,9 +171,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     )
     .option(
       "--input <file>",
-      "JSON file: an array of samples (nested arrays or flat, each of the input's size)",
+      "JSON file: an array of raw samples, as the data holds them (pixel bytes 0..255 for image data; nested arrays or flat, each of the input's size)",
     )
-    .option("--limit <n>", "predict at most N samples", int(), 10)
+    .option(
+      "--limit <n>",
+      "predict at most N samples (default: 10 held-out samples, every sample of --input)",
+      int(),
+    )
     .addOption(backendOption())
     .option("--json", "print JSON")
     .action(action(async (dir: string, opts) => (await commands.eval()).predictCommand(io, dir, opts)));

@@ -62,10 +62,12 @@ predict("--input takes raw bytes: the same figures as the data source's own (sca
   writeFileSync(file, JSON.stringify(samples));
   const fromFile = await nnc("predict", out, "--input", file, "--json", ...cpu);
   assert.is(fromFile.code, 0, fromFile.stderr);
-  const fromData = await nnc("predict", out, "--data", `idx:${data}`, "--json", ...cpu);
+  const all = String(validation.count);
+  const fromData = await nnc("predict", out, "--data", `idx:${data}`, "--limit", all, "--json", ...cpu);
   assert.is(fromData.code, 0, fromData.stderr);
   const a = JSON.parse(fromFile.stdout) as Row[];
   const b = JSON.parse(fromData.stdout) as Row[];
+  assert.is(a.length, 30, "every sample of the file (the default of 10 is for held-out samples)");
   assert.is(maxDiff(a, b), 0, "the same division, the same rounding");
   // Said on stderr where the output is for people.
   const text = await nnc("predict", out, "--input", file, "--limit", "1", ...cpu);

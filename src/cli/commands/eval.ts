@@ -211,10 +211,11 @@ export async function predictCommand(
     let classNames: string[] | undefined;
     if (opts.input !== undefined) {
       ({ x, count } = readSamples(opts.input, size, model.inputScale));
+      // A file the user made: every sample unless --limit says otherwise.
       if (opts.limit !== undefined && opts.limit < count) count = opts.limit;
     } else {
       const dataset = await load();
-      const split = head(dataset.validation, opts.limit, size);
+      const split = head(dataset.validation, opts.limit ?? 10, size);
       count = split.count;
       x = rowsAsFloat32(split, 0, count, size); // scaled: split.x may hold image bytes
       labels = split.y;
