@@ -20,6 +20,7 @@ const commands = {
   experiment: () => import("./commands/experiment.ts"),
   lsp: () => import("./commands/lsp.ts"),
   worker: () => import("./commands/worker.ts"),
+  import: () => import("./commands/import.ts"),
 };
 
 const backendOption = () =>
@@ -208,6 +209,19 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .action(
       action(async (file: string, opts) => (await commands.experiment()).experimentCommand(io, file, opts)),
     );
+
+  program
+    .command("import")
+    .description(
+      "import a Keras / TensorFlow.js Layers model (model.json, model.to_json(), .keras config.json) as a .nn spec",
+    )
+    .argument("<file>", "the model's JSON")
+    .option("-o, --output <file>", "write the spec to a file instead of stdout")
+    .option(
+      "--data <source>",
+      "the train block's data source (default: mnist where it fits, else a placeholder)",
+    )
+    .action(action(async (file: string, opts) => (await commands.import()).importCommand(io, file, opts)));
 
   program
     .command("lsp")

@@ -923,6 +923,42 @@ export const catalogue = {
     (p) =>
       `the result of cell ${p.cell} sent by worker ${p.worker} is not a result of that cell: ${p.reason}`,
   ),
+  // E740-E759, W740-W749: nnc import (Keras and TensorFlow.js Layers JSON -> .nn), --weights and --init-from
+  E740: entry<{ file: string; reason: string }>(
+    "error",
+    "not a Keras model",
+    (p) => `${p.file} is not a Keras or TensorFlow.js Layers model: ${p.reason}`,
+  ),
+  E741: entry<{ model: string; detail: string }>(
+    "error",
+    "model structure nnc cannot import",
+    (p) => `model '${p.model}' cannot be imported: ${p.detail}`,
+  ),
+  E742: entry<{ layer: string; className: string }>(
+    "error",
+    "layer class nnc does not have",
+    (p) => `layer '${p.layer}' is a ${p.className}, which nnc has no op for`,
+  ),
+  E743: entry<{ layer: string; className: string; key: string; value: string; reason: string }>(
+    "error",
+    "layer setting nnc does not have",
+    (p) => `layer '${p.layer}' (${p.className}) has ${p.key}=${p.value}: ${p.reason}`,
+  ),
+  E744: entry<{ layer: string; className: string; detail: string }>(
+    "error",
+    "graph edge nnc's language cannot write",
+    (p) => `layer '${p.layer}' (${p.className}) cannot be written in nnc: ${p.detail}`,
+  ),
+  E745: entry<{ layer: string; className: string; message: string }>(
+    "error",
+    "imported layer does not check",
+    (p) => `layer '${p.layer}' (${p.className}) does not check as nnc reads it: ${p.message}`,
+  ),
+  W740: entry<{ layer: string; className: string; detail: string }>(
+    "warning",
+    "imported with an approximation",
+    (p) => `layer '${p.layer}' (${p.className}): ${p.detail}`,
+  ),
 } as const;
 
 export type Code = keyof typeof catalogue;

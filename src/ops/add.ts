@@ -5,6 +5,7 @@ import { diagnostic } from "../diagnostics/index.ts";
 import { nodeSchema } from "../ir/common.ts";
 import { formatShape } from "../util/shape.ts";
 import { at, kerasCommon, NO_PARAMS, type InferInput, type OpDefinition } from "./op.ts";
+import { statement } from "./keras-import.ts";
 import { layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -77,4 +78,6 @@ export const add: OpDefinition<AddNode> = {
   },
   kerasConfig: (node) => kerasCommon(node),
   kerasWeights: () => [],
+  // The importer adds the names of the other inputs (the first is the current tensor).
+  fromKeras: { classNames: ["Add"], read: () => statement("add", []) },
 };

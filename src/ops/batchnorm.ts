@@ -4,7 +4,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { literals, nodeSchema } from "../ir/common.ts";
 import { channelsOf, cls, kerasCommon, type OpDefinition } from "./op.ts";
-import { affineOptions, affineParams, affineWeights } from "./normalization.ts";
+import { optionUnlessDefault, roundFloat, statement, type ImportedStatement } from "./keras-import.ts";
+import { affineOptions, affineParams, affineWeights, readAffineConfig } from "./normalization.ts";
 import { layerSignature, num, oneOf } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -96,6 +97,24 @@ export const batchnorm: OpDefinition<BatchNormNode> = {
       { suffix: "moving_mean", shape: [channels] },
       { suffix: "moving_variance", shape: [channels] },
     ];
+  },
+  fromKeras: {
+    classNames: ["BatchNormalization"],
+    read(r) {
+      const options: ImportedStatement["options"] = [];
+      const momentum = r.number("momentum", 0.99, (m) =>
+        m >= 0 && m <= 1 ? undefined : "momentum is in [0, 1]",
+      );
+      optionUnlessDefault(options, "momentum", roundFloat(momentum), 0.99);
+      readAffineConfig(r, options);
+      r.expect("renorm", [false], "nnc has no batch renormalization");
+      r.expect("virtual_batch_size", [null], "nnc has no ghost batch normalization (virtual_batch_size)");
+      r.expect("adjustment", [null], "nnc has no adjustment function");
+      return {
+        ...statement("batchnorm", [], options),
+        ...(r.lastAxisIndex === undefined ? {} : { lastAxis: r.lastAxisIndex }),
+      };
+    },
   },
   // The normalized input, the output, and their gradients.
   trainingCopies: () => 4,

@@ -5,6 +5,7 @@ import { diagnostic } from "../diagnostics/index.ts";
 import { nodeSchema } from "../ir/common.ts";
 import { formatShape } from "../util/shape.ts";
 import { at, kerasCommon, NO_PARAMS, type InferInput, type OpDefinition } from "./op.ts";
+import { optionUnlessDefault, statement, type ImportedStatement } from "./keras-import.ts";
 import { layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -88,4 +89,13 @@ export const concat: OpDefinition<ConcatNode> = {
   },
   kerasConfig: (node) => ({ ...kerasCommon(node), axis: node.axis }),
   kerasWeights: () => [],
+  // The importer adds the names of the other inputs (the first is the current tensor).
+  fromKeras: {
+    classNames: ["Concatenate"],
+    read(r) {
+      const options: ImportedStatement["options"] = [];
+      optionUnlessDefault(options, "axis", r.int("axis", -1, -64), -1);
+      return statement("concat", [], options);
+    },
+  },
 };

@@ -9,7 +9,8 @@ import {
   PositiveInt,
   type Activation,
 } from "../ir/common.ts";
-import { initializerArg, kernelConfig, l2Arg } from "./kernel-config.ts";
+import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-config.ts";
+import { optionUnlessDefault, statement, type ImportedStatement } from "./keras-import.ts";
 import { channelsOf, kerasCommon, weightedCopies, type OpDefinition } from "./op.ts";
 import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
 import { windowShape } from "./window.ts";
@@ -86,6 +87,22 @@ export const conv2d: OpDefinition<Conv2dNode> = {
     { suffix: "kernel", shape: [...node.kernelSize, channelsOf(x!), node.filters] },
     ...(node.useBias ? [{ suffix: "bias", shape: [node.filters] }] : []),
   ],
+  fromKeras: {
+    classNames: ["Conv2D"],
+    read(r) {
+      const [kh, kw] = r.pair("kernel_size");
+      const positional: ImportedStatement["positional"] = [r.int("filters"), `${kh}x${kw}`];
+      const options: ImportedStatement["options"] = [];
+      const [sh, sw] = r.pair("strides", [1, 1]);
+      if (sh !== 1 || sw !== 1) options.push(["stride", sh === sw ? sh : `${sh}x${sw}`]);
+      optionUnlessDefault(options, "padding", r.oneOf("padding", ["valid", "same"], "valid"), "valid");
+      r.channelsLast();
+      r.expect("dilation_rate", [1, [1, 1]], "nnc's convolutions are not dilated (dilation_rate [1, 1])");
+      r.expect("groups", [1], "nnc's convolutions are not grouped (groups 1)");
+      readKernelConfig(r, positional, options);
+      return statement("conv2d", positional, options);
+    },
+  },
   activation: (node) => node.activation,
   channelAffine: (node) => node.activation === "linear",
   trainingCopies: (node) => weightedCopies(node.activation),

@@ -7,7 +7,8 @@ import {
   PositiveInt,
   type Activation,
 } from "../ir/common.ts";
-import { initializerArg, kernelConfig, l2Arg } from "./kernel-config.ts";
+import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-config.ts";
+import { statement, type ImportedStatement } from "./keras-import.ts";
 import { channelsOf, kerasCommon, weightedCopies, wrongRank, type OpDefinition } from "./op.ts";
 import { activationArg, int, kernelOptions, layerSignature } from "./signature.ts";
 
@@ -66,6 +67,15 @@ export const dense: OpDefinition<DenseNode> = {
     { suffix: "kernel", shape: [channelsOf(x!), node.units] },
     ...(node.useBias ? [{ suffix: "bias", shape: [node.units] }] : []),
   ],
+  fromKeras: {
+    classNames: ["Dense"],
+    read(r) {
+      const positional: ImportedStatement["positional"] = [r.int("units")];
+      const options: ImportedStatement["options"] = [];
+      readKernelConfig(r, positional, options);
+      return statement("dense", positional, options);
+    },
+  },
   activation: (node) => node.activation,
   channelAffine: (node) => node.activation === "linear",
   trainingCopies: (node) => weightedCopies(node.activation),

@@ -2,6 +2,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { nodeSchema } from "../ir/common.ts";
 import { kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
+import { roundFloat, statement } from "./keras-import.ts";
 import { layerSignature, num, unit } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -31,6 +32,14 @@ export const dropout: OpDefinition<DropoutNode> = {
   infer: (_node, [x]) => ({ shape: x!.shape, params: NO_PARAMS }),
   kerasConfig: (node) => ({ ...kerasCommon(node), rate: node.rate, noise_shape: null, seed: null }),
   kerasWeights: () => [],
+  fromKeras: {
+    classNames: ["Dropout"],
+    read(r) {
+      const rate = r.number("rate", 0.5, (x) => (x >= 0 && x < 1 ? undefined : "the rate is in [0, 1)"));
+      r.expect("noise_shape", [null], "nnc drops units independently (noise_shape null)");
+      return statement("dropout", [roundFloat(rate)]);
+    },
+  },
   passesValues: () => true,
   // In training: the mask, the output and its gradient.
   trainingCopies: () => 3,

@@ -3,6 +3,7 @@ import type { Static } from "@sinclair/typebox";
 import { nodeSchema } from "../ir/common.ts";
 import { sizeOf } from "../util/shape.ts";
 import { kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
+import { statement } from "./keras-import.ts";
 import { layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema("flatten", {}, "reshape each sample to a vector");
@@ -18,6 +19,13 @@ export const flatten: OpDefinition<FlattenNode> = {
   infer: (_node, [x]) => ({ shape: [null, sizeOf(x!.shape.slice(1))], params: NO_PARAMS }),
   kerasConfig: (node) => ({ ...kerasCommon(node), data_format: "channels_last" }),
   kerasWeights: () => [],
+  fromKeras: {
+    classNames: ["Flatten"],
+    read(r) {
+      r.channelsLast();
+      return statement("flatten", []);
+    },
+  },
   passesValues: () => true,
   // A reshape shares its input's values (and its gradient the gradient's).
   trainingCopies: () => 0,

@@ -2,6 +2,7 @@
 import type { Static } from "@sinclair/typebox";
 import { nodeSchema } from "../ir/common.ts";
 import { channelsOf, imageHint, kerasCommon, NO_PARAMS, wrongRank, type OpDefinition } from "./op.ts";
+import { statement } from "./keras-import.ts";
 import { layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema("globalavgpool", {}, "mean over height and width: NHWC -> NC");
@@ -21,4 +22,12 @@ export const globalavgpool: OpDefinition<GlobalAvgPoolNode> = {
   },
   kerasConfig: (node) => ({ ...kerasCommon(node), data_format: "channels_last" }),
   kerasWeights: () => [],
+  fromKeras: {
+    classNames: ["GlobalAveragePooling2D"],
+    read(r) {
+      r.channelsLast();
+      r.expect("keepdims", [false], "nnc's globalavgpool outputs [batch, channels] (keepdims false)");
+      return statement("globalavgpool", []);
+    },
+  },
 };

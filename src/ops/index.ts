@@ -39,6 +39,19 @@ const bySignature = new Map<string, OpDefinition<NodeLike>>(
   OPS.flatMap((o) => o.signatures.map((s) => [s.name, o as unknown as OpDefinition<NodeLike>] as const)),
 );
 
+const byKerasClass = new Map<string, OpDefinition<NodeLike>>(
+  OPS.flatMap((o) =>
+    (o.fromKeras?.classNames ?? []).map((c) => [c, o as unknown as OpDefinition<NodeLike>] as const),
+  ),
+);
+
+/** nnc import: the op a Keras layer class is (`Dense` -> dense, `ReLU` -> activation), if nnc has it. */
+export const opForKerasClass = (className: string): OpDefinition<NodeLike> | undefined =>
+  byKerasClass.get(className);
+
+/** The Keras classes nnc imports, for "supported are ..." messages. */
+export const KERAS_IMPORT_CLASSES: readonly string[] = [...byKerasClass.keys()];
+
 /** The definition of a node's op (the schema guarantees every node's op is registered). */
 export function opOf<N extends NodeLike>(node: N | string): OpDefinition<N> {
   const name = typeof node === "string" ? node : node.op;

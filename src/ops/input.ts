@@ -2,6 +2,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { nodeSchema, PositiveInt } from "../ir/common.ts";
 import { NO_PARAMS, type OpDefinition } from "./op.ts";
+import { statement } from "./keras-import.ts";
 import { layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -33,6 +34,30 @@ export const input: OpDefinition<InputNode> = {
     name: node.name,
   }),
   kerasWeights: () => [],
+  // Keras 2 and tfjs write batch_input_shape, Keras 3 batch_shape; both lead with the batch (null).
+  fromKeras: {
+    classNames: ["InputLayer"],
+    read(r) {
+      const key = r.has("batch_shape") ? "batch_shape" : "batch_input_shape";
+      const shape = r.config[key];
+      const dims = Array.isArray(shape) ? shape.slice(1) : [];
+      if (dims.length === 0 || !dims.every((d) => typeof d === "number" && Number.isInteger(d) && d >= 1)) {
+        r.problem(
+          key,
+          "nnc needs every per-sample dimension known (a positive integer), e.g. [null, 28, 28, 1]",
+        );
+      }
+      r.expect("sparse", [false], "nnc's inputs are dense tensors");
+      r.expect("ragged", [false], "nnc's inputs are dense tensors");
+      const dtype = r.config["dtype"];
+      const dtypeName =
+        typeof dtype === "string" ? dtype : (dtype as { config?: { name?: unknown } } | null)?.config?.name;
+      if (dtypeName !== undefined && dtypeName !== null && dtypeName !== "float32") {
+        r.problem("dtype", "nnc's inputs are float32");
+      }
+      return statement("input", [dims.join("x")]);
+    },
+  },
   // The batch itself; no gradient is taken of it.
   trainingCopies: () => 1,
 };

@@ -1,5 +1,6 @@
 // What dense and conv2d share: the Keras config of a kernel and its bias, and Keras' initializer configs.
 import type { Activation, Initializer } from "../ir/common.ts";
+import { optionUnlessDefault, type ImportedStatement, type KerasConfigReader } from "./keras-import.ts";
 import { cls, type KerasLayerJson } from "./op.ts";
 
 export function kernelConfig(node: {
@@ -65,3 +66,25 @@ export const initializerArg = (arg: <T>(name: string) => T): Initializer => ({
   name: arg<Initializer["name"]>("init"),
   scale: arg<number>("init_scale"),
 });
+
+/**
+ * nnc import: what dense and conv2d read back from a kernel layer's Keras config (kernelConfig inverted): the
+ * activation (positional, after the others) and the options bias=, init=, init_scale=, l2=.
+ */
+export function readKernelConfig(
+  r: KerasConfigReader,
+  positional: ImportedStatement["positional"],
+  options: ImportedStatement["options"],
+): void {
+  const activation = r.activation();
+  if (activation !== "linear") positional.push(activation);
+  optionUnlessDefault(options, "bias", r.bool("use_bias", true), true);
+  r.initializer("kernel_initializer", options);
+  const bias = r.config["bias_initializer"];
+  const biasClass =
+    typeof bias === "object" && bias !== null ? (bias as { class_name?: unknown }).class_name : undefined;
+  if (biasClass !== undefined && biasClass !== "Zeros") {
+    r.note(`bias_initializer ${String(biasClass)} is left out: nnc starts biases at zero`);
+  }
+  r.regularizers(options);
+}

@@ -2,7 +2,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { nodeSchema } from "../ir/common.ts";
 import { channelsOf, cls, kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
-import { affineOptions, affineParams, affineWeights } from "./normalization.ts";
+import { statement, type ImportedStatement } from "./keras-import.ts";
+import { affineOptions, affineParams, affineWeights, readAffineConfig } from "./normalization.ts";
 import { layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -41,6 +42,18 @@ export const layernorm: OpDefinition<LayerNormNode> = {
     gamma_initializer: cls("Ones"),
   }),
   kerasWeights: (node, [x]) => affineWeights(node, channelsOf(x!)),
+  fromKeras: {
+    classNames: ["LayerNormalization"],
+    read(r) {
+      const options: ImportedStatement["options"] = [];
+      readAffineConfig(r, options);
+      r.expect("rms_scaling", [false], "nnc's layernorm subtracts the mean (rms_scaling false)");
+      return {
+        ...statement("layernorm", [], options),
+        ...(r.lastAxisIndex === undefined ? {} : { lastAxis: r.lastAxisIndex }),
+      };
+    },
+  },
   // The normalized input, the output, and their gradients.
   trainingCopies: () => 4,
 };

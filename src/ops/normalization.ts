@@ -1,5 +1,11 @@
 // What batchnorm and layernorm share: the learned affine after normalizing (gamma if `scale`, beta if
 // `center`, per channel of the last axis), its options and Keras weights.
+import {
+  optionUnlessDefault,
+  roundFloat,
+  type ImportedStatement,
+  type KerasConfigReader,
+} from "./keras-import.ts";
 import type { ParamSpec } from "./signature.ts";
 import { bool, num, positive } from "./signature.ts";
 
@@ -19,3 +25,15 @@ export const affineWeights = (node: { scale: boolean; center: boolean }, channel
 /** Trainable parameters of the affine: gamma and beta, one each per channel. */
 export const affineParams = (node: { scale: boolean; center: boolean }, channels: number) =>
   channels * ((node.scale ? 1 : 0) + (node.center ? 1 : 0));
+
+/** nnc import: epsilon, center and scale of a normalization layer's Keras config, and its axis (the last). */
+export function readAffineConfig(r: KerasConfigReader, options: ImportedStatement["options"]): void {
+  r.lastAxis("axis");
+  const epsilon = r.number("epsilon", 0.001, (e) => (e > 0 ? undefined : "epsilon must be above 0"));
+  optionUnlessDefault(options, "epsilon", roundFloat(epsilon), 0.001);
+  optionUnlessDefault(options, "center", r.bool("center", true), true);
+  optionUnlessDefault(options, "scale", r.bool("scale", true), true);
+  for (const key of ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"]) {
+    if (r.has(key)) r.note(`${key} is left out: nnc has none (it changes training only)`);
+  }
+}

@@ -7,6 +7,7 @@ import type { TObject } from "@sinclair/typebox";
 import { diagnostic, type Diagnostic, type RelatedPlace } from "../diagnostics/index.ts";
 import type { Activation, Span } from "../ir/common.ts";
 import { formatShape } from "../util/shape.ts";
+import type { KerasImportRule } from "./keras-import.ts";
 import type { Signature } from "./signature.ts";
 
 /** A per-sample-and-batch shape as the checker infers it: null is the batch dimension. */
@@ -74,6 +75,11 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
   kerasConfig(node: N): JsonObject;
   /** The weights Keras holds for the node, in Keras' order, for its per-sample input shapes. */
   kerasWeights(node: N, inputs: number[][]): WeightSpec[];
+  /**
+   * nnc import: the Keras classes that are this op, and how a config of one reads as the statement that writes
+   * it (the inverse of kerasConfig). Absent for ops no Keras layer maps to.
+   */
+  fromKeras?: KerasImportRule;
   /**
    * The output shape when the input's is unknown (after an error upstream), for ops whose output does not
    * depend on it (`dense 10` is [?, 10] whatever it takes): the checker goes on from there, so one mistake does

@@ -3,6 +3,7 @@
 import type { Static } from "@sinclair/typebox";
 import { nodeSchema, PaddingSchema, Pair } from "../ir/common.ts";
 import { kerasCommon, NO_PARAMS, type CommonField, type OpDefinition } from "./op.ts";
+import { optionUnlessDefault, statement, type ImportedStatement } from "./keras-import.ts";
 import { layerSignature, windowOptions } from "./signature.ts";
 import { windowShape } from "./window.ts";
 
@@ -63,5 +64,17 @@ export function poolingOp<N extends MaxPoolNode | AvgPoolNode>(
       data_format: "channels_last",
     }),
     kerasWeights: () => [],
+    fromKeras: {
+      classNames: [keras.className],
+      read(r) {
+        const [ph, pw] = r.pair("pool_size", [2, 2]);
+        const options: ImportedStatement["options"] = [];
+        const [sh, sw] = r.pair("strides", [ph, pw]);
+        if (sh !== ph || sw !== pw) options.push(["stride", sh === sw ? sh : `${sh}x${sw}`]);
+        optionUnlessDefault(options, "padding", r.oneOf("padding", ["valid", "same"], "valid"), "valid");
+        r.channelsLast();
+        return statement(op, [`${ph}x${pw}`], options);
+      },
+    },
   };
 }
