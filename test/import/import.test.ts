@@ -8,6 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { compile } from "../../src/compile.ts";
 import { formatSource } from "../../src/format/index.ts";
+import { withInputScale } from "../../src/save/input-scale.ts";
 import { kerasTopology } from "../../src/save/keras.ts";
 import { useBackend } from "../lower/helpers.ts";
 import { imported, refused, totalParams, upToNames } from "./helpers.ts";
@@ -60,6 +61,20 @@ roundTrip("the residual network reads back as residual blocks, its projection as
   assert.is(r.text!.match(/^\s*residual \{$/gm)?.length, 3);
   assert.match(r.text!, /  shortcut \{\n    conv2d 32 1x1 stride=2 bias=false\n    batchnorm\n  \}/);
 });
+
+roundTrip(
+  "a model saved with its input scale (Rescaling 1/255) imports with scale=255 and the same graph",
+  async () => {
+    for (const name of ["convnet-bn.nn", "resnet.nn"]) {
+      const { model, json } = savedModelJson(spec(name));
+      const scaled = { ...json, modelTopology: withInputScale(json.modelTopology, 255) };
+      const r = await imported(scaled);
+      assert.is(r.inputScale, 255, name);
+      assert.match(r.text!, "data fashion-mnist scale=255\n");
+      assert.equal(upToNames(r.program!.models[0]!), upToNames(model));
+    }
+  },
+);
 
 roundTrip("names a merge refers to are kept (name=), others left to nnc's defaults", async () => {
   const { model, json } = savedModelJson(
