@@ -17,6 +17,7 @@ const commands = {
   data: () => import("./commands/data.ts"),
   train: () => import("./commands/train.ts"),
   eval: () => import("./commands/eval.ts"),
+  export: () => import("./commands/export.ts"),
   experiment: () => import("./commands/experiment.ts"),
   lsp: () => import("./commands/lsp.ts"),
   worker: () => import("./commands/worker.ts"),
@@ -182,6 +183,23 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(backendOption())
     .option("--json", "print JSON")
     .action(action(async (dir: string, opts) => (await commands.eval()).predictCommand(io, dir, opts)));
+
+  program
+    .command("export")
+    .description("export a saved model (a train --out folder) as an ONNX model (opset 17) for other runtimes")
+    .argument("<dir>", "folder written by nnc train")
+    .addOption(new Option("--format <format>", "what to write").choices(["onnx"]).default("onnx"))
+    .option(
+      "-o, --output <file>",
+      "the .onnx file to write (default: DIR/model.onnx; a folder: model.onnx in it)",
+    )
+    .option(
+      "--no-fold-batchnorm",
+      "keep batchnorm as BatchNormalization nodes (default: folded into the dense/conv2d before it)",
+    )
+    .addOption(backendOption())
+    .option("--json", "print JSON: { file, bytes, opset, input, output, ... }")
+    .action(action(async (dir: string, opts) => (await commands.export()).exportCommand(io, dir, opts)));
 
   program
     .command("experiment")

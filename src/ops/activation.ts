@@ -1,6 +1,7 @@
 // Op `activation`: an elementwise activation as a node of its own, written `relu` or `activation relu`.
 import type { Static } from "@sinclair/typebox";
 import { ACTIVATIONS, ActivationSchema, nodeSchema, type Activation } from "../ir/common.ts";
+import type { OnnxAttribute, OnnxContext, OnnxValue } from "./onnx.ts";
 import { kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
 import { statement } from "./keras-import.ts";
 import { activationArg, layerSignature } from "./signature.ts";
@@ -18,6 +19,33 @@ export const ACTIVATION_DOCS: Record<Activation, string> = {
   gelu: "x * Phi(x), Gaussian error linear unit",
   linear: "identity",
 };
+
+/** The ONNX operators of the activations that are one (opset 17); gelu is composed, linear is nothing. */
+const ONNX_OPS: Partial<Record<Activation, string>> = {
+  relu: "Relu",
+  sigmoid: "Sigmoid",
+  tanh: "Tanh",
+  softmax: "Softmax",
+  elu: "Elu",
+};
+
+/**
+ * An activation applied to `x` in ONNX, for activation nodes and the activation of dense and conv2d. Softmax is
+ * over nnc's last axis: the channels, which are axis 1 of an NCHW tensor. Elu has Keras' alpha 1. Gelu is
+ * Keras' exact form 0.5 x (1 + erf(x / sqrt 2)) from Mul, Erf and Add (ONNX's Gelu is opset 20).
+ */
+export function onnxActivation(ctx: OnnxContext, x: OnnxValue, fn: Activation): OnnxValue {
+  const out = (name: string): OnnxValue => ({ name, layout: x.layout });
+  if (fn === "linear") return x;
+  if (fn === "gelu") {
+    const scaled = ctx.emit("Mul", [x.name, ctx.constant("gelu_sqrt1_2", [], [Math.SQRT1_2])]);
+    const phi = ctx.emit("Add", [ctx.emit("Erf", [scaled]), ctx.constant("gelu_one", [], [1])]);
+    return out(ctx.emit("Mul", [ctx.emit("Mul", [x.name, phi]), ctx.constant("gelu_half", [], [0.5])]));
+  }
+  const attributes: Record<string, OnnxAttribute> =
+    fn === "softmax" ? { axis: x.layout === "nchw" ? 1 : -1 } : fn === "elu" ? { alpha: { float: 1 } } : {};
+  return out(ctx.emit(ONNX_OPS[fn]!, [x.name], attributes));
+}
 
 export const activation: OpDefinition<ActivationNode> = {
   op: "activation",
@@ -63,4 +91,5 @@ export const activation: OpDefinition<ActivationNode> = {
   activation: (node) => node.activation,
   passesValues: (node) => node.activation === "linear",
   trainingCopies: (node) => (node.activation === "linear" ? 0 : 2),
+  onnx: (node, ctx) => onnxActivation(ctx, ctx.input(0, "any"), node.activation),
 };

@@ -80,4 +80,13 @@ export const add: OpDefinition<AddNode> = {
   kerasWeights: () => [],
   // The importer adds the names of the other inputs (the first is the current tensor).
   fromKeras: { classNames: ["Add"], read: () => statement("add", []) },
+  // Add takes two inputs; Sum any number (both broadcast, here the shapes are equal).
+  onnx(_node, ctx) {
+    const xs = ctx.inputsAlike();
+    const name = ctx.emit(
+      xs.length === 2 ? "Add" : "Sum",
+      xs.map((x) => x.name),
+    );
+    return { name, layout: xs[0]!.layout };
+  },
 };

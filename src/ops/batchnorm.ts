@@ -118,4 +118,37 @@ export const batchnorm: OpDefinition<BatchNormNode> = {
   },
   // The normalized input, the output, and their gradients.
   trainingCopies: () => 4,
+  // At inference, with the stored (population) statistics: BatchNormalization (training_mode 0) over [N, C] or
+  // NCHW, whose channel axis is 1; for other ranks nnc's last axis is not ONNX's, so the same affine
+  // y = x s + (beta - mean s), s = gamma / sqrt(var + epsilon) per channel, as Mul and Add on the last axis.
+  // (The export folds a batchnorm into the dense or conv2d before it where nnc's inference export does.)
+  onnx(node, ctx) {
+    const shape = ctx.outputShape();
+    const channels = channelsOf(shape);
+    const filled = (value: number) => new Float32Array(channels).fill(value);
+    const gamma = node.scale ? ctx.weight("gamma").data : filled(1);
+    const beta = node.center ? ctx.weight("beta").data : filled(0);
+    const mean = ctx.weight("moving_mean").data;
+    const variance = ctx.weight("moving_variance").data;
+    if (shape.length === 1 || shape.length === 3) {
+      const x = ctx.input(0, shape.length === 3 ? "nchw" : "nnc");
+      const name = ctx.emit(
+        "BatchNormalization",
+        [
+          x.name,
+          ctx.constant("gamma", [channels], gamma),
+          ctx.constant("beta", [channels], beta),
+          ctx.constant("moving_mean", [channels], mean),
+          ctx.constant("moving_variance", [channels], variance),
+        ],
+        { epsilon: { float: node.epsilon } },
+      );
+      return { name, layout: x.layout };
+    }
+    const s = Array.from({ length: channels }, (_, c) => gamma[c]! / Math.sqrt(variance[c]! + node.epsilon));
+    const t = s.map((sc, c) => beta[c]! - mean[c]! * sc);
+    const x = ctx.input(0, "nnc").name;
+    const scaled = ctx.emit("Mul", [x, ctx.constant("scale", [channels], s)]);
+    return { name: ctx.emit("Add", [scaled, ctx.constant("shift", [channels], t)]), layout: "nnc" };
+  },
 };

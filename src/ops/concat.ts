@@ -98,4 +98,17 @@ export const concat: OpDefinition<ConcatNode> = {
       return statement("concat", [], options);
     },
   },
+  // nnc's axis counts in NHWC; where the inputs are NCHW, H, W, C (1, 2, 3) are axes 2, 3, 1.
+  onnx(node, ctx) {
+    const xs = ctx.inputsAlike();
+    const rank = ctx.outputShape().length + 1;
+    const axis = node.axis < 0 ? rank + node.axis : node.axis;
+    const layout = xs[0]!.layout;
+    const name = ctx.emit(
+      "Concat",
+      xs.map((x) => x.name),
+      { axis: layout === "nchw" ? [0, 2, 3, 1][axis]! : axis },
+    );
+    return { name, layout };
+  },
 };

@@ -12,6 +12,8 @@ import {
 import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-config.ts";
 import { optionUnlessDefault, statement, type ImportedStatement } from "./keras-import.ts";
 import { channelsOf, kerasCommon, weightedCopies, type OpDefinition } from "./op.ts";
+import { onnxActivation } from "./activation.ts";
+import { onnxPads } from "./onnx.ts";
 import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
 import { windowShape } from "./window.ts";
 
@@ -106,4 +108,26 @@ export const conv2d: OpDefinition<Conv2dNode> = {
   activation: (node) => node.activation,
   channelAffine: (node) => node.activation === "linear",
   trainingCopies: (node) => weightedCopies(node.activation),
+  // Conv over NCHW with the kernel transposed from Keras' HWIO to ONNX's OIHW, 'same' padded as TensorFlow pads.
+  onnx(node, ctx) {
+    const x = ctx.input(0, "nchw").name;
+    const k = ctx.weight("kernel");
+    const [kh, kw, ci, co] = k.shape as [number, number, number, number];
+    const oihw = new Float32Array(k.data.length);
+    for (let h = 0; h < kh; h++)
+      for (let w = 0; w < kw; w++)
+        for (let i = 0; i < ci; i++)
+          for (let o = 0; o < co; o++)
+            oihw[((o * ci + i) * kh + h) * kw + w] = k.data[((h * kw + w) * ci + i) * co + o]!;
+    const inputs = [x, ctx.constant("kernel", [co, ci, kh, kw], oihw)];
+    if (node.useBias) inputs.push(ctx.constant("bias", [co], ctx.weight("bias").data));
+    const z = ctx.emit("Conv", inputs, {
+      kernel_shape: [kh, kw],
+      strides: [...node.strides],
+      pads: onnxPads(ctx.inputShape(0), node.kernelSize, node.strides, node.padding),
+      dilations: [1, 1],
+      group: 1,
+    });
+    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation);
+  },
 };

@@ -10,6 +10,7 @@ import {
 import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-config.ts";
 import { statement, type ImportedStatement } from "./keras-import.ts";
 import { channelsOf, kerasCommon, weightedCopies, wrongRank, type OpDefinition } from "./op.ts";
+import { onnxActivation } from "./activation.ts";
 import { activationArg, int, kernelOptions, layerSignature } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -79,4 +80,14 @@ export const dense: OpDefinition<DenseNode> = {
   activation: (node) => node.activation,
   channelAffine: (node) => node.activation === "linear",
   trainingCopies: (node) => weightedCopies(node.activation),
+  // Gemm computes x W + b with W as Keras holds it, [in, out]; without a bias, MatMul.
+  onnx(node, ctx) {
+    const x = ctx.input(0, "nnc").name;
+    const k = ctx.weight("kernel");
+    const kernel = ctx.constant("kernel", k.shape, k.data);
+    const z = node.useBias
+      ? ctx.emit("Gemm", [x, kernel, ctx.constant("bias", [node.units], ctx.weight("bias").data)])
+      : ctx.emit("MatMul", [x, kernel]);
+    return onnxActivation(ctx, { name: z, layout: "nnc" }, node.activation);
+  },
 };

@@ -43,4 +43,6 @@ export const dropout: OpDefinition<DropoutNode> = {
   passesValues: () => true,
   // In training: the mask, the output and its gradient.
   trainingCopies: () => 3,
+  // The identity at inference: no ONNX node, consumers take the input.
+  onnx: (_node, ctx) => ctx.input(0, "any"),
 };

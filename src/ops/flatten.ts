@@ -29,4 +29,11 @@ export const flatten: OpDefinition<FlattenNode> = {
   passesValues: () => true,
   // A reshape shares its input's values (and its gradient the gradient's).
   trainingCopies: () => 0,
+  // Flattened in nnc's order (NHWC: channels fastest), so an NCHW input is transposed back first: the dense
+  // kernel after it reads its rows in that order.
+  onnx(_node, ctx) {
+    const x = ctx.input(0, "nnc");
+    if (ctx.inputShape(0).length === 1) return x;
+    return { name: ctx.emit("Flatten", [x.name], { axis: 1 }), layout: "nnc" };
+  },
 };

@@ -30,4 +30,9 @@ export const globalavgpool: OpDefinition<GlobalAvgPoolNode> = {
       return statement("globalavgpool", []);
     },
   },
+  // GlobalAveragePool keeps H and W as 1x1: [N, C, 1, 1], flattened to nnc's [N, C].
+  onnx(_node, ctx) {
+    const pooled = ctx.emit("GlobalAveragePool", [ctx.input(0, "nchw").name]);
+    return { name: ctx.emit("Flatten", [pooled], { axis: 1 }), layout: "nnc" };
+  },
 };

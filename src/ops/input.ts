@@ -60,4 +60,11 @@ export const input: OpDefinition<InputNode> = {
   },
   // The batch itself; no gradient is taken of it.
   trainingCopies: () => 1,
+  // The graph input takes samples as nnc does (NHWC images), raw: divided by the input scale here, as nnc
+  // divides them (x / k: Div, not Mul by 1 / k, for the same rounding).
+  onnx(node, ctx) {
+    const x = ctx.graphInput(node.shape);
+    if (ctx.inputScale === 1) return { name: x, layout: "nnc" };
+    return { name: ctx.emit("Div", [x, ctx.constant("scale", [], [ctx.inputScale])]), layout: "nnc" };
+  },
 };

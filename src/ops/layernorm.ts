@@ -56,4 +56,15 @@ export const layernorm: OpDefinition<LayerNormNode> = {
   },
   // The normalized input, the output, and their gradients.
   trainingCopies: () => 4,
+  // LayerNormalization (opset 17) over nnc's last axis, so images stay NHWC for it; its Scale is required (ones
+  // without gamma), its B optional.
+  onnx(node, ctx) {
+    const x = ctx.input(0, "nnc").name;
+    const channels = channelsOf(ctx.outputShape());
+    const gamma = node.scale ? ctx.weight("gamma").data : new Float32Array(channels).fill(1);
+    const inputs = [x, ctx.constant("gamma", [channels], gamma)];
+    if (node.center) inputs.push(ctx.constant("beta", [channels], ctx.weight("beta").data));
+    const name = ctx.emit("LayerNormalization", inputs, { axis: -1, epsilon: { float: node.epsilon } });
+    return { name, layout: "nnc" };
+  },
 };

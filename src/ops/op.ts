@@ -8,6 +8,7 @@ import { diagnostic, type Diagnostic, type RelatedPlace } from "../diagnostics/i
 import type { Activation, Span } from "../ir/common.ts";
 import { formatShape } from "../util/shape.ts";
 import type { KerasImportRule } from "./keras-import.ts";
+import type { OnnxContext, OnnxValue } from "./onnx.ts";
 import type { Signature } from "./signature.ts";
 
 /** A per-sample-and-batch shape as the checker infers it: null is the batch dimension. */
@@ -102,6 +103,11 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
    * multiplies it by the batch; an op that makes no new values (flatten's reshape) says 0.
    */
   trainingCopies?(node: N): number;
+  /**
+   * The node in ONNX (src/onnx/): emits its ONNX nodes and weights through `ctx` and returns its output tensor.
+   * An op without a rule cannot be exported (E760).
+   */
+  onnx?(node: N, ctx: OnnxContext): OnnxValue;
 }
 
 /** trainingCopies of a weighted layer: its output and gradient, and with a non-linear activation those before it. */

@@ -2,6 +2,7 @@
 // They differ only in the reduction, which is their kernels' business (src/kernels/).
 import type { Static } from "@sinclair/typebox";
 import { nodeSchema, PaddingSchema, Pair } from "../ir/common.ts";
+import { onnxPads } from "./onnx.ts";
 import { kerasCommon, NO_PARAMS, type CommonField, type OpDefinition } from "./op.ts";
 import { optionUnlessDefault, statement, type ImportedStatement } from "./keras-import.ts";
 import { layerSignature, windowOptions } from "./signature.ts";
@@ -75,6 +76,19 @@ export function poolingOp<N extends MaxPoolNode | AvgPoolNode>(
         r.channelsLast();
         return statement(op, [`${ph}x${pw}`], options);
       },
+    },
+    // Over NCHW. TensorFlow's 'same' pads max pooling with -infinity and leaves the padding out of an
+    // average's count: ONNX MaxPool's padding and AveragePool's count_include_pad=0 are the same rules.
+    onnx(node, ctx) {
+      const x = ctx.input(0, "nchw").name;
+      const attributes = {
+        kernel_shape: [...node.poolSize],
+        strides: [...node.strides],
+        pads: onnxPads(ctx.inputShape(0), node.poolSize, node.strides, node.padding),
+        ...(what === "max" ? {} : { count_include_pad: 0 }),
+      };
+      const name = ctx.emit(what === "max" ? "MaxPool" : "AveragePool", [x], attributes);
+      return { name, layout: "nchw" };
     },
   };
 }
