@@ -58,7 +58,8 @@ export async function exportOnnx(dir: string, options: ExportOnnxOptions = {}): 
   try {
     const weights = plainWeights(() => model.getWeights());
     const { model: proto, info } = buildOnnxGraph(model.program, weights, {
-      inputScale: 1,
+      // The divisor the saved model.json's leading Rescaling layer states (src/save/input-scale.ts).
+      inputScale: model.inputScale,
       foldBatchNorm: options.foldBatchNorm ?? true,
       producerVersion: VERSION,
     });
