@@ -4,6 +4,7 @@
 import { compile as compileSource, type CompileOptions, type CompileResult } from "./compile.ts";
 import { NncError, diagnostic, type Diagnostic } from "./diagnostics/index.ts";
 import type { Program } from "./ir/schema.ts";
+import type { OnnxExport } from "./onnx/index.ts";
 import type { History, BackendChoice, CompiledModel } from "./runtime/types.ts";
 
 /** A model built by nnc: train it, predict with it, read and write its weights, save it. */
@@ -73,6 +74,39 @@ export async function load(dir: string, options: LoadOptions = {}): Promise<NncM
     options.onWarning ??
     ((d: Diagnostic) => process.emitWarning(d.message, { code: d.code, type: "NncWarning" }));
   return withSave(await loadModel(dir, { backend: options.backend ?? "auto", onWarning }), saveModel);
+}
+
+export interface ExportOnnxOptions extends LoadOptions {
+  /** Also write the model to this .onnx file (atomically; a folder gets model.onnx in it). */
+  output?: string;
+  /** Fold batchnorm into the dense/conv2d before it (default true), as nnc's inference export does. */
+  foldBatchNorm?: boolean;
+}
+
+/**
+ * Exports the model saved in `dir` (by `model.save(dir)` or `nnc train --out dir`) as an ONNX model, opset 17:
+ * its input takes samples as nnc does (NHWC images), raw (the model divides them by the saved input scale),
+ * its output is nnc's. Gives the file's bytes and what it holds; `output` also writes them. Errors as for
+ * `load`, and E760-E762 (src/onnx/, docs/interop.md).
+ *
+ *     const { bytes, info } = await exportOnnx("runs/mnist-bn", { output: "mnist-bn.onnx" });
+ */
+export async function exportOnnx(
+  dir: string,
+  options: ExportOnnxOptions = {},
+): Promise<OnnxExport & { file?: string }> {
+  const onnx = await import("./onnx/index.ts");
+  const file = options.output === undefined ? undefined : onnx.onnxOutputPath(dir, options.output);
+  const exported = await onnx.exportOnnx(dir, {
+    backend: options.backend ?? "auto",
+    foldBatchNorm: options.foldBatchNorm ?? true,
+    onWarning:
+      options.onWarning ??
+      ((d: Diagnostic) => process.emitWarning(d.message, { code: d.code, type: "NncWarning" })),
+  });
+  if (file === undefined) return exported;
+  onnx.writeOnnx(file, exported.bytes);
+  return { ...exported, file };
 }
 
 export interface Compiled extends CompileResult {

@@ -5,6 +5,8 @@ export {
   compile,
   build,
   load,
+  exportOnnx,
+  type ExportOnnxOptions,
   type Compiled,
   type NncModel,
   type BuildOptions as ModelOptions,
@@ -21,6 +23,7 @@ export type {
   BackendChoice,
   BackendName,
 } from "./runtime/types.ts";
+export type { OnnxExport, OnnxModelInfo } from "./onnx/index.ts";
 export { loadDataset, describeDataset, rowsAsFloat32 } from "./data/index.ts";
 export type { Dataset, Split } from "./data/types.ts";
 export { compileFile, compileIR, parse, check, type CompileOptions, type CompileResult } from "./compile.ts";

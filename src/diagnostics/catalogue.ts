@@ -967,19 +967,14 @@ export const catalogue = {
       `layer '${p.layer}' (${p.op}, Keras ${p.keras}) has no ONNX form in this nnc, so the model cannot be ` +
       "exported to ONNX",
   ),
-  E761: entry<{ layer: string; op: string; reason: string }>(
-    "error",
-    "layer cannot be written in ONNX",
-    (p) => `layer '${p.layer}' (${p.op}) cannot be written in ONNX: ${p.reason}`,
-  ),
-  E762: entry<{ model: string; size: string }>(
+  E761: entry<{ model: string; size: string }>(
     "error",
     "model too large for one ONNX file",
     (p) =>
       `model '${p.model}' holds ${p.size} of weights, more than the 2 GiB one .onnx file (one protobuf ` +
       "message) can hold; nnc does not write ONNX's external-data files",
   ),
-  E763: entry<{ file: string; reason: string }>(
+  E762: entry<{ file: string; reason: string }>(
     "error",
     "ONNX output path refused",
     (p) => `cannot write the ONNX model to ${p.file}: ${p.reason}`,

@@ -48,7 +48,7 @@ function plainWeights(getWeights: () => Record<string, tf.Tensor>): Record<strin
 /**
  * The ONNX model of the model saved in `dir` (opset 17): it takes samples as nnc does (NHWC images), raw when
  * the model was trained on scaled data, and outputs what nnc's predict outputs. E603 when `dir` is not a saved
- * model; E760-E762 when the model cannot be written in ONNX.
+ * model; E760-E761 when the model cannot be written in ONNX.
  */
 export async function exportOnnx(dir: string, options: ExportOnnxOptions = {}): Promise<OnnxExport> {
   const model = await loadModel(dir, {
@@ -74,7 +74,7 @@ const FOLDER_FILES = new Set<string>(Object.values(MODEL_FILES));
 
 /**
  * Where to write the export of `dir`: `output`, or DIR/model.onnx; a folder given as `output` gets model.onnx
- * inside. E763 for a path that is one of the model folder's own files.
+ * inside. E762 for a path that is one of the model folder's own files.
  */
 export function onnxOutputPath(dir: string, output: string | undefined): string {
   if (output === undefined) return join(dir, ONNX_FILE);
@@ -84,7 +84,7 @@ export function onnxOutputPath(dir: string, output: string | undefined): string 
   const target = resolve(file);
   for (const folder of [resolve(dir), resolve(dir, INFERENCE_DIR)]) {
     if (resolve(target, "..") === folder && FOLDER_FILES.has(basename(target))) {
-      fail("E763", {
+      fail("E762", {
         file,
         reason: `it is the model folder's own ${basename(target)}; name a .onnx file (default: ${join(dir, ONNX_FILE)})`,
       });

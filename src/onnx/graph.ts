@@ -9,7 +9,8 @@
 // (flatten, whose order the dense kernel after it was trained on; layernorm; the output). Runtimes fold the
 // transpose at the input into the first convolution.
 import { fail } from "../diagnostics/index.ts";
-import type { Layer, Program } from "../ir/schema.ts";
+import { outputActivation } from "../ir/loss-rules.ts";
+import type { Activation, Layer, Program } from "../ir/schema.ts";
 import { foldBatchNorm } from "../lower/fold-bn.ts";
 import { opOf } from "../ops/index.ts";
 import type { OnnxAttribute, OnnxContext, OnnxLayout, OnnxValue, OnnxWeight } from "../ops/onnx.ts";
@@ -43,6 +44,8 @@ export interface OnnxGraphOptions {
   foldBatchNorm?: boolean;
   /** nnc's version, written as the model's producer_version. */
   producerVersion: string;
+  /** The largest file written (test hook; default MAX_ONNX_BYTES, protobuf's limit). */
+  maxBytes?: number;
   /** The ONNX rule of a node's op (test hook; default: the op module's `onnx`). */
   ruleOf?: (node: Layer) => OpDefinition["onnx"];
 }
@@ -52,7 +55,8 @@ export interface OnnxModelInfo {
   opset: number;
   irVersion: number;
   input: { name: string; shape: Array<number | string>; layout: string };
-  output: { name: string; shape: Array<number | string> };
+  /** The output, and the activation it ends with (softmax: probabilities, linear: logits or scores). */
+  output: { name: string; shape: Array<number | string>; activation: Activation };
   inputScale: number;
   /** The batchnorm layers folded into the layer before them. */
   folded: string[];
@@ -65,13 +69,11 @@ export interface OnnxGraph {
   info: OnnxModelInfo;
 }
 
-const littleEndian = (values: ArrayLike<number>, bytes: 4 | 8): Uint8Array => {
-  const out = new Uint8Array(values.length * bytes);
+/** float32 values as onnx.proto3's raw_data holds them: little-endian, whatever this machine's order. */
+const float32Bytes = (values: ArrayLike<number>): Uint8Array => {
+  const out = new Uint8Array(values.length * 4);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) {
-    if (bytes === 4) view.setFloat32(i * 4, values[i]!, true);
-    else view.setBigInt64(i * 8, BigInt(values[i]!), true);
-  }
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
   return out;
 };
 
@@ -107,8 +109,7 @@ function perSample(layer: Layer): number[] {
 
 /**
  * The ONNX model of `program`'s model (a saved program holds one) with `weights` (Keras names), as plain data.
- * Fails with E760 for an op without an ONNX rule, E761 for a node its rule cannot write, E762 past protobuf's
- * 2 GiB.
+ * Fails with E760 for an op without an ONNX rule, E761 past protobuf's 2 GiB.
  */
 export function buildOnnxGraph(
   program: Program,
@@ -157,16 +158,11 @@ export function buildOnnxGraph(
     });
     return name;
   };
-  const addInitializer = (base: string, dims: number[], values: ArrayLike<number>, int64 = false) => {
+  const addInitializer = (base: string, dims: number[], values: ArrayLike<number>) => {
     const name = unique(base);
-    const raw = littleEndian(values, int64 ? 8 : 4);
+    const raw = float32Bytes(values);
     weightBytes += raw.byteLength;
-    initializers.push({
-      name,
-      dims,
-      data_type: int64 ? DATA_TYPE.int64 : DATA_TYPE.float,
-      raw_data: raw,
-    });
+    initializers.push({ name, dims, data_type: DATA_TYPE.float, raw_data: raw });
     return name;
   };
   /** `value` in `layout` (rank-4 tensors only; others are always "nnc"). */
@@ -213,9 +209,7 @@ export function buildOnnxGraph(
         return name;
       },
       constant: (suffix, dims, data) => addInitializer(`${node.name}/${suffix}`, dims, data),
-      int64Constant: (suffix, data) => addInitializer(`${node.name}/${suffix}`, [data.length], data, true),
       emit: (opType, ins, attrs) => addNode(opType, ins, `${node.name}/${opType}`, attrs),
-      unsupported: (reason, help) => fail("E761", { layer: node.name, op: node.op, reason }, { help }),
     };
     values.set(node.name, rule(node, ctx));
     shapes.set(node.name, node.op === "input" ? [...node.shape] : perSample(node));
@@ -237,8 +231,8 @@ export function buildOnnxGraph(
       output = addNode("Identity", [output], last.name);
     }
   }
-  if (weightBytes > MAX_ONNX_BYTES) {
-    fail("E762", { model: model.name, size: `${(weightBytes / 2 ** 30).toFixed(2)} GiB` });
+  if (weightBytes > (options.maxBytes ?? MAX_ONNX_BYTES)) {
+    fail("E761", { model: model.name, size: `${(weightBytes / 2 ** 30).toFixed(2)} GiB` });
   }
 
   const inputLayer = model.layers[0]!;
@@ -277,7 +271,7 @@ export function buildOnnxGraph(
       opset: ONNX_OPSET,
       irVersion: ONNX_IR_VERSION,
       input: { name: inputs[0]!.name, shape: inputDims, layout: rank4 ? "NHWC" : "nnc" },
-      output: { name: output, shape: outputDims },
+      output: { name: output, shape: outputDims, activation: outputActivation(model) },
       inputScale,
       folded: prepared.folded,
       operators,

@@ -43,12 +43,8 @@ export interface OnnxContext {
   graphInput(shape: number[]): string;
   /** An initializer named `<layer>/<suffix>`, float32, of this shape; returns its name. */
   constant(suffix: string, shape: number[], data: Float32Array | readonly number[]): string;
-  /** An int64 initializer (shapes, axes), named `<layer>/<suffix>`. */
-  int64Constant(suffix: string, values: readonly number[]): string;
   /** Emits the ONNX node `opType` (default opset domain) over `inputs`; returns its (first) output's name. */
   emit(opType: string, inputs: string[], attributes?: Record<string, OnnxAttribute>): string;
-  /** Stops the export with E761: this node cannot be written in ONNX, why, and what to do instead. */
-  unsupported(reason: string, help: string): never;
 }
 
 /** ONNX's Conv and pooling `pads` for nnc's padding: [top, left, bottom, right], 'same' as TensorFlow pads. */

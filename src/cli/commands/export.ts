@@ -21,18 +21,23 @@ const kilobytes = (n: number) => `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} K
 function describe(file: string, bytes: number, info: OnnxModelInfo): string {
   const scale =
     info.inputScale === 1 ? "" : `; feed raw values: the model divides them by ${info.inputScale}`;
-  const folded =
-    info.folded.length === 0
-      ? "no batchnorm folded"
-      : `${info.folded.length} batchnorm layer${info.folded.length === 1 ? "" : "s"} folded into the layer before`;
+  const kept = info.operators["BatchNormalization"] ?? 0;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const batchnorm = [
+    ...(info.folded.length > 0
+      ? [`${plural(info.folded.length, "batchnorm layer")} folded into the layer before`]
+      : []),
+    ...(kept > 0 ? [`${plural(kept, "BatchNormalization node")} (population statistics)`] : []),
+  ];
   const operators = Object.entries(info.operators)
     .map(([op, n]) => (n === 1 ? op : `${op} x${n}`))
     .join(", ");
   return (
     `wrote ${file} (ONNX opset ${info.opset}, IR version ${info.irVersion}, ${kilobytes(bytes)})\n` +
     `  input  '${info.input.name}' float32 ${dims(info.input.shape)}${info.input.layout === "NHWC" ? " NHWC" : ""}${scale}\n` +
-    `  output '${info.output.name}' float32 ${dims(info.output.shape)}\n` +
-    `  ${folded}; nodes: ${operators}\n`
+    `  output '${info.output.name}' float32 ${dims(info.output.shape)} (${info.output.activation})\n` +
+    (batchnorm.length > 0 ? `  ${batchnorm.join("; ")}\n` : "") +
+    `  nodes: ${operators}\n`
   );
 }
 
