@@ -2,11 +2,12 @@
 // writing them. The folder is loaded as `nnc predict` loads it (every check of src/save/model.ts), its weights
 // read as plain data, and the graph built by src/onnx/graph.ts and encoded by src/onnx/proto.ts.
 import { existsSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { fail, type Diagnostic } from "../diagnostics/index.ts";
 import type { BackendChoice, WeightData } from "../runtime/types.ts";
 import { writeFileAtomic } from "../save/atomic.ts";
+import { CHECKPOINT_FILE } from "../save/checkpoint.ts";
 import { INFERENCE_DIR, MODEL_FILES, loadModel } from "../save/model.ts";
 import { VERSION } from "../version.ts";
 import { buildOnnxGraph, type OnnxModelInfo } from "./graph.ts";
@@ -69,12 +70,14 @@ export async function exportOnnx(dir: string, options: ExportOnnxOptions = {}): 
   }
 }
 
-/** The files of a model folder an export never writes over. */
-const FOLDER_FILES = new Set<string>(Object.values(MODEL_FILES));
+/** The files of a run folder an export never writes over. */
+const FOLDER_FILES = new Set<string>([...Object.values(MODEL_FILES), CHECKPOINT_FILE]);
 
 /**
  * Where to write the export of `dir`: `output`, or DIR/model.onnx; a folder given as `output` gets model.onnx
- * inside. E762 for a path that is one of the model folder's own files.
+ * inside. E762 for a path named as one of a model folder's own files (model.json, ir.json, ...) that is in the
+ * run folder, its inference/ or the run folder above an inference/ being exported, or that exists anywhere: a
+ * .onnx file under that name is never what is meant.
  */
 export function onnxOutputPath(dir: string, output: string | undefined): string {
   if (output === undefined) return join(dir, ONNX_FILE);
@@ -82,13 +85,15 @@ export function onnxOutputPath(dir: string, output: string | undefined): string 
   if (output.endsWith("/") || (existsSync(output) && statSync(output).isDirectory()))
     file = join(output, ONNX_FILE);
   const target = resolve(file);
-  for (const folder of [resolve(dir), resolve(dir, INFERENCE_DIR)]) {
-    if (resolve(target, "..") === folder && FOLDER_FILES.has(basename(target))) {
-      fail("E762", {
-        file,
-        reason: `it is the model folder's own ${basename(target)}; name a .onnx file (default: ${join(dir, ONNX_FILE)})`,
-      });
-    }
+  const name = basename(target);
+  if (!FOLDER_FILES.has(name)) return file;
+  const folders = [resolve(dir), resolve(dir, INFERENCE_DIR)];
+  if (basename(resolve(dir)) === INFERENCE_DIR) folders.push(resolve(dir, ".."));
+  if (existsSync(target) || folders.includes(dirname(target))) {
+    fail("E762", {
+      file,
+      reason: `${name} is a file of nnc's model folders; name a .onnx file (default: ${join(dir, ONNX_FILE)})`,
+    });
   }
   return file;
 }

@@ -2,7 +2,7 @@
 // NHWC input with its dynamic batch, the Div by the input scale, the transposes to NCHW and back (each made
 // once), the OIHW kernels and TensorFlow's 'same' pads; every op has an ONNX rule; the export is
 // deterministic; the CLI and the API; and the errors (E760-E762, E603).
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -215,16 +215,33 @@ Cli(
   "refuses to write over the model folder's own files (E762), a folder that is no model (E603), --format",
   async () => {
     const dir = await saved(CONVNET);
-    for (const target of [
+    const other = join(tempDir("onnx-other"), "manifest.json");
+    writeFileSync(other, "{}");
+    const targets = [
       join(dir, "model.json"),
       join(dir, "ir.json"),
       join(dir, "inference", "weights.bin"),
-    ]) {
+      join(dir, "checkpoint.ckpt"),
+      other, // an existing file of that name anywhere
+    ];
+    for (const target of targets) {
       const r = await nnc("export", dir, "-o", target, "--backend", "cpu");
       assert.is(r.code, 1);
       assert.match(r.stderr, "error[E762]: cannot write the ONNX model to");
-      assert.match(r.stderr, "it is the model folder's own");
+      assert.match(r.stderr, "is a file of nnc's model folders; name a .onnx file");
     }
+    assert.is(readFileSync(other, "utf8"), "{}");
+    // Exporting inference/: the run folder above it is protected too (history.json is not there yet).
+    const up = await nnc(
+      "export",
+      join(dir, "inference"),
+      "-o",
+      join(dir, "history.json"),
+      "--backend",
+      "cpu",
+    );
+    assert.is(up.code, 1);
+    assert.match(up.stderr, "error[E762]");
     const empty = tempDir("onnx-empty");
     const r = await nnc("export", empty, "--backend", "cpu");
     assert.is(r.code, 1);
