@@ -2,6 +2,7 @@
 // NHWC input with its dynamic batch, the Div by the input scale, the transposes to NCHW and back (each made
 // once), the OIHW kernels and TensorFlow's 'same' pads; every op has an ONNX rule; the export is
 // deterministic; the CLI and the API; and the errors (E760-E762, E603).
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
@@ -182,6 +183,60 @@ Structure("E761: past protobuf's 2 GiB (the limit lowered for the test)", async 
   );
   assert.match(d.message, /more than the 2 GiB one \.onnx file/);
 });
+
+/** Debian's python3-onnx (ONNX 1.12, the release of opset 17), when installed: ONNX's own checker. */
+function onnxChecker(): string | undefined {
+  for (const python of ["/usr/bin/python3", "python3"]) {
+    const probe = spawnSync(python, ["-c", "import onnx"], { encoding: "utf8" });
+    if (probe.status === 0) return python;
+  }
+  return undefined;
+}
+
+Structure(
+  "onnx.checker.check_model(full_check=True) accepts the exports (optional: python3-onnx)",
+  async () => {
+    const python = onnxChecker();
+    if (!python) {
+      console.log("  skipped: ONNX's checker needs Python's onnx (apt-get install python3-onnx)");
+      return;
+    }
+    const every = `input 8x8x1
+conv2d 4 3x3 padding=same bias=false
+batchnorm
+relu
+avgpool 3x3 stride=2 padding=same name=p
+conv2d 4 3x3 padding=same elu
+batchnorm
+add p
+concat p axis=1
+layernorm
+conv2d 3 3x3 softmax
+flatten
+dropout 0.1
+dense 8 gelu bias=false
+batchnorm
+dense 6 tanh
+layernorm center=false
+dense 3 sigmoid
+`;
+    const dir = await saved(every, 255);
+    const files: string[] = [];
+    for (const fold of [true, false]) {
+      const file = join(tempDir("onnx-check"), "m.onnx");
+      writeFileSync(file, (await exportOnnx(dir, { backend: "cpu", foldBatchNorm: fold })).bytes);
+      files.push(file);
+    }
+    const script =
+      "import onnx, sys\n" +
+      "for f in sys.argv[1:]:\n" +
+      "    onnx.checker.check_model(onnx.load(f), full_check=True)\n" +
+      "    print('ok', f)\n";
+    const r = spawnSync(python, ["-c", script, ...files], { encoding: "utf8" });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout.trim().split("\n").length, 2);
+  },
+);
 
 const Cli = suite("nnc export");
 
