@@ -234,11 +234,17 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "import a Keras / TensorFlow.js Layers model (model.json, model.to_json(), .keras config.json) as a .nn spec",
     )
     .argument("<file>", "the model's JSON")
-    .option("-o, --output <file>", "write the spec to a file instead of stdout")
+    .option("-o, --output <path>", "write the spec to a file instead of stdout (--weights: a folder)")
     .option(
       "--data <source>",
       "the train block's data source (default: mnist where it fits, else a placeholder)",
     )
+    .option(
+      "--weights",
+      "also import the weights (a tfjs model.json's weightsManifest + .bin files): -o DIR gets DIR/spec.nn and a model folder",
+    )
+    .option("--force", "with --weights: write into a folder that holds files already")
+    .addOption(backendOption())
     .action(action(async (file: string, opts) => (await commands.import()).importCommand(io, file, opts)));
 
   program

@@ -954,6 +954,11 @@ export const catalogue = {
     "imported layer does not check",
     (p) => `layer '${p.layer}' (${p.className}) does not check as nnc reads it: ${p.message}`,
   ),
+  E746: entry<{ file: string; detail: string }>(
+    "error",
+    "weights cannot be imported",
+    (p) => `${p.file}: ${p.detail}`,
+  ),
   W740: entry<{ layer: string; className: string; detail: string }>(
     "warning",
     "imported with an approximation",

@@ -248,9 +248,9 @@ function checkManifestWeights(dir: string, groups: WeightsManifestGroup[], progr
 /**
  * The files of each group, resolved through resolveFolderFile: every name checked (plain, and each file named
  * once in the whole manifest) before any is looked up, and each group's total size equal to what its weights'
- * shapes describe before any is read.
+ * shapes describe before any is read. Also nnc import --weights' door to a tfjs model.json's .bin files.
  */
-function resolveWeightFiles(dir: string, groups: WeightsManifestGroup[]): FolderFile[][] {
+export function resolveWeightFiles(dir: string, groups: WeightsManifestGroup[]): FolderFile[][] {
   const names = new Set<string>();
   groups.forEach((group, i) =>
     group.paths.forEach((name, k) => {
@@ -277,7 +277,7 @@ function resolveWeightFiles(dir: string, groups: WeightsManifestGroup[]): Folder
 }
 
 /** Reads one group's weights, tensor by tensor, from its files taken as one stream of bytes. */
-function readGroup(group: WeightsManifestGroup, files: FolderFile[]): Map<string, WeightData> {
+export function readGroup(group: WeightsManifestGroup, files: FolderFile[]): Map<string, WeightData> {
   const fds: number[] = [];
   try {
     for (const f of files) fds.push(openFolderFile(f));
