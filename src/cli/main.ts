@@ -141,6 +141,12 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(threadsOption())
     .option("--out <dir>", "output folder (default: runs/<spec>[-<model>], numbered if taken)")
     .option("--resume", "continue the run in --out (or the latest matching run) from its last finished epoch")
+    .addOption(
+      new Option(
+        "--init-from <dir>",
+        "start from the weights of a saved model folder (nnc train's, nnc import --weights'), matched by layer name",
+      ).conflicts("resume"),
+    )
     .option("--force", "replace an existing run in --out")
     .option("--eval-train", "also measure the training set in inference mode at each epoch end")
     .option("--strict", "treat warnings as errors")

@@ -959,6 +959,11 @@ export const catalogue = {
     "weights cannot be imported",
     (p) => `${p.file}: ${p.detail}`,
   ),
+  E747: entry<{ dir: string; detail: string }>(
+    "error",
+    "initial weights do not fit the model",
+    (p) => `--init-from ${p.dir}: ${p.detail}`,
+  ),
   W740: entry<{ layer: string; className: string; detail: string }>(
     "warning",
     "imported with an approximation",

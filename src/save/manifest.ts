@@ -19,6 +19,8 @@ export interface RunManifest {
   threads?: number;
   versions: { node: string; packages: Record<string, string> };
   platform: { os: string; arch: string };
+  /** nnc train --init-from: the model folder the starting weights came from, and how many. */
+  initFrom?: { dir: string; weights: number };
   startedAt: string;
   finishedAt: string;
   argv: string[];
@@ -37,6 +39,7 @@ export interface ManifestInput {
   /** Defaults to now. */
   finishedAt?: Date;
   argv: string[];
+  initFrom?: { dir: string; weights: number };
 }
 
 const PACKAGES = [
@@ -80,6 +83,7 @@ export function makeManifest(input: ManifestInput): RunManifest {
       ...(selected?.name === input.backend ? { detail: selected.detail } : {}),
     },
     ...(input.threads !== undefined ? { threads: input.threads } : {}),
+    ...(input.initFrom ? { initFrom: { ...input.initFrom } } : {}),
     versions: { node: process.version, packages: packageVersions() },
     platform: { os: process.platform, arch: process.arch },
     startedAt: input.startedAt.toISOString(),

@@ -25,6 +25,7 @@ import {
   writeCheckpoint,
   type Fingerprint,
 } from "../../save/index.ts";
+import { initFrom, type InitFrom } from "../../save/init-from.ts";
 import { makeManifest } from "../../save/manifest.ts";
 import {
   claimNewFolder,
@@ -54,6 +55,8 @@ export interface TrainOptions {
   out?: string;
   resume?: boolean;
   force?: boolean;
+  /** A model folder whose weights the model starts from (matched by layer name). */
+  initFrom?: string;
   evalTrain?: boolean;
   strict?: boolean;
   /** Print where the time went (start-up, data, training, statistics, evaluation, saving). */
@@ -282,6 +285,19 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
     model = timings.time("model", () =>
       buildModel(program, { model: modelIR.name, seed: train.seed, backend: backend.name }),
     );
+    let initialized: InitFrom | undefined;
+    if (opts.initFrom !== undefined) {
+      initialized = await initFrom(model, modelIR, opts.initFrom, backend.name);
+      io.err(
+        `initial weights: ${initialized.weights} weights from ${opts.initFrom} (matched by layer name)\n`,
+      );
+      if (initialized.inputScale !== dataset.train.scale) {
+        io.err(
+          `warning: ${opts.initFrom} was trained on values divided by ${initialized.inputScale}, this data is ` +
+            `divided by ${dataset.train.scale} (scale= on the data line sets it)\n`,
+        );
+      }
+    }
     const startedAt = new Date();
     const manifest = (history: History) =>
       makeManifest({
@@ -294,6 +310,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         data: dataset.description,
         startedAt,
         argv: process.argv.slice(2),
+        ...(initialized ? { initFrom: { dir: initialized.dir, weights: initialized.weights } } : {}),
       });
     const run: RunContext = { file, outDir, fingerprint, train, inputScale: dataset.train.scale };
     progress = new TrainingProgress(io, train.epochs);
