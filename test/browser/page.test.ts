@@ -3,9 +3,9 @@
 // predictions for its test images and for a digit drawn with the mouse equal `nnc predict --input` on the same
 // images. And a model trained on image bytes (input scale 255, a Rescaling layer in model.json) takes the bytes
 // as they are. Skipped, with the reason printed, where Chromium is not installed (CI installs Debian's).
-import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get, type Server } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
@@ -234,5 +234,61 @@ digitsFile("is what scripts/gen-browser-digits.ts writes (held-out mnist digits 
   );
 });
 
+const cli = suite("examples/browser/serve.ts as a command");
+cli(
+  "without a model folder: the usage, exit 2; with one: the URL it serves, and only its three places",
+  async () => {
+    const serve = repo("examples/browser/serve.ts");
+    const usage = spawnSync(process.execPath, ["--import", "tsx", serve, "--model", tmp], {
+      encoding: "utf8",
+    });
+    assert.is(usage.status, 2, usage.stderr);
+    assert.match(usage.stderr, "usage: npx tsx examples/browser/serve.ts --model DIR");
+    assert.match(usage.stderr, `${tmp} has no model.json`);
+
+    const dir = join(tmp, "served");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "model.json"), "{}");
+    writeFileSync(join(tmp, "secret.txt"), "beside the model folder, not in it");
+    const child = spawn(process.execPath, ["--import", "tsx", serve, "--model", dir, "--port", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const url = await new Promise<string>((done, failed) => {
+        let out = "";
+        child.stdout.on("data", (b: Buffer) => {
+          out += b.toString();
+          if (out.includes("\n")) done(out.trim());
+        });
+        child.once("exit", (code) => failed(new Error(`serve.ts exited with ${code}`)));
+      });
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const status = async (path: string) => (await fetch(url + path)).status;
+      assert.is(await status(""), 200, "the page");
+      assert.is(await status("model/model.json"), 200, "the model folder");
+      assert.is(await status("node_modules/@tensorflow/tfjs-layers/dist/tf-layers.min.js"), 200, "tfjs");
+      assert.is(
+        await status("node_modules/@tensorflow/tfjs-layers/package.json"),
+        404,
+        "nothing else of node_modules",
+      );
+      // Sent as it is (fetch would resolve the dots): an encoded '/' that would climb out of the model folder.
+      const raw = (path: string) =>
+        new Promise<number>((done, failed) =>
+          get(url + path, (res) => {
+            res.resume();
+            done(res.statusCode ?? 0);
+          }).once("error", failed),
+        );
+      assert.is(await raw("model/..%2fsecret.txt"), 404, "no way out of the model folder");
+      assert.is(await raw("model/secret.txt"), 404);
+      assert.is(await status("serve.ts"), 200, "the example's own files");
+    } finally {
+      child.kill();
+    }
+  },
+);
+
 page.run();
+cli.run();
 digitsFile.run();
