@@ -10,6 +10,7 @@ import { run } from "../../src/cli/main.ts";
 import { memoryIO } from "../../src/cli/io.ts";
 import { compile } from "../../src/compile.ts";
 import { loadDataset, rowsAsFloat32 } from "../../src/data/index.ts";
+import { buildModel } from "../../src/lower/index.ts";
 import { kerasTopology } from "../../src/save/keras.ts";
 import {
   INFERENCE_DIR,
@@ -221,6 +222,23 @@ Saved("a model trained on the embedded digits (values already in [0, 1]) has no 
   assert.not.match(modelJson, /Rescaling/);
   assert.is((await loadModel(out, { backend: "cpu" })).inputScale, 1);
 });
+
+Saved(
+  "a saved folder whose input Rescaling was changed to one with an offset: loadModel refuses it (E770)",
+  async () => {
+    const r = compile(MLP, { filename: "m.nn" });
+    const dir = scratch();
+    const model = buildModel(r.program!, { backend: "cpu" });
+    saveModel(model, dir, { inputScale: 255 });
+    model.dispose();
+    const file = join(dir, "model.json");
+    const modelJson = JSON.parse(readFileSync(file, "utf8"));
+    modelJson.modelTopology.config.layers[1].config.offset = -1;
+    writeFileSync(file, JSON.stringify(modelJson));
+    const d = await failsWith("E770", () => loadModel(dir, { backend: "cpu" }));
+    assert.match(d.message, `${file}: the Rescaling layer 'rescaling' after the input has offset=-1`);
+  },
+);
 
 Topology.run();
 Saved.run();
