@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+import type { CompiledModel, EpochRecord } from "../../src/runtime/types.ts";
 import { compile } from "../../src/compile.ts";
 import type { Dataset, Split } from "../../src/data/types.ts";
 import type { Program } from "../../src/ir/schema.ts";
@@ -62,6 +63,14 @@ export const blobData = (count = 240, classes = 3, dims = 4, seed = 7): Dataset 
 };
 
 export const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+
+/** Every weight of a model (moving statistics included) as plain numbers, by name. */
+export const weightsOf = (m: CompiledModel): Record<string, number[]> =>
+  Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
+
+/** A history's epochs without the timing fields, which differ between runs. */
+export const withoutTimings = (epochs: EpochRecord[]) =>
+  epochs.map(({ seconds: _s, samplesPerSecond: _r, ...rest }) => rest);
 
 /** Largest |a - b| / (atol + rtol |b|) over two arrays; <= 1 means close. */
 export function closeness(a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): number {

@@ -9,12 +9,17 @@ import { NncError } from "../../src/diagnostics/index.ts";
 import { buildModel } from "../../src/lower/model.ts";
 import type { Network } from "../../src/lower/network.ts";
 import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
-import { blobData, blobs, closeness, dataset, program, useBackend, values } from "../lower/helpers.ts";
-
-const weightsOf = (m: CompiledModel) =>
-  Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
-const figures = (epochs: EpochRecord[]) =>
-  epochs.map(({ seconds: _s, samplesPerSecond: _r, ...rest }) => rest);
+import {
+  blobData,
+  blobs,
+  closeness,
+  dataset,
+  program,
+  useBackend,
+  values,
+  weightsOf,
+  withoutTimings,
+} from "../lower/helpers.ts";
 
 const images = (count: number, seed: number): Split => blobs(count, 3, 36, seed);
 const DATA = (): Dataset => dataset(images(97, 3), images(30, 4), [6, 6, 1], 3);
@@ -47,7 +52,7 @@ Fit("it changes the training (loss, weights); same seed twice is identical", asy
   assert.not.equal(weightsOf(a.m), weightsOf(plain.m));
   assert.not.equal(a.history.epochs[0]!.loss, plain.history.epochs[0]!.loss);
   assert.equal(weightsOf(a.m), weightsOf(b.m));
-  assert.equal(figures(a.history.epochs), figures(b.history.epochs));
+  assert.equal(withoutTimings(a.history.epochs), withoutTimings(b.history.epochs));
   const other = await train(AUGMENT, { train: { seed: 6 } });
   assert.not.equal(weightsOf(other.m), weightsOf(a.m));
   for (const r of [plain, a, b, other]) r.m.dispose();
@@ -100,7 +105,7 @@ Fit("a resumed run equals an uninterrupted one (draws are a function of seed, ep
   });
   const resumed = buildModel(CONV(AUGMENT), { backend: "wasm" });
   const rest = await resumed.fit(DATA(), { resumeFrom: after1! });
-  assert.equal(figures(rest.epochs), figures(whole.history.epochs));
+  assert.equal(withoutTimings(rest.epochs), withoutTimings(whole.history.epochs));
   assert.equal(weightsOf(resumed), weightsOf(whole.m));
   whole.m.dispose();
   resumed.dispose();

@@ -15,10 +15,16 @@ import { Network } from "../../src/lower/network.ts";
 import { lowerLoss, modelLoss } from "../../src/lower/loss.ts";
 import { manualGradients } from "../../src/train/manual-backward.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
-import { blobData, blobs, closeness, dataset, program, useBackend, values } from "../lower/helpers.ts";
-
-const weightsOf = (m: CompiledModel) =>
-  Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
+import {
+  blobData,
+  blobs,
+  closeness,
+  dataset,
+  program,
+  useBackend,
+  values,
+  weightsOf,
+} from "../lower/helpers.ts";
 
 /** Trains `source` on `data` with `threads`; the history and every weight (moving statistics included). */
 async function train(source: string, data: Dataset, threads: number, backend: "wasm" | "cpu" = "wasm") {

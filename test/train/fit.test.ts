@@ -13,7 +13,16 @@ import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/t
 import { createOptimizer } from "../../src/train/optimizers.ts";
 import { KEPT_VALUES, recomputePopulationStatistics } from "../../src/train/population-stats.ts";
 import { EVAL_BATCH, EVAL_BATCH_VALUES, evalBatchOf } from "../../src/train/evaluate.ts";
-import { blobData, blobs, closeness, program, useBackend, values } from "../lower/helpers.ts";
+import {
+  blobData,
+  blobs,
+  closeness,
+  program,
+  useBackend,
+  values,
+  weightsOf,
+  withoutTimings,
+} from "../lower/helpers.ts";
 
 const MLP = (train: string) =>
   program(`input 4; dense 16; batchnorm; relu; dropout 0.2; dense 8; batchnorm; relu; dense 3 softmax
@@ -22,12 +31,6 @@ train {
   ${train}
 }`);
 const SETTINGS = "optimizer adam lr=0.01\n  batch 16\n  epochs 4\n  seed 3";
-
-const weightsOf = (m: CompiledModel) =>
-  Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
-/** History without the timing fields, which differ between runs. */
-const figures = (epochs: EpochRecord[]) =>
-  epochs.map(({ seconds: _s, samplesPerSecond: _r, ...rest }) => rest);
 
 const Fit = suite("training loop");
 Fit.before(() => useBackend("wasm"));
@@ -50,7 +53,7 @@ Fit("same seed, same backend: identical weights and history; another seed differ
     const h = await m.fit(blobData(), { train: { seed } });
     const w = weightsOf(m);
     m.dispose();
-    return { h: figures(h.epochs), w };
+    return { h: withoutTimings(h.epochs), w };
   };
   const a = await run(3);
   const b = await run(3);
@@ -122,7 +125,7 @@ for (const opt of [
       // A fresh process would rebuild the model (other initial weights are overwritten by the checkpoint).
       const resumed = buildModel(MLP(settings), { backend: "wasm", seed: 1234 });
       const rest = await resumed.fit(blobData(), { resumeFrom: at2! });
-      assert.equal(figures(rest.epochs), figures(full.epochs));
+      assert.equal(withoutTimings(rest.epochs), withoutTimings(full.epochs));
       assert.equal(weightsOf(resumed), weightsOf(whole));
       assert.equal(at2!.computedOn, { backend: "wasm", threads: 1 });
       assert.is(rest.notes, undefined, "same backend and threads: no note");
@@ -207,7 +210,7 @@ train {
       const h = await m.fit(data, { onEpochEnd: () => void counts.push(tf.memory().numTensors) });
       const w = weightsOf(m);
       m.dispose();
-      return { h: figures(h.epochs), w, counts };
+      return { h: withoutTimings(h.epochs), w, counts };
     };
     const a = await run();
     const b = await run();

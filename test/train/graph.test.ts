@@ -19,7 +19,7 @@ import { recomputePopulationStatistics } from "../../src/train/population-stats.
 import { removeTempDirs, tempDir } from "../helpers.ts";
 import { loadKerasModel } from "../save/keras-loader.ts";
 import { GRAPHS, graphProgram, node, projectionBlock, residualBlock } from "../lower/graph-helpers.ts";
-import { blobs, closeness, dataset, useBackend, values } from "../lower/helpers.ts";
+import { blobs, closeness, dataset, useBackend, values, weightsOf } from "../lower/helpers.ts";
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -37,8 +37,6 @@ function blobData(shape: number[], count: number, seed = 3): Dataset {
   return dataset(cut(0, count), cut(count, count + held), shape, 3);
 }
 
-const weightsOf = (m: CompiledModel) =>
-  Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
 const figures = (h: History) =>
   h.epochs.flatMap((e: EpochRecord) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]);
 

@@ -14,7 +14,15 @@ import { LearningRate } from "../../src/ir/learning-rate.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { failsWith, tempDir } from "../helpers.ts";
-import { blobData, closeness, program, useBackend, values } from "../lower/helpers.ts";
+import {
+  blobData,
+  closeness,
+  program,
+  useBackend,
+  values,
+  weightsOf,
+  withoutTimings,
+} from "../lower/helpers.ts";
 
 const MLP = (train: string) =>
   program(`input 4; dense 16; batchnorm; relu; dropout 0.2; dense 8; batchnorm; relu; dense 3 softmax
@@ -22,11 +30,6 @@ train {
   data mnist validation=0.2
   ${train}
 }`);
-
-const weightsOf = (m: CompiledModel) =>
-  Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
-const figures = (epochs: EpochRecord[]) =>
-  epochs.map(({ seconds: _s, samplesPerSecond: _r, ...rest }) => rest);
 
 async function fit(settings: string, options: Parameters<CompiledModel["fit"]>[1] = {}, seed?: number) {
   const m = buildModel(MLP(settings), { backend: "wasm", ...(seed !== undefined ? { seed } : {}) });
@@ -148,7 +151,7 @@ F(
 
     const resumed = buildModel(prog, { backend: "wasm", seed: 77 });
     const rest = await resumed.fit(blobData(), { resumeFrom: read });
-    assert.equal(figures(rest.epochs), figures(full.epochs));
+    assert.equal(withoutTimings(rest.epochs), withoutTimings(full.epochs));
     assert.equal(rest.earlyStop, full.earlyStop);
     assert.equal(weightsOf(resumed), weightsOf(whole));
     whole.dispose();

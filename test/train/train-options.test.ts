@@ -7,10 +7,8 @@ import type { Dataset } from "../../src/data/types.ts";
 import { buildModel } from "../../src/lower/model.ts";
 import { opOf } from "../../src/ops/index.ts";
 import type { CompiledModel, EpochRecord, FitOptions, History } from "../../src/runtime/types.ts";
-import { blobData, closeness, program, useBackend, values } from "../lower/helpers.ts";
+import { blobData, closeness, program, useBackend, values, weightsOf } from "../lower/helpers.ts";
 
-const weightsOf = (m: CompiledModel) =>
-  Object.fromEntries(Object.entries(m.getWeights()).map(([k, t]) => [k, values(t)]));
 const figures = (h: History) =>
   h.epochs.flatMap((e: EpochRecord) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]);
 
