@@ -17,7 +17,7 @@ export const languageDoc = () =>
     "A statement is `head positional-args... key=value...`. Numbers are written `128`, `0.5`, `1e-3`; shapes and",
     "kernel sizes as `28x28`, `3x3`, `28x28x1`; words may hold `- _ . : /` (`fashion-mnist`, `idx:./data`);",
     'anything else goes in double quotes (`data "csv:my data/train.csv"`). Paths in a spec are relative to the spec.',
-    "A file holds at most 100,000 statements (E109) and nests `{ }` at most 64 levels deep (E108); a model holds",
+    "A file holds at most 100,000 statements and comments (E109) and nests `{ }` at most 64 levels deep (E108); a model holds",
     "at most 20,000 layers after its blocks and repeats are expanded (E224).",
     "",
     renderLanguageReference().trim(),

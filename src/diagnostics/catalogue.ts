@@ -166,7 +166,7 @@ export const catalogue = {
     "error",
     "too many statements",
     (p) =>
-      `the file holds more than ${p.limit} statements: nnc reads at most that many (a model holds at most ` +
+      `the file holds more than ${p.limit} statements and comments: nnc reads at most that many (a model holds at most ` +
       "20,000 layers; write repeated layers as a block or `repeat N { ... }`)",
   ),
 

@@ -49,7 +49,7 @@ export const MAX_SYNTAX_ERRORS = 50;
 export const MAX_DEPTH = 64;
 
 /**
- * Statements a file may hold (block heads included). The tree keeps ~190 bytes a statement, and matching needs
+ * Statements and comments a file may hold (block heads included). The tree keeps ~190 bytes a statement, and matching needs
  * as much again while it runs: 1 MiB of `a;` is 524,288 statements and took 270 MB. A model holds at most
  * 20,000 layers, so a real spec is far below this; past it the file is refused before matching (E109).
  */
@@ -141,8 +141,8 @@ function matchAll(
 }
 
 /**
- * The token that starts statement MAX_STATEMENTS + 1, if there is one: a statement starts at a value token that
- * begins the file or follows a ';', a line end, '{' or '}' (a comment ends at the line end after it).
+ * The token that starts statement (or comment) MAX_STATEMENTS + 1, if there is one: a statement starts at a value
+ * token that begins the file or follows a ';', a line end, '{' or '}'; every comment counts as one.
  */
 function tooMany({ kinds, count }: Tokens): number | undefined {
   let statements = 0;
@@ -152,6 +152,9 @@ function tooMany({ kinds, count }: Tokens): number | undefined {
     if (kind <= LAST_VALUE) {
       if (atStart && ++statements > MAX_STATEMENTS) return i;
       atStart = false;
+    } else if (kind === Tok.comment) {
+      // A comment is an entry of the tree too (1 MiB of `#` lines made 524,288 of them, 262 MB).
+      if (++statements > MAX_STATEMENTS) return i;
     } else if (kind === Tok.semicolon || kind === Tok.newline || kind === Tok.open || kind === Tok.close) {
       atStart = true;
     }

@@ -388,11 +388,13 @@ errors("E109: past 100,000 statements, one error at the first one too many, and 
   );
   const offset = at(limit).length + 2;
   assert.equal(diagnostics[0]!.span, [offset, offset + 4]);
-  assert.match(diagnostics[0]!.message, "more than 100,000 statements");
+  assert.match(diagnostics[0]!.message, "more than 100,000 statements and comments");
   assert.equal(tree.items, []);
-  // Words of one statement, comments and blank lines are not statements.
-  assert.equal(codes("dense 1 2 3 4 5 6 7 8 # c\n\n".repeat(limit)), []);
-  assert.equal(codes("dense 1 2 3 4 5 6 7 8 # c\n\n".repeat(limit + 1)), ["E109"]);
+  // Words of one statement and blank lines are not statements; a comment counts as one.
+  assert.equal(codes("dense 1 2 3 4 5 6 7 8\n\n".repeat(limit)), []);
+  assert.equal(codes("dense 1 2 3 4 5 6 7 8\n\n".repeat(limit + 1)), ["E109"]);
+  assert.equal(codes("dense 8 # c\n".repeat(limit / 2)), []);
+  assert.equal(codes("# c\n".repeat(limit + 1)), ["E109"]);
   // 1 MiB of one-word statements (524,288): refused, not matched (it took 270 MB).
   assert.equal(
     parseSource("a;".repeat(1 << 19)).diagnostics.map((d) => d.code),
