@@ -77,7 +77,7 @@ export const promoteWarnings = (diags: readonly Diagnostic[]): Diagnostic[] =>
   diags.map((d) => (d.severity === "warning" ? { ...d, severity: "error" } : d));
 
 /**
- * Warnings of one code a file reports in full. A generated or pasted spec can repeat one mistake thousands of
+ * Warnings (and hints) of one code a file reports in full. A generated or pasted spec can repeat one mistake thousands of
  * times (20,000 'relu' lines make 20,000 W403s, 100,000 lines of output and as many squiggles in an editor):
  * the first few say it, the last of them says how many more there are.
  */
@@ -89,12 +89,12 @@ export const MAX_WARNINGS_PER_CODE = 20;
  */
 export function boundWarnings(sorted: readonly Diagnostic[]): Diagnostic[] {
   const total = new Map<string, number>();
-  for (const d of sorted) if (d.severity === "warning") total.set(d.code, (total.get(d.code) ?? 0) + 1);
+  for (const d of sorted) if (d.severity !== "error") total.set(d.code, (total.get(d.code) ?? 0) + 1);
   if (![...total.values()].some((n) => n > MAX_WARNINGS_PER_CODE)) return [...sorted];
   const seen = new Map<string, number>();
   const out: Diagnostic[] = [];
   for (const d of sorted) {
-    if (d.severity !== "warning") {
+    if (d.severity === "error") {
       out.push(d);
       continue;
     }
@@ -104,7 +104,7 @@ export function boundWarnings(sorted: readonly Diagnostic[]): Diagnostic[] {
     const more = total.get(d.code)! - MAX_WARNINGS_PER_CODE;
     if (n < MAX_WARNINGS_PER_CODE || more <= 0) out.push(d);
     else {
-      const note = `${more} more ${d.code} warning${more === 1 ? "" : "s"} after this one not shown`;
+      const note = `${more} more ${d.code} ${d.severity}${more === 1 ? "" : "s"} after this one not shown`;
       out.push({ ...d, notes: [...(d.notes ?? []), note] });
     }
   }
