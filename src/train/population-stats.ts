@@ -51,12 +51,15 @@ export function recomputePopulationStatistics(
   const sampleSize = sampleSizeOf(net);
   // The input of the previous batchnorm, per batch, by its producer's position.
   let kept: { node: number; batches: tf.Tensor[] } | undefined;
+  let next: tf.Tensor[] = [];
   try {
     net.batchNorms.forEach((node, k) => {
       const producer = net.inputsOf[node.index]![0]!;
       const perSample = node.layer.outputShape!.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
-      const keep = k + 1 < net.batchNorms.length && split.count * perSample <= keptValues;
-      const next: tf.Tensor[] = [];
+      // A batchnorm that reads the model's input has nothing before it to skip: keep nothing for it.
+      const keep =
+        producer !== undefined && k + 1 < net.batchNorms.length && split.count * perSample <= keptValues;
+      next = [];
       const channels = node.weights.movingMean.shape[0]!;
       const mean = new Float64Array(channels);
       const m2 = new Float64Array(channels);
@@ -88,6 +91,7 @@ export function recomputePopulationStatistics(
       }
       if (kept) tf.dispose(kept.batches);
       kept = keep ? { node: producer, batches: next } : undefined;
+      next = [];
       if (n === 0) return;
       const unbiased = node.layer.variance === "unbiased" && n > 1;
       const variance = Float32Array.from(m2, (v) => v / (unbiased ? n - 1 : n));
@@ -98,5 +102,6 @@ export function recomputePopulationStatistics(
     });
   } finally {
     if (kept) tf.dispose(kept.batches);
+    tf.dispose(next);
   }
 }
