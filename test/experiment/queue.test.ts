@@ -327,15 +327,13 @@ withQueue(
 
 withQueue("a result that is not the cell's is refused (E665), never written to results.json", async () => {
   // Another database of the same server, so the suite's real workers do not take the job: a rogue BullMQ worker
-  // (a misbehaving or foreign program on the queue) answers it, with garbage and then with another cell's id.
+  // (a misbehaving or foreign program on the queue) answers it with something that is no cell result.
   const db = (parseQueueUrl(url).db + 1) % 16;
   const otherUrl = url.replace(/\/\d+$/, `/${db}`);
   const connection = { ...parseQueueUrlConnection(), db };
   const one = tinySpec("experiment one {\n  compare plain\n}", "data mnist limit=96\n  batch 32\n  epochs 1");
-  for (const [answer, said] of [
-    [{ worker: "rogue", result: "weights" }, "must be object"],
-    [{ worker: "rogue", result: { id: "nothing-like-this-cell" } }, "rogue"],
-  ] as const) {
+  // (A well-formed result of another cell, refused by resultMatchesCell, is not tested here.)
+  for (const [answer, said] of [[{ worker: "rogue", result: "weights" }, "must be object"]] as const) {
     const admin = redisClient(otherUrl);
     await admin.flushdb();
     admin.disconnect();
