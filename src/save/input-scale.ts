@@ -64,13 +64,18 @@ export interface LeadingRescaling {
   offset: unknown;
 }
 
+/** Levels of inbound_nodes searched for references (Keras 2 and 3 use at most 5). */
+const MAX_INBOUND_DEPTH = 16;
+
 /** Layer names a layer's inbound_nodes read: Keras 2 / tfjs refs `[name, node, tensor, kwargs]`, Keras 3 `__keras_tensor__`. */
 function inboundNames(layer: JsonObject): string[] {
   const names: string[] = [];
-  const visit = (v: unknown): void => {
+  // Keras nests a reference a few levels deep; a hostile model.json may nest 200,000 (a stack overflow, exit 70).
+  const visit = (v: unknown, depth = 0): void => {
+    if (depth > MAX_INBOUND_DEPTH) return;
     if (Array.isArray(v)) {
       if (typeof v[0] === "string" && typeof v[1] === "number") names.push(v[0]);
-      else v.forEach(visit);
+      else v.forEach((x) => visit(x, depth + 1));
     } else if (isObject(v)) {
       if (
         v.class_name === "__keras_tensor__" &&
@@ -79,7 +84,7 @@ function inboundNames(layer: JsonObject): string[] {
       ) {
         const [name] = v.config.keras_history as unknown[];
         if (typeof name === "string") names.push(name);
-      } else Object.values(v).forEach(visit);
+      } else Object.values(v).forEach((x) => visit(x, depth + 1));
     }
   };
   visit(layer.inbound_nodes);
@@ -149,5 +154,9 @@ export function inputScaleOf(modelTopology: unknown, file = "model.json"): numbe
   if (offset !== 0) {
     return fail("E770", { file, layer, detail: `has offset=${shown(offset)}` });
   }
-  return divisorOf(scale);
+  const k = divisorOf(scale);
+  // 1/scale of a subnormal scale is Infinity: every input would be divided to 0.
+  if (!isInputScale(k))
+    return fail("E770", { file, layer, detail: `has scale=${shown(scale)}, whose inverse is not finite` });
+  return k;
 }
