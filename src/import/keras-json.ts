@@ -107,6 +107,21 @@ function endpointNames(value: unknown): string[] | undefined {
   return names.every((n) => n !== undefined) ? (names as string[]) : undefined;
 }
 
+/** Levels of arrays and objects a Keras model's JSON may nest. */
+const MAX_JSON_DEPTH = 64;
+
+/** Whether a parsed JSON value nests deeper than `limit` (iteratively: the check itself must not overflow). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const todo: [unknown, number][] = [[value, 0]];
+  while (todo.length > 0) {
+    const [v, depth] = todo.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v as object)) todo.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function readKerasModel(
   text: string,
   file: string,
@@ -123,6 +138,10 @@ export function readKerasModel(
     return notModel(`it is not valid JSON (${message})`, [at, at + 1]);
   }
   if (!isObject(root)) return notModel("the JSON document is not an object");
+  // Walked recursively below (references, kwargs, the weights manifest): a hostile file nested 200,000 deep
+  // overflowed the stack (exit 70). Keras JSON nests about 10 levels.
+  if (nestedDeeperThan(root, MAX_JSON_DEPTH))
+    return notModel(`it nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
   const topology = topologyOf(root);
   if (typeof topology === "string") return notModel(topology);
   const className = topology["class_name"] as string;

@@ -199,6 +199,13 @@ errors("E740: not JSON, not a Keras model, a graph model", async () => {
     (await refused({ format: "graph-model", modelTopology: { node: [] } }))[0]!.message,
     /found no model|graph/,
   );
+  // Nested 200,000 deep (as text: JSON.stringify itself would overflow): refused, not a stack overflow.
+  const deep =
+    '{"class_name": "Sequential", "config": {"layers": [], "x": ' +
+    "[".repeat(200_000) +
+    "]".repeat(200_000) +
+    "}}";
+  assert.match((await refused(deep))[0]!.message, "more than 64 levels deep");
 });
 
 const cli = suite("nnc import (CLI)");
