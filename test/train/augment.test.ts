@@ -8,7 +8,7 @@ import type { Dataset, Split } from "../../src/data/types.ts";
 import { NncError } from "../../src/diagnostics/index.ts";
 import { buildModel } from "../../src/lower/model.ts";
 import type { Network } from "../../src/lower/network.ts";
-import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
+import type { CompiledModel, TrainState } from "../../src/runtime/types.ts";
 import {
   blobData,
   blobs,

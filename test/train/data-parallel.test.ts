@@ -6,7 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Dataset, Split } from "../../src/data/types.ts";
 import { buildModel } from "../../src/lower/model.ts";
-import type { CompiledModel, EpochRecord, History, TrainState } from "../../src/runtime/types.ts";
+import type { EpochRecord, History, TrainState } from "../../src/runtime/types.ts";
 import { Exchange, exchangeBuffers, PeerFailed } from "../../src/train/parallel/exchange.ts";
 import { planThreads, stepWorkPerSample } from "../../src/train/parallel/plan.ts";
 import { shares } from "../../src/train/parallel/step.ts";

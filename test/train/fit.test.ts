@@ -9,7 +9,7 @@ import { buildModel } from "../../src/lower/model.ts";
 import { lowerLoss } from "../../src/lower/loss.ts";
 import { Network, type BatchNormNode } from "../../src/lower/network.ts";
 import { manualGradients } from "../../src/train/manual-backward.ts";
-import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
+import type { TrainState } from "../../src/runtime/types.ts";
 import { createOptimizer } from "../../src/train/optimizers.ts";
 import { KEPT_VALUES, recomputePopulationStatistics } from "../../src/train/population-stats.ts";
 import { EVAL_BATCH, EVAL_BATCH_VALUES, evalBatchOf } from "../../src/train/evaluate.ts";

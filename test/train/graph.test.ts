@@ -12,7 +12,7 @@ import type { Program } from "../../src/ir/schema.ts";
 import { lowerLoss, modelLoss } from "../../src/lower/loss.ts";
 import { buildModel } from "../../src/lower/model.ts";
 import { Network, type BatchNormNode } from "../../src/lower/network.ts";
-import type { CompiledModel, EpochRecord, History } from "../../src/runtime/types.ts";
+import type { EpochRecord, History } from "../../src/runtime/types.ts";
 import { INFERENCE_DIR, saveModel } from "../../src/save/index.ts";
 import { manualGradients } from "../../src/train/manual-backward.ts";
 import { recomputePopulationStatistics } from "../../src/train/population-stats.ts";

@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { buildModel } from "../../src/lower/model.ts";
-import type { CompiledModel, EpochRecord, TrainState } from "../../src/runtime/types.ts";
+import type { TrainState } from "../../src/runtime/types.ts";
 import { checkpointFingerprint, resumeCheck } from "../../src/save/fingerprint.ts";
 import { writeCheckpoint } from "../../src/save/checkpoint.ts";
 import { readCheckpoint } from "../../src/save/checkpoint-read.ts";

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import type { Dataset } from "../../src/data/types.ts";
 import { buildModel } from "../../src/lower/model.ts";
 import { opOf } from "../../src/ops/index.ts";
-import type { CompiledModel, EpochRecord, FitOptions, History } from "../../src/runtime/types.ts";
+import type { EpochRecord, FitOptions, History } from "../../src/runtime/types.ts";
 import { blobData, closeness, program, useBackend, values, weightsOf } from "../lower/helpers.ts";
 
 const figures = (h: History) =>
