@@ -4,7 +4,8 @@
 // not have is said to be unsupported instead of being matched to a lookalike ('conv1d' is not 'conv2d').
 import { ACTIVATIONS } from "../ir/common.ts";
 import type { Context } from "../ops/signature.ts";
-import { namesFor } from "./signatures.ts";
+import { OPS } from "../ops/index.ts";
+import { namesFor, signatureOf } from "./signatures.ts";
 
 /** Keras/PyTorch layer class names (compared case-insensitively) -> the nnc statement, as written. */
 const FOREIGN_LAYERS: Record<string, string> = {
@@ -124,17 +125,38 @@ export function foreignStatementHelp(head: string, context: Context): string | u
     return nnc ? `nnc writes this setting as \`${nnc}\`` : undefined;
   }
   if (context !== "layer") return undefined;
+  // Only a spelling that differs from nnc's (a class name's capitals): the same word is a real unknown op.
+  const nnc = FOREIGN_LAYERS[lower] ?? kerasClassStatement(lower);
+  if (nnc) {
+    return head !== nnc.split(" ")[0]
+      ? `'${head}' is Keras' or PyTorch's name; nnc writes \`${nnc}\``
+      : undefined;
+  }
+  // An op or activation added since these lists were written is nnc's own: never "unsupported".
+  if (signatureOf(lower)) return undefined;
   if (UNSUPPORTED_ACTIVATIONS.has(lower)) {
     return `nnc does not support the '${head}' activation; its activations are ${ACTIVATIONS.join(", ")}`;
   }
   if (UNSUPPORTED_LAYERS.has(lower)) {
     return `nnc does not support '${head}' layers; its layer ops are ${layerOps().join(", ")}`;
   }
-  // Only a spelling that differs from nnc's (a class name's capitals): the same word is a real unknown op.
-  const nnc = FOREIGN_LAYERS[lower];
-  return nnc && head !== nnc.split(" ")[0]
-    ? `'${head}' is Keras' or PyTorch's name; nnc writes \`${nnc}\``
-    : undefined;
+  return undefined;
+}
+
+let kerasClasses: Map<string, string> | undefined;
+/**
+ * The statement of the op whose Keras classes (its import rule's, src/ops/<op>.ts) include `lower`
+ * (`maxpooling2d` -> `maxpool POOL`): an op added to the registry is known here without an entry above.
+ */
+function kerasClassStatement(lower: string): string | undefined {
+  kerasClasses ??= new Map(
+    OPS.flatMap((o) => {
+      const sig = o.signatures.find((s) => s.name === o.op) ?? o.signatures[0]!;
+      const shown = [sig.name, ...sig.positional.filter((p) => p.required).map((p) => p.name)].join(" ");
+      return (o.fromKeras?.classNames ?? []).map((c) => [c.toLowerCase(), shown] as const);
+    }),
+  );
+  return kerasClasses.get(lower);
 }
 
 /** Help for an unknown `key=` option spelled as Keras does; undefined otherwise. */

@@ -4,20 +4,9 @@
 //
 // Version policy: `irVersion` changes when a document valid for one version would mean something else (or be
 // rejected) under the next. Adding an optional field with a default that keeps old meaning does not bump it.
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static, type TObject } from "@sinclair/typebox";
 import { literals, PositiveInt, SpanSchema, InitializerSchema } from "./common.ts";
-import { schema as InputLayer } from "../ops/input.ts";
-import { schema as FlattenLayer } from "../ops/flatten.ts";
-import { schema as DenseLayer } from "../ops/dense.ts";
-import { schema as BatchNormLayer } from "../ops/batchnorm.ts";
-import { schema as ActivationLayer } from "../ops/activation.ts";
-import { schema as DropoutLayer } from "../ops/dropout.ts";
-import { schema as Conv2dLayer } from "../ops/conv2d.ts";
-import { maxpoolSchema as MaxPoolLayer, avgpoolSchema as AvgPoolLayer } from "../ops/pooling.ts";
-import { schema as GlobalAvgPoolLayer } from "../ops/globalavgpool.ts";
-import { schema as LayerNormLayer } from "../ops/layernorm.ts";
-import { schema as AddLayer } from "../ops/add.ts";
-import { schema as ConcatLayer } from "../ops/concat.ts";
+import { OPS, type OpDefinition } from "../ops/index.ts";
 import { AugmentSchema } from "./augment.ts";
 import { EarlyStopSchema, ScheduleSchema } from "./schedule.ts";
 
@@ -31,35 +20,15 @@ export const MAX_SEED = 2 ** 32 - 1;
 export * from "./common.ts";
 export { ScheduleSchema, EarlyStopSchema, type Schedule, type EarlyStop } from "./schedule.ts";
 
-// Each op's node schema lives in its op module (src/ops/); the IR's node union is made of them.
-export { schema as InputLayer } from "../ops/input.ts";
-export { schema as FlattenLayer } from "../ops/flatten.ts";
-export { schema as DenseLayer } from "../ops/dense.ts";
-export { schema as BatchNormLayer } from "../ops/batchnorm.ts";
-export { schema as ActivationLayer } from "../ops/activation.ts";
-export { schema as DropoutLayer } from "../ops/dropout.ts";
-export { schema as Conv2dLayer } from "../ops/conv2d.ts";
-export { maxpoolSchema as MaxPoolLayer, avgpoolSchema as AvgPoolLayer } from "../ops/pooling.ts";
-export { schema as GlobalAvgPoolLayer } from "../ops/globalavgpool.ts";
-export { schema as LayerNormLayer } from "../ops/layernorm.ts";
-export { schema as AddLayer } from "../ops/add.ts";
-export { schema as ConcatLayer } from "../ops/concat.ts";
+// Each op's node schema lives in its op module (src/ops/); the IR's node union is the registry's schemas, so an
+// op registered there is in the IR, its JSON Schema and its static type, with nothing to add here.
+// (Type.Unsafe: each definition's schema is typed as a plain TObject; its node type carries the fields.)
+/** Every op's node schema, in registry order (each with `op` a constant). */
+export const LAYER_SCHEMAS: readonly TObject[] = OPS.map((o) => o.schema);
+export const LayerSchema = Type.Unsafe<Layer>(Type.Union([...LAYER_SCHEMAS]));
 
-export const LayerSchema = Type.Union([
-  InputLayer,
-  FlattenLayer,
-  DenseLayer,
-  BatchNormLayer,
-  ActivationLayer,
-  DropoutLayer,
-  Conv2dLayer,
-  MaxPoolLayer,
-  AvgPoolLayer,
-  GlobalAvgPoolLayer,
-  LayerNormLayer,
-  AddLayer,
-  ConcatLayer,
-]);
+/** The IR node type of an op definition. */
+type NodeOf<D> = D extends OpDefinition<infer N> ? N : never;
 
 export const ModelSchema = Type.Object(
   {
@@ -364,7 +333,7 @@ export const ProgramSchema = Type.Object(
   },
 );
 
-export type Layer = Static<typeof LayerSchema>;
+export type Layer = NodeOf<(typeof OPS)[number]>;
 export type LayerOp = Layer["op"];
 export type LayerOf<O extends LayerOp> = Extract<Layer, { op: O }>;
 export type Model = Static<typeof ModelSchema>;

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from "ajv";
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { chainToGraph } from "./graph.ts";
-import { IR_VERSION, LayerSchema, ProgramSchema, READABLE_IR_VERSIONS, type Program } from "./schema.ts";
+import { IR_VERSION, LAYER_SCHEMAS, ProgramSchema, READABLE_IR_VERSIONS, type Program } from "./schema.ts";
 import { precompiled } from "./validate-precompiled.ts";
 
 /**
@@ -48,7 +48,7 @@ export function programValidatorSchema(): object {
     properties: { op: { type: "string" } },
     required: ["op"],
     discriminator: { propertyName: "op" },
-    oneOf: LayerSchema.anyOf.map((member) => ref(`layer-${member.properties.op.const}`, member)),
+    oneOf: LAYER_SCHEMAS.map((member) => ref(`layer-${member.properties.op!.const}`, member)),
   };
   copy.properties.experiments.items = ref("experiment", copy.properties.experiments.items);
   return { ...copy, definitions };
@@ -91,9 +91,7 @@ function validateProgram(value: unknown): value is Program {
 // Layers are a union: ajv reports every member's complaint. Validating a layer against the member its `op`
 // names gives the one error that matters ("unknown property 'unitz'", not "op must be 'flatten'"). Compiled
 // when a layer is wrong, for that op only.
-const layerSchemas = new Map(
-  LayerSchema.anyOf.map((member) => [member.properties.op.const as string, member]),
-);
+const layerSchemas = new Map(LAYER_SCHEMAS.map((member) => [member.properties.op!.const as string, member]));
 const layerValidators = new Map<string, ValidateFunction>();
 function layerValidator(op: unknown): ValidateFunction | undefined {
   if (typeof op !== "string") return undefined;

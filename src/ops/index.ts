@@ -1,6 +1,7 @@
 // The op registry: every op nnc knows, in the order docs list them. Phases look an op up here (opOf) rather
-// than switch on its name; adding an op is one module in this folder, one line below, its kernel
-// (src/kernels/), and its node schema in the IR's union (src/ir/schema.ts, spelled out for the static types).
+// than switch on its name. Adding an op is its module in this folder and a line below, and its kernel module
+// (src/kernels/<op>.ts) and a line in that registry: the IR's node union and JSON Schema (src/ir/schema.ts),
+// the docs, the editor grammar, completion and the Keras names all come from here.
 import { activation } from "./activation.ts";
 import { add } from "./add.ts";
 import { avgpool } from "./avgpool.ts";

@@ -5,7 +5,8 @@ import * as assert from "uvu/assert";
 import { TRAIN_SIGNATURES } from "../../src/build/signatures.ts";
 import { summarizeModel } from "../../src/check/summary.ts";
 import { compile } from "../../src/compile.ts";
-import { DenseLayer, DataSchema, KERAS_NAMES, LOSSES } from "../../src/ir/index.ts";
+import { DataSchema, KERAS_NAMES, LOSSES } from "../../src/ir/index.ts";
+import { schema as DenseLayer } from "../../src/ops/dense.ts";
 import { kerasLayer } from "../../src/save/keras.ts";
 
 const one = suite("one source for names and descriptions");
