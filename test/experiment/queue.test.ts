@@ -332,8 +332,17 @@ withQueue("a result that is not the cell's is refused (E665), never written to r
   const otherUrl = url.replace(/\/\d+$/, `/${db}`);
   const connection = { ...parseQueueUrlConnection(), db };
   const one = tinySpec("experiment one {\n  compare plain\n}", "data mnist limit=96\n  batch 32\n  epochs 1");
-  // (A well-formed result of another cell, refused by resultMatchesCell, is not tested here.)
-  for (const [answer, said] of [[{ worker: "rogue", result: "weights" }, "must be object"]] as const) {
+  // A well-formed result of another cell (a real one, from a local run, with another seed and id) passes the
+  // schema and is refused by resultMatchesCell: a worker cannot file one cell's result under another.
+  const local = await runExperiment(memoryIO(), runOptions(tempDir("queue-rogue-local"), one, {}));
+  const real = local.results.cells[0]!;
+  const other = { ...real, id: `${real.id}x`, seed: real.seed + 1 };
+  const answers: Array<[unknown, string]> = [
+    [{ worker: "rogue", result: "weights" }, "must be object"],
+    [{ worker: "rogue", result: other }, `"seed":${real.seed + 1}`],
+    [{ worker: "rogue", result: { ...real, train: { ...real.train, epochs: 9 } } }, "train settings are not"],
+  ];
+  for (const [answer, said] of answers) {
     const admin = redisClient(otherUrl);
     await admin.flushdb();
     admin.disconnect();
