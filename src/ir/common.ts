@@ -2,6 +2,9 @@
 // carries. Op modules (src/ops/) build their node schemas from these; src/ir/schema.ts gathers the nodes into
 // the program schema. Written with TypeBox, so JSON Schema and TypeScript types come from one source.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { ACTIVATIONS, type Activation } from "../ops/activations/index.ts";
+
+export { ACTIVATIONS, type Activation };
 
 /** A string enum whose static type is the union of its values. */
 export const literals = <const T extends readonly string[]>(values: T, description: string) =>
@@ -16,7 +19,7 @@ export const SpanSchema = Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer
   description: "[start, end) character offsets into the source file",
 });
 
-export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "linear"] as const;
+/** The activations of the registry (src/ops/activations/): one module each. */
 export const ActivationSchema = literals(ACTIVATIONS, "activation function");
 
 export const INITIALIZERS = [
@@ -100,5 +103,4 @@ export const nodeSchema = <P extends Record<string, TSchema>, O extends string>(
   );
 
 export type Span = Static<typeof SpanSchema>;
-export type Activation = Static<typeof ActivationSchema>;
 export type Initializer = Static<typeof InitializerSchema>;

@@ -1,25 +1,19 @@
-// Kernel of op `activation`: an elementwise activation as a node of its own (src/lower/activations.ts holds the
-// functions). Its closed-form derivative, from the activation's output, serves dense and conv2d too.
+// Kernel of op `activation`: an elementwise activation as a node of its own (the activation's module,
+// src/ops/activations/, holds its forward and derivative). The closed-form derivative serves dense and conv2d too.
 import * as tf from "@tensorflow/tfjs-core";
+import { activationOf } from "../ops/activations/index.ts";
 import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation } from "../lower/activations.ts";
 import type { KernelDefinition } from "./kernel.ts";
 
-/** Activations whose derivative the compiled step takes from their output (elu, gelu, softmax: autograd). */
-export const STEP_ACTIVATIONS: readonly Activation[] = ["linear", "relu", "sigmoid", "tanh"];
+/** Whether the compiled step covers the activation (its module has a closed-form derivative). */
+export const stepCovers = (activation: Activation): boolean => activationOf(activation).grad !== undefined;
 
-/** dy times d activation / d input, from the activation's output `a` (every STEP_ACTIVATIONS one allows it). */
-export function activationGrad(dy: tf.Tensor, a: tf.Tensor, activation: Activation): tf.Tensor {
-  switch (activation) {
-    case "relu":
-      return tf.mul(dy, tf.step(a));
-    case "sigmoid":
-      return tf.mul(dy, tf.mul(a, tf.sub(1, a)));
-    case "tanh":
-      return tf.mul(dy, tf.sub(1, tf.square(a)));
-    default:
-      return dy;
-  }
+/** dy times d activation / d input, from the activation's input `x` and output `y` (for a `stepCovers` one). */
+export function activationGrad(dy: tf.Tensor, x: tf.Tensor, y: tf.Tensor, activation: Activation): tf.Tensor {
+  const grad = activationOf(activation).grad;
+  if (!grad) throw new Error(`internal: the compiled step has no derivative of '${activation}'`);
+  return grad(tf, { dy, x, y });
 }
 
 export const activation: KernelDefinition<LayerOf<"activation">> = {
@@ -28,10 +22,10 @@ export const activation: KernelDefinition<LayerOf<"activation">> = {
     forward: ([x], _o, linear) => (linear ? x! : applyActivation(x!, node.activation)),
     stage({ logits }) {
       const fn = logits ? "linear" : node.activation;
-      if (!STEP_ACTIVATIONS.includes(fn)) return undefined;
+      if (!stepCovers(fn)) return undefined;
       return ([x]) => {
-        const a = applyActivation(x!, fn);
-        return { y: a, backward: (dy) => [activationGrad(dy, a, fn)] };
+        const y = applyActivation(x!, fn);
+        return { y, backward: (dy) => [activationGrad(dy, x!, y, fn)] };
       };
     },
   }),

@@ -7,7 +7,7 @@ import { applyActivation, fusable } from "../lower/activations.ts";
 import { channelMeans } from "../lower/channel-ops.ts";
 import { simdFilterGradient, type WasmBackend } from "../runtime/wasm-kernels.ts";
 import { wasmHeap } from "../train/tensor-memory.ts";
-import { activationGrad, STEP_ACTIVATIONS } from "./activation.ts";
+import { activationGrad, stepCovers } from "./activation.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -51,15 +51,16 @@ export const conv2d: KernelDefinition<Conv2dNode> = {
         ),
       stage({ logits }) {
         const activation = logits ? "linear" : node.activation;
-        if (!STEP_ACTIVATIONS.includes(activation)) return undefined;
+        if (!stepCovers(activation)) return undefined;
         const k = kernel as tf.Tensor4D;
         return ([x]) => {
           const z = tf.conv2d(x as tf.Tensor4D, k, node.strides, node.padding);
-          const a = applyActivation(trainingBias ? tf.add(z, trainingBias) : z, activation);
+          const pre = trainingBias ? tf.add(z, trainingBias) : z;
+          const a = applyActivation(pre, activation);
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = activationGrad(dy, a, activation) as tf.Tensor4D;
+              const dz = activationGrad(dy, pre, a, activation) as tf.Tensor4D;
               const kernelGrad = conv2dFilterGrad(x as tf.Tensor4D, dz, k.shape, node);
               w.setGrads(grads, kernelGrad, () => tf.mul(channelMeans(dz), dz.size / dz.shape[3]));
               return needDx ? [conv2dInputGrad(dz, k, x!.shape as Shape4, node)] : undefined;

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation, fusable } from "../lower/activations.ts";
 import { matMul as simdMatMul } from "../runtime/simd-ops.ts";
-import { activationGrad, STEP_ACTIVATIONS } from "./activation.ts";
+import { activationGrad, stepCovers } from "./activation.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -38,14 +38,15 @@ export const dense: KernelDefinition<LayerOf<"dense">> = {
         denseForward(x!, kernel, w.biasFor(o.training), linear ? "linear" : node.activation, o.training),
       stage({ logits }) {
         const activation = logits ? "linear" : node.activation;
-        if (!STEP_ACTIVATIONS.includes(activation)) return undefined;
+        if (!stepCovers(activation)) return undefined;
         const k = kernel as tf.Tensor2D;
         return ([x]) => {
-          const a = applyActivation(simdMatMul(x as tf.Tensor2D, k, trainingBias), activation);
+          const z = simdMatMul(x as tf.Tensor2D, k, trainingBias);
+          const a = applyActivation(z, activation);
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = activationGrad(dy, a, activation);
+              const dz = activationGrad(dy, z, a, activation);
               // Materialised transposes: flag-free matmuls take wasm's fast path.
               const kernelGrad = tf.matMul(tf.transpose(x!) as tf.Tensor2D, dz as tf.Tensor2D);
               w.setGrads(grads, kernelGrad, () => tf.sum(dz, 0));

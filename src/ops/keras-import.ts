@@ -3,6 +3,7 @@
 // 2 or Keras 3 form) -> the statement that writes the same layer. Values nnc cannot express are problems the
 // reader collects (the importer reports each as E743 at the layer's line of the JSON); what nnc approximates on
 // purpose (a constraint it has no counterpart for) is a note, written as a comment above the statement.
+import { activationForKerasName } from "./activations/index.ts";
 import { ACTIVATIONS, type Activation } from "../ir/common.ts";
 
 /** A statement the importer writes: `dense 128 relu bias=false`, options only where they differ from defaults. */
@@ -47,8 +48,6 @@ export function serialized(
 }
 
 /** Keras' activation names, and tfjs-layers' spellings of them, that nnc has. */
-const ACTIVATION_ALIASES: Record<string, Activation> = { Linear: "linear", None: "linear" };
-
 /**
  * Reads one layer's config. Absent keys and `null` take Keras' default; every value nnc cannot express is
  * collected as a problem (the reading goes on, so one import reports every problem of the layer at once).
@@ -170,8 +169,8 @@ export class KerasConfigReader {
     const v = this.config[key];
     if (v === undefined || v === null) return "linear";
     const name = typeof v === "string" ? v : (serialized(v)?.config["name"] ?? serialized(v)?.className);
-    const known = typeof name === "string" ? (ACTIVATION_ALIASES[name] ?? name.toLowerCase()) : undefined;
-    if (known && (ACTIVATIONS as readonly string[]).includes(known)) return known as Activation;
+    const known = typeof name === "string" ? activationForKerasName(name) : undefined;
+    if (known) return known;
     this.problem(key, `nnc's activations are ${ACTIVATIONS.join(", ")}`);
     return "linear";
   }

@@ -1,0 +1,41 @@
+// The activation registry: every activation nnc knows, in the order docs list them. The ACTIVATION word, the
+// IR's activation schema (src/ir/common.ts), the `activation` op's statements, Keras' names and ONNX all come
+// from here. Adding an activation is its module in this folder and a line below.
+import type { ActivationDefinition } from "./activation.ts";
+import { elu } from "./elu.ts";
+import { gelu } from "./gelu.ts";
+import { linear } from "./linear.ts";
+import { relu } from "./relu.ts";
+import { sigmoid } from "./sigmoid.ts";
+import { softmax } from "./softmax.ts";
+import { tanh } from "./tanh.ts";
+
+export const ACTIVATION_MODULES = [relu, sigmoid, tanh, softmax, elu, gelu, linear] as const;
+
+/** An activation's name: the union of the registered ones. */
+export type Activation = (typeof ACTIVATION_MODULES)[number]["name"];
+
+/** Every activation name, in registry order. */
+export const ACTIVATIONS: readonly Activation[] = ACTIVATION_MODULES.map((a) => a.name);
+
+const byName = new Map<string, ActivationDefinition>(ACTIVATION_MODULES.map((a) => [a.name, a]));
+
+/** The module of an activation (the schema guarantees every activation in the IR is registered). */
+export function activationOf(name: Activation): ActivationDefinition<Activation> {
+  const def = byName.get(name);
+  if (!def) throw new Error(`internal: no activation module for '${name}'`);
+  return def as ActivationDefinition<Activation>;
+}
+
+const byKerasName = new Map<string, Activation>(
+  ACTIVATION_MODULES.flatMap((a) => a.keras.read.map((k) => [k, a.name] as const)),
+);
+const byKerasNameLower = new Map<string, Activation>(
+  ACTIVATION_MODULES.flatMap((a) => a.keras.read.map((k) => [k.toLowerCase(), a.name] as const)),
+);
+
+/** nnc import: the activation a Keras activation string names (`"hard_sigmoid"`, `"hardSigmoid"`), if any. */
+export const activationForKerasName = (name: string): Activation | undefined =>
+  byKerasName.get(name) ?? byKerasNameLower.get(name.toLowerCase());
+
+export type { ActivationDefinition, Tf } from "./activation.ts";
