@@ -167,7 +167,8 @@ class Builder {
   /** Tracks settings within one block, reporting a setting given twice (E214). */
   firstTime(seen: Set<string>, sig: Signature, stmt: Statement): boolean {
     const key = sig.setting ?? sig.name;
-    if (key === "vary") return true; // a key varied twice is the checker's E308, for IR input too
+    // A key varied twice is the checker's E308, a layer watched twice its E239 (for IR input too).
+    if (key === "vary" || key === "watch") return true;
     if (seen.has(key)) {
       this.diags.push(diagnostic("E214", { key }, { span: stmt.span }));
       return false;

@@ -1,7 +1,7 @@
 // Building the IR: bound train and experiment statements -> the parts of the IR's `train` and `experiment`
 // objects they set. Defaults come from the signature table; the builder merges the parts.
 import { defaultOptimizer } from "../ir/optimizer-defaults.ts";
-import type { DataRef, Loss, Optimizer, Span, Train } from "../ir/schema.ts";
+import type { DataRef, Loss, Optimizer, Span, Train, Watch } from "../ir/schema.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { buildAugment } from "./augment.ts";
 import type { Bound, Scalar } from "./bind.ts";
@@ -162,6 +162,23 @@ export function applyTrainSetting(
     case "augment": {
       const augment = buildAugment(bound, span, diags);
       if (augment) train.augment = augment;
+      return;
+    }
+    case "watch": {
+      const watch: Watch = {
+        layer: given("LAYER") as string,
+        side: valueOf<Watch["side"]>(sig, bound, "SIDE"),
+        every: valueOf<number>(sig, bound, "every"),
+        percentiles: [
+          valueOf<number>(sig, bound, "low"),
+          valueOf<number>(sig, bound, "mid"),
+          valueOf<number>(sig, bound, "high"),
+        ],
+      };
+      if (given("unit") !== undefined) watch.unit = given("unit") as number;
+      watch.span = span;
+      // Several statements watch several layers; the checker reports one watched twice.
+      (train.watch ??= []).push(watch);
       return;
     }
     default:

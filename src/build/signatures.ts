@@ -6,6 +6,7 @@ import { BNSTATS, INITIALIZERS, LOSSES, MAX_SEED, OPTIMIZERS, VARY_KEYS } from "
 import { OPS } from "../ops/index.ts";
 import { AUGMENT_SIGNATURE } from "./augment-signature.ts";
 import { SCHEDULE_SIGNATURES } from "./schedule-signatures.ts";
+import { WATCH_DEFAULTS, WATCH_SIDES } from "../ir/watch.ts";
 import {
   bool,
   int,
@@ -323,6 +324,56 @@ export const TRAIN_SIGNATURES: Signature[] = [
     ],
   ),
   AUGMENT_SIGNATURE,
+  train(
+    "watch",
+    "record percentiles of a layer's input or output over each watched training batch (training mode), " +
+      "every STEPS steps, into the history: as Ioffe & Szegedy's Figure 1 plotted a sigmoid's input. Each " +
+      "percentile is taken per unit (channel) over the batch and positions, then averaged over the units " +
+      "(unit=K: that unit alone). Repeat the statement to watch several layers",
+    [
+      { name: "LAYER", type: { kind: "name" }, doc: "the layer's name", required: true, field: "layer" },
+      {
+        name: "SIDE",
+        type: oneOf(WATCH_SIDES, WATCH_SIDES.join("|")),
+        doc: "input (an activation layer's input is the pre-activation) or output",
+        default: WATCH_DEFAULTS.side,
+        field: "side",
+      },
+    ],
+    [
+      {
+        name: "every",
+        type: int(),
+        doc: "record at steps 0, STEPS, 2 STEPS, ... counted over the whole run",
+        default: WATCH_DEFAULTS.every,
+        field: "every",
+      },
+      {
+        name: "low",
+        type: num({ min: 0, max: 100 }),
+        doc: "the low percentile",
+        default: WATCH_DEFAULTS.low,
+      },
+      {
+        name: "mid",
+        type: num({ min: 0, max: 100 }),
+        doc: "the middle percentile",
+        default: WATCH_DEFAULTS.mid,
+      },
+      {
+        name: "high",
+        type: num({ min: 0, max: 100 }),
+        doc: "the high percentile",
+        default: WATCH_DEFAULTS.high,
+      },
+      {
+        name: "unit",
+        type: int(0),
+        doc: "watch this unit (channel, 0-based) alone instead of the mean over units",
+        field: "unit",
+      },
+    ],
+  ),
 ];
 
 const experiment = (

@@ -9,6 +9,7 @@ import { at, NO_PARAMS } from "../ops/op.ts";
 import { checkAugment } from "./augment.ts";
 import { checkExperiments } from "./experiments.ts";
 import { checkSchedules } from "./schedule.ts";
+import { checkWatch } from "./watch.ts";
 import { lintModel } from "./lints.ts";
 import { memoryDiagnostics } from "./memory.ts";
 import { resolveLoss } from "./loss.ts";
@@ -207,6 +208,7 @@ export function checkProgram(input: Program, options: CheckOptions = {}): CheckR
   diags.push(...checkTraining(program));
   diags.push(...checkAugment(program, trained));
   diags.push(...checkSchedules(program));
+  diags.push(...checkWatch(program, trained));
   for (const experiment of program.experiments) {
     const loss = experiment.train?.loss;
     if (!loss) continue;

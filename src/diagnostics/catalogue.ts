@@ -311,6 +311,17 @@ export const catalogue = {
     "schedule option out of range",
     (p) => `schedule ${p.schedule}: ${p.detail}`,
   ),
+  // E238-E239: watch (issue 19; src/check/watch.ts)
+  E238: entry<{ layer: string; model: string; known: string }>(
+    "error",
+    "watched layer not in the model",
+    (p) => `watch: model '${p.model}' has no layer '${p.layer}' (its layers: ${p.known})`,
+  ),
+  E239: entry<{ layer: string; detail: string }>(
+    "error",
+    "watch cannot record that",
+    (p) => `watch ${p.layer}: ${p.detail}`,
+  ),
   E226: entry<{ count: number }>(
     "error",
     "too many errors",

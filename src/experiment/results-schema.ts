@@ -2,7 +2,7 @@
 // Written once with TypeBox (types and JSON Schema from one source), validated with ajv by readers and tests.
 import { Type, type Static } from "@sinclair/typebox";
 import { Ajv } from "ajv";
-import { ExperimentSchema, MAX_SEED, TrainSchema } from "../ir/schema.ts";
+import { ExperimentSchema, MAX_SEED, TrainSchema, WatchSeriesSchema } from "../ir/schema.ts";
 import { EarlyStopRecordSchema } from "../save/schemas.ts";
 
 export const RESULTS_VERSION = 1;
@@ -58,6 +58,9 @@ export const CellResultSchema = Type.Object(
       },
     ),
     earlyStop: Type.Optional(EarlyStopRecordSchema),
+    watch: Type.Optional(
+      Type.Array(WatchSeriesSchema, { description: "what the train settings' watch statements recorded" }),
+    ),
     bestValAccuracy: Metric,
     epochsToTarget: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {

@@ -3,7 +3,7 @@
 // not a failure of the experiment: high learning rates diverging is what some studies measure.
 import type { Dataset } from "../data/types.ts";
 import { NncError } from "../diagnostics/index.ts";
-import type { Program } from "../ir/schema.ts";
+import type { Program, WatchSeries } from "../ir/schema.ts";
 import { buildModel } from "../lower/index.ts";
 import type { BackendName, BatchEvent, EarlyStopRecord, EpochRecord } from "../runtime/types.ts";
 import type { Cell } from "./grid.ts";
@@ -46,6 +46,7 @@ export function summarizeCell(
     error?: string;
     notes?: string[];
     earlyStop?: EarlyStopRecord;
+    watch?: WatchSeries[];
     seconds: number;
     samplesPerSecond: number;
   },
@@ -83,6 +84,7 @@ export function summarizeCell(
   if (extras.error !== undefined) result.error = extras.error;
   if (extras.notes?.length) result.notes = extras.notes;
   if (extras.earlyStop) result.earlyStop = extras.earlyStop;
+  if (extras.watch) result.watch = extras.watch;
   if (extras.target !== undefined) {
     const hit = history.find((e) => e.valAccuracy !== null && e.valAccuracy >= extras.target!);
     result.epochsToTarget = hit ? hit.epoch : null;
@@ -114,12 +116,17 @@ export async function trainCell(
   let error: string | undefined;
   let notes: string[] | undefined;
   let earlyStop: EarlyStopRecord | undefined;
+  // Kept as recorded, so a cell that diverges still reports what its watches saw up to then.
+  let watch: readonly WatchSeries[] | undefined;
   try {
     const history = await model.fit(dataset, {
       // Cells use the cores side by side (--jobs); one thread each also keeps a cell's results the same
       // whatever --jobs is (data-parallel threads change them by float rounding).
       threads: 1,
       ...(options.events?.onBatchEnd ? { onBatchEnd: options.events.onBatchEnd } : {}),
+      onWatch: (series) => {
+        watch = series;
+      },
       onEpochEnd: (record) => {
         records.push(record);
         options.events?.onEpochEnd?.(record);
@@ -139,6 +146,7 @@ export async function trainCell(
     ...(error !== undefined ? { error } : {}),
     ...(notes ? { notes } : {}),
     ...(earlyStop ? { earlyStop } : {}),
+    ...(watch ? { watch: structuredClone([...watch]) } : {}),
     seconds: (performance.now() - began) / 1000,
     samplesPerSecond: meanSamplesPerSecond(records, dataset.train.count),
   });

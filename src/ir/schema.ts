@@ -8,6 +8,7 @@ import { Type, type Static, type TObject } from "@sinclair/typebox";
 import { literals, PositiveInt, SpanSchema, InitializerSchema } from "./common.ts";
 import { OPS, type OpDefinition } from "../ops/index.ts";
 import { AugmentSchema } from "./augment.ts";
+import { WatchSchema } from "./watch.ts";
 import { EarlyStopSchema, ScheduleSchema } from "./schedule.ts";
 
 export const IR_VERSION = 2;
@@ -19,6 +20,7 @@ export const MAX_SEED = 2 ** 32 - 1;
 
 export * from "./common.ts";
 export { ScheduleSchema, EarlyStopSchema, type Schedule, type EarlyStop } from "./schedule.ts";
+export { WatchSchema, WatchSeriesSchema, type Watch, type WatchSeries } from "./watch.ts";
 
 // Each op's node schema lives in its op module (src/ops/); the IR's node union is the registry's schemas, so an
 // op registered there is in the IR, its JSON Schema and its static type, with nothing to add here.
@@ -250,6 +252,9 @@ export const TrainSchema = Type.Object(
     ),
     augment: Type.Optional(AugmentSchema),
     classWeight: Type.Optional(ClassWeightSchema),
+    watch: Type.Optional(
+      Type.Array(WatchSchema, { description: "layers whose input or output is recorded while training" }),
+    ),
     span: Type.Optional(SpanSchema),
   },
   { additionalProperties: false },

@@ -42,6 +42,8 @@ export interface ForwardOptions {
    * a batchnorm's input for the population statistics. The node count runs the whole model.
    */
   stop?: number;
+  /** Return node `output`'s (a position) output instead of the model's: run only what it depends on. */
+  output?: number;
   /**
    * Node outputs already computed (by position): they are used as they are, and what only they depend on is not
    * run. The population statistics pass gives a batchnorm's input kept from the pass before it.

@@ -152,13 +152,19 @@ export class Network {
    */
   forward(x: tf.Tensor, o: ForwardOptions): tf.Tensor {
     const n = this.nodes.length;
-    const stop = Math.min(o.stop ?? n, n);
+    const output = o.output;
+    if (output !== undefined && (o.stop !== undefined || o.given?.size))
+      throw new Error("internal: forward takes output or stop/given, not both");
+    const stop = output !== undefined ? output + 1 : Math.min(o.stop ?? n, n);
     const given = o.given;
-    const needed = given?.size
-      ? this.neededBeside(stop, given)
-      : stop < n
-        ? this.ancestorsOf(stop)
-        : undefined;
+    const needed =
+      output !== undefined
+        ? this.ancestorsOf(output).map((m, i) => (i === output ? 1 : m))
+        : given?.size
+          ? this.neededBeside(stop, given)
+          : stop < n
+            ? this.ancestorsOf(stop)
+            : undefined;
     const outs: tf.Tensor[] = new Array(stop);
     const logits = o.logits === true ? this.logitsLayer : -1;
     for (let i = 0; i < stop; i++) {
@@ -172,6 +178,7 @@ export class Network {
       const xs = ins.length === 0 ? [x] : ins.length === 1 ? [outs[ins[0]!]!] : ins.map((j) => outs[j]!);
       outs[i] = this.nodes[i]!.forward(xs, o, i === logits);
     }
+    if (output !== undefined) return outs[output]!;
     if (stop === n) return outs[n - 1]!;
     const first = this.inputsOf[stop]![0];
     return first === undefined ? x : outs[first]!;

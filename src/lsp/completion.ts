@@ -153,6 +153,18 @@ function valuesFor(
   if (type.kind === "name" && sig.context === "experiment") {
     return models(analysis).map((m) => ({ label: m, kind: CompletionItemKind.Module, detail: "model" }));
   }
+  if (type.kind === "name" && sig.context === "train") {
+    // `watch LAYER`: the layers of the checked program's models, Keras-named ones too (dense_1), with the
+    // models that have each: a watched layer must be in every model trained.
+    const owners = new Map<string, string[]>();
+    for (const m of analysis.program?.models ?? [])
+      for (const l of m.layers) owners.set(l.name, [...(owners.get(l.name) ?? []), m.name]);
+    return [...owners].map(([n, ms]) => ({
+      label: n,
+      kind: CompletionItemKind.Reference,
+      detail: `layer of ${ms.join(", ")}`,
+    }));
+  }
   if (type.kind === "name" && sig.context === "layer") {
     // Names given in the model (or block) the cursor is in.
     const owner = [...analysis.models, ...analysis.blockDefinitions.values()].find(

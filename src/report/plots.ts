@@ -8,11 +8,13 @@ import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { plotLayout, type PlotLayout } from "./plot-layout.ts";
 import type { GroupSummary } from "./summary.ts";
+import { watchPlotSpec } from "./watch-plot.ts";
 
 export type PlotMetric = "valAccuracy" | "valLoss";
 
 export interface Plot {
-  metric: PlotMetric;
+  /** What it draws: a metric per epoch, or the watched layers per step. */
+  metric: PlotMetric | "watch";
   /** File stem: val-accuracy, val-loss. */
   name: string;
   svg: string;
@@ -203,7 +205,7 @@ export function svgToPng(svg: string): { png: Uint8Array; width: number; height:
   return { png: new Uint8Array(image.asPng()), width: image.width, height: image.height };
 }
 
-/** Both plots of a report. */
+/** The report's plots: validation accuracy and loss per epoch, and the watched layers per step when any. */
 export async function renderPlots(
   groups: GroupSummary[],
   options: { subtitle: string; validationName?: string },
@@ -213,6 +215,11 @@ export async function renderPlots(
     const svg = await renderSvg(plotSpec(groups, metric, options));
     const { png, width, height } = svgToPng(svg);
     plots.push({ metric, name: TITLES[metric].name, svg, png, width, height });
+  }
+  const watch = watchPlotSpec(groups, options);
+  if (watch) {
+    const svg = await renderSvg(watch);
+    plots.push({ metric: "watch", name: "watch", svg, ...svgToPng(svg) });
   }
   return plots;
 }

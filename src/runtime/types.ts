@@ -2,7 +2,7 @@
 // (History, per-epoch and per-batch events) and what a checkpoint holds (TrainState). The lowering/training
 // code implements these; saving, checkpoints, the CLI and experiments only use them.
 import type * as tf from "@tensorflow/tfjs-core";
-import type { Model, Program, Train } from "../ir/schema.ts";
+import type { Model, Program, Train, WatchSeries } from "../ir/schema.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import type { EarlyStopState, PlateauState } from "../ir/learning-rate.ts";
 
@@ -51,6 +51,8 @@ export interface History {
   /** Threads the last fit trained on (data-parallel when more than one; results equal up to float rounding). */
   threads?: number;
   earlyStop?: EarlyStopRecord;
+  /** What each `watch` of the train settings recorded (issue 19), in their order. */
+  watch?: WatchSeries[];
 }
 
 export interface BatchEvent {
@@ -90,6 +92,8 @@ export interface FitOptions {
   train?: Partial<Train>;
   evalTrain?: boolean;
   onBatchEnd?: (e: BatchEvent) => void;
+  /** After each `watch` record: the series so far (live arrays: copy what must outlive the call). */
+  onWatch?: (series: readonly WatchSeries[]) => void;
   onEpochEnd?: (record: EpochRecord, state: () => TrainState) => void | Promise<void>;
   /** Continue from a checkpoint instead of starting fresh. */
   resumeFrom?: TrainState;

@@ -15,7 +15,8 @@ export interface Fingerprint {
 export function checkpointFingerprint(program: Program, modelName: string): Fingerprint {
   const model = program.models.find((m) => m.name === modelName);
   if (!model) throw new Error(`checkpointFingerprint: no model ${modelName} in the program`);
-  const { epochs: _epochs, span: _span, data, seed, ...settings } = stripSpans(program.train);
+  // What a run watches (issue 19) does not change its training: a resumed run may watch other layers.
+  const { epochs: _epochs, span: _span, watch: _watch, data, seed, ...settings } = stripSpans(program.train);
   const parts: Record<string, unknown> = {
     model: stripSpans(model),
     ...settings,

@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { fail, type DiagnosticExtras } from "../diagnostics/index.ts";
 import { printable } from "./folder-file.ts";
+import { WatchSeriesSchema } from "../ir/watch.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -78,6 +79,7 @@ const HistorySchema = Type.Object(
     notes: Type.Optional(Type.Array(Type.String())),
     threads: Type.Optional(Type.Integer({ minimum: 1 })),
     earlyStop: Type.Optional(EarlyStopRecordSchema),
+    watch: Type.Optional(Type.Array(WatchSeriesSchema)),
   },
   strict,
 );

@@ -23,6 +23,7 @@ import { startDataParallel, type DataParallel } from "./parallel/trainer.ts";
 import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
 import { setWeightData, weightData } from "./weights.ts";
+import { WatchRecorder } from "./watch.ts";
 import { requireTrainingMemory } from "../ir/training-memory.ts";
 import { EarlyStopping, LearningRate } from "../ir/learning-rate.ts";
 import type { WeightData } from "../runtime/types.ts";
@@ -175,6 +176,10 @@ export async function fitNetwork(
           `${+then.at(start, 1).toPrecision(4)}`,
       );
     }
+    const watcher = settings.watch?.length
+      ? new WatchRecorder(net, settings.watch, resumed?.history.watch)
+      : undefined;
+    if (watcher) history.watch = watcher.series;
     let bestWeights: Record<string, WeightData> | undefined = resumed?.earlyStop?.weights;
     const stoppedBefore = stopping?.stopped;
     if (stoppedBefore !== undefined) start = settings.epochs + 1; // the run had stopped: nothing left to train
@@ -201,6 +206,13 @@ export async function fitNetwork(
       for (const batch of batches) {
         const dropout = net.hasDropout ? dropoutStreams(settings.seed, epoch, batch.step) : undefined;
         const lr = rates.at(epoch, batch.step);
+        const step = (epoch - 1) * stepsPerEpoch + batch.step - 1; // over the whole run, from 0
+        if (watcher?.due(step)) {
+          const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
+          watcher.record(step, x, dropout);
+          x.dispose();
+          options.onWatch?.(watcher.series);
+        }
         lrSum += lr;
         lrFirst ??= lr;
         if (lr !== lrFirst) lrVaries = true;
@@ -267,6 +279,7 @@ export async function fitNetwork(
         history: {
           epochs: history.epochs.map((e) => ({ ...e })),
           ...(history.notes ? { notes: [...history.notes] } : {}),
+          ...(history.watch ? { watch: structuredClone(history.watch) } : {}),
         },
         weights: weightData(net),
         optimizer: { step: optimizer.step, slots: optimizer.slots() },

@@ -220,6 +220,15 @@ server(
       ["first", "second"],
     );
 
+    // watch LAYER: the layers of the models, Keras-named ones too, with the models that have each.
+    const watching = text.replace("train {\n  \n}", "train {\n  watch \n}");
+    await client.change(u, watching);
+    const watchItems = await client.completion(u, positionOf(watching, "watch ", 6));
+    const watchLabels = labels(watchItems);
+    for (const name of ["hidden", "dense", "input_layer"]) assert.ok(watchLabels.includes(name), name);
+    assert.is(watchItems!.items.find((i) => i.label === "hidden")!.detail, "layer of first");
+    assert.is(watchItems!.items.find((i) => i.label === "dense")!.detail, "layer of second");
+
     // Typing a line: each state of it.
     const lines = `input 784\nXX\n`;
     const u2 = uri("typing.nn");
