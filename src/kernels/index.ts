@@ -8,6 +8,7 @@ import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv2d } from "./conv2d.ts";
+import { depthwiseConv2d } from "./depthwise_conv2d.ts";
 import { dense } from "./dense.ts";
 import { dropout } from "./dropout.ts";
 import { flatten } from "./flatten.ts";
@@ -25,6 +26,7 @@ export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } 
   activation,
   dropout,
   conv2d,
+  depthwise_conv2d: depthwiseConv2d,
   maxpool,
   avgpool,
   globalavgpool,
