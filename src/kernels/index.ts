@@ -17,6 +17,7 @@ import { input } from "./input.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { layernorm } from "./layernorm.ts";
 import { maxpool } from "./maxpool.ts";
+import { separableConv2d } from "./separable_conv2d.ts";
 
 export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } = {
   input,
@@ -27,6 +28,7 @@ export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } 
   dropout,
   conv2d,
   depthwise_conv2d: depthwiseConv2d,
+  separable_conv2d: separableConv2d,
   maxpool,
   avgpool,
   globalavgpool,

@@ -16,6 +16,7 @@ import { globalavgpool } from "./globalavgpool.ts";
 import { input } from "./input.ts";
 import { layernorm } from "./layernorm.ts";
 import { maxpool } from "./maxpool.ts";
+import { separableConv2d } from "./separable_conv2d.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
 
 export const OPS = [
@@ -27,6 +28,7 @@ export const OPS = [
   dropout,
   conv2d,
   depthwiseConv2d,
+  separableConv2d,
   maxpool,
   avgpool,
   globalavgpool,
