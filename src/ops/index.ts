@@ -8,6 +8,7 @@ import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv2d } from "./conv2d.ts";
+import { conv2dTranspose } from "./conv2d_transpose.ts";
 import { depthwiseConv2d } from "./depthwise_conv2d.ts";
 import { dense } from "./dense.ts";
 import { dropout } from "./dropout.ts";
@@ -29,6 +30,7 @@ export const OPS = [
   conv2d,
   depthwiseConv2d,
   separableConv2d,
+  conv2dTranspose,
   maxpool,
   avgpool,
   globalavgpool,
