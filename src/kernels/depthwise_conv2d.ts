@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation, fusable } from "../lower/activations.ts";
 import { channelMeans } from "../lower/channel-ops.ts";
-import { activationGrad, STEP_ACTIVATIONS } from "./activation.ts";
+import { activationGrad, stepCovers } from "./activation.ts";
 import { depthwiseFilterGrad, depthwiseInputGrad } from "./depthwise-grads.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
@@ -56,15 +56,16 @@ export const depthwiseConv2d: KernelDefinition<DepthwiseNode> = {
         ),
       stage({ logits }) {
         const activation = logits ? "linear" : node.activation;
-        if (!STEP_ACTIVATIONS.includes(activation)) return undefined;
+        if (!stepCovers(activation)) return undefined;
         const k = kernel as tf.Tensor4D;
         return ([x]) => {
           const z = tf.depthwiseConv2d(x as tf.Tensor4D, k, node.strides, node.padding);
-          const a = applyActivation(trainingBias ? tf.add(z, trainingBias) : z, activation);
+          const pre = trainingBias ? tf.add(z, trainingBias) : z;
+          const a = applyActivation(pre, activation);
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = activationGrad(dy, a, activation) as tf.Tensor4D;
+              const dz = activationGrad(dy, pre, a, activation) as tf.Tensor4D;
               const kernelGrad = depthwiseFilterGrad(
                 x as tf.Tensor4D,
                 dz,

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation } from "../lower/activations.ts";
 import { channelMeans } from "../lower/channel-ops.ts";
-import { activationGrad, STEP_ACTIVATIONS } from "./activation.ts";
+import { activationGrad, stepCovers } from "./activation.ts";
 import { depthwiseFilterGrad, depthwiseInputGrad } from "./depthwise-grads.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
@@ -35,7 +35,7 @@ export const separableConv2d: KernelDefinition<SeparableNode> = {
       forward: ([x], o, linear) => forward(x!, w.biasFor(o.training), linear ? "linear" : node.activation),
       stage({ logits }) {
         const activation = logits ? "linear" : node.activation;
-        if (!STEP_ACTIVATIONS.includes(activation)) return undefined;
+        if (!stepCovers(activation)) return undefined;
         return ([x]) => {
           // Reshaped at each step: a reshape taken once would keep the values before the optimizer's update.
           const pointwise = tf.reshape(pk, [middle, node.filters]) as tf.Tensor2D;
@@ -45,11 +45,15 @@ export const separableConv2d: KernelDefinition<SeparableNode> = {
             ...h.shape.slice(0, 3),
             node.filters,
           ]);
-          const a = applyActivation(w.trainingBias ? tf.add(z, w.trainingBias) : z, activation);
+          const pre = w.trainingBias ? tf.add(z, w.trainingBias) : z;
+          const a = applyActivation(pre, activation);
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = tf.reshape(activationGrad(dy, a, activation), [rows, node.filters]) as tf.Tensor2D;
+              const dz = tf.reshape(activationGrad(dy, pre, a, activation), [
+                rows,
+                node.filters,
+              ]) as tf.Tensor2D;
               const h2 = tf.reshape(h, [rows, middle]) as tf.Tensor2D;
               const pointwiseGrad = tf.reshape(tf.matMul(h2, dz, true, false), pk.shape);
               w.setGrads(grads, pointwiseGrad, () => tf.mul(channelMeans(dz), rows));
