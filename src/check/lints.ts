@@ -47,10 +47,10 @@ export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): 
     if (
       layer.op === "batchnorm" &&
       previous &&
-      (previous.op === "dense" || previous.op === "conv2d") &&
+      opOf(previous).channelAffine?.(previous) && // a dense or convolution with no activation after it
+      "useBias" in previous &&
       previous.useBias &&
       previous.outputShape !== undefined && // a layer with a shape error has enough said about it
-      !activationOf(previous) &&
       consumers.get(previous.name)?.length === 1
     ) {
       const help =

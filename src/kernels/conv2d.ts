@@ -8,6 +8,7 @@ import { channelMeans } from "../lower/channel-ops.ts";
 import { simdFilterGradient, type WasmBackend } from "../runtime/wasm-kernels.ts";
 import { wasmHeap } from "../train/tensor-memory.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
+import { transposedInput } from "./conv-grads.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -107,62 +108,11 @@ function conv2dFilterGrad(x: tf.Tensor4D, dz: tf.Tensor4D, filterShape: Shape4, 
 /**
  * dx of a conv2d: a forward convolution of dz with the kernel flipped in space and its channel axes swapped,
  * which on wasm takes XNNPACK's fast path (Conv2DBackpropInput is a scalar loop there: at stride 2 it was 61 ms
- * of a 235 ms residual-network step at batch 64). At stride s, dz is first dilated: s - 1 zeros between its
- * values, so the stride-1 convolution of the dilated dz is the transposed convolution. Padded so the output has
- * x's size: a forward pad of p before the input means k - 1 - p before the dilated dz; after it, whatever brings
- * the output to x's size (the rows a valid window never reached get zeros).
+ * of a 235 ms residual-network step at batch 64). dz is dilated and padded as src/kernels/conv-grads.ts says.
  */
 function conv2dInputGrad(dz: tf.Tensor4D, kernel: tf.Tensor4D, xShape: Shape4, node: Conv2dNode) {
-  const [kh, kw] = node.kernelSize;
-  const [sh, sw] = node.strides;
-  const [, height, width] = xShape;
-  const [, h, w] = dz.shape;
-  const before = (size: number, out: number, k: number, s: number) =>
-    node.padding === "same" ? Math.floor(Math.max((out - 1) * s + k - size, 0) / 2) : 0;
-  const [dh, dw] = [(h - 1) * sh + 1, (w - 1) * sw + 1];
-  const top = kh - 1 - before(height, h, kh, sh);
-  const left = kw - 1 - before(width, w, kw, sw);
-  const dilated = sh === 1 && sw === 1 ? dz : dilate(dz, sh, sw);
-  // Explicit padding: XNNPACK pads in its indirection buffer (a tf.pad copied dz first).
-  return tf.conv2d(dilated, flippedKernel(kernel), 1, [
-    [0, 0],
-    [top, height + kh - 1 - dh - top],
-    [left, width + kw - 1 - dw - left],
-    [0, 0],
-  ]);
-}
-
-/** dz [n, h, w, c] with s - 1 zeros between values along height and width: [n, (h-1)sh+1, (w-1)sw+1, c]. */
-function dilate(dz: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
-  const [n, h, w, c] = dz.shape;
-  const [dh, dw] = [(h - 1) * sh + 1, (w - 1) * sw + 1];
-  const heap = wasmHeap();
-  if (!heap) {
-    // Each value followed by its zeros, then the trailing zeros cut: plain tf ops, for the other backends.
-    const spread = tf.pad(tf.reshape(dz, [n, h, 1, w, 1, c]), [
-      [0, 0],
-      [0, 0],
-      [0, sh - 1],
-      [0, 0],
-      [0, sw - 1],
-      [0, 0],
-    ]);
-    return tf.slice(tf.reshape(spread, [n, h * sh, w * sw, c]), [0, 0, 0, 0], [n, dh, dw, c]) as tf.Tensor4D;
-  }
-  const out = heap.allocate([n, dh, dw, c]);
-  // Views after the allocation: a heap that grows detaches older ones.
-  const from = heap.view(dz);
-  const to = heap.view(out);
-  to.fill(0);
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < h; i++) {
-      for (let j = 0; j < w; j++) {
-        const source = ((b * h + i) * w + j) * c;
-        to.set(from.subarray(source, source + c), ((b * dh + i * sh) * dw + j * sw) * c);
-      }
-    }
-  }
-  return tf.engine().makeTensorFromTensorInfo(out, tf.backend()) as tf.Tensor4D;
+  const { dilated, pads } = transposedInput(dz, xShape, node);
+  return tf.conv2d(dilated, flippedKernel(kernel), 1, pads);
 }
 
 /**

@@ -8,6 +8,8 @@ import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv2d } from "./conv2d.ts";
+import { conv2dTranspose } from "./conv2d_transpose.ts";
+import { depthwiseConv2d } from "./depthwise_conv2d.ts";
 import { dense } from "./dense.ts";
 import { dropout } from "./dropout.ts";
 import { flatten } from "./flatten.ts";
@@ -16,6 +18,7 @@ import { input } from "./input.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { layernorm } from "./layernorm.ts";
 import { maxpool } from "./maxpool.ts";
+import { separableConv2d } from "./separable_conv2d.ts";
 
 export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } = {
   input,
@@ -25,6 +28,9 @@ export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } 
   activation,
   dropout,
   conv2d,
+  depthwise_conv2d: depthwiseConv2d,
+  separable_conv2d: separableConv2d,
+  conv2d_transpose: conv2dTranspose,
   maxpool,
   avgpool,
   globalavgpool,

@@ -1,4 +1,4 @@
-// What dense and conv2d share: a kernel and an optional bias, and the rule for a bias that a batchnorm absorbs
+// What dense and the convolutions share: a kernel and an optional bias, and the rule for a bias that a batchnorm absorbs
 // (Network.absorbedBiases): in training it is not added and its gradient is exactly 0; in inference it is.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Initializer } from "../ir/schema.ts";
@@ -19,8 +19,10 @@ export function kernelWeights(
   ctx: LowerContext,
   kernelShape: number[],
   units: number,
+  /** The kernel's Keras name: `kernel`, a depthwise convolution's `depthwise_kernel`, ... */
+  suffix = "kernel",
 ): KernelWeights {
-  const kernel = ctx.kernel("kernel", kernelShape, node.kernelInitializer);
+  const kernel = ctx.kernel(suffix, kernelShape, node.kernelInitializer);
   const bias = node.useBias ? ctx.bias(units) : undefined;
   const trainingBias = bias?.absorbed ? undefined : bias?.variable;
   return {
@@ -28,7 +30,7 @@ export function kernelWeights(
     trainingBias,
     biasFor: (training) => (training ? trainingBias : bias?.variable),
     setGrads(grads, kernelGrad, biasGrad) {
-      grads[`${node.name}/kernel`] = kernelGrad;
+      grads[`${node.name}/${suffix}`] = kernelGrad;
       if (trainingBias) grads[`${node.name}/bias`] = biasGrad();
       else if (bias) grads[`${node.name}/bias`] = tf.zerosLike(bias.variable);
     },

@@ -1,6 +1,7 @@
 // Lowering (inference): a checked program + trained weights -> an equivalent inference program with every
-// batchnorm fed only by a dense/conv2d with no activation (the op's `channelAffine` rule, src/ops/) folded into
-// that node's kernel and bias, and the folded weights. Predictions equal the unfolded model's to float rounding
+// batchnorm fed only by a node whose output is affine per channel (the op's `channelAffine` rule, src/ops/: a
+// dense or convolution with no activation) folded into that node's kernel (`foldedKernel`) and bias, and the
+// folded weights. Predictions equal the unfolded model's to float rounding
 // (test/speed/fold-bn).
 import { consumersOf, nodesByName } from "../ir/graph.ts";
 import type { Layer, LayerOf, Program } from "../ir/schema.ts";
@@ -45,17 +46,20 @@ export function foldBatchNorm(
       into.set(node.name, producer);
   }
   const out: Record<string, WeightData> = {};
+  /** The weights folding changed, by name. */
+  const folded = new Map<string, WeightData>();
   const replaced = new Map<string, Layer>();
   for (const [bnName, producer] of into) {
     const bn = nodes.get(bnName) as LayerOf<"batchnorm">;
-    const layer = producer as LayerOf<"dense" | "conv2d">;
-    const kernel = get(`${layer.name}/kernel`);
-    const channels = kernel.shape.at(-1)!;
+    const layer = producer as Layer & { useBias: boolean };
+    const kernelName = `${layer.name}/${opOf(producer).foldedKernel ?? "kernel"}`;
+    const kernel = get(kernelName);
+    const mean = get(`${bn.name}/moving_mean`).data;
+    const variance = get(`${bn.name}/moving_variance`).data;
+    const channels = mean.length;
     const bias = layer.useBias ? get(`${layer.name}/bias`).data : new Float32Array(channels);
     const gamma = bn.scale ? get(`${bn.name}/gamma`).data : new Float32Array(channels).fill(1);
     const beta = bn.center ? get(`${bn.name}/beta`).data : new Float32Array(channels);
-    const mean = get(`${bn.name}/moving_mean`).data;
-    const variance = get(`${bn.name}/moving_variance`).data;
     // Computed in float64, rounded once.
     const scale = Array.from(
       { length: channels },
@@ -64,27 +68,33 @@ export function foldBatchNorm(
     const k = new Float32Array(kernel.data.length);
     for (let j = 0; j < k.length; j++) k[j] = kernel.data[j]! * scale[j % channels]!;
     const b = Float32Array.from(scale, (s, c) => (bias[c]! - mean[c]!) * s + beta[c]!);
-    out[`${layer.name}/kernel`] = { shape: [...kernel.shape], data: k };
-    out[`${layer.name}/bias`] = { shape: [channels], data: b };
-    const params = layer.params && { trainable: kernel.data.length + channels, nonTrainable: 0 };
+    folded.set(kernelName, { shape: [...kernel.shape], data: k });
+    folded.set(`${layer.name}/bias`, { shape: [channels], data: b });
+    // The node's other weights (a separable conv's depthwise kernel) are copied below, as they are.
+    const params = layer.params && {
+      trainable: layer.params.trainable + (layer.useBias ? 0 : channels),
+      nonTrainable: 0,
+    };
     replaced.set(layer.name, {
       ...layer,
       useBias: true,
       // The folded node takes the batchnorm's place in the output: same shape.
       ...(bn.outputShape ? { outputShape: bn.outputShape } : {}),
       ...(params ? { params } : {}),
-    });
+    } as Layer);
   }
   const layers: Layer[] = [];
   for (const node of model.layers) {
     if (into.has(node.name)) continue;
     const rewired = node.inputs.map((name) => into.get(name)?.name ?? name);
     layers.push({ ...(replaced.get(node.name) ?? node), inputs: rewired });
-    if (replaced.has(node.name)) continue;
+    // In the node's weight order; a bias folding added (the node had none) last, where Keras holds it.
     for (const [name, w] of Object.entries(weights)) {
       if (name.startsWith(`${node.name}/`))
-        out[name] = { shape: [...w.shape], data: Float32Array.from(w.data) };
+        out[name] = folded.get(name) ?? { shape: [...w.shape], data: Float32Array.from(w.data) };
     }
+    const bias = folded.get(`${node.name}/bias`);
+    if (bias) out[`${node.name}/bias`] = bias;
   }
   const models = program.models.map((m, j) => (j === index ? { ...m, layers } : m));
   return { program: { ...program, models }, weights: out, folded: [...into.keys()] };

@@ -3,6 +3,7 @@
 // loss it minimizes and reports, training and evaluation alike (keras/src/trainers/trainer.py compute_loss adds
 // `self.losses`; keras/src/regularizers/regularizers.py L2: `l2 * ops.sum(ops.square(x))`).
 import * as tf from "@tensorflow/tfjs-core";
+import { opOf } from "../ops/index.ts";
 import type { Network, WeightEntry } from "./network.ts";
 
 export interface L2Penalty {
@@ -16,9 +17,11 @@ export function l2Penalties(net: Network): L2Penalty[] {
   for (const layer of net.model.layers) {
     const l2 = (layer as { l2?: number }).l2;
     if (!l2) continue;
-    const weight = net.weights.find((w) => w.name === `${layer.name}/kernel`);
-    if (!weight) throw new Error(`internal: no kernel for regularized layer ${layer.name}`);
-    out.push({ weight, l2 });
+    for (const suffix of opOf(layer).regularizedKernels ?? ["kernel"]) {
+      const weight = net.weights.find((w) => w.name === `${layer.name}/${suffix}`);
+      if (!weight) throw new Error(`internal: no ${suffix} for regularized layer ${layer.name}`);
+      out.push({ weight, l2 });
+    }
   }
   return out;
 }

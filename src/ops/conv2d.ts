@@ -10,7 +10,8 @@ import {
   type Activation,
 } from "../ir/common.ts";
 import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-config.ts";
-import { optionUnlessDefault, statement, type ImportedStatement } from "./keras-import.ts";
+import { statement, type ImportedStatement } from "./keras-import.ts";
+import { hwabToBaHw, readWindow, windowConfig } from "./convolution.ts";
 import { channelsOf, kerasCommon, weightedCopies, type OpDefinition } from "./op.ts";
 import { onnxActivation } from "./activation.ts";
 import { onnxPads } from "./onnx.ts";
@@ -78,11 +79,7 @@ export const conv2d: OpDefinition<Conv2dNode> = {
   kerasConfig: (node) => ({
     ...kerasCommon(node),
     filters: node.filters,
-    kernel_size: [...node.kernelSize],
-    strides: [...node.strides],
-    padding: node.padding,
-    data_format: "channels_last",
-    dilation_rate: [1, 1],
+    ...windowConfig(node),
     ...kernelConfig(node),
   }),
   kerasWeights: (node, [x]) => [
@@ -92,13 +89,9 @@ export const conv2d: OpDefinition<Conv2dNode> = {
   fromKeras: {
     classNames: ["Conv2D"],
     read(r) {
-      const [kh, kw] = r.pair("kernel_size");
-      const positional: ImportedStatement["positional"] = [r.int("filters"), `${kh}x${kw}`];
+      const positional: ImportedStatement["positional"] = [r.int("filters")];
       const options: ImportedStatement["options"] = [];
-      const [sh, sw] = r.pair("strides", [1, 1]);
-      if (sh !== 1 || sw !== 1) options.push(["stride", sh === sw ? sh : `${sh}x${sw}`]);
-      optionUnlessDefault(options, "padding", r.oneOf("padding", ["valid", "same"], "valid"), "valid");
-      r.channelsLast();
+      readWindow(r, positional, options);
       r.expect("dilation_rate", [1, [1, 1]], "nnc's convolutions are not dilated (dilation_rate [1, 1])");
       r.expect("groups", [1], "nnc's convolutions are not grouped (groups 1)");
       readKernelConfig(r, positional, options);
@@ -113,13 +106,7 @@ export const conv2d: OpDefinition<Conv2dNode> = {
     const x = ctx.input(0, "nchw").name;
     const k = ctx.weight("kernel");
     const [kh, kw, ci, co] = k.shape as [number, number, number, number];
-    const oihw = new Float32Array(k.data.length);
-    for (let h = 0; h < kh; h++)
-      for (let w = 0; w < kw; w++)
-        for (let i = 0; i < ci; i++)
-          for (let o = 0; o < co; o++)
-            oihw[((o * ci + i) * kh + h) * kw + w] = k.data[((h * kw + w) * ci + i) * co + o]!;
-    const inputs = [x, ctx.constant("kernel", [co, ci, kh, kw], oihw)];
+    const inputs = [x, ctx.constant("kernel", [co, ci, kh, kw], hwabToBaHw(k.data, k.shape))];
     if (node.useBias) inputs.push(ctx.constant("bias", [co], ctx.weight("bias").data));
     const z = ctx.emit("Conv", inputs, {
       kernel_shape: [kh, kw],

@@ -8,6 +8,8 @@ import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv2d } from "./conv2d.ts";
+import { conv2dTranspose } from "./conv2d_transpose.ts";
+import { depthwiseConv2d } from "./depthwise_conv2d.ts";
 import { dense } from "./dense.ts";
 import { dropout } from "./dropout.ts";
 import { flatten } from "./flatten.ts";
@@ -15,6 +17,7 @@ import { globalavgpool } from "./globalavgpool.ts";
 import { input } from "./input.ts";
 import { layernorm } from "./layernorm.ts";
 import { maxpool } from "./maxpool.ts";
+import { separableConv2d } from "./separable_conv2d.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
 
 export const OPS = [
@@ -25,6 +28,9 @@ export const OPS = [
   activation,
   dropout,
   conv2d,
+  depthwiseConv2d,
+  separableConv2d,
+  conv2dTranspose,
   maxpool,
   avgpool,
   globalavgpool,

@@ -231,9 +231,13 @@ export class KerasConfigReader {
     );
   }
 
-  /** kernel_regularizer as nnc's `l2=`; other regularizers and constraints become notes (training-only). */
-  regularizers(options: ImportedStatement["options"]): void {
-    const reg = serialized(this.config["kernel_regularizer"]);
+  /**
+   * kernel_regularizer (or the first of `kernels`' regularizers) as nnc's `l2=`; other regularizers and
+   * constraints become notes (training-only).
+   */
+  regularizers(options: ImportedStatement["options"], kernels: readonly string[] = ["kernel"]): void {
+    const first = `${kernels[0]}_regularizer`;
+    const reg = serialized(this.config[first]);
     if (reg) {
       const l1 = typeof reg.config["l1"] === "number" ? (reg.config["l1"] as number) : 0;
       const l2 = typeof reg.config["l2"] === "number" ? (reg.config["l2"] as number) : 0;
@@ -242,11 +246,17 @@ export class KerasConfigReader {
       } else if (l2 > 0 || l1 > 0) {
         if (l2 > 0) options.push(["l2", roundFloat(l2)]);
         this.note(
-          `kernel_regularizer ${reg.className}: nnc has no L1 penalty${l2 > 0 ? ", only its l2 part is kept" : ""}`,
+          `${first} ${reg.className}: nnc has no L1 penalty${l2 > 0 ? ", only its l2 part is kept" : ""}`,
         );
       }
     }
-    for (const key of ["bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"]) {
+    for (const k of kernels.slice(1)) {
+      // nnc's one l2= applies to every kernel of the layer.
+      if (JSON.stringify(this.config[`${k}_regularizer`]) !== JSON.stringify(this.config[first]))
+        this.note(`${k}_regularizer differs from ${first}: nnc's l2= applies to both`);
+    }
+    const constraints = kernels.map((k) => `${k}_constraint`);
+    for (const key of ["bias_regularizer", "activity_regularizer", ...constraints, "bias_constraint"]) {
       const v = serialized(this.config[key]);
       if (v) this.note(`${key} ${v.className} is left out: nnc has none (it changes training only)`);
     }

@@ -3,23 +3,33 @@ import type { Activation, Initializer } from "../ir/common.ts";
 import { optionUnlessDefault, type ImportedStatement, type KerasConfigReader } from "./keras-import.ts";
 import { cls, type KerasLayerJson } from "./op.ts";
 
-export function kernelConfig(node: {
-  activation: Activation;
-  useBias: boolean;
-  kernelInitializer: Initializer;
-  l2?: number;
-}) {
+/**
+ * `kernels`: the names Keras gives the layer's kernels in its config keys (`kernel_initializer`; a depthwise
+ * convolution's `depthwise_initializer`, a separable one's `depthwise_` and `pointwise_`): nnc's one init= and
+ * l2= apply to each.
+ */
+export function kernelConfig(
+  node: {
+    activation: Activation;
+    useBias: boolean;
+    kernelInitializer: Initializer;
+    l2?: number;
+  },
+  kernels: readonly string[] = ["kernel"],
+) {
+  const each = (suffix: string, value: () => unknown) =>
+    Object.fromEntries(kernels.map((k) => [`${k}_${suffix}`, value()]));
   return {
     activation: node.activation,
     use_bias: node.useBias,
-    kernel_initializer: initializerConfig(node.kernelInitializer),
+    ...each("initializer", () => initializerConfig(node.kernelInitializer)),
     bias_initializer: cls("Zeros"),
     // Keras' L2(l2) and L1L2(l1=0, l2) compute the same l2 * sum(x^2) (keras/src/regularizers/regularizers.py);
     // L1L2 is the class tfjs-layers registers (it has no L2), so tf.loadLayersModel reads the file.
-    kernel_regularizer: node.l2 ? cls("L1L2", { l1: 0, l2: node.l2 }) : null,
+    ...each("regularizer", () => (node.l2 ? cls("L1L2", { l1: 0, l2: node.l2 }) : null)),
     bias_regularizer: null,
     activity_regularizer: null,
-    kernel_constraint: null,
+    ...each("constraint", () => null),
     bias_constraint: null,
   };
 }
@@ -75,16 +85,23 @@ export function readKernelConfig(
   r: KerasConfigReader,
   positional: ImportedStatement["positional"],
   options: ImportedStatement["options"],
+  kernels: readonly string[] = ["kernel"],
 ): void {
   const activation = r.activation();
   if (activation !== "linear") positional.push(activation);
   optionUnlessDefault(options, "bias", r.bool("use_bias", true), true);
-  r.initializer("kernel_initializer", options);
+  // nnc has one init= for all of a layer's kernels: the first's is read, and another that differs is a note.
+  r.initializer(`${kernels[0]}_initializer`, options);
+  for (const k of kernels.slice(1)) {
+    const key = `${k}_initializer`;
+    if (JSON.stringify(r.config[key]) !== JSON.stringify(r.config[`${kernels[0]}_initializer`]))
+      r.note(`${key} differs from ${kernels[0]}_initializer: nnc initializes both with init=`);
+  }
   const bias = r.config["bias_initializer"];
   const biasClass =
     typeof bias === "object" && bias !== null ? (bias as { class_name?: unknown }).class_name : undefined;
   if (biasClass !== undefined && biasClass !== "Zeros") {
     r.note(`bias_initializer ${String(biasClass)} is left out: nnc starts biases at zero`);
   }
-  r.regularizers(options);
+  r.regularizers(options, kernels);
 }

@@ -98,6 +98,14 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
    */
   channelAffine?(node: N): boolean;
   /**
+   * Of a channel-affine node: the weight (suffix) whose values a folded batchnorm's per-channel scale multiplies,
+   * the value at flat index j belonging to output channel j % channels: a dense or conv kernel's last axis, a
+   * depthwise kernel [kh, kw, in, M]'s last two (its output channel is c * M + m). Default `kernel`.
+   */
+  foldedKernel?: string;
+  /** The weights (suffixes) `l2=` penalizes, as Keras' kernel_regularizer (or depthwise_ and pointwise_) does. Default `kernel`. */
+  regularizedKernels?: readonly string[];
+  /**
    * Tensors of the node's output size a training step keeps until it ends (forward intermediates and their
    * gradients): 2 when absent (the output and its gradient). The memory estimate (src/ir/training-memory.ts)
    * multiplies it by the batch; an op that makes no new values (flatten's reshape) says 0.

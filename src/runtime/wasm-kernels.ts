@@ -3,10 +3,12 @@
 // registered for backend 'wasm'"), so a convnet could not train on the backend `auto` picks. Its MaxPoolGrad
 // returns wrong values for many shapes (measured against the cpu backend on random inputs: [2, 6, 6, C] with C =
 // 2..12 and 2x2 windows at stride 2 or 1, and [16, 6, 6, 6] with 3x3 windows, off by up to the values' own size),
-// so autograd through max pooling, and tfjs-layers' fit, trained on wrong gradients there.
+// so autograd through max pooling, and tfjs-layers' fit, trained on wrong gradients there. It has no depthwise
+// convolution gradients either (DepthwiseConv2dNativeBackpropFilter / Input).
 import * as tf from "@tensorflow/tfjs-core";
 import { simdKernels, type SimdKernels } from "./simd-kernels.ts";
 import { withBuffers } from "./simd-ops.ts";
+import { depthwiseFilterGrad, depthwiseInputGrad } from "../kernels/depthwise-grads.ts";
 
 type Shape4 = [number, number, number, number];
 
@@ -213,6 +215,7 @@ export function registerMissingWasmKernels(): void {
     tf.unregisterKernel(tf.MaxPoolGrad, "wasm"); // or tfjs warns about the duplicate
     tf.registerKernel({ kernelName: tf.MaxPoolGrad, backendName: "wasm", kernelFunc: correctMaxPoolGrad });
   }
+  registerDepthwiseGradients();
   if (tf.getKernel(tf.Conv2DBackpropFilter, "wasm")) return;
   tf.registerKernel({
     kernelName: tf.Conv2DBackpropFilter,
@@ -252,6 +255,64 @@ export function registerMissingWasmKernels(): void {
         ).dataSync(),
       );
       return kernelBackend.makeOutput([...filterShape], "float32", undefined, values as Float32Array);
+    },
+  });
+}
+
+/**
+ * A depthwise convolution's gradients (tfjs-core's depthwiseConv2d gradient runs these kernels, which wasm
+ * lacks): computed with forward ops (src/kernels/depthwise-grads.ts), then copied out as a fresh output.
+ */
+function registerDepthwiseGradients(): void {
+  if (tf.getKernel(tf.DepthwiseConv2dNativeBackpropFilter, "wasm")) return;
+  const alias = (backend: WasmBackend, t: tf.TensorInfo) => {
+    // The alias shares t's data: the backend's reference count is raised first, or disposing the alias would
+    // free data its owner still uses.
+    backend.incRef(t.dataId);
+    return tf.engine().makeTensorFromTensorInfo(t, backend) as tf.Tensor4D;
+  };
+  const geometry = (attrs: { strides: number | [number, number]; pad: unknown; dilations?: unknown }) => {
+    const { strides, pad, dilations } = attrs;
+    if (pad !== "same" && pad !== "valid")
+      throw new Error(
+        `depthwise convolution gradients on wasm: padding ${JSON.stringify(pad)} is not supported`,
+      );
+    const d = dilations ?? 1;
+    if (!(d === 1 || (Array.isArray(d) && d.every((v) => v === 1))))
+      throw new Error("depthwise convolution gradients on wasm: dilations are not supported");
+    return {
+      strides: (typeof strides === "number" ? [strides, strides] : strides) as [number, number],
+      padding: pad as "same" | "valid",
+    };
+  };
+  tf.registerKernel({
+    kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+      const { strides, padding } = geometry(a);
+      const b = backend as WasmBackend;
+      const values = tf.tidy(() =>
+        depthwiseFilterGrad(alias(b, x), alias(b, dy), a.filterShape, strides, padding).dataSync(),
+      );
+      return b.makeOutput([...a.filterShape], "float32", undefined, values as Float32Array);
+    },
+  });
+  tf.registerKernel({
+    kernelName: tf.DepthwiseConv2dNativeBackpropInput,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { dy, filter } = inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+      const { strides, padding } = geometry(a);
+      const b = backend as WasmBackend;
+      const values = tf.tidy(() => {
+        const k = alias(b, filter);
+        const node = { kernelSize: [k.shape[0], k.shape[1]] as [number, number], strides, padding };
+        return depthwiseInputGrad(alias(b, dy), k, a.inputShape, node).dataSync();
+      });
+      return b.makeOutput([...a.inputShape], "float32", undefined, values as Float32Array);
     },
   });
 }

@@ -20,7 +20,7 @@ one("the loss setting accepts exactly the IR's losses", () => {
 one("summary and Keras export name every layer's class from KERAS_NAMES", () => {
   const program = compile(
     "input 8x8x1\nconv2d 2 3 name=c\nbatchnorm\nrelu\nadd c\nconcat c\nmaxpool 2\navgpool 1\nlayernorm\n" +
-      "dropout 0.1\nglobalavgpool\nflatten\ndense 2 softmax",
+      "dropout 0.1\ndepthwise_conv2d 1\nseparable_conv2d 2 1\nconv2d_transpose 2 1\nglobalavgpool\nflatten\ndense 2 softmax",
   ).program!;
   const model = program.models[0]!;
   const ops = new Set(model.layers.map((l) => l.op));

@@ -211,4 +211,43 @@ for (const [xShape, pool, strides, padding, ties] of [
   );
 }
 
+// Depthwise convolution gradients (tfjs-backend-wasm has no DepthwiseConv2dNativeBackpropFilter / Input): autograd
+// on wasm runs nnc's kernels, on cpu tfjs' own; both gradients agree, over multipliers, strides and paddings.
+for (const [xShape, kernel, multiplier, strides, padding] of [
+  [[2, 6, 6, 3], [3, 3], 1, [1, 1], "same"],
+  [[2, 7, 7, 2], [3, 3], 2, [2, 2], "same"],
+  [[3, 8, 7, 3], [3, 2], 3, [2, 1], "valid"],
+  [[2, 5, 5, 1], [2, 2], 2, [1, 1], "valid"],
+] as const) {
+  Kernels(
+    `depthwise gradients: ${xShape.join("x")} ${kernel.join("x")} x${multiplier} stride ${strides.join("x")} ${padding}`,
+    async () => {
+      const rng = new Random(5);
+      const x = randomTensor(rng, [...xShape]);
+      const w = randomTensor(rng, [...kernel, xShape[3], multiplier]);
+      const out = tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, [...strides], padding).shape;
+      const r = randomTensor(rng, out);
+      const [xs, ws, rs] = [x, w, r].map((t) => t.dataSync() as Float32Array);
+      tf.dispose([x, w, r]);
+      const grads = () =>
+        tf.tidy(() => {
+          const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(
+              tf.mul(
+                tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, [...strides], padding),
+                tf.tensor(rs, out),
+              ),
+            ),
+          )([tf.tensor(xs, [...xShape]), tf.tensor(ws, [...kernel, xShape[3], multiplier])]);
+          return [...dx!.dataSync(), ...dw!.dataSync()];
+        });
+      const cpu = await sameOnWasm(grads, 1e-4);
+      assert.ok(
+        cpu.some((v) => Math.abs(v) > 1e-3),
+        "gradients are not all ~0",
+      );
+    },
+  );
+}
+
 Kernels.run();

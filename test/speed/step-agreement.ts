@@ -46,7 +46,8 @@ export function absorbableBiases(model: Model): string[] {
   return model.layers.flatMap((l) => {
     if (l.op !== "batchnorm") return [];
     const p = nodes.get(l.inputs[0]!)!;
-    const affine = (p.op === "dense" || p.op === "conv2d") && p.activation === "linear" && p.useBias;
+    const channelAffine = ["dense", "conv2d", "depthwise_conv2d", "separable_conv2d"].includes(p.op);
+    const affine = channelAffine && "useBias" in p && p.useBias && "activation" in p && p.activation === "linear";
     return affine && consumers.get(p.name)!.length === 1 ? [`${p.name}/bias`] : [];
   });
 }
