@@ -40,6 +40,8 @@ export const add = elementwiseMerge<AddNode>({
   doc: "the current tensor plus the outputs of the named earlier layers (equal shapes)",
   layerDoc: "names of earlier layers whose outputs are added",
   keras: { base: "add", className: "Add" },
+  // Any order, and two branches from one tensor are a residual block.
+  graphMerge: "sum",
   // The first input is the body's output (the current tensor); the others the skips.
   help: (other, first) => projection(other, first),
   // Add takes two inputs; Sum any number (both broadcast, here the shapes are equal).

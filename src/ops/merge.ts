@@ -24,6 +24,8 @@ export interface ElementwiseMerge {
   /** The doc of the LAYER argument (the named earlier layers). */
   layerDoc: string;
   keras: { base: string; className: string };
+  /** How nnc import writes it in a graph (KerasImportRule.graphMerge): add is a "sum"; the others "ordered". */
+  graphMerge?: "sum" | "ordered";
   /** A fix to suggest when input `other` does not fit `first` (add: the projection of a residual). */
   help?: (other: InferInput, first: InferInput) => string | undefined;
   /** The ONNX node over the inputs (all in the first input's layout). */
@@ -68,7 +70,11 @@ export function elementwiseMerge<N extends NodeLike>(m: ElementwiseMerge): OpDef
     kerasConfig: (node) => kerasCommon(node),
     kerasWeights: () => [],
     // The importer adds the names of the other inputs (the first is the current tensor).
-    fromKeras: { classNames: [m.keras.className], read: () => statement(m.op, []) },
+    fromKeras: {
+      classNames: [m.keras.className],
+      read: () => statement(m.op, []),
+      ...(m.graphMerge ? { graphMerge: m.graphMerge } : {}),
+    },
     onnx(_node, ctx) {
       const xs = ctx.inputsAlike();
       return { name: m.onnx(xs, ctx), layout: xs[0]!.layout };
