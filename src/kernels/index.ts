@@ -4,6 +4,7 @@
 import type { Layer, LayerOf, LayerOp } from "../ir/schema.ts";
 import { activation } from "./activation.ts";
 import { add } from "./add.ts";
+import { average } from "./average.ts";
 import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
@@ -15,7 +16,10 @@ import { globalavgpool } from "./globalavgpool.ts";
 import { input } from "./input.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { layernorm } from "./layernorm.ts";
+import { maximum } from "./maximum.ts";
 import { maxpool } from "./maxpool.ts";
+import { minimum } from "./minimum.ts";
+import { multiply } from "./multiply.ts";
 
 export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } = {
   input,
@@ -31,6 +35,10 @@ export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } 
   layernorm,
   add,
   concat,
+  multiply,
+  average,
+  maximum,
+  minimum,
 };
 
 /** The kernel of a node's op. */

@@ -4,6 +4,7 @@
 // the docs, the editor grammar, completion and the Keras names all come from here.
 import { activation } from "./activation.ts";
 import { add } from "./add.ts";
+import { average } from "./average.ts";
 import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
@@ -14,7 +15,10 @@ import { flatten } from "./flatten.ts";
 import { globalavgpool } from "./globalavgpool.ts";
 import { input } from "./input.ts";
 import { layernorm } from "./layernorm.ts";
+import { maximum } from "./maximum.ts";
 import { maxpool } from "./maxpool.ts";
+import { minimum } from "./minimum.ts";
+import { multiply } from "./multiply.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
 
 export const OPS = [
@@ -31,6 +35,10 @@ export const OPS = [
   layernorm,
   add,
   concat,
+  multiply,
+  average,
+  maximum,
+  minimum,
 ] as const;
 
 const byOp = new Map<string, OpDefinition<NodeLike>>(
