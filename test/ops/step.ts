@@ -126,7 +126,9 @@ export async function assertThreadsAgree(spec: string): Promise<void> {
     assert.ok(c <= 1, `${w} differs beyond float rounding (${c})`);
   }
   const initial = buildModel(p, { backend: "wasm" });
-  const moved = Object.entries(weightsOf(initial)).some(([w, v]) => closeness(one.weights[w]!, v, 0, 1e-7) > 1);
+  const moved = Object.entries(weightsOf(initial)).some(
+    ([w, v]) => closeness(one.weights[w]!, v, 0, 1e-7) > 1,
+  );
   initial.dispose();
   assert.ok(moved, "training moved the weights");
 }
