@@ -20,6 +20,7 @@ import { maximum } from "./maximum.ts";
 import { maxpool } from "./maxpool.ts";
 import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
+import { upsampling2d } from "./upsampling2d.ts";
 
 export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } = {
   input,
@@ -39,6 +40,7 @@ export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } 
   average,
   maximum,
   minimum,
+  upsampling2d,
 };
 
 /** The kernel of a node's op. */

@@ -20,6 +20,7 @@ import { maxpool } from "./maxpool.ts";
 import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
+import { upsampling2d } from "./upsampling2d.ts";
 
 export const OPS = [
   input,
@@ -39,6 +40,7 @@ export const OPS = [
   average,
   maximum,
   minimum,
+  upsampling2d,
 ] as const;
 
 const byOp = new Map<string, OpDefinition<NodeLike>>(
