@@ -9,6 +9,7 @@ import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv2d } from "./conv2d.ts";
+import { cropping2d } from "./cropping2d.ts";
 import { dense } from "./dense.ts";
 import { dropout } from "./dropout.ts";
 import { flatten } from "./flatten.ts";
@@ -21,6 +22,7 @@ import { maxpool } from "./maxpool.ts";
 import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
 import { upsampling2d } from "./upsampling2d.ts";
+import { zeropadding2d } from "./zeropadding2d.ts";
 
 export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } = {
   input,
@@ -41,6 +43,8 @@ export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } 
   maximum,
   minimum,
   upsampling2d,
+  zeropadding2d,
+  cropping2d,
 };
 
 /** The kernel of a node's op. */

@@ -9,6 +9,7 @@ import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv2d } from "./conv2d.ts";
+import { cropping2d } from "./cropping2d.ts";
 import { dense } from "./dense.ts";
 import { dropout } from "./dropout.ts";
 import { flatten } from "./flatten.ts";
@@ -21,6 +22,7 @@ import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
 import { upsampling2d } from "./upsampling2d.ts";
+import { zeropadding2d } from "./zeropadding2d.ts";
 
 export const OPS = [
   input,
@@ -41,6 +43,8 @@ export const OPS = [
   maximum,
   minimum,
   upsampling2d,
+  zeropadding2d,
+  cropping2d,
 ] as const;
 
 const byOp = new Map<string, OpDefinition<NodeLike>>(
