@@ -10,7 +10,7 @@ import { diagnostic, hasErrors, SourceText, type Diagnostic } from "../diagnosti
 import type { Program } from "../ir/schema.ts";
 import { formatSource } from "../format/index.ts";
 import { KerasConfigReader, roundFloat, type ImportedStatement } from "../ops/keras-import.ts";
-import { KERAS_IMPORT_CLASSES, opForKerasClass } from "../ops/index.ts";
+import { KERAS_IMPORT_CLASSES, opForKerasClass, opOf } from "../ops/index.ts";
 import { readKerasModel, type KerasGraph, type KerasLayer } from "./keras-json.ts";
 import { linearize, nameResiduals, nodeOrder, referenced, type GraphNode, type Item } from "./linearize.ts";
 
@@ -187,7 +187,13 @@ export async function importKeras(text: string, options: ImportOptions): Promise
     .filter((l) => !rescaled.has(l.name))
     .map((l) => {
       const op = translated.get(l.name)!.op;
-      const kind = op === "input" ? "input" : op === "add" ? "add" : op === "concat" ? "concat" : "one";
+      const def = opOf(op);
+      const kind =
+        def.arity === "none"
+          ? "input"
+          : def.arity === "one"
+            ? "one"
+            : (def.fromKeras?.graphMerge ?? "ordered");
       if (kind === "one" && l.inputs.length !== 1) {
         diagnostics.push(
           diagnostic(
@@ -201,7 +207,7 @@ export async function importKeras(text: string, options: ImportOptions): Promise
           ),
         );
       }
-      return { name: l.name, kind, inputs: l.inputs.map(through) };
+      return { name: l.name, kind, op, inputs: l.inputs.map(through) };
     });
   if (hasErrors(diagnostics)) return finish(diagnostics, { graph });
   const linear = linearize(nodes, through(graph.output));

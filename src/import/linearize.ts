@@ -10,8 +10,13 @@
 
 export interface GraphNode {
   name: string;
-  /** How the node merges its inputs: none (the input), one input, or Add / Concatenate (order matters). */
-  kind: "input" | "one" | "add" | "concat";
+  /**
+   * How the node takes its inputs (its op's KerasImportRule.graphMerge): none (the input), one input, a sum nnc
+   * may write as a residual (Add), or an ordered merge: the current tensor first, then named earlier layers.
+   */
+  kind: "input" | "one" | "sum" | "ordered";
+  /** The nnc op it reads as (for messages). */
+  op: string;
   inputs: string[];
 }
 
@@ -62,7 +67,7 @@ export function linearize(nodes: GraphNode[], output: string): { items: Item[] }
         done.add(target);
         return undefined;
       }
-      case "concat": {
+      case "ordered": {
         const [first, ...rest] = node.inputs;
         const e = express(first!, entry, out, target);
         if (e) return e;
@@ -71,15 +76,15 @@ export function linearize(nodes: GraphNode[], output: string): { items: Item[] }
           return {
             layer: target,
             detail:
-              `it joins '${first}' with '${missing}', which is computed after it: nnc's concat joins the current ` +
-              "tensor (its first input) with layers computed before it",
+              `it joins '${first}' with '${missing}', which is computed after it: nnc's ${node.op} joins the ` +
+              "current tensor (its first input) with layers computed before it",
           };
         }
         out.push({ kind: "layer", layer: target, refs: rest });
         done.add(target);
         return undefined;
       }
-      case "add":
+      case "sum":
         return expressAdd(node, entry, out);
     }
   }

@@ -165,6 +165,14 @@ export function buildOnnxGraph(
     initializers.push({ name, dims, data_type: DATA_TYPE.float, raw_data: raw });
     return name;
   };
+  const addInts = (base: string, values: readonly number[]) => {
+    const name = unique(base);
+    const raw = new Uint8Array(values.length * 8);
+    const view = new DataView(raw.buffer);
+    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+    initializers.push({ name, dims: [values.length], data_type: DATA_TYPE.int64, raw_data: raw });
+    return name;
+  };
   /** `value` in `layout` (rank-4 tensors only; others are always "nnc"). */
   const inLayout = (value: OnnxValue, layout: OnnxLayout, rank: number): OnnxValue => {
     if (rank !== 4 || value.layout === layout) return value;
@@ -209,6 +217,7 @@ export function buildOnnxGraph(
         return name;
       },
       constant: (suffix, dims, data) => addInitializer(`${node.name}/${suffix}`, dims, data),
+      ints: (suffix, values) => addInts(`${node.name}/${suffix}`, values),
       emit: (opType, ins, attrs) => addNode(opType, ins, `${node.name}/${opType}`, attrs),
     };
     values.set(node.name, rule(node, ctx));

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import protobuf from "protobufjs";
 
 /** onnx.proto3's TensorProto.DataType values nnc writes. */
-export const DATA_TYPE = { float: 1 } as const;
+export const DATA_TYPE = { float: 1, int64: 7 } as const;
 /** onnx.proto3's AttributeProto.AttributeType values nnc writes. */
 export const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, floats: 6, ints: 7 } as const;
 

@@ -4,21 +4,28 @@
 // the docs, the editor grammar, completion and the Keras names all come from here.
 import { activation } from "./activation.ts";
 import { add } from "./add.ts";
+import { average } from "./average.ts";
 import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv2d } from "./conv2d.ts";
 import { conv2dTranspose } from "./conv2d_transpose.ts";
 import { depthwiseConv2d } from "./depthwise_conv2d.ts";
+import { cropping2d } from "./cropping2d.ts";
 import { dense } from "./dense.ts";
 import { dropout } from "./dropout.ts";
 import { flatten } from "./flatten.ts";
 import { globalavgpool } from "./globalavgpool.ts";
 import { input } from "./input.ts";
 import { layernorm } from "./layernorm.ts";
+import { maximum } from "./maximum.ts";
 import { maxpool } from "./maxpool.ts";
 import { separableConv2d } from "./separable_conv2d.ts";
+import { minimum } from "./minimum.ts";
+import { multiply } from "./multiply.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
+import { upsampling2d } from "./upsampling2d.ts";
+import { zeropadding2d } from "./zeropadding2d.ts";
 
 export const OPS = [
   input,
@@ -37,6 +44,13 @@ export const OPS = [
   layernorm,
   add,
   concat,
+  multiply,
+  average,
+  maximum,
+  minimum,
+  upsampling2d,
+  zeropadding2d,
+  cropping2d,
 ] as const;
 
 const byOp = new Map<string, OpDefinition<NodeLike>>(

@@ -26,6 +26,12 @@ export interface KerasConfigProblem {
 export interface KerasImportRule {
   classNames: readonly string[];
   read(config: KerasConfigReader, className: string): ImportedStatement;
+  /**
+   * For an op taking many inputs, how a Keras graph's layer of it is written (src/import/linearize.ts): "sum",
+   * a sum of any order nnc may also write as `residual { }` over two branches (Add); "ordered", the default:
+   * the current tensor is its first input, the named earlier layers the rest, in order (Concatenate, Multiply).
+   */
+  graphMerge?: "sum" | "ordered";
 }
 
 const shown = (value: unknown): string => {

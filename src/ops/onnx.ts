@@ -43,6 +43,11 @@ export interface OnnxContext {
   graphInput(shape: number[]): string;
   /** An initializer named `<layer>/<suffix>`, float32, of this shape; returns its name. */
   constant(suffix: string, shape: number[], data: Float32Array | readonly number[]): string;
+  /**
+   * An int64 initializer named `<layer>/<suffix>` holding `values` (1-D): the shapes, pads and slice bounds that
+   * opset 17's Reshape, Pad and Slice take as inputs rather than attributes; returns its name.
+   */
+  ints(suffix: string, values: readonly number[]): string;
   /** Emits the ONNX node `opType` (default opset domain) over `inputs`; returns its (first) output's name. */
   emit(opType: string, inputs: string[], attributes?: Record<string, OnnxAttribute>): string;
 }
