@@ -313,6 +313,7 @@ function finishExperiment(draft: ExperimentDraft, models: Model[], train: Train)
     },
   };
   if (draft.target !== undefined) experiment.target = draft.target;
+  if (draft.evalTrain) experiment.evalTrain = true;
   if (Object.keys(draft.train).length > 0) experiment.train = draft.train;
   experiment.span = draft.span;
   return experiment;

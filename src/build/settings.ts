@@ -195,10 +195,11 @@ export interface ExperimentDraft {
   repeat?: number;
   lrScale?: { rule: "none" | "linear" | "sqrt"; ref?: number };
   target?: number;
+  evalTrain?: boolean;
   train: TrainParts;
 }
 
-/** Records a bound experiment statement (compare, vary, repeat, lr_scale, target) in the draft. */
+/** Records a bound experiment statement (compare, vary, repeat, lr_scale, target, eval_train) in the draft. */
 export function applyExperimentSetting(
   sig: Signature,
   bound: Bound,
@@ -228,6 +229,9 @@ export function applyExperimentSetting(
     }
     case "target":
       draft.target = given("ACC") as number;
+      return;
+    case "eval_train":
+      draft.evalTrain = true;
       return;
     default:
       throw new Error(`internal: no IR builder for experiment setting '${sig.name}'`);

@@ -440,6 +440,12 @@ export const EXPERIMENT_SIGNATURES: Signature[] = [
       required: true,
     },
   ]),
+  experiment(
+    "eval_train",
+    "each cell also measures the training set in inference mode (population statistics) at every epoch end, " +
+      "as nnc train --eval-train: the gap to the running training accuracy",
+    [],
+  ),
 ];
 
 export const ALL_SIGNATURES: Signature[] = [

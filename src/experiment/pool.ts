@@ -8,7 +8,7 @@ import type { Program } from "../ir/schema.ts";
 import type { BackendChoice, BackendName, BatchEvent, EpochRecord } from "../runtime/types.ts";
 import type { Cell } from "./grid.ts";
 import type { CellResult } from "./results-schema.ts";
-import { trainCell, type CellEvents } from "./run-cell.ts";
+import { trainCell, type CellEvents, type CellMeasures } from "./run-cell.ts";
 import { startWorker } from "../util/worker-entry.ts";
 
 /** Trains cells; `run` may be called again once the previous call of the same slot has settled. */
@@ -25,7 +25,7 @@ export interface WorkerSetup {
   /** Data as the cells train on it (every cell shares the data settings; --limit included). */
   data: Program["train"]["data"];
   backend: BackendChoice;
-  target?: number;
+  measures: CellMeasures;
 }
 
 export type ToWorker = { type: "run"; cell: Cell };
@@ -41,7 +41,7 @@ export function inProcessPool(
   program: Program,
   dataset: Dataset,
   backend: { name: BackendName; detail: string },
-  target?: number,
+  measures: CellMeasures,
 ): CellPool {
   return {
     slots: 1,
@@ -49,7 +49,7 @@ export function inProcessPool(
       trainCell(program, cell, dataset, {
         backend: backend.name,
         backendDetail: backend.detail,
-        ...(target !== undefined ? { target } : {}),
+        measures,
         events,
       }),
     close: async () => {},

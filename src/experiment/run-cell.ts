@@ -3,7 +3,7 @@
 // not a failure of the experiment: high learning rates diverging is what some studies measure.
 import type { Dataset } from "../data/types.ts";
 import { NncError } from "../diagnostics/index.ts";
-import type { Program, WatchSeries } from "../ir/schema.ts";
+import type { Experiment, Program, WatchSeries } from "../ir/schema.ts";
 import { buildModel } from "../lower/index.ts";
 import type { BackendName, BatchEvent, EarlyStopRecord, EpochRecord } from "../runtime/types.ts";
 import type { Cell } from "./grid.ts";
@@ -13,6 +13,17 @@ export interface CellEvents {
   onBatchEnd?: (e: BatchEvent) => void;
   onEpochEnd?: (record: EpochRecord) => void;
 }
+
+/** What an experiment has every cell measure beside its history: epochs to target, the training set in inference mode. */
+export interface CellMeasures {
+  target?: number;
+  evalTrain?: boolean;
+}
+
+export const measuresOf = (experiment: Experiment): CellMeasures => ({
+  ...(experiment.target !== undefined ? { target: experiment.target } : {}),
+  ...(experiment.evalTrain ? { evalTrain: true } : {}),
+});
 
 /** What trains a cell: the real runtime here, a fake in tests of the scheduling around it. */
 export type CellRunner = (cell: Cell, events: CellEvents) => Promise<CellResult>;
@@ -106,7 +117,7 @@ export async function trainCell(
   program: Program,
   cell: Cell,
   dataset: Dataset,
-  options: { backend: BackendName; backendDetail: string; target?: number; events?: CellEvents },
+  options: { backend: BackendName; backendDetail: string; measures?: CellMeasures; events?: CellEvents },
 ): Promise<CellResult> {
   // The cell's settings become the program's: buildModel reads train.init, fit reads the rest.
   const cellProgram: Program = { ...program, train: cell.train };
@@ -123,6 +134,7 @@ export async function trainCell(
       // Cells use the cores side by side (--jobs); one thread each also keeps a cell's results the same
       // whatever --jobs is (data-parallel threads change them by float rounding).
       threads: 1,
+      ...(options.measures?.evalTrain ? { evalTrain: true } : {}),
       ...(options.events?.onBatchEnd ? { onBatchEnd: options.events.onBatchEnd } : {}),
       onWatch: (series) => {
         watch = series;
@@ -142,7 +154,7 @@ export async function trainCell(
   }
   return summarizeCell(cell, records.map(toEpochResult), {
     backend: options.backendDetail,
-    ...(options.target !== undefined ? { target: options.target } : {}),
+    ...(options.measures?.target !== undefined ? { target: options.measures.target } : {}),
     ...(error !== undefined ? { error } : {}),
     ...(notes ? { notes } : {}),
     ...(earlyStop ? { earlyStop } : {}),

@@ -21,6 +21,7 @@ import { describeLrRule, expandGrid, type Cell, type GridOptions } from "./grid.
 import { augmentsAnything, describeAugment } from "../ir/augment.ts";
 import { varyValueText } from "./vary-value.ts";
 import { inProcessPool, runCells, workerPool, type CellPool, type WorkerSetup } from "./pool.ts";
+import { measuresOf } from "./run-cell.ts";
 import { ExperimentProgress } from "./progress.ts";
 import { RESULTS_VERSION, type Results } from "./results-schema.ts";
 import { experimentIrSha256, hasResults, readResults, resumableCells, ResultsWriter } from "./results.ts";
@@ -200,17 +201,12 @@ export async function runExperiment(io: CliIO, options: ExperimentRunOptions): P
   }
 
   if (!backend) throw new Error("unreachable: a local run selects a backend");
-  const target = experiment.target;
-  const setup: WorkerSetup = {
-    program,
-    data,
-    backend: backend.name,
-    ...(target !== undefined ? { target } : {}),
-  };
+  const measures = measuresOf(experiment);
+  const setup: WorkerSetup = { program, data, backend: backend.name, measures };
   const pool = options.pool
     ? options.pool(setup, dataset, backend)
     : jobs === 1
-      ? inProcessPool(program, dataset, backend, target)
+      ? inProcessPool(program, dataset, backend, measures)
       : workerPool(jobs, setup);
   const progress = new ExperimentProgress(io, grid.length, finished.size);
   try {

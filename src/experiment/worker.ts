@@ -31,7 +31,7 @@ try {
       const result = await trainCell(setup.program, m.cell, dataset, {
         backend: backend.name,
         backendDetail: backend.detail,
-        ...(setup.target !== undefined ? { target: setup.target } : {}),
+        measures: setup.measures,
         events: {
           onBatchEnd: (event) => {
             const now = performance.now();

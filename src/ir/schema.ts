@@ -307,6 +307,12 @@ export const ExperimentSchema = Type.Object(
         description: "validation accuracy whose first epoch is reported (epochs to target)",
       }),
     ),
+    evalTrain: Type.Optional(
+      Type.Boolean({
+        description:
+          "each cell also measures the training set in inference mode at every epoch end (the train-mode gap)",
+      }),
+    ),
     train: Type.Optional(
       Type.Partial(Type.Omit(TrainSchema, ["span"]), {
         description: "settings that override the file's train",

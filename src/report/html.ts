@@ -27,6 +27,7 @@ function targetCell(g: GroupSummary, target: number | undefined): string {
 
 export function groupTable(groups: GroupSummary[], results: Results): string {
   const target = results.experiment.target;
+  const evalTrain = results.experiment.evalTrain === true;
   const head = [
     "model",
     "settings",
@@ -36,6 +37,7 @@ export function groupTable(groups: GroupSummary[], results: Results): string {
     `best ${results.validationName} acc`,
     "acc after epoch 1",
     ...(target !== undefined ? [`epochs to ${target}`] : []),
+    ...(evalTrain ? ["final train acc, train mode", "final train acc, inference mode"] : []),
     "samples/s",
   ];
   const rows = groups.map((g) => {
@@ -48,7 +50,11 @@ export function groupTable(groups: GroupSummary[], results: Results): string {
       `<tr><td>${escapeHtml(g.model)}</td><td>${escapeHtml(settings || "–")}</td>` +
       `<td>${escapeHtml(g.lrNote)}</td><td>${runs}</td>` +
       `<td>${formatSpread(g.finalValAccuracy)}</td><td>${formatSpread(g.bestValAccuracy)}</td>` +
-      `<td>${formatSpread(g.firstEpochValAccuracy)}</td>${targetCell(g, target)}<td>${speed}</td></tr>`
+      `<td>${formatSpread(g.firstEpochValAccuracy)}</td>${targetCell(g, target)}` +
+      (evalTrain
+        ? `<td>${formatSpread(g.finalTrainAccuracy)}</td><td>${formatSpread(g.finalTrainEvalAccuracy)}</td>`
+        : "") +
+      `<td>${speed}</td></tr>`
     );
   });
   return (
@@ -116,7 +122,7 @@ ${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).jo
 <h2>Per epoch</h2>
 ${plots.map((p) => `<figure id="${p.name}">\n${inlineSvg(p.svg)}\n</figure>`).join("\n")}
 <h2>Final metrics per group</h2>
-<p><small>mean ± standard deviation over the group's runs; accuracies on the ${escapeHtml(results.validationName)} set with population batch-norm statistics${e.target !== undefined ? `; epochs to target: first epoch at or above ${e.target}, over the runs that reached it` : ""}; samples/s counts training steps only.</small></p>
+<p><small>mean ± standard deviation over the group's runs; accuracies on the ${escapeHtml(results.validationName)} set with population batch-norm statistics${e.target !== undefined ? `; epochs to target: first epoch at or above ${e.target}, over the runs that reached it` : ""}${e.evalTrain ? "; train acc, train mode: the last epoch's running accuracy over its steps (batch statistics, weights moving); inference mode: the training set measured after it as the test set is" : ""}; samples/s counts training steps only.</small></p>
 ${groupTable(groups, results)}
 <h2>Spec</h2>
 <pre>${escapeHtml(results.spec.text)}</pre>

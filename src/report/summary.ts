@@ -29,6 +29,10 @@ export interface GroupSummary {
   finalValAccuracy?: Spread;
   bestValAccuracy?: Spread;
   firstEpochValAccuracy?: Spread;
+  /** The last epoch's running training accuracy: train mode (batch statistics, dropout on, weights moving). */
+  finalTrainAccuracy?: Spread;
+  /** `eval_train`: the training set in inference mode after the last epoch (population statistics). */
+  finalTrainEvalAccuracy?: Spread;
   /** Over the repeats that reached the target. */
   epochsToTarget?: Spread;
   reachedTarget: number;
@@ -42,6 +46,11 @@ export function spread(values: ReadonlyArray<number | null | undefined>): Spread
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
   return { mean, sd, min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
 }
+
+/** The epoch a cell's final figures come from (early stopping's restored best, else the last). */
+const lastEpochOf = (c: CellResult) =>
+  c.history.find((e) => e.epoch === (c.earlyStop?.restored ? c.earlyStop.bestEpoch : undefined)) ??
+  c.history.at(-1);
 
 /** Groups in the order their first cell appears in the grid. */
 export function summarizeGroups(results: Results): GroupSummary[] {
@@ -80,6 +89,8 @@ export function summarizeGroups(results: Results): GroupSummary[] {
     const finished = cells.filter((c) => c.status === "ok");
     set("finalValAccuracy", spread(finished.map((c) => c.final.valAccuracy)));
     set("bestValAccuracy", spread(cells.map((c) => c.bestValAccuracy)));
+    set("finalTrainAccuracy", spread(finished.map((c) => c.final.accuracy)));
+    set("finalTrainEvalAccuracy", spread(finished.map((c) => lastEpochOf(c)?.trainEvalAccuracy)));
     set("firstEpochValAccuracy", spread(cells.map((c) => c.history[0]?.valAccuracy)));
     set("epochsToTarget", spread(cells.map((c) => c.epochsToTarget)));
     set("samplesPerSecond", spread(cells.map((c) => c.samplesPerSecond)));

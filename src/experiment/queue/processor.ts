@@ -13,7 +13,7 @@ import { canonicalJson } from "../../util/canonical-json.ts";
 import { VERSION } from "../../version.ts";
 import { checkModelAgainstData } from "../check-models.ts";
 import { expandGrid, type Cell } from "../grid.ts";
-import { trainCell } from "../run-cell.ts";
+import { measuresOf, trainCell } from "../run-cell.ts";
 import { validateCellJob, workerName, type CellJob, type CellProgress, type CellReturn } from "./job.ts";
 
 /** What BullMQ hands a sandboxed processor (a SandboxedJob: plain data plus proxied methods). */
@@ -139,7 +139,7 @@ export async function processCell(job: ProcessorJob): Promise<CellReturn> {
     const result = await trainCell(program, cell, data, {
       backend: backend.name,
       backendDetail: backend.detail,
-      ...(experiment.target !== undefined ? { target: experiment.target } : {}),
+      measures: measuresOf(experiment),
       events: {
         onBatchEnd: (e) => {
           const now = performance.now();
