@@ -26,7 +26,7 @@ export class RunTimings {
   private data = 0;
   private saving = 0;
   /** Filled in by fit (FitOptions.timings). */
-  readonly fit: FitTimings = { training: 0, statistics: 0, evaluation: 0 };
+  readonly fit: FitTimings = { training: 0, watch: 0, statistics: 0, evaluation: 0 };
   /** Seconds from the process's start to the end of the run's first training step. */
   private firstStep: number | undefined;
 
@@ -84,9 +84,10 @@ export class RunTimings {
       [
         "training",
         this.fit.training,
-        this.firstStep === undefined
+        (this.firstStep === undefined
           ? "no step ran"
-          : `the first step ended ${this.firstStep.toFixed(2)} s after the process started`,
+          : `the first step ended ${this.firstStep.toFixed(2)} s after the process started`) +
+          (this.fit.watch > 0 ? `; ${this.fit.watch.toFixed(2)} s of it recording watch` : ""),
       ],
       ["statistics", this.fit.statistics, "batch-norm population statistics"],
       ["evaluation", this.fit.evaluation],

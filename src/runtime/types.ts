@@ -111,6 +111,8 @@ export interface FitOptions {
 /** Wall time of fit's phases in seconds: the steps, batch-norm population statistics, evaluation. */
 export interface FitTimings {
   training: number;
+  /** Of `training`: the extra forward passes of `watch` (issue 19), timed apart so its cost can be stated. */
+  watch: number;
   statistics: number;
   evaluation: number;
 }

@@ -208,9 +208,11 @@ export async function fitNetwork(
         const lr = rates.at(epoch, batch.step);
         const step = (epoch - 1) * stepsPerEpoch + batch.step - 1; // over the whole run, from 0
         if (watcher?.due(step)) {
+          const watchBegan = performance.now();
           const x = tf.tensor(batch.x, [batch.size, ...net.inputShape], "float32");
           watcher.record(step, x, dropout);
           x.dispose();
+          if (options.timings) options.timings.watch += (performance.now() - watchBegan) / 1000;
           options.onWatch?.(watcher.series);
         }
         lrSum += lr;

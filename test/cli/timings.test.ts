@@ -1,5 +1,6 @@
 // nnc train --timings: the breakdown of a run's wall time by phase, printed after the run and only when asked.
 import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -38,6 +39,25 @@ timings("prints every phase once, after the run, and they add up to the total", 
   const first = Number(/the first step ended (\d+\.\d\d) s after the process started/.exec(report)?.[1]);
   // The first step ends after everything before training began, and before the run's end.
   assert.ok(first >= rows.get("start-up")! + rows.get("data")! - 0.02 && first <= rows.get("total")!, report);
+});
+
+timings("a watched run says how much of the training time its recordings took", async () => {
+  const dir = tempDir("phases-watch");
+  const spec = join(dir, "watched.nn");
+  writeFileSync(
+    spec,
+    "model m {\n  input 28x28\n  flatten\n  dense 32\n  batchnorm\n  sigmoid name=act\n  dense 10 softmax\n}\n" +
+      "train {\n  data mnist limit=600\n  batch 64\n  epochs 1\n  watch act every=1\n}\n",
+  );
+  const io = memoryIO();
+  const code = await run(["train", spec, "--backend", "cpu", "--out", join(dir, "run"), "--timings"], io);
+  assert.is(code, 0, io.stderr());
+  const report = io.stderr();
+  const training = Number(/^ {2}training +(\d+\.\d\d)/m.exec(report)?.[1]);
+  const watch = Number(/; (\d+\.\d\d) s of it recording watch/.exec(report)?.[1]);
+  assert.ok(watch > 0 && watch < training, report);
+  // Without watch, no such words.
+  assert.not.match((await train("--timings")).stderr, "recording watch");
 });
 
 timings("prints nothing of it unless asked", async () => {
