@@ -1,11 +1,14 @@
-// Writes docs/language.md from the op-signature table the compiler itself uses (src/build/signatures.ts), so
+// Writes docs/language.md (and the README's op table, src/build/op-table.ts) from the op-signature table the compiler itself uses (src/build/signatures.ts), so
 // the reference cannot drift from what nnc accepts. Generated: edit the table, not the markdown;
 // test/docs/docs.test.ts fails when it is stale. Run: npx tsx scripts/gen-docs.ts
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { withOpTable } from "../src/build/op-table.ts";
 import { renderLanguageReference } from "../src/build/reference.ts";
 import { GRAMMAR_FILE, grammarText } from "./gen-vscode-grammar.ts";
 
 export const LANGUAGE_DOC = new URL("../docs/language.md", import.meta.url);
+export const README = new URL("../README.md", import.meta.url);
 
 export const languageDoc = () =>
   [
@@ -27,6 +30,8 @@ export const languageDoc = () =>
 if (import.meta.url === `file://${process.argv[1]}`) {
   writeFileSync(LANGUAGE_DOC, languageDoc());
   console.log("wrote docs/language.md");
+  writeFileSync(README, await withOpTable(readFileSync(README, "utf8"), fileURLToPath(README)));
+  console.log("wrote README.md's op table");
   // The VS Code grammar is generated from the same table: one command keeps both in step.
   writeFileSync(GRAMMAR_FILE, await grammarText());
   console.log("wrote editors/vscode/syntaxes/nn.tmLanguage.json");
