@@ -1,31 +1,26 @@
 // The IR: a checked model -> the floating-point work of training it, per sample, so a benchmark can state a
 // step's achieved GFLOP/s beside the machine's ceiling (issue 17). Counted as profilers and papers count it: the
-// multiply-adds of the layers with a kernel (dense, conv2d: a dense layer is a 1x1 convolution over one
-// position), 2 FLOPs each; a training step does each three times (forward, the input's gradient, the kernel's
+// multiply-adds of the layers with a kernel, as each op module counts its own (OpDefinition.macs: a dense
+// kernel once, a convolution's at every output position, a depthwise one per channel), 2 FLOPs each; a training step does each three times (forward, the input's gradient, the kernel's
 // gradient), but a layer that nothing learning feeds needs no input gradient (nnc's compiled step skips it,
 // src/train/manual-backward.ts), so twice. Elementwise work (activations, batchnorm, pooling, the optimizer) is
 // left out: it is memory-bound and a few percent of the multiply-adds in every bench model.
 import { nodesByName } from "./graph.ts";
 import type { Layer, Model } from "./schema.ts";
 import { opOf } from "../ops/index.ts";
-import { sizeOf } from "../util/shape.ts";
 
 /** Per-sample shape of a checked node's output. */
 const perSample = (layer: Layer): number[] => (layer.outputShape ?? []).slice(1) as number[];
 
-/**
- * Multiply-adds of a node's forward pass, per sample: its kernel's size times the output positions it is applied
- * at (the output's values over its channels, the kernel's last axis). 0 for a node without a kernel.
- */
+/** Multiply-adds of a node's forward pass, per sample, by its op's rule (0 for an op without one). */
 export function forwardMacs(layer: Layer, model: Model, nodes = nodesByName(model)): number {
-  const inputs = layer.inputs.map((name) => perSample(nodes.get(name)!));
-  const kernel = opOf(layer)
-    .kerasWeights(layer, inputs)
-    .find((w) => w.suffix === "kernel");
-  if (!kernel) return 0;
-  const out = perSample(layer);
-  const channels = kernel.shape[kernel.shape.length - 1]!;
-  return sizeOf(kernel.shape) * (sizeOf(out) / channels);
+  const macs = opOf(layer).macs;
+  if (!macs) return 0;
+  return macs(
+    layer,
+    layer.inputs.map((name) => perSample(nodes.get(name)!)),
+    perSample(layer),
+  );
 }
 
 export interface TrainingFlops {

@@ -2,30 +2,24 @@
 // convolution with respect to its input used as a layer: each input pixel spreads its kernel-weighted values over
 // a KxK window of the output, windows `stride` apart. Output size as tfjs-layers' deconvLength: 'same' gives
 // input x stride, 'valid' input x stride + max(K - stride, 0).
-import { Type, type Static } from "@sinclair/typebox";
+import { type Static } from "@sinclair/typebox";
+import { nodeSchema, Pair, PositiveInt } from "../ir/common.ts";
 import {
-  ActivationSchema,
-  InitializerSchema,
-  nodeSchema,
-  PaddingSchema,
-  Pair,
-  PositiveInt,
-  type Activation,
-} from "../ir/common.ts";
-import { hwabToBaHw, readWindow, windowConfig } from "./convolution.ts";
-import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-config.ts";
-import { statement, type ImportedStatement } from "./keras-import.ts";
-import {
-  channelsOf,
-  imageHint,
-  kerasCommon,
-  weightedCopies,
-  wrongRank,
-  type OpDefinition,
-  type Shape,
-} from "./op.ts";
+  buildConv,
+  convConfig,
+  convFields,
+  convOptions,
+  convPositional,
+  hwabToBaHw,
+  notDilated,
+  readConv,
+} from "./convolution.ts";
+import { channelsOf, imageHint, weightedCopies, wrongRank, type OpDefinition, type Shape } from "./op.ts";
 import { onnxActivation } from "./activation.ts";
-import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
+import { layerSignature } from "./signature.ts";
+import { sizeOf } from "../util/shape.ts";
+
+const PARTS = { filters: true, depthMultiplier: false };
 
 const DOC =
   "transposed 2-D convolution over NHWC input (Keras Conv2DTranspose): output size input x stride with " +
@@ -37,14 +31,7 @@ export const schema = nodeSchema(
   {
     filters: PositiveInt("output channels"),
     kernelSize: Pair("[height, width]"),
-    strides: Pair("[height, width]"),
-    padding: PaddingSchema,
-    activation: ActivationSchema,
-    useBias: Type.Boolean(),
-    kernelInitializer: InitializerSchema,
-    l2: Type.Optional(
-      Type.Number({ minimum: 0, description: "L2 kernel regularizer: l2 * sum(kernel^2) added to the loss" }),
-    ),
+    ...convFields("L2 kernel regularizer: l2 * sum(kernel^2) added to the loss"),
   },
   "transposed 2-D convolution over NHWC input",
 );
@@ -61,32 +48,16 @@ export const conv2dTranspose: OpDefinition<Conv2dTransposeNode> = {
     layerSignature(
       "conv2d_transpose",
       DOC,
-      [
-        { name: "FILTERS", type: int(), doc: "output channels", required: true, field: "filters" },
-        {
-          name: "KERNEL",
-          type: { kind: "pair" },
-          doc: "kernel size, 3 or 3x3",
-          required: true,
-          field: "kernelSize",
-        },
-        activationArg,
-      ],
-      [
-        ...windowOptions("how far apart the input pixels' windows land in the output, S or SxS (default 1)"),
-        ...kernelOptions,
-      ],
+      convPositional(PARTS),
+      convOptions({
+        strideDoc: "how far apart the input pixels' windows land in the output, S or SxS (default 1)",
+      }),
     ),
   ],
   build: (_sig, arg) => ({
     filters: arg<number>("FILTERS"),
     kernelSize: arg<[number, number]>("KERNEL"),
-    strides: arg<[number, number] | undefined>("stride") ?? [1, 1],
-    padding: arg<"valid" | "same">("padding"),
-    activation: arg<Activation>("ACTIVATION"),
-    useBias: arg<boolean>("bias"),
-    kernelInitializer: initializerArg(arg),
-    ...l2Arg(arg),
+    ...buildConv(arg),
   }),
   keras: { base: "conv2d_transpose", className: "Conv2DTranspose" },
   arity: "one",
@@ -105,36 +76,29 @@ export const conv2dTranspose: OpDefinition<Conv2dTransposeNode> = {
     const params = kh * kw * node.filters * channelsOf(input) + (node.useBias ? node.filters : 0);
     return { shape, params: { trainable: params, nonTrainable: 0 } };
   },
-  kerasConfig: (node) => ({
-    ...kerasCommon(node),
-    filters: node.filters,
-    ...windowConfig(node),
-    ...kernelConfig(node),
-  }),
+  kerasConfig: (node) => convConfig(node),
   kerasWeights: (node, [x]) => [
     { suffix: "kernel", shape: [...node.kernelSize, node.filters, channelsOf(x!)] },
     ...(node.useBias ? [{ suffix: "bias", shape: [node.filters] }] : []),
   ],
   fromKeras: {
     classNames: ["Conv2DTranspose"],
-    read(r) {
-      const positional: ImportedStatement["positional"] = [r.int("filters")];
-      const options: ImportedStatement["options"] = [];
-      readWindow(r, positional, options);
-      r.expect(
-        "dilation_rate",
-        [1, [1, 1]],
-        "nnc's transposed convolutions are not dilated (dilation_rate [1, 1])",
-      );
-      r.expect(
-        "output_padding",
-        [null],
-        "nnc's transposed convolutions take the output size of tfjs-layers (output_padding None)",
-      );
-      readKernelConfig(r, positional, options);
-      return statement("conv2d_transpose", positional, options);
-    },
+    read: (r) =>
+      readConv(r, "conv2d_transpose", {
+        parts: PARTS,
+        extra: () => {
+          notDilated(r, "transposed convolutions");
+          r.expect(
+            "output_padding",
+            [null],
+            "nnc's transposed convolutions take the output size of tfjs-layers (output_padding None)",
+          );
+        },
+      }),
   },
+  // Each input pixel spreads its kernel [kh, kw, FILTERS, in] once: the multiply-adds of the convolution whose
+  // input gradient it is (not the kernel at every output position).
+  macs: (node, [x]) => sizeOf(x!) * node.kernelSize[0] * node.kernelSize[1] * node.filters,
   activation: (node) => node.activation,
   trainingCopies: (node) => weightedCopies(node.activation),
   // ConvTranspose over NCHW, weight [in, FILTERS, kh, kw]. ONNX's output is (in - 1) s + k - pads +

@@ -1,6 +1,26 @@
-// What the 2-D convolutions share (conv2d, depthwise_conv2d, separable_conv2d, conv2d_transpose): the Keras
-// config of their window, its reading back by nnc import, and their kernels in ONNX's layout.
-import { optionUnlessDefault, type ImportedStatement, type KerasConfigReader } from "./keras-import.ts";
+// What the 2-D convolutions share (conv2d, depthwise_conv2d, separable_conv2d, conv2d_transpose): their IR fields,
+// statement arguments and options, how a bound statement becomes a node, the Keras config of their window and
+// kernels and its reading back by nnc import, their ONNX Conv attributes and their kernels in ONNX's layout. Each
+// op module keeps what is its own: its shape and parameter rule, its weights, its ONNX graph.
+import { Type } from "@sinclair/typebox";
+import {
+  ActivationSchema,
+  InitializerSchema,
+  PaddingSchema,
+  Pair,
+  type Activation,
+  type Initializer,
+} from "../ir/common.ts";
+import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-config.ts";
+import {
+  optionUnlessDefault,
+  statement,
+  type ImportedStatement,
+  type KerasConfigReader,
+} from "./keras-import.ts";
+import { kerasCommon, type ArgReader, type JsonObject, type NodeLike } from "./op.ts";
+import { onnxPads, type OnnxAttribute } from "./onnx.ts";
+import { activationArg, int, kernelOptions, windowOptions, type ParamSpec } from "./signature.ts";
 
 /** A convolution's window as the IR holds it. */
 export interface ConvWindow {
@@ -10,6 +30,93 @@ export interface ConvWindow {
   dilation?: [number, number];
 }
 
+/** A convolution node as the shared code sees it: the window, and what its kernel config holds. */
+export interface ConvNode extends ConvWindow, NodeLike {
+  filters?: number;
+  depthMultiplier?: number;
+  activation: Activation;
+  useBias: boolean;
+  kernelInitializer: Initializer;
+  l2?: number;
+}
+
+/** Which of the shared parts a convolution has: FILTERS (not a depthwise one), depth_multiplier (depthwise ones). */
+export interface ConvParts {
+  filters: boolean;
+  depthMultiplier: boolean;
+}
+
+/**
+ * The IR fields every convolution has after its own (filters, kernelSize, depthMultiplier): the window's step and
+ * padding, the activation, the bias, the initializer and l2 (`l2Doc` says which kernels it penalizes).
+ */
+export const convFields = (l2Doc: string) => ({
+  strides: Pair("[height, width]"),
+  padding: PaddingSchema,
+  activation: ActivationSchema,
+  useBias: Type.Boolean(),
+  kernelInitializer: InitializerSchema,
+  l2: Type.Optional(Type.Number({ minimum: 0, description: l2Doc })),
+});
+
+/** FILTERS of the convolutions that have it. */
+export const filtersArg: ParamSpec = {
+  name: "FILTERS",
+  type: int(),
+  doc: "output channels",
+  required: true,
+  field: "filters",
+};
+
+/** KERNEL, `doc` naming which kernel where there are two. */
+export const kernelArg = (doc = "kernel size, 3 or 3x3"): ParamSpec => ({
+  name: "KERNEL",
+  type: { kind: "pair" },
+  doc,
+  required: true,
+  field: "kernelSize",
+});
+
+/** The positional arguments of a convolution statement: [FILTERS] KERNEL [ACTIVATION]. */
+export const convPositional = (parts: ConvParts, kernelDoc?: string): ParamSpec[] => [
+  ...(parts.filters ? [filtersArg] : []),
+  kernelArg(kernelDoc),
+  activationArg,
+];
+
+/**
+ * The options of a convolution statement: [depth_multiplier=], stride=, padding=, `extra` (conv2d's dilation=),
+ * then bias=, init=, init_scale=, l2=.
+ */
+export function convOptions(o: {
+  strideDoc: string;
+  depthMultiplierDoc?: string;
+  extra?: ParamSpec[];
+}): ParamSpec[] {
+  const multiplier: ParamSpec[] = o.depthMultiplierDoc
+    ? [
+        {
+          name: "depth_multiplier",
+          type: int(),
+          doc: o.depthMultiplierDoc,
+          default: 1,
+          field: "depthMultiplier",
+        },
+      ]
+    : [];
+  return [...multiplier, ...windowOptions(o.strideDoc), ...(o.extra ?? []), ...kernelOptions];
+}
+
+/** A bound convolution statement's convFields (the op adds its own fields before them). */
+export const buildConv = (arg: ArgReader) => ({
+  strides: arg<[number, number] | undefined>("stride") ?? [1, 1],
+  padding: arg<"valid" | "same">("padding"),
+  activation: arg<Activation>("ACTIVATION"),
+  useBias: arg<boolean>("bias"),
+  kernelInitializer: initializerArg(arg),
+  ...l2Arg(arg),
+});
+
 /** The Keras config of a convolution's window (Keras' Conv base: kernel_size, strides, padding, ...). */
 export const windowConfig = (node: ConvWindow) => ({
   kernel_size: [...node.kernelSize],
@@ -17,6 +124,18 @@ export const windowConfig = (node: ConvWindow) => ({
   padding: node.padding,
   data_format: "channels_last",
   dilation_rate: [...(node.dilation ?? [1, 1])],
+});
+
+/**
+ * A convolution's Keras layer config: filters, the window, depth_multiplier, then its kernels' initializer,
+ * regularizer and constraint keys (`kernels`: Keras' names, kernel or depthwise_ and pointwise_).
+ */
+export const convConfig = (node: ConvNode, kernels: readonly string[] = ["kernel"]): JsonObject => ({
+  ...kerasCommon(node),
+  ...(node.filters !== undefined ? { filters: node.filters } : {}),
+  ...windowConfig(node),
+  ...(node.depthMultiplier !== undefined ? { depth_multiplier: node.depthMultiplier } : {}),
+  ...kernelConfig(node, kernels),
 });
 
 /** A pair as a statement writes it: 3 for [3, 3], 3x2 otherwise. */
@@ -37,6 +156,59 @@ export function readWindow(
   if (sh !== 1 || sw !== 1) options.push(["stride", pairText([sh, sw])]);
   optionUnlessDefault(options, "padding", r.oneOf("padding", ["valid", "same"], "valid"), "valid");
   r.channelsLast();
+}
+
+/** nnc import: a convolution nnc does not dilate accepts only dilation_rate 1 (`what`: "depthwise convolutions"). */
+export const notDilated = (r: KerasConfigReader, what: string): void =>
+  r.expect("dilation_rate", [1, [1, 1]], `nnc's ${what} are not dilated (dilation_rate [1, 1])`);
+
+/**
+ * nnc import of a convolution's Keras config (convConfig inverted): [FILTERS] KxK [ACTIVATION], then
+ * depth_multiplier=, stride=, padding=, what `extra` reads (dilation, keys nnc does not offer), and the kernel
+ * options.
+ */
+export function readConv(
+  r: KerasConfigReader,
+  op: string,
+  o: {
+    parts: ConvParts;
+    kernels?: readonly string[];
+    extra: (options: ImportedStatement["options"]) => void;
+  },
+): ImportedStatement {
+  const positional: ImportedStatement["positional"] = o.parts.filters ? [r.int("filters")] : [];
+  const options: ImportedStatement["options"] = [];
+  readWindow(r, positional, options);
+  if (o.parts.depthMultiplier) {
+    const multiplier = r.int("depth_multiplier", 1);
+    if (multiplier !== 1) options.unshift(["depth_multiplier", multiplier]);
+  }
+  o.extra(options);
+  readKernelConfig(r, positional, options, o.kernels);
+  return statement(op, positional, options);
+}
+
+/**
+ * ONNX Conv's attributes for a convolution's window over input of per-sample shape `input` (nnc's NHWC):
+ * 'same' padded as TensorFlow pads, for the window's dilated extent.
+ */
+export function onnxConvAttributes(
+  node: ConvWindow,
+  input: number[],
+  group: number,
+): Record<string, OnnxAttribute> {
+  const dilation = node.dilation ?? [1, 1];
+  const extent: [number, number] = [0, 1].map((i) => (node.kernelSize[i]! - 1) * dilation[i]! + 1) as [
+    number,
+    number,
+  ];
+  return {
+    kernel_shape: [...node.kernelSize],
+    strides: [...node.strides],
+    pads: onnxPads(input, extent, node.strides, node.padding),
+    dilations: [...dilation],
+    group,
+  };
 }
 
 /**

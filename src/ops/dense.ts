@@ -63,6 +63,8 @@ export const dense: OpDefinition<DenseNode> = {
     return { shape: [null, node.units], params: { trainable: params, nonTrainable: 0 } };
   },
   outputWithoutInput: (node) => [null, node.units],
+  // A kernel [in, units] once per sample.
+  macs: (node, [x]) => channelsOf(x!) * node.units,
   kerasConfig: (node) => ({ ...kerasCommon(node), units: node.units, ...kernelConfig(node) }),
   kerasWeights: (node, [x]) => [
     { suffix: "kernel", shape: [channelsOf(x!), node.units] },

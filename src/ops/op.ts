@@ -106,6 +106,12 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
   /** The weights (suffixes) `l2=` penalizes, as Keras' kernel_regularizer (or depthwise_ and pointwise_) does. Default `kernel`. */
   regularizedKernels?: readonly string[];
   /**
+   * Multiply-adds of the node's forward pass per sample, from its per-sample input and output shapes (no batch
+   * axis): what the FLOPs count (src/ir/flops.ts) and the thread planner's work estimate read. Absent: none
+   * counted (elementwise work is memory-bound and left out).
+   */
+  macs?(node: N, inputs: number[][], output: number[]): number;
+  /**
    * Tensors of the node's output size a training step keeps until it ends (forward intermediates and their
    * gradients): 2 when absent (the output and its gradient). The memory estimate (src/ir/training-memory.ts)
    * multiplies it by the batch; an op that makes no new values (flatten's reshape) says 0.

@@ -1,24 +1,26 @@
 // Op `separable_conv2d`: a depthwise separable 2-D convolution over NHWC input (Keras SeparableConv2D): a
 // depthwise convolution (each input channel with its own depth_multiplier filters), then a 1x1 convolution to
 // FILTERS channels, then one bias and the activation.
-import { Type, type Static } from "@sinclair/typebox";
+import { type Static } from "@sinclair/typebox";
+import { nodeSchema, Pair, PositiveInt } from "../ir/common.ts";
 import {
-  ActivationSchema,
-  InitializerSchema,
-  nodeSchema,
-  PaddingSchema,
-  Pair,
-  PositiveInt,
-  type Activation,
-} from "../ir/common.ts";
-import { hwabToBaHw, readWindow, windowConfig } from "./convolution.ts";
-import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-config.ts";
-import { statement, type ImportedStatement } from "./keras-import.ts";
-import { channelsOf, kerasCommon, weightedCopies, type OpDefinition } from "./op.ts";
+  buildConv,
+  convConfig,
+  convFields,
+  convOptions,
+  convPositional,
+  hwabToBaHw,
+  notDilated,
+  onnxConvAttributes,
+  readConv,
+} from "./convolution.ts";
+import { channelsOf, weightedCopies, type OpDefinition } from "./op.ts";
 import { onnxActivation } from "./activation.ts";
-import { onnxPads } from "./onnx.ts";
-import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
+import { layerSignature } from "./signature.ts";
 import { windowShape } from "./window.ts";
+import { sizeOf } from "../util/shape.ts";
+
+const PARTS = { filters: true, depthMultiplier: true };
 
 const DOC =
   "depthwise separable 2-D convolution over NHWC input (Keras SeparableConv2D): a depthwise convolution " +
@@ -32,14 +34,7 @@ export const schema = nodeSchema(
     filters: PositiveInt("output channels"),
     kernelSize: Pair("[height, width]"),
     depthMultiplier: PositiveInt("depthwise filters per input channel"),
-    strides: Pair("[height, width]"),
-    padding: PaddingSchema,
-    activation: ActivationSchema,
-    useBias: Type.Boolean(),
-    kernelInitializer: InitializerSchema,
-    l2: Type.Optional(
-      Type.Number({ minimum: 0, description: "L2 regularizer of both kernels: l2 * sum(kernel^2) each" }),
-    ),
+    ...convFields("L2 regularizer of both kernels: l2 * sum(kernel^2) each"),
   },
   "depthwise separable 2-D convolution over NHWC input",
 );
@@ -52,40 +47,19 @@ export const separableConv2d: OpDefinition<SeparableConv2dNode> = {
     layerSignature(
       "separable_conv2d",
       DOC,
-      [
-        { name: "FILTERS", type: int(), doc: "output channels", required: true, field: "filters" },
-        {
-          name: "KERNEL",
-          type: { kind: "pair" },
-          doc: "depthwise kernel size, 3 or 3x3",
-          required: true,
-          field: "kernelSize",
-        },
-        activationArg,
-      ],
-      [
-        {
-          name: "depth_multiplier",
-          type: int(),
-          doc: "depthwise filters per input channel (the 1x1 convolution takes input channels x this)",
-          default: 1,
-          field: "depthMultiplier",
-        },
-        ...windowOptions("step of the depthwise window, S or SxS (default 1)"),
-        ...kernelOptions,
-      ],
+      convPositional(PARTS, "depthwise kernel size, 3 or 3x3"),
+      convOptions({
+        depthMultiplierDoc:
+          "depthwise filters per input channel (the 1x1 convolution takes input channels x this)",
+        strideDoc: "step of the depthwise window, S or SxS (default 1)",
+      }),
     ),
   ],
   build: (_sig, arg) => ({
     filters: arg<number>("FILTERS"),
     kernelSize: arg<[number, number]>("KERNEL"),
     depthMultiplier: arg<number>("depth_multiplier"),
-    strides: arg<[number, number] | undefined>("stride") ?? [1, 1],
-    padding: arg<"valid" | "same">("padding"),
-    activation: arg<Activation>("ACTIVATION"),
-    useBias: arg<boolean>("bias"),
-    kernelInitializer: initializerArg(arg),
-    ...l2Arg(arg),
+    ...buildConv(arg),
   }),
   keras: { base: "separable_conv2d", className: "SeparableConv2D" },
   arity: "one",
@@ -97,13 +71,7 @@ export const separableConv2d: OpDefinition<SeparableConv2dNode> = {
     const params = kh * kw * middle + middle * node.filters + (node.useBias ? node.filters : 0);
     return { shape: out.shape, params: { trainable: params, nonTrainable: 0 } };
   },
-  kerasConfig: (node) => ({
-    ...kerasCommon(node),
-    filters: node.filters,
-    ...windowConfig(node),
-    depth_multiplier: node.depthMultiplier,
-    ...kernelConfig(node, ["depthwise", "pointwise"]),
-  }),
+  kerasConfig: (node) => convConfig(node, ["depthwise", "pointwise"]),
   kerasWeights: (node, [x]) => [
     { suffix: "depthwise_kernel", shape: [...node.kernelSize, channelsOf(x!), node.depthMultiplier] },
     { suffix: "pointwise_kernel", shape: [1, 1, channelsOf(x!) * node.depthMultiplier, node.filters] },
@@ -111,20 +79,18 @@ export const separableConv2d: OpDefinition<SeparableConv2dNode> = {
   ],
   fromKeras: {
     classNames: ["SeparableConv2D"],
-    read(r) {
-      const positional: ImportedStatement["positional"] = [r.int("filters")];
-      const options: ImportedStatement["options"] = [];
-      readWindow(r, positional, options);
-      const multiplier = r.int("depth_multiplier", 1);
-      if (multiplier !== 1) options.unshift(["depth_multiplier", multiplier]);
-      r.expect(
-        "dilation_rate",
-        [1, [1, 1]],
-        "nnc's separable convolutions are not dilated (dilation_rate [1, 1])",
-      );
-      readKernelConfig(r, positional, options, ["depthwise", "pointwise"]);
-      return statement("separable_conv2d", positional, options);
-    },
+    read: (r) =>
+      readConv(r, "separable_conv2d", {
+        parts: PARTS,
+        kernels: ["depthwise", "pointwise"],
+        extra: () => notDilated(r, "separable convolutions"),
+      }),
+  },
+  // The depthwise half (kh x kw per in x M channel) and the pointwise half (in x M -> FILTERS), per output pixel.
+  macs(node, [x], out) {
+    const middle = channelsOf(x!) * node.depthMultiplier;
+    const pixels = sizeOf(out) / node.filters;
+    return pixels * middle * (node.kernelSize[0] * node.kernelSize[1] + node.filters);
   },
   activation: (node) => node.activation,
   channelAffine: (node) => node.activation === "linear",
@@ -143,13 +109,7 @@ export const separableConv2d: OpDefinition<SeparableConv2dNode> = {
     const depthwise = ctx.emit(
       "Conv",
       [x, ctx.constant("depthwise_kernel", [c * m, 1, kh, kw], hwabToBaHw(dw.data, [kh, kw, 1, c * m]))],
-      {
-        kernel_shape: [kh, kw],
-        strides: [...node.strides],
-        pads: onnxPads(ctx.inputShape(0), node.kernelSize, node.strides, node.padding),
-        dilations: [1, 1],
-        group: c,
-      },
+      onnxConvAttributes(node, ctx.inputShape(0), c),
     );
     const inputs = [
       depthwise,

@@ -4,6 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { compile } from "../../src/compile.ts";
 import { forwardMacs, trainingFlops } from "../../src/ir/flops.ts";
+import { stepWorkPerSample } from "../../src/train/parallel/plan.ts";
 
 const modelOf = (text: string) => {
   const r = compile(text);
@@ -50,5 +51,26 @@ F("a residual graph counts each branch's kernels once", () => {
   const model = modelOf("input 8; dense 8; residual { dense 8 relu; dense 8 }; dense 2 softmax");
   assert.is(trainingFlops(model).forwardPerSample, 2 * (8 * 8 * 3 + 8 * 2));
 });
+
+F(
+  "depthwise, separable and transposed convolutions count their own multiply-adds (OpDefinition.macs)",
+  () => {
+    const model = modelOf(
+      "input 8x8x3; depthwise_conv2d 3x3 depth_multiplier=2 padding=same; separable_conv2d 5 3x3 stride=2; " +
+        "conv2d_transpose 4 2x2 stride=2; flatten; dense 2 softmax",
+    );
+    const [, depthwise, separable, transpose] = model.layers;
+    // 8x8 out, 6 channels (3 x 2), each a 3x3 kernel at every position: not the whole kernel's 54 values.
+    assert.is(forwardMacs(depthwise!, model), 8 * 8 * 6 * 9);
+    // 8x8x6 in, 3x3 valid stride 2: 3x3 out; a 3x3 depthwise tap per middle channel, then 6 -> 5 per pixel.
+    assert.is(forwardMacs(separable!, model), 3 * 3 * (6 * 9 + 6 * 5));
+    // 3x3x5 in, each input value spreads over a 2x2 window of 4 filters.
+    assert.is(forwardMacs(transpose!, model), 3 * 3 * 5 * (2 * 2 * 4));
+    // The thread planner reads the same rule: image layers twice, dense once.
+    const convs =
+      forwardMacs(depthwise!, model) + forwardMacs(separable!, model) + forwardMacs(transpose!, model);
+    assert.is(stepWorkPerSample(model), 2 * convs + 6 * 6 * 4 * 2);
+  },
+);
 
 F.run();

@@ -4,10 +4,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 import * as ort from "onnxruntime-web";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { load } from "../../src/api.ts";
 import { compile } from "../../src/compile.ts";
+import { formatSource } from "../../src/format/index.ts";
 import { importKeras } from "../../src/import/import.ts";
 import { foldBatchNorm } from "../../src/lower/fold-bn.ts";
 import { lowerLoss } from "../../src/lower/loss.ts";
@@ -23,7 +26,8 @@ import { Random } from "../../src/util/random.ts";
 import { tempDir } from "../helpers.ts";
 import { blobs, closeness, dataset, program, useBackend, values, weightsOf } from "../lower/helpers.ts";
 import { absorbableBiases, assertStepsAgree, step } from "../speed/step-agreement.ts";
-import { randomizeWeights, seededBatch } from "./parity.ts";
+import { assertKerasParity, kerasParity, randomizeWeights, seededBatch } from "./parity.ts";
+import { assertCompiledStepAgrees as stepAgrees, assertThreadsAgree as threadsAgree, TRAIN } from "./step.ts";
 
 ort.env.wasm.numThreads = 1;
 
@@ -34,95 +38,28 @@ const inputShape = (source: string): number[] => {
 };
 
 /**
- * The compiled step (closed-form backward) equals the autograd step over 3 Adam steps on `backend`: loss,
- * correct count, every gradient (absorbed biases exactly 0), weight, moving statistic and optimizer slot.
+ * The compiled step (closed-form backward) equals the autograd step over 3 Adam steps on `backend`
+ * (test/ops/step.ts), with the batchnorms' absorbed biases those worked out from the IR.
  */
 export async function assertCompiledStepAgrees(source: string, backend: "wasm" | "cpu"): Promise<void> {
   await useBackend(backend);
   const p = program(source);
-  const shape = inputShape(source);
-  const reference = new Network(p.models[0]!, 4);
-  const compiled = new Network(p.models[0]!, 4);
-  assert.equal(
-    compiled.absorbedBiases.map((w) => w.name).sort(),
-    absorbableBiases(p.models[0]!).sort(),
-    "absorbed biases",
-  );
-  const manual = manualGradients(compiled, lowerLoss(compiled, p.train.loss));
-  assert.ok(manual, "covered by the compiled step");
-  const auto = autogradGradients(reference, lowerLoss(reference, p.train.loss));
-  const adam = { type: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
-  const optA = createOptimizer(adam, reference.trainable);
-  const optM = createOptimizer(adam, compiled.trainable);
-  const rng = new Random(11);
-  const batch = 12;
-  const classes = p.models[0]!.layers.at(-1)!.outputShape!.at(-1)!;
+  const net = new Network(p.models[0]!, 4);
   try {
-    for (let t = 1; t <= 3; t++) {
-      const x = tf.tensor(
-        Float32Array.from({ length: batch * sizeOf(shape) }, () => rng.normal()),
-        [batch, ...shape],
-      );
-      const y = tf.tensor1d(
-        Int32Array.from({ length: batch }, () => rng.int(classes)),
-        "int32",
-      );
-      const a = step(auto, optA, x, y, t);
-      const m = step(manual!, optM, x, y, t);
-      tf.dispose([x, y]);
-      assert.ok(
-        Object.values(a.grads).some((g) => g.some((v) => Math.abs(v) > 1e-4)),
-        "gradients are not all ~0",
-      );
-      assertStepsAgree(t, a, m, { reference, compiled, optA, optM });
-    }
+    assert.equal(
+      net.absorbedBiases.map((w) => w.name).sort(),
+      absorbableBiases(p.models[0]!).sort(),
+      "absorbed biases",
+    );
   } finally {
-    optA.dispose();
-    optM.dispose();
-    reference.dispose();
-    compiled.dispose();
-    await useBackend("wasm");
+    net.dispose();
   }
+  const largest = await stepAgrees(source + TRAIN, backend);
+  assert.ok(largest > 1e-4, "gradients are not all ~0");
 }
 
 /** Two data-parallel threads train `source` (plain SGD, 2 epochs, batch 7) to what one thread trains. */
-export async function assertThreadsAgree(source: string): Promise<void> {
-  await useBackend("wasm");
-  const shape = inputShape(source);
-  const dims = sizeOf(shape);
-  const all = blobs(84 + 28, 3, dims, 3);
-  const cut = (from: number, to: number) => ({
-    x: all.x.slice(from * dims, to * dims),
-    scale: 1,
-    y: all.y.slice(from, to),
-    count: to - from,
-  });
-  const data = dataset(cut(0, 84), cut(84, 112), shape, 3);
-  const spec = `${source}\ntrain { optimizer sgd lr=0.05; batch 7; epochs 2; seed 5 }`;
-  const train = async (threads: number) => {
-    const m = buildModel(program(spec), { backend: "wasm" });
-    const history = await m.fit(data, { threads });
-    const weights = weightsOf(m);
-    m.dispose();
-    return { history, weights };
-  };
-  const one = await train(1);
-  const two = await train(2);
-  assert.is(two.history.threads, 2, `two threads ran (notes: ${two.history.notes})`);
-  const figures = (h: typeof one.history) =>
-    h.epochs.flatMap((e) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]);
-  assert.ok(closeness(figures(two.history), figures(one.history), 1e-4, 1e-6) <= 1, "histories differ");
-  const initial = buildModel(program(spec), { backend: "wasm" });
-  const start = weightsOf(initial);
-  initial.dispose();
-  let moved = 0;
-  for (const [w, v] of Object.entries(one.weights)) {
-    const c = closeness(two.weights[w]!, v, 1e-4, 1e-5);
-    assert.ok(c <= 1, `${w} differs beyond float rounding (${c})`);
-    if (closeness(v, start[w]!, 1e-6, 1e-7) > 1) moved++;
-  }
-  assert.ok(moved > 0, "the runs trained");
-}
+export const assertThreadsAgree = (source: string): Promise<void> => threadsAgree(source + TRAIN);
 
 /**
  * Folding the batchnorms of `source` (trained-looking statistics) keeps its predictions (1e-5); returns the
@@ -237,4 +174,88 @@ export function lintCodes(source: string): string[] {
   const r = compile(source);
   assert.ok(r.ok, r.diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n"));
   return r.diagnostics.map((d) => d.code);
+}
+
+/**
+ * A convolution op's cases, one row per phase: convSuite runs each as a test. Every spec ends in a dense
+ * classifier; `statements` are what nnc import must write back from the export of `roundTrip.spec`.
+ */
+export interface ConvCases {
+  op: string;
+  /** Specs whose Layers export tfjs-layers loads with nnc's parameter counts, shapes and predictions. */
+  parity: string[];
+  /** The op built with tfjs-layers' API on `input`: its count and shape equal nnc's in parity[api.spec]. */
+  api?: { spec: number; input: number[]; layer: () => tfl.layers.Layer; params: number };
+  /** Specs the compiled step covers: it equals autograd on wasm and cpu. */
+  step?: string[];
+  /** A spec two threads train as one does. */
+  threads?: string;
+  /** A spec whose batchnorms fold (their names) and lint W410 only, none once its first use drops its bias. */
+  fold?: { spec: string; folded: string[]; unbiased: [string, string] };
+  /** Export, nnc import (statements written back), load and ONNX (at least `conv` Conv nodes when folded). */
+  roundTrip?: {
+    spec: string;
+    statements: string[];
+    onnx: (operators: Record<string, number>, folded: boolean) => void;
+  };
+  /** A block the formatter keeps as it is (and re-indents to it). */
+  formatted: string;
+  /** Specs that do not compile, with the first error's code. */
+  errors: Array<[spec: string, code: string]>;
+}
+
+/** The convolution op's suite of cases (test/ops/<op>.test.ts holds its table and its own extra tests). */
+export function convSuite(c: ConvCases) {
+  const Op = suite(`op ${c.op}`);
+  for (const spec of c.parity) {
+    Op(`against tfjs-layers: ${spec.split("\n").slice(1, 3).join("; ")}`, () => assertKerasParity(spec));
+  }
+  const api = c.api;
+  if (api) {
+    Op("parameter count and shape equal tfjs-layers' own layer built with its API", async () => {
+      const parity = await kerasParity(c.parity[api.spec]!);
+      const ours = parity.layers.find((l) => l.op === c.op)!;
+      const layer = api.layer();
+      const out = layer.apply(tfl.input({ shape: api.input })) as tfl.SymbolicTensor;
+      assert.is(ours.nncParams, layer.countParams());
+      assert.is(ours.nncParams, api.params);
+      assert.equal(ours.nncShape, out.shape);
+    });
+  }
+  for (const spec of c.step ?? []) {
+    for (const backend of ["wasm", "cpu"] as const) {
+      Op(`compiled step == autograd (${backend}): ${spec.slice(0, 70)}`, () =>
+        assertCompiledStepAgrees(spec, backend),
+      );
+    }
+  }
+  const threads = c.threads;
+  if (threads) Op("two threads train what one thread trains", () => assertThreadsAgree(threads));
+  const fold = c.fold;
+  if (fold) {
+    Op("a batchnorm after it folds into its kernel and bias; W410 names its bias", async () => {
+      assert.equal(await foldedAgree(fold.spec), fold.folded);
+      assert.equal(lintCodes(fold.spec), ["W410"]);
+      assert.equal(lintCodes(fold.spec.replace(...fold.unbiased)), []);
+    });
+  }
+  const trip = c.roundTrip;
+  if (trip) {
+    Op("nnc import of the export writes the statement back; load and ONNX predict as nnc", async () => {
+      const saved = await savedModel(trip.spec);
+      const text = await importedSpec(saved.dir);
+      for (const statement of trip.statements) assert.match(text, statement);
+      await assertLoadAgrees(saved);
+      trip.onnx(await assertOnnxAgrees(saved, true), true);
+      if (trip.spec.includes("batchnorm")) trip.onnx(await assertOnnxAgrees(saved, false), false);
+    });
+  }
+  Op("the formatter keeps the statement", async () => {
+    assert.is(await formatSource(c.formatted), c.formatted);
+    assert.is(await formatSource(c.formatted.replace(`  ${c.op}`, `      ${c.op}`)), c.formatted);
+  });
+  Op(`errors: ${c.errors.map(([, code]) => code).join(", ")}`, () => {
+    for (const [spec, code] of c.errors) assert.is(errorCode(spec), code, spec);
+  });
+  return Op;
 }

@@ -5,6 +5,7 @@
 // (countParams) and output shapes against nnc's checker; and the whole model's predictions in inference mode.
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import * as assert from "uvu/assert";
 import type { Program } from "../../src/ir/schema.ts";
 import { buildModel } from "../../src/lower/model.ts";
 import type { CompiledModel } from "../../src/runtime/types.ts";
@@ -102,4 +103,15 @@ export async function kerasParity(
     keras.dispose();
     model.dispose();
   }
+}
+
+/** kerasParity of `spec` as one check: every layer's parameter count and output shape equal, predictions < 1e-5. */
+export async function assertKerasParity(spec: string): Promise<void> {
+  const parity = await kerasParity(spec);
+  for (const l of parity.layers) {
+    assert.is(l.tfjsParams, l.nncParams, `${l.name} (${l.op}): parameters`);
+    assert.equal(l.tfjsShape, l.nncShape, `${l.name} (${l.op}): output shape`);
+  }
+  assert.ok(parity.maxAbs > 1e-3, `predictions are not all ~0 (${parity.maxAbs})`);
+  assert.ok(parity.maxDiff < 1e-5, `predictions differ by ${parity.maxDiff}`);
 }

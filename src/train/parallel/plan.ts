@@ -8,26 +8,24 @@ import { NncError } from "../../diagnostics/index.ts";
 import type { Model, Optimizer } from "../../ir/schema.ts";
 import { estimateTrainingMemory, machineMemory, trainingMemoryProblem } from "../../ir/training-memory.ts";
 import type { BackendName } from "../../runtime/types.ts";
-import { sizeOf } from "../../util/shape.ts";
+import { forwardMacs } from "../../ir/flops.ts";
+import { nodesByName } from "../../ir/graph.ts";
 
 export type ThreadsChoice = number | "auto";
 
 /**
- * A step's work in dense-equivalent multiply-adds per sample: dense kernels once, conv kernels at every output
- * position and counted twice (a conv's multiply-adds cost more per step than a dense layer's: with nnc's SIMD
- * kernels on wasm convnet-bn at batch 32 takes 7.7 ms/step for 36M multiply-adds, the MLP at batch 512 9.2 ms
- * for 56M; before them, 13.6 ms against 10.9).
+ * A step's work in dense-equivalent multiply-adds per sample: each node's forward multiply-adds as its op counts
+ * them (src/ir/flops.ts), those over images (a per-sample output of rank > 1: the convolutions) counted twice (a
+ * conv's multiply-adds cost more per step than a dense layer's: with nnc's SIMD kernels on wasm convnet-bn at
+ * batch 32 takes 7.7 ms/step for 36M multiply-adds, the MLP at batch 512 9.2 ms for 56M; before them, 13.6 ms
+ * against 10.9).
  */
 export function stepWorkPerSample(model: Model): number {
+  const nodes = nodesByName(model);
   let work = 0;
   for (const layer of model.layers) {
-    if (layer.op !== "dense" && layer.op !== "conv2d") continue;
-    const biases = layer.useBias ? (layer.op === "dense" ? layer.units : layer.filters) : 0;
-    const kernel = (layer.params?.trainable ?? 0) - biases;
-    work +=
-      layer.op === "conv2d"
-        ? 2 * kernel * sizeOf((layer.outputShape ?? []).slice(1, -1) as number[])
-        : kernel;
+    const spatial = (layer.outputShape ?? []).length > 2;
+    work += forwardMacs(layer, model, nodes) * (spatial ? 2 : 1);
   }
   return work;
 }
