@@ -3,7 +3,8 @@
 import type { Results } from "../experiment/results-schema.ts";
 import { varyValueText } from "../experiment/vary-value.ts";
 import type { Plot } from "./plots.ts";
-import type { GroupSummary, Spread } from "./summary.ts";
+import type { GroupSummary } from "./summary.ts";
+import { groupTableCells, type TableCell } from "./table.ts";
 
 export const escapeHtml = (text: string): string =>
   text.replace(
@@ -11,55 +12,13 @@ export const escapeHtml = (text: string): string =>
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
   );
 
-/** "0.9712 ± 0.0021" (sd over repeats), or the single value, or an en dash when there is none. */
-export function formatSpread(s: Spread | undefined, digits = 4): string {
-  if (!s) return "–";
-  return s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : s.mean.toFixed(digits);
-}
-
-const thousands = (x: number) => Math.round(x).toLocaleString("en-US");
-
-function targetCell(g: GroupSummary, target: number | undefined): string {
-  if (target === undefined) return "";
-  const reached = `${g.reachedTarget}/${g.cells.length} reached`;
-  return `<td>${g.epochsToTarget ? `${formatSpread(g.epochsToTarget, 1)} <small>(${reached})</small>` : `never <small>(${reached})</small>`}</td>`;
-}
-
 export function groupTable(groups: GroupSummary[], results: Results): string {
-  const target = results.experiment.target;
-  const evalTrain = results.experiment.evalTrain === true;
-  const head = [
-    "model",
-    "settings",
-    "lr",
-    "runs",
-    `final ${results.validationName} acc`,
-    `best ${results.validationName} acc`,
-    "acc after epoch 1",
-    ...(target !== undefined ? [`epochs to ${target}`] : []),
-    ...(evalTrain ? ["final train acc, train mode", "final train acc, inference mode"] : []),
-    "samples/s",
-  ];
-  const rows = groups.map((g) => {
-    const settings = Object.entries(g.varied)
-      .map(([k, v]) => `${k}=${varyValueText(v)}`)
-      .join(" ");
-    const runs = `${g.cells.length}${g.diverged > 0 ? ` <small>(${g.diverged} diverged)</small>` : ""}`;
-    const speed = g.samplesPerSecond ? thousands(g.samplesPerSecond.mean) : "–";
-    return (
-      `<tr><td>${escapeHtml(g.model)}</td><td>${escapeHtml(settings || "–")}</td>` +
-      `<td>${escapeHtml(g.lrNote)}</td><td>${runs}</td>` +
-      `<td>${formatSpread(g.finalValAccuracy)}</td><td>${formatSpread(g.bestValAccuracy)}</td>` +
-      `<td>${formatSpread(g.firstEpochValAccuracy)}</td>${targetCell(g, target)}` +
-      (evalTrain
-        ? `<td>${formatSpread(g.finalTrainAccuracy)}</td><td>${formatSpread(g.finalTrainEvalAccuracy)}</td>`
-        : "") +
-      `<td>${speed}</td></tr>`
-    );
-  });
+  const { head, rows } = groupTableCells(groups, results);
+  const td = (c: TableCell) =>
+    `<td>${escapeHtml(c.text)}${c.note ? ` <small>(${escapeHtml(c.note)})</small>` : ""}</td>`;
   return (
     `<table>\n<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead>\n` +
-    `<tbody>\n${rows.join("\n")}\n</tbody>\n</table>`
+    `<tbody>\n${rows.map((r) => `<tr>${r.map(td).join("")}</tr>`).join("\n")}\n</tbody>\n</table>`
   );
 }
 

@@ -1,11 +1,12 @@
-// Reports: experiment results -> files in the run folder: val-accuracy.{svg,png}, val-loss.{svg,png} and
-// report.html. Made from results.json alone, so a report can be remade (or made for a half-finished run).
+// Reports: experiment results -> files in the run folder: val-accuracy.{svg,png}, val-loss.{svg,png},
+// report.html and table.md (its table as markdown). Made from results.json alone, so a report can be remade (or made for a half-finished run).
 import { join } from "node:path";
 import type { Results } from "../experiment/results-schema.ts";
 import { writeFileAtomic } from "../save/atomic.ts";
 import { renderReport } from "./html.ts";
 import { renderPlots, systemFontsMissing, type Plot } from "./plots.ts";
 import { summarizeGroups, type GroupSummary } from "./summary.ts";
+import { groupTableMarkdown } from "./table.ts";
 
 export { summarizeGroups, spread, type GroupSummary, type Spread } from "./summary.ts";
 export {
@@ -17,7 +18,8 @@ export {
   PNG_SCALE,
   type Plot,
 } from "./plots.ts";
-export { renderReport, groupTable, formatSpread, escapeHtml } from "./html.ts";
+export { renderReport, groupTable, escapeHtml } from "./html.ts";
+export { formatSpread, groupTableMarkdown } from "./table.ts";
 
 export interface WrittenReport {
   files: string[];
@@ -47,6 +49,9 @@ export async function writeReport(dir: string, results: Results): Promise<Writte
   const html = join(dir, "report.html");
   writeFileAtomic(html, renderReport(results, groups, plots));
   files.push(html);
+  const table = join(dir, "table.md");
+  writeFileAtomic(table, groupTableMarkdown(groups, results));
+  files.push(table);
   const report: WrittenReport = { files, groups, plots };
   if (systemFontsMissing()) {
     report.warning =

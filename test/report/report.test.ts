@@ -129,6 +129,22 @@ files("report.html: every group, the lr rule, the backend, the spec (escaped), n
   assert.is(html.match(/<svg/g)?.length, 2, "both plots inline");
 });
 
+files("table.md: the report's table as markdown, one row per group, the same figures", () => {
+  const md = readFileSync(join(dir, "table.md"), "utf8");
+  assert.ok(written.files.some((f) => f.endsWith("table.md")));
+  const lines = md.split("\n").filter((l) => l.startsWith("| "));
+  assert.is(lines.length, 2 + 4, "head, rule and one row per group");
+  assert.match(lines[0]!, "| model | settings | lr | runs | final test acc | best test acc |");
+  assert.match(md, "Experiment `sizes` of tiny.nn");
+  // plain batch=16: base 0.3 + 0.01 x repeat, + 0.3 after 3 epochs: 0.60, 0.61, 0.62.
+  const plain16 = lines.find((l) => l.startsWith("| plain | batch=16 |"))!;
+  assert.match(plain16, "| 0.6100 ± 0.0100 |");
+  assert.match(plain16, "(3/3 reached)");
+  // Every figure of the HTML table is in the markdown one.
+  const html = readFileSync(join(dir, "report.html"), "utf8");
+  for (const m of html.matchAll(/<td>(\d\.\d{4} ± \d\.\d{4})/g)) assert.match(md, m[1]!);
+});
+
 /** Chromium's binary, if installed. */
 function findChromium(): string | undefined {
   for (const name of ["chromium", "chromium-browser", "google-chrome"]) {
