@@ -42,6 +42,9 @@ export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): 
     }
     if (layer.op === "batchnorm" && previous?.op === "dropout")
       out.push(diagnostic("W404", {}, spanOf(previous)));
+    const noise = previous && opOf(previous).trainingNoise?.(previous);
+    if (layer.op === "batchnorm" && previous?.op !== "dropout" && noise)
+      out.push(diagnostic("W427", { op: previous!.op, effect: noise }, spanOf(previous!)));
     // The batchnorm's mean subtraction removes a constant per feature: a bias with no activation in between,
     // feeding nothing else, cannot change the output (nnc absorbs it; the hint is about the spec's clarity).
     if (

@@ -570,6 +570,15 @@ export const catalogue = {
       "dropout directly before batchnorm: the batch statistics seen in training (with dropout) differ from those at " +
       "inference (without), a known cause of train/test gaps; put dropout after the normalization block",
   ),
+  // W427: another training-only op than dropout (which has W404) directly before batchnorm (src/check/lints.ts)
+  W427: entry<{ op: string; effect: string }>(
+    "warning",
+    "training-only noise directly before batchnorm",
+    (p) =>
+      `${p.op} directly before batchnorm: in training it ${p.effect}, at inference it does nothing, so the batch ` +
+      "statistics batchnorm learns in training are not those it sees at inference; put it after the " +
+      "normalization block",
+  ),
   W405: entry<{ momentum: number }>(
     "warning",
     "batchnorm momentum looks like PyTorch's convention",

@@ -10,7 +10,7 @@ import { diagnostic, hasErrors, SourceText, type Diagnostic } from "../diagnosti
 import type { Program } from "../ir/schema.ts";
 import { formatSource } from "../format/index.ts";
 import { KerasConfigReader, roundFloat, type ImportedStatement } from "../ops/keras-import.ts";
-import { KERAS_IMPORT_CLASSES, opForKerasClass, opOf } from "../ops/index.ts";
+import { KERAS_IMPORT_CLASSES, opForKerasClass, opForStatement, opOf } from "../ops/index.ts";
 import { readKerasModel, type KerasGraph, type KerasLayer } from "./keras-json.ts";
 import { linearize, nameResiduals, nodeOrder, referenced, type GraphNode, type Item } from "./linearize.ts";
 
@@ -177,7 +177,10 @@ export async function importKeras(text: string, options: ImportOptions): Promise
         diagnostic("E741", { model: graph.name, detail: `'${layer.name}' is a second InputLayer` }, at),
       );
     }
-    translated.set(layer.name, { layer, statement, op: op.op, notes: reader.notes });
+    // The op of the statement read: a class may read as another op's (Dropout with a per-channel noise_shape
+    // is spatial_dropout).
+    const written = opForStatement(statement.statement)?.op ?? op.op;
+    translated.set(layer.name, { layer, statement, op: written, notes: reader.notes });
   }
   if (hasErrors(diagnostics)) return finish(diagnostics, { graph });
 

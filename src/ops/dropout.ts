@@ -2,7 +2,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { nodeSchema } from "../ir/common.ts";
 import { kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
-import { roundFloat, statement } from "./keras-import.ts";
+import { statement } from "./keras-import.ts";
+import { isChannelNoiseShape, readRate } from "./spatial_dropout.ts";
 import { layerSignature, num, unit } from "./signature.ts";
 
 export const schema = nodeSchema(
@@ -35,12 +36,19 @@ export const dropout: OpDefinition<DropoutNode> = {
   fromKeras: {
     classNames: ["Dropout"],
     read(r) {
-      const rate = r.number("rate", 0.5, (x) => (x >= 0 && x < 1 ? undefined : "the rate is in [0, 1)"));
-      r.expect("noise_shape", [null], "nnc drops units independently (noise_shape null)");
-      return statement("dropout", [roundFloat(rate)]);
+      const rate = readRate(r);
+      // A mask per sample and channel is spatial_dropout's (which nnc exports so, as Dropout).
+      if (isChannelNoiseShape(r.config["noise_shape"])) return statement("spatial_dropout", [rate]);
+      r.expect(
+        "noise_shape",
+        [null],
+        "nnc drops units independently (noise_shape null) or whole channels ([null, 1, 1, null]: spatial_dropout)",
+      );
+      return statement("dropout", [rate]);
     },
   },
   passesValues: () => true,
+  trainingNoise: (node) => `drops units at rate ${node.rate}`,
   // In training: the mask, the output and its gradient.
   trainingCopies: () => 3,
   // The identity at inference: no ONNX node, consumers take the input.

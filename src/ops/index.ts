@@ -14,6 +14,8 @@ import { depthwiseConv2d } from "./depthwise_conv2d.ts";
 import { cropping2d } from "./cropping2d.ts";
 import { dense } from "./dense.ts";
 import { dropout } from "./dropout.ts";
+import { spatialDropout } from "./spatial_dropout.ts";
+import { gaussianNoise } from "./gaussian_noise.ts";
 import { flatten } from "./flatten.ts";
 import { globalavgpool } from "./globalavgpool.ts";
 import { input } from "./input.ts";
@@ -34,6 +36,8 @@ export const OPS = [
   batchnorm,
   activation,
   dropout,
+  spatialDropout,
+  gaussianNoise,
   conv2d,
   depthwiseConv2d,
   separableConv2d,

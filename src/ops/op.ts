@@ -92,6 +92,11 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
   /** Whether the node passes values through unchanged (flatten, dropout, a linear activation). */
   passesValues?(node: N): boolean;
   /**
+   * Of an op that changes values in training only (dropout, spatial_dropout, gaussian_noise): what it does to
+   * them there, in a few words for a lint ("adds noise of variance 0.01"). Absent: the same in both modes.
+   */
+  trainingNoise?(node: N): string;
+  /**
    * Whether the node's output is `x * kernel + bias` per output channel with no activation after it: a
    * batchnorm fed only by such a node folds into its kernel and bias at inference, and absorbs its bias in
    * training (the batch mean subtracts it).

@@ -97,6 +97,20 @@ lints("W404: dropout directly before batchnorm", () => {
   assert.is(spanText(text, diags[0]!), "dropout 0.5");
 });
 
+lints("W427: spatial_dropout or gaussian_noise directly before batchnorm (dropout keeps W404)", () => {
+  for (const [statement, says] of [
+    ["spatial_dropout 0.2", "drops whole channels at rate 0.2"],
+    ["gaussian_noise 0.1", "adds noise of standard deviation 0.1"],
+  ]) {
+    const text = `input 6x6x2\nconv2d 4 3x3\n${statement}\nbatchnorm\nflatten\ndense 2`;
+    const diags = diagnosticsOf(text);
+    assert.equal(codes(diags), ["W427"], statement);
+    assert.is(spanText(text, diags[0]!), statement);
+    assert.match(diags[0]!.message, says);
+    assert.equal(codes(diagnosticsOf(text.replace("batchnorm\n", ""))), [], "no batchnorm after it");
+  }
+});
+
 lints("W405: a PyTorch-style momentum, pointing at the option", () => {
   const text = "input 4\nbatchnorm momentum=0.1";
   const diags = diagnosticsOf(text);
