@@ -4,15 +4,14 @@
 // the compiled step calls them directly. A depthwise kernel is [kh, kw, C, M]: output channel c * M + m is input
 // channel c convolved with W[:, :, c, m].
 import * as tf from "@tensorflow/tfjs-core";
-import { transposedInput } from "./conv-grads.ts";
+import { patchesOf, transposedInput } from "./conv-grads.ts";
 
 type Shape4 = [number, number, number, number];
 type Padding = "valid" | "same";
 
 /**
  * dW[p, q, c, m] = sum over n, i, j of xPadded[n, i*s + p, j*s + q, c] * dz[n, i, j, c*M + m]. The patches
- * xPadded[n, i*s + p, j*s + q, c] come from one depthwise convolution of x with one-hot filters (tap t = p*kw + q
- * to channel c*taps + t, with the forward's stride and padding, so they line up with dz), then per channel
+ * xPadded[n, i*s + p, j*s + q, c] (channel c*taps + t for tap t = p*kw + q) are conv-grads.ts' patchesOf, then per channel
  * patches^T x dz: a batched matMul over the channels, [C, taps, rows] x [C, rows, M].
  */
 export function depthwiseFilterGrad(
@@ -24,9 +23,7 @@ export function depthwiseFilterGrad(
 ): tf.Tensor4D {
   const [kh, kw, channels, multiplier] = filterShape as Shape4;
   const taps = kh * kw;
-  const oneHot = new Float32Array(taps * channels * taps);
-  for (let t = 0; t < taps; t++) for (let c = 0; c < channels; c++) oneHot[(t * channels + c) * taps + t] = 1;
-  const patches = tf.depthwiseConv2d(x, tf.tensor4d(oneHot, [kh, kw, channels, taps]), strides, padding);
+  const patches = patchesOf(x, { kernelSize: [kh, kw], strides, padding });
   const rows = dz.shape[0] * dz.shape[1] * dz.shape[2];
   const p = tf.transpose(tf.reshape(patches, [rows, channels, taps]), [1, 0, 2]) as tf.Tensor3D;
   const d = tf.transpose(tf.reshape(dz, [rows, channels, multiplier]), [1, 0, 2]) as tf.Tensor3D;
