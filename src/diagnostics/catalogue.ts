@@ -365,6 +365,14 @@ export const catalogue = {
     "output would be empty",
     (p) => `'${p.op}' would produce an empty output ${p.got}: ${p.detail}`,
   ),
+  // E795: a dilated convolution with a stride (issue 20; src/ops/convolution.ts)
+  E795: entry<{ op: string; stride: string; dilation: string }>(
+    "error",
+    "stride and dilation together",
+    (p) =>
+      `'${p.op}' takes stride=${p.stride} with dilation=${p.dilation}: a dilated convolution has stride 1 (as in ` +
+      "Keras, which rejects strides > 1 with dilation_rate > 1); drop one, or downsample with a pooling after it",
+  ),
   E305: entry<{ name: string; known: string }>(
     "error",
     "unknown model",

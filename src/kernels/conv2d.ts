@@ -1,12 +1,13 @@
 // Kernel of op `conv2d`: y = activation(conv(x, W) + b) over NHWC. Its step computes the filter gradient with
 // nnc's SIMD kernel where it applies and the input gradient as a forward convolution (wasm's fast XNNPACK
-// paths; Conv2DBackpropInput is a scalar loop there): src/kernels/conv-grads.ts.
+// paths; Conv2DBackpropInput is a scalar loop there): src/kernels/conv-grads.ts, which also computes a dilated
+// convolution's gradients (tfjs' have no dilation).
 import * as tf from "@tensorflow/tfjs-core";
 import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation, fusable } from "../lower/activations.ts";
 import { channelMeans } from "../lower/channel-ops.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
-import { convFilterGrad, convInputGrad } from "./conv-grads.ts";
+import { convFilterGrad, convInputGrad, dilatedConv2d } from "./conv-grads.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -22,11 +23,21 @@ function conv2dForward(
 ): tf.Tensor {
   const x4 = x as tf.Tensor4D;
   const k = kernel as tf.Tensor4D;
+  const dilations = node.dilation ?? [1, 1];
   if (!training && fusable(activation)) {
-    return tf.fused.conv2d({ x: x4, filter: k, strides: node.strides, pad: node.padding, bias, activation });
+    return tf.fused.conv2d({
+      x: x4,
+      filter: k,
+      strides: node.strides,
+      pad: node.padding,
+      dilations,
+      bias,
+      activation,
+    });
   }
-  // Autograd's filter gradient runs the Conv2DBackpropFilter kernel src/runtime/wasm-kernels.ts adds to wasm.
-  const z = tf.conv2d(x4, k, node.strides, node.padding);
+  // Autograd's filter gradient runs the Conv2DBackpropFilter kernel src/runtime/wasm-kernels.ts adds to wasm;
+  // dilated, tfjs' Conv2D gradient throws, so autograd takes dilatedConv2d's (conv-grads.ts).
+  const z = node.dilation ? dilatedConv2d(x4, k, node) : tf.conv2d(x4, k, node.strides, node.padding);
   return applyActivation(bias ? tf.add(z, bias) : z, activation);
 }
 
@@ -52,7 +63,14 @@ export const conv2d: KernelDefinition<Conv2dNode> = {
         if (!stepCovers(activation)) return undefined;
         const k = kernel as tf.Tensor4D;
         return ([x]) => {
-          const z = tf.conv2d(x as tf.Tensor4D, k, node.strides, node.padding);
+          const z = tf.conv2d(
+            x as tf.Tensor4D,
+            k,
+            node.strides,
+            node.padding,
+            "NHWC",
+            node.dilation ?? [1, 1],
+          );
           const pre = trainingBias ? tf.add(z, trainingBias) : z;
           const a = applyActivation(pre, activation);
           return {

@@ -1,4 +1,7 @@
-// Op `conv2d`: 2-D convolution over NHWC input, y = activation(conv(x, W) + b).
+// Op `conv2d`: 2-D convolution over NHWC input, y = activation(conv(x, W) + b), optionally dilated (Keras
+// dilation_rate: the kernel's taps D apart; stride 1 then, E795). A dilated one trains in the compiled step with
+// nnc's own dilated gradients (src/kernels/conv-grads.ts), and by autograd through dilatedConv2d, which gives tfjs
+// those gradients (tfjs' Conv2D gradient refuses dilation > 1).
 import { type Static } from "@sinclair/typebox";
 import { nodeSchema, Pair, PositiveInt } from "../ir/common.ts";
 import {
@@ -7,7 +10,13 @@ import {
   convFields,
   convOptions,
   convPositional,
+  dilatedExtent,
+  dilationArg,
+  dilationField,
+  dilationOption,
   hwabToBaHw,
+  readDilation,
+  strideWithDilation,
   onnxConvAttributes,
   readConv,
 } from "./convolution.ts";
@@ -24,6 +33,7 @@ export const schema = nodeSchema(
     filters: PositiveInt("output channels"),
     kernelSize: Pair("[height, width]"),
     ...convFields("L2 kernel regularizer: l2 * sum(kernel^2) added to the loss"),
+    dilation: dilationField(),
   },
   "2-D convolution over NHWC input",
 );
@@ -37,18 +47,21 @@ export const conv2d: OpDefinition<Conv2dNode> = {
       "conv2d",
       "2-D convolution over NHWC input",
       convPositional(PARTS),
-      convOptions({ strideDoc: "step of the window, S or SxS (default 1)" }),
+      convOptions({ strideDoc: "step of the window, S or SxS (default 1)", extra: [dilationOption] }),
     ),
   ],
   build: (_sig, arg) => ({
     filters: arg<number>("FILTERS"),
     kernelSize: arg<[number, number]>("KERNEL"),
     ...buildConv(arg),
+    ...dilationArg(arg),
   }),
   keras: { base: "conv2d", className: "Conv2D" },
   arity: "one",
   infer(node, [x]) {
-    const out = windowShape(node, x!, node.kernelSize, () => node.filters);
+    const both = strideWithDilation(node);
+    if (both) return { error: both };
+    const out = windowShape(node, x!, dilatedExtent(node), () => node.filters);
     if ("error" in out) return out;
     const [kh, kw] = node.kernelSize;
     const params = kh * kw * channelsOf(x!.shape) * node.filters + (node.useBias ? node.filters : 0);
@@ -64,8 +77,8 @@ export const conv2d: OpDefinition<Conv2dNode> = {
     read: (r) =>
       readConv(r, "conv2d", {
         parts: PARTS,
-        extra: () => {
-          r.expect("dilation_rate", [1, [1, 1]], "nnc's convolutions are not dilated (dilation_rate [1, 1])");
+        extra: (options) => {
+          readDilation(r, options);
           r.expect("groups", [1], "nnc's convolutions are not grouped (groups 1)");
         },
       }),

@@ -18,7 +18,8 @@ import {
   type ImportedStatement,
   type KerasConfigReader,
 } from "./keras-import.ts";
-import { kerasCommon, type ArgReader, type JsonObject, type NodeLike } from "./op.ts";
+import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
+import { at, kerasCommon, type ArgReader, type JsonObject, type NodeLike } from "./op.ts";
 import { onnxPads, type OnnxAttribute } from "./onnx.ts";
 import { activationArg, int, kernelOptions, windowOptions, type ParamSpec } from "./signature.ts";
 
@@ -105,6 +106,49 @@ export function convOptions(o: {
       ]
     : [];
   return [...multiplier, ...windowOptions(o.strideDoc), ...(o.extra ?? []), ...kernelOptions];
+}
+
+/** The dilation= option of the convolutions that have it (conv2d). */
+export const dilationOption: ParamSpec = {
+  name: "dilation",
+  type: { kind: "pair" },
+  doc:
+    "dilation rate, D or DxD (default 1): the kernel's taps D apart, a (K-1)D+1 window with K taps (Keras " +
+    "dilation_rate); with stride 1 only",
+  field: "dilation",
+};
+
+/** The IR field `dilation`: absent when undilated, so IR without it stays as it was. */
+export const dilationField = () =>
+  Type.Optional(Pair("[height, width] dilation rate: the kernel's taps this far apart (absent: 1)"));
+
+/** The `dilation` field a statement gives: absent when not given or 1x1. */
+export const dilationArg = (arg: ArgReader): { dilation?: [number, number] } => {
+  const d = arg<[number, number] | undefined>("dilation");
+  return d === undefined || (d[0] === 1 && d[1] === 1) ? {} : { dilation: d };
+};
+
+/** The window a dilated kernel covers: (K - 1) D + 1 per axis. */
+export const dilatedExtent = (node: ConvWindow): [number, number] => {
+  const [dh, dw] = node.dilation ?? [1, 1];
+  return [(node.kernelSize[0] - 1) * dh + 1, (node.kernelSize[1] - 1) * dw + 1];
+};
+
+/** E795 when a convolution is both strided and dilated (Keras and tfjs' conv2d refuse it), else undefined. */
+export function strideWithDilation(node: ConvWindow & NodeLike): Diagnostic | undefined {
+  const d = node.dilation ?? [1, 1];
+  if (d.every((v) => v === 1) || node.strides.every((v) => v === 1)) return undefined;
+  return diagnostic(
+    "E795",
+    { op: node.op, stride: String(pairText(node.strides)), dilation: String(pairText(d)) },
+    at(node, node.argSpans?.["dilation"] ?? node.span),
+  );
+}
+
+/** nnc import: Keras' dilation_rate as a dilation= option where it is not 1. */
+export function readDilation(r: KerasConfigReader, options: ImportedStatement["options"]): void {
+  const [dh, dw] = r.pair("dilation_rate", [1, 1]);
+  if (dh !== 1 || dw !== 1) options.push(["dilation", pairText([dh, dw])]);
 }
 
 /** A bound convolution statement's convFields (the op adds its own fields before them). */
@@ -197,16 +241,11 @@ export function onnxConvAttributes(
   input: number[],
   group: number,
 ): Record<string, OnnxAttribute> {
-  const dilation = node.dilation ?? [1, 1];
-  const extent: [number, number] = [0, 1].map((i) => (node.kernelSize[i]! - 1) * dilation[i]! + 1) as [
-    number,
-    number,
-  ];
   return {
     kernel_shape: [...node.kernelSize],
     strides: [...node.strides],
-    pads: onnxPads(input, extent, node.strides, node.padding),
-    dilations: [...dilation],
+    pads: onnxPads(input, dilatedExtent(node), node.strides, node.padding),
+    dilations: [...(node.dilation ?? [1, 1])],
     group,
   };
 }

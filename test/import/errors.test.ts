@@ -99,13 +99,14 @@ errors(
   },
 );
 
-errors("E743: Conv2D dilation, groups, channels_first, causal padding", async () => {
+errors("E743: Conv2D's dilation not two positive integers, groups, channels_first, causal padding", async () => {
   const doc = () =>
     fixture("keras3-sequential-convnet.json") as unknown as {
       config: { layers: { config: Record<string, unknown> }[] };
     };
   for (const [key, value, text] of [
-    ["dilation_rate", [2, 2], "not dilated"],
+    // dilation_rate [2, 2] is conv2d's dilation=2 (test/ops/conv2d.test.ts); 0 is no rate.
+    ["dilation_rate", [0, 2], "two positive integers"],
     ["groups", 2, "not grouped"],
     ["data_format", "channels_first", "channels_last (NHWC)"],
     ["padding", "causal", "nnc takes 'valid' or 'same'"],

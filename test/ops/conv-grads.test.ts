@@ -71,6 +71,12 @@ const CASES: Array<{ x: number[]; kernel: number[]; g: ConvGeometry }> = [
     kernel: [3, 2, 2, 3],
     g: { kernelSize: [3, 2], strides: [1, 1], padding: "same", dilation: [2, 3] },
   },
+  // conv2d's dilation=2, valid, with a filter count the SIMD filter gradient would take undilated.
+  {
+    x: [2, 10, 9, 4],
+    kernel: [3, 3, 4, 8],
+    g: { kernelSize: [3, 3], strides: [1, 1], padding: "valid", dilation: [2, 2] },
+  },
 ];
 
 for (const backend of ["wasm", "cpu"] as const) {
