@@ -897,6 +897,14 @@ export const catalogue = {
     "augmentation cannot apply to this model",
     (p) => `cannot augment the training batches: ${p.reason}`,
   ),
+  // E785-E787, W423: conv1d (issue 20)
+  E785: entry<{ op: string; stride: number; dilation: number }>(
+    "error",
+    "stride and dilation both above 1",
+    (p) =>
+      `'${p.op}' has stride=${p.stride} and dilation=${p.dilation}: a convolution takes one or the other above 1, ` +
+      "as Keras does (a dilated window moves one step at a time); use stride=1 or dilation=1",
+  ),
   // ---- E7xx: the language server (nnc lsp)
   E700: entry<{ reason: string }>(
     "error",

@@ -8,6 +8,7 @@ import { average } from "./average.ts";
 import { avgpool } from "./avgpool.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
+import { conv1d } from "./conv1d.ts";
 import { conv2d } from "./conv2d.ts";
 import { conv2dTranspose } from "./conv2d_transpose.ts";
 import { depthwiseConv2d } from "./depthwise_conv2d.ts";
@@ -38,6 +39,7 @@ export const KERNELS: { readonly [O in LayerOp]: KernelDefinition<LayerOf<O>> } 
   dropout,
   spatial_dropout: spatialDropout,
   gaussian_noise: gaussianNoise,
+  conv1d,
   conv2d,
   depthwise_conv2d: depthwiseConv2d,
   separable_conv2d: separableConv2d,

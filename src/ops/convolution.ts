@@ -1,4 +1,4 @@
-// What the 2-D convolutions share (conv2d, depthwise_conv2d, separable_conv2d, conv2d_transpose): their IR fields,
+// What the convolutions share (conv2d, depthwise_conv2d, separable_conv2d, conv2d_transpose; conv1d): their IR fields,
 // statement arguments and options, how a bound statement becomes a node, the Keras config of their window and
 // kernels and its reading back by nnc import, their ONNX Conv attributes and their kernels in ONNX's layout. Each
 // op module keeps what is its own: its shape and parameter rule, its weights, its ONNX graph.
@@ -31,8 +31,17 @@ export interface ConvWindow {
   dilation?: [number, number];
 }
 
-/** A convolution node as the shared code sees it: the window, and what its kernel config holds. */
-export interface ConvNode extends ConvWindow, NodeLike {
+/** A 1-D convolution's window as the IR holds it (conv1d): one number per field. */
+export interface ConvWindow1d {
+  kernelSize: number;
+  strides: number;
+  padding: "valid" | "same";
+  dilation: number;
+}
+
+/** A convolution node as the shared code sees it: the window (2-D or 1-D), and what its kernel config holds. */
+export type ConvNode = (ConvWindow | ConvWindow1d) & ConvKernelNode;
+interface ConvKernelNode extends NodeLike {
   filters?: number;
   depthMultiplier?: number;
   activation: Activation;
@@ -161,13 +170,19 @@ export const buildConv = (arg: ArgReader) => ({
   ...l2Arg(arg),
 });
 
-/** The Keras config of a convolution's window (Keras' Conv base: kernel_size, strides, padding, ...). */
-export const windowConfig = (node: ConvWindow) => ({
-  kernel_size: [...node.kernelSize],
-  strides: [...node.strides],
+/** A window field as Keras' config lists it: one entry per spatial axis (a 1-D window's number as [n]). */
+const perAxis = (v: number | readonly number[]): number[] => (typeof v === "number" ? [v] : [...v]);
+
+/**
+ * The Keras config of a convolution's window (Keras' Conv base: kernel_size, strides, padding, ...): lists of
+ * two for a 2-D window, of one for a 1-D one (as tfjs-layers' Conv1D writes them).
+ */
+export const windowConfig = (node: ConvWindow | ConvWindow1d) => ({
+  kernel_size: perAxis(node.kernelSize),
+  strides: perAxis(node.strides),
   padding: node.padding,
   data_format: "channels_last",
-  dilation_rate: [...(node.dilation ?? [1, 1])],
+  dilation_rate: perAxis(node.dilation ?? [1, 1]),
 });
 
 /**
@@ -263,3 +278,25 @@ export function hwabToBaHw(data: Float32Array, [kh, kw, a, b]: readonly number[]
           out[((o * a! + i) * kh! + h) * kw! + w] = data[((h * kw! + w) * a! + i) * b! + o]!;
   return out;
 }
+
+/**
+ * nnc import of a 1-D window (windowConfig inverted): K (pushed to `positional`), stride=, padding= and dilation=
+ * where not the default; channels_last.
+ */
+export function readWindow1d(
+  r: KerasConfigReader,
+  positional: ImportedStatement["positional"],
+  options: ImportedStatement["options"],
+): void {
+  positional.push(r.single("kernel_size"));
+  const stride = r.single("strides", 1);
+  if (stride !== 1) options.push(["stride", stride]);
+  const why = "nnc pads 'valid' or 'same' (not 'causal')";
+  optionUnlessDefault(options, "padding", r.oneOf("padding", ["valid", "same"], "valid", why), "valid");
+  const dilation = r.single("dilation_rate", 1);
+  if (dilation !== 1) options.push(["dilation", dilation]);
+  r.channelsLast();
+}
+
+/** The steps a dilated 1-D window covers: K taps D apart (dilatedExtent's one axis). */
+export const dilatedSteps = (kernel: number, dilation: number): number => (kernel - 1) * dilation + 1;

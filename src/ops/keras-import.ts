@@ -123,6 +123,18 @@ export class KerasConfigReader {
     return [list[0] as number, list[1] as number];
   }
 
+  /** A 1-D window, stride or dilation: `3` or `[3]` (Keras accepts both). */
+  single(key: string, fallback?: number): number {
+    const v = this.config[key];
+    if ((v === undefined || v === null) && fallback !== undefined) return fallback;
+    const list = typeof v === "number" ? [v] : v;
+    if (!Array.isArray(list) || list.length !== 1 || !Number.isInteger(list[0]) || (list[0] as number) < 1) {
+      this.problem(key, "expected one positive integer (1-D)");
+      return fallback ?? 1;
+    }
+    return list[0] as number;
+  }
+
   /** A string value from a fixed list (`padding`: valid or same). */
   oneOf<T extends string>(key: string, values: readonly T[], fallback: T, why?: string): T {
     const v = this.config[key];

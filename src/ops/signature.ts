@@ -118,15 +118,16 @@ export const kernelOptions: ParamSpec[] = [
     field: "l2",
   },
 ];
+export const paddingOption: ParamSpec = {
+  name: "padding",
+  type: oneOf(PADDINGS),
+  doc: "'valid' (no padding) or 'same' (output = ceil(input / stride))",
+  default: "valid",
+  field: "padding",
+};
 export const windowOptions = (strideDoc: string): ParamSpec[] => [
   { name: "stride", type: { kind: "pair" }, doc: strideDoc, field: "strides" },
-  {
-    name: "padding",
-    type: oneOf(PADDINGS),
-    doc: "'valid' (no padding) or 'same' (output = ceil(input / stride))",
-    default: "valid",
-    field: "padding",
-  },
+  paddingOption,
 ];
 
 /** A layer statement's signature; every layer takes `name=`. */

@@ -46,7 +46,7 @@ export function absorbableBiases(model: Model): string[] {
   return model.layers.flatMap((l) => {
     if (l.op !== "batchnorm") return [];
     const p = nodes.get(l.inputs[0]!)!;
-    const channelAffine = ["dense", "conv2d", "depthwise_conv2d", "separable_conv2d"].includes(p.op);
+    const channelAffine = ["dense", "conv1d", "conv2d", "depthwise_conv2d", "separable_conv2d"].includes(p.op);
     const affine = channelAffine && "useBias" in p && p.useBias && "activation" in p && p.activation === "linear";
     return affine && consumers.get(p.name)!.length === 1 ? [`${p.name}/bias`] : [];
   });
