@@ -90,11 +90,11 @@ Op("a batchnorm after it folds into its kernel and bias; W410 names its bias", a
 Op("nnc import of the export writes the statement back; load and ONNX predict as nnc", async () => {
   const spec =
     "input 24x2\nconv1d 6 5 relu stride=2 padding=same init=he_normal l2=0.001\n" +
-    "conv1d 4 3 dilation=2 bias=false\nbatchnorm\nflatten\ndense 3 softmax";
+    "conv1d 4 3 dilation=2 padding=same bias=false\nbatchnorm\nflatten\ndense 3 softmax";
   const saved = await savedModel(spec);
   const text = await importedSpec(saved.dir);
   assert.match(text, "conv1d 6 5 relu stride=2 padding=same init=he_normal l2=0.001");
-  assert.match(text, "conv1d 4 3 dilation=2 bias=false");
+  assert.match(text, "conv1d 4 3 padding=same dilation=2 bias=false");
   await assertLoadAgrees(saved);
   const folded = await assertOnnxAgrees(saved, true);
   // A batchnorm over [batch, steps, channels] exports as Mul and Add on the last axis (src/ops/batchnorm.ts).
