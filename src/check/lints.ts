@@ -1,6 +1,7 @@
-// Checking: lints, warnings about specs that are valid but very likely wrong (W401, W403–W405): batchnorm
-// after the output softmax (the notebook's bug), stacked activations, dropout feeding batchnorm, and a
-// PyTorch-style batchnorm momentum; and a hint (W410) where a bias feeds batchnorm, which makes it redundant.
+// Checking: lints, warnings about specs that are valid but very likely wrong (W401, W403–W405, W423): batchnorm
+// after the output softmax (the notebook's bug), stacked activations, dropout feeding batchnorm, a
+// PyTorch-style batchnorm momentum, a conv1d dilation over a one-tap window; and a hint (W410) where a bias
+// feeds batchnorm, which makes it redundant.
 // Takes one IR model (a graph: "before" means "feeding"); gives warnings and hints.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { consumersOf, nodesByName } from "../ir/graph.ts";
@@ -59,6 +60,12 @@ export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): 
       const help =
         "add `bias=false` to this layer (nnc absorbs the bias already: training is the same either way)";
       out.push(diagnostic("W410", { layer: previous.name }, { ...spanOf(previous), help }));
+    }
+    // A dilation spaces a window's taps apart: with one tap it changes nothing (Keras accepts it silently).
+    if (layer.op === "conv1d" && layer.kernelSize === 1 && layer.dilation > 1) {
+      out.push(
+        diagnostic("W423", { layer: layer.name, dilation: layer.dilation }, spanOf(layer, "dilation")),
+      );
     }
     if (layer.op === "batchnorm" && layer.momentum < 0.5) {
       out.push(diagnostic("W405", { momentum: layer.momentum }, spanOf(layer, "momentum")));

@@ -905,6 +905,13 @@ export const catalogue = {
       `'${p.op}' has stride=${p.stride} and dilation=${p.dilation}: a convolution takes one or the other above 1, ` +
       "as Keras does (a dilated window moves one step at a time); use stride=1 or dilation=1",
   ),
+  W423: entry<{ layer: string; dilation: number }>(
+    "warning",
+    "dilation of a one-tap window",
+    (p) =>
+      `'${p.layer}' has dilation=${p.dilation} on a window of one tap: there is nothing to space apart, so it ` +
+      "computes what dilation=1 does; a wider KERNEL was probably meant",
+  ),
   // ---- E7xx: the language server (nnc lsp)
   E700: entry<{ reason: string }>(
     "error",

@@ -122,4 +122,15 @@ Op("errors: stride and dilation both above 1 (E785), not sequences (E302), too l
   assert.ok(errorCode("input 8x1\nconv1d 4 3x3\nflatten\ndense 2"), "a 2-D window is not conv1d's");
 });
 
+Op("W423: a dilation over a one-tap window changes nothing", () => {
+  const spec = "input 16x2\nconv1d 4 1 dilation=3\nflatten\ndense 2";
+  assert.equal(lintCodes(spec), ["W423"]);
+  const d = diagnosticOf(spec, "W423");
+  assert.match(d.message, "'conv1d' has dilation=3");
+  // The caret is on the option.
+  assert.equal(d.span, [spec.indexOf("dilation=3"), spec.indexOf("dilation=3") + "dilation=3".length]);
+  assert.equal(lintCodes(spec.replace("conv1d 4 1", "conv1d 4 2")), []);
+  assert.equal(lintCodes(spec.replace(" dilation=3", "")), []);
+});
+
 Op.run();
