@@ -73,4 +73,17 @@ F(
   },
 );
 
+F("conv1d counts its kernel at every output step, dilated or strided (OpDefinition.macs)", () => {
+  const model = modelOf(
+    "input 32x2; conv1d 8 5 padding=same; conv1d 4 3 dilation=2; conv1d 6 3 stride=2; flatten; dense 2 softmax",
+  );
+  const [, same, dilated, strided] = model.layers;
+  // 32 steps out, a 5-tap kernel over 2 channels to 8 filters at each.
+  assert.is(forwardMacs(same!, model), 32 * 5 * 2 * 8);
+  // Valid, 3 taps 2 apart span 5 steps: 28 out; the taps, not the span, multiply.
+  assert.is(forwardMacs(dilated!, model), 28 * 3 * 8 * 4);
+  // Valid, stride 2 over 28: 13 out.
+  assert.is(forwardMacs(strided!, model), 13 * 3 * 4 * 6);
+});
+
 F.run();
