@@ -10,8 +10,8 @@ import { readKernelConfig } from "./kernel-config.ts";
 import { statement, type ImportedStatement } from "./keras-import.ts";
 import { onnxPads } from "./onnx.ts";
 import { at, channelsOf, weightedCopies, type OpDefinition } from "./op.ts";
-import { activationArg, int, kernelOptions, layerSignature, paddingOption } from "./signature.ts";
-import { window1dShape } from "./window.ts";
+import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
+import { windowShape } from "./window.ts";
 
 const DOC =
   "1-D convolution over [batch, steps, channels] input (Keras Conv1D): FILTERS filters of K taps, D steps " +
@@ -51,8 +51,7 @@ export const conv1d: OpDefinition<Conv1dNode> = {
         activationArg,
       ],
       [
-        { name: "stride", type: int(), doc: "steps the window moves", default: 1, field: "strides" },
-        paddingOption,
+        ...windowOptions("steps the window moves (default 1)", int()),
         {
           name: "dilation",
           type: int(),
@@ -68,7 +67,7 @@ export const conv1d: OpDefinition<Conv1dNode> = {
     filters: arg<number>("FILTERS"),
     kernelSize: arg<number>("KERNEL"),
     ...buildConv(arg),
-    strides: arg<number>("stride"),
+    strides: arg<number | undefined>("stride") ?? 1,
     dilation: arg<number>("dilation"),
   }),
   keras: { base: "conv1d", className: "Conv1D" },
@@ -79,7 +78,8 @@ export const conv1d: OpDefinition<Conv1dNode> = {
       const p = { op: node.op, stride: node.strides, dilation: node.dilation };
       return { error: diagnostic("E785", p, at(node, span)) };
     }
-    const out = window1dShape(node, x!, dilatedSteps(node.kernelSize, node.dilation), () => node.filters);
+    const extent = dilatedSteps(node.kernelSize, node.dilation);
+    const out = windowShape({ ...node, strides: [node.strides] }, x!, [extent], () => node.filters);
     if ("error" in out) return out;
     const params = node.kernelSize * channelsOf(x!.shape) * node.filters + (node.useBias ? node.filters : 0);
     return { shape: out.shape, params: { trainable: params, nonTrainable: 0 } };
@@ -119,12 +119,7 @@ export const conv1d: OpDefinition<Conv1dNode> = {
     const inputs = [ncw, ctx.constant("kernel", [co, ci, taps], oik)];
     if (node.useBias) inputs.push(ctx.constant("bias", [co], ctx.weight("bias").data));
     const extent = dilatedSteps(node.kernelSize, node.dilation);
-    const [, before, , after] = onnxPads(
-      [1, ctx.inputShape(0)[0]!],
-      [1, extent],
-      [1, node.strides],
-      node.padding,
-    );
+    const [before, after] = onnxPads(ctx.inputShape(0), [extent], [node.strides], node.padding);
     const z = ctx.emit("Conv", inputs, {
       kernel_shape: [taps],
       strides: [node.strides],

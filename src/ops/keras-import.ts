@@ -123,16 +123,16 @@ export class KerasConfigReader {
     return [list[0] as number, list[1] as number];
   }
 
-  /** A 1-D window, stride or dilation: `3` or `[3]` (Keras accepts both). */
+  /** A 1-D window or stride: `3` or `[3]` (Keras writes a tuple of one). */
   single(key: string, fallback?: number): number {
     const v = this.config[key];
     if ((v === undefined || v === null) && fallback !== undefined) return fallback;
-    const list = typeof v === "number" ? [v] : v;
-    if (!Array.isArray(list) || list.length !== 1 || !Number.isInteger(list[0]) || (list[0] as number) < 1) {
+    const n = Array.isArray(v) && v.length === 1 ? v[0] : v;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
       this.problem(key, "expected one positive integer (1-D)");
       return fallback ?? 1;
     }
-    return list[0] as number;
+    return n;
   }
 
   /** A string value from a fixed list (`padding`: valid or same). */

@@ -118,16 +118,16 @@ export const kernelOptions: ParamSpec[] = [
     field: "l2",
   },
 ];
-export const paddingOption: ParamSpec = {
-  name: "padding",
-  type: oneOf(PADDINGS),
-  doc: "'valid' (no padding) or 'same' (output = ceil(input / stride))",
-  default: "valid",
-  field: "padding",
-};
-export const windowOptions = (strideDoc: string): ParamSpec[] => [
-  { name: "stride", type: { kind: "pair" }, doc: strideDoc, field: "strides" },
-  paddingOption,
+/** stride= and padding= of a window: `stride` is a pair for images (S or SxS), an integer for sequences. */
+export const windowOptions = (strideDoc: string, stride: ValueType = { kind: "pair" }): ParamSpec[] => [
+  { name: "stride", type: stride, doc: strideDoc, field: "strides" },
+  {
+    name: "padding",
+    type: oneOf(PADDINGS),
+    doc: "'valid' (no padding) or 'same' (output = ceil(input / stride))",
+    default: "valid",
+    field: "padding",
+  },
 ];
 
 /** A layer statement's signature; every layer takes `name=`. */
