@@ -45,8 +45,6 @@ const UNSUPPORTED_LAYERS = new Set([
   "convtranspose2d",
   "depthwiseconv2d",
   "separableconv2d",
-  "maxpool1d",
-  "maxpooling1d",
   "maxpool3d",
   "maxpooling3d",
   "upsampling2d",

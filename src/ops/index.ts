@@ -6,6 +6,7 @@ import { activation } from "./activation.ts";
 import { add } from "./add.ts";
 import { average } from "./average.ts";
 import { avgpool } from "./avgpool.ts";
+import { avgpool1d } from "./avgpool1d.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv2d } from "./conv2d.ts";
@@ -18,10 +19,14 @@ import { spatialDropout } from "./spatial_dropout.ts";
 import { gaussianNoise } from "./gaussian_noise.ts";
 import { flatten } from "./flatten.ts";
 import { globalavgpool } from "./globalavgpool.ts";
+import { globalavgpool1d } from "./globalavgpool1d.ts";
+import { globalmaxpool } from "./globalmaxpool.ts";
+import { globalmaxpool1d } from "./globalmaxpool1d.ts";
 import { input } from "./input.ts";
 import { layernorm } from "./layernorm.ts";
 import { maximum } from "./maximum.ts";
 import { maxpool } from "./maxpool.ts";
+import { maxpool1d } from "./maxpool1d.ts";
 import { separableConv2d } from "./separable_conv2d.ts";
 import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
@@ -45,6 +50,11 @@ export const OPS = [
   maxpool,
   avgpool,
   globalavgpool,
+  globalmaxpool,
+  maxpool1d,
+  avgpool1d,
+  globalavgpool1d,
+  globalmaxpool1d,
   layernorm,
   add,
   concat,

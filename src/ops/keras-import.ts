@@ -123,6 +123,18 @@ export class KerasConfigReader {
     return [list[0] as number, list[1] as number];
   }
 
+  /** A 1-D window or stride: `3` or `[3]` (Keras writes a tuple of one). */
+  single(key: string, fallback?: number): number {
+    const v = this.config[key];
+    if ((v === undefined || v === null) && fallback !== undefined) return fallback;
+    const n = Array.isArray(v) && v.length === 1 ? v[0] : v;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+      this.problem(key, "expected one positive integer (1-D)");
+      return fallback ?? 1;
+    }
+    return n;
+  }
+
   /** A string value from a fixed list (`padding`: valid or same). */
   oneOf<T extends string>(key: string, values: readonly T[], fallback: T, why?: string): T {
     const v = this.config[key];

@@ -52,22 +52,24 @@ export interface OnnxContext {
   emit(opType: string, inputs: string[], attributes?: Record<string, OnnxAttribute>): string;
 }
 
-/** ONNX's Conv and pooling `pads` for nnc's padding: [top, left, bottom, right], 'same' as TensorFlow pads. */
+/**
+ * ONNX's Conv and pooling `pads` for nnc's padding, per spatial axis (one for sequences, two for images): all
+ * the begins, then all the ends ([top, left, bottom, right] for images), 'same' as TensorFlow pads.
+ */
 export function onnxPads(
   input: number[],
-  window: readonly [number, number],
-  strides: readonly [number, number],
+  window: readonly number[],
+  strides: readonly number[],
   padding: "valid" | "same",
 ): number[] {
-  if (padding === "valid") return [0, 0, 0, 0];
+  const axes = window.map((_, axis) => axis);
+  if (padding === "valid") return [...axes, ...axes].map(() => 0);
   // TensorFlow's SAME: out = ceil(in / stride), the total padding split with the odd one at the bottom/right.
-  const [begin, end] = [0, 1].map(() => [0, 0]) as [number[], number[]];
-  for (const axis of [0, 1]) {
+  const totals = axes.map((axis) => {
     const size = input[axis]!;
     const out = Math.ceil(size / strides[axis]!);
-    const total = Math.max((out - 1) * strides[axis]! + window[axis]! - size, 0);
-    begin[axis] = Math.floor(total / 2);
-    end[axis] = total - begin[axis]!;
-  }
-  return [...begin, ...end];
+    return Math.max((out - 1) * strides[axis]! + window[axis]! - size, 0);
+  });
+  const begin = totals.map((t) => Math.floor(t / 2));
+  return [...begin, ...totals.map((t, axis) => t - begin[axis]!)];
 }

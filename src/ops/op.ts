@@ -172,5 +172,15 @@ export function imageHint(input: InferInput): string {
   return "it needs images of shape [batch, height, width, channels]";
 }
 
+/** Why a sequence layer (maxpool1d, globalavgpool1d) got the wrong rank, in the words of the likely fix. */
+export function sequenceHint(input: InferInput): string {
+  const shape = input.shape;
+  if (shape.length === 2 && input.from?.op === "input") {
+    return `use 'input ${shape[1]}x1' for a sequence of ${shape[1]} steps of one channel (steps x channels)`;
+  }
+  if (shape.length === 4) return "it takes sequences [batch, steps, channels]; images take the 2-D layer";
+  return "it needs sequences of shape [batch, steps, channels]";
+}
+
 /** The last axis of a shape: the channels of NHWC, the features of [batch, features]. */
 export const channelsOf = (shape: Shape | number[]): number => (shape[shape.length - 1] as number) ?? 1;

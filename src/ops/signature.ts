@@ -118,8 +118,9 @@ export const kernelOptions: ParamSpec[] = [
     field: "l2",
   },
 ];
-export const windowOptions = (strideDoc: string): ParamSpec[] => [
-  { name: "stride", type: { kind: "pair" }, doc: strideDoc, field: "strides" },
+/** stride= and padding= of a window: `stride` is a pair for images (S or SxS), an integer for sequences. */
+export const windowOptions = (strideDoc: string, stride: ValueType = { kind: "pair" }): ParamSpec[] => [
+  { name: "stride", type: stride, doc: strideDoc, field: "strides" },
   {
     name: "padding",
     type: oneOf(PADDINGS),

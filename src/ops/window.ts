@@ -1,9 +1,11 @@
-// What conv2d and the poolings share: a 2-D window sliding over NHWC input, and the shape it gives.
+// What conv2d and the poolings share: a window sliding over NHWC images (two spatial axes) or over
+// [batch, steps, channels] sequences (one), and the shape it gives.
 import { diagnostic } from "../diagnostics/index.ts";
 import { formatShape } from "../util/shape.ts";
 import {
   at,
   imageHint,
+  sequenceHint,
   wrongRank,
   type InferInput,
   type LayerResult,
@@ -22,26 +24,30 @@ export function windowOutput(
 }
 
 /**
- * [batch, H', W', channels] of a window over NHWC input, or E302 (not images) / E304 (the window leaves
- * nothing). `channels` is the output's (a conv's filters, a pooling's input channels).
+ * [batch, ...spatial', channels] of a window over [batch, ...spatial, channels] input (as many spatial axes as
+ * the window has: two for images, one for sequences), or E302 (wrong rank) / E304 (the window leaves nothing).
+ * `channels` is the output's (a conv's filters, a pooling's input channels).
  */
 export function windowShape(
-  node: NodeLike & { strides: [number, number]; padding: "valid" | "same" },
+  node: NodeLike & { strides: readonly number[]; padding: "valid" | "same" },
   x: InferInput,
-  window: [number, number],
+  window: readonly number[],
   channels: (inputChannels: number) => number,
 ): { shape: Shape } | Extract<LayerResult, { error: unknown }> {
   const input = x.shape;
-  if (input.length !== 4) {
-    return wrongRank(node, input, "rank-4 [batch, height, width, channels]", imageHint(x)) as {
-      error: ReturnType<typeof diagnostic>;
-    };
+  const axes = window.length;
+  if (input.length !== axes + 2) {
+    const [expected, hint] =
+      axes === 1
+        ? ["rank-3 [batch, steps, channels]", sequenceHint(x)]
+        : ["rank-4 [batch, height, width, channels]", imageHint(x)];
+    return wrongRank(node, input, expected, hint) as { error: ReturnType<typeof diagnostic> };
   }
-  const [h, w] = [input[1]!, input[2]!];
-  const out = [0, 1].map((i) => windowOutput([h, w][i]!, window[i]!, node.strides[i]!, node.padding));
-  const shape: Shape = [null, out[0]!, out[1]!, channels(input[3]!)];
+  const sizes = input.slice(1, -1) as number[];
+  const out = sizes.map((size, i) => windowOutput(size, window[i]!, node.strides[i]!, node.padding));
+  const shape: Shape = [null, ...out, channels(input.at(-1)!)];
   if (out.some((d) => d < 1)) {
-    const detail = `its ${window.join("x")} window does not fit the ${h}x${w} input with padding=${node.padding}; use padding=same or a smaller window`;
+    const detail = `its ${window.join("x")} window does not fit the ${sizes.join("x")} input with padding=${node.padding}; use padding=same or a smaller window`;
     return { error: diagnostic("E304", { op: node.op, got: formatShape(shape), detail }, at(node)) };
   }
   return { shape };
