@@ -56,7 +56,6 @@ const UNSUPPORTED_LAYERS = new Set([
   "embedding",
   "attention",
   "multiheadattention",
-  "reshape",
   "permute",
   "groupnorm",
   "groupnormalization",

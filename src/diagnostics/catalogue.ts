@@ -406,6 +406,21 @@ export const catalogue = {
     "merged inputs do not fit",
     (p) => `'${p.op}' needs inputs of ${p.rule}, got ${p.first} and ${p.second}`,
   ),
+  E788: entry<{ target: string; input: string; detail: string }>(
+    "error",
+    "reshape size is no size",
+    (p) => `'reshape ${p.target}' of ${p.input}: ${p.detail}`,
+  ),
+  E789: entry<{ target: string; input: string; detail: string }>(
+    "error",
+    "reshape infers two sizes",
+    (p) => `'reshape ${p.target}' of ${p.input} has more than one -1: ${p.detail}`,
+  ),
+  E790: entry<{ target: string; input: string; detail: string }>(
+    "error",
+    "reshape changes the number of values",
+    (p) => `'reshape ${p.target}' cannot hold the values of ${p.input}: ${p.detail}`,
+  ),
   E311: entry<{ axis: number; rank: number; range: string }>(
     "error",
     "concat axis out of range",

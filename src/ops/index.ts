@@ -27,6 +27,7 @@ import { layernorm } from "./layernorm.ts";
 import { maximum } from "./maximum.ts";
 import { maxpool } from "./maxpool.ts";
 import { maxpool1d } from "./maxpool1d.ts";
+import { reshape } from "./reshape.ts";
 import { separableConv2d } from "./separable_conv2d.ts";
 import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
@@ -65,6 +66,7 @@ export const OPS = [
   upsampling2d,
   zeropadding2d,
   cropping2d,
+  reshape,
 ] as const;
 
 const byOp = new Map<string, OpDefinition<NodeLike>>(

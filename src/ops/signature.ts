@@ -17,8 +17,11 @@ export type ValueType =
   | { kind: "bool" }
   /** A word from a fixed list; `aliases` map other accepted spellings to a value. */
   | { kind: "enum"; values: readonly string[]; aliases?: Readonly<Record<string, string>>; metavar?: string }
-  /** `784`, `28x28`, `28x28x1`: a shape of any rank. */
-  | { kind: "dims" }
+  /**
+   * `784`, `28x28`, `28x28x1`: a shape of any rank. `inferred`: its sizes are not range-checked when bound, for
+   * an op whose shape rule checks them against its input (reshape's -1, its one inferred size).
+   */
+  | { kind: "dims"; inferred?: boolean }
   /** `3` (meaning 3x3) or `3x2`: a 2-D window. */
   | { kind: "pair" }
   /** A word or a quoted string, e.g. a data source (`mnist`, "idx:./data"). */
