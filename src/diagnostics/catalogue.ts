@@ -421,6 +421,12 @@ export const catalogue = {
     "reshape changes the number of values",
     (p) => `'reshape ${p.target}' cannot hold the values of ${p.input}: ${p.detail}`,
   ),
+  E791: entry<{ op: string; got: number }>(
+    "error",
+    "subtract takes two inputs",
+    (p) =>
+      `'${p.op}' takes exactly two inputs (the first minus the second, as Keras' Subtract), got ${p.got}`,
+  ),
   E311: entry<{ axis: number; rank: number; range: string }>(
     "error",
     "concat axis out of range",

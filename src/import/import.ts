@@ -11,6 +11,7 @@ import type { Program } from "../ir/schema.ts";
 import { formatSource } from "../format/index.ts";
 import { KerasConfigReader, roundFloat, type ImportedStatement } from "../ops/keras-import.ts";
 import { KERAS_IMPORT_CLASSES, opForKerasClass, opForStatement, opOf } from "../ops/index.ts";
+import { readSubtractions } from "../ops/subtract.ts";
 import { readKerasModel, type KerasGraph, type KerasLayer } from "./keras-json.ts";
 import { linearize, nameResiduals, nodeOrder, referenced, type GraphNode, type Item } from "./linearize.ts";
 
@@ -122,7 +123,8 @@ export async function importKeras(text: string, options: ImportOptions): Promise
   });
   const read = readKerasModel(text, file);
   if (!read.graph) return finish(read.diagnostics);
-  const graph = read.graph;
+  // subtract's Keras export (an Add of a Rescaling(-1)) is read as the Subtract it stands for.
+  const graph = { ...read.graph, layers: readSubtractions(read.graph.layers) };
   const ordered = topological(graph.layers);
   if (!ordered) {
     return finish([

@@ -29,6 +29,7 @@ import { maxpool } from "./maxpool.ts";
 import { maxpool1d } from "./maxpool1d.ts";
 import { reshape } from "./reshape.ts";
 import { separableConv2d } from "./separable_conv2d.ts";
+import { subtract } from "./subtract.ts";
 import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
@@ -63,6 +64,7 @@ export const OPS = [
   average,
   maximum,
   minimum,
+  subtract,
   upsampling2d,
   zeropadding2d,
   cropping2d,

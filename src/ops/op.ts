@@ -58,6 +58,12 @@ export interface KerasLayerJson {
   config: JsonObject;
 }
 
+/** One of the Keras layers an op exports as (OpDefinition.kerasLayers): its name and the layers it reads. */
+export interface KerasGraphLayer extends KerasLayerJson {
+  name: string;
+  inputs: string[];
+}
+
 export interface OpDefinition<N extends NodeLike = NodeLike> {
   op: N["op"];
   /** The JSON Schema (TypeBox) of the op's IR node. */
@@ -76,6 +82,11 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
   kerasConfig(node: N): JsonObject;
   /** The weights Keras holds for the node, in Keras' order, for its per-sample input shapes. */
   kerasWeights(node: N, inputs: number[][]): WeightSpec[];
+  /**
+   * For an op no tfjs-layers class loads as one layer (subtract): the Keras layers of a functional model that
+   * compute it, the last named as the node (its output). Absent: one layer of keras.className and kerasConfig.
+   */
+  kerasLayers?(node: N): KerasGraphLayer[];
   /**
    * nnc import: the Keras classes that are this op, and how a config of one reads as the statement that writes
    * it (the inverse of kerasConfig). Absent for ops no Keras layer maps to.

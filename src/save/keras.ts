@@ -45,7 +45,7 @@ export function kerasLayer(layer: Layer): KerasLayerJson {
  */
 export function kerasTopology(model: Model, generatedBy: string): JsonObject {
   const header = { keras_version: generatedBy, backend: "tensor_flow.js" };
-  if (isChain(model.layers)) {
+  if (isChain(model.layers) && model.layers.every((l) => !opOf(l).kerasLayers)) {
     return {
       class_name: "Sequential",
       config: { name: model.name, layers: model.layers.map(kerasLayer) },
@@ -55,11 +55,15 @@ export function kerasTopology(model: Model, generatedBy: string): JsonObject {
   const ref = (name: string) => [name, 0, 0];
   const input = model.layers[0]!;
   const output = model.layers[model.layers.length - 1]!;
-  const layers = model.layers.map((layer) => ({
-    name: layer.name,
-    ...kerasLayer(layer),
-    inbound_nodes: layer.inputs.length === 0 ? [] : [layer.inputs.map((name) => [...ref(name), {}])],
-  }));
+  const inbound = (inputs: string[]) =>
+    inputs.length === 0 ? [] : [inputs.map((name) => [...ref(name), {}])];
+  const layers = model.layers.flatMap((layer) => {
+    const several = opOf(layer).kerasLayers?.(layer);
+    if (several) {
+      return several.map(({ name, inputs, ...json }) => ({ name, ...json, inbound_nodes: inbound(inputs) }));
+    }
+    return [{ name: layer.name, ...kerasLayer(layer), inbound_nodes: inbound(layer.inputs) }];
+  });
   return {
     class_name: "Functional",
     config: { name: model.name, layers, input_layers: [ref(input.name)], output_layers: [ref(output.name)] },
