@@ -615,6 +615,18 @@ export const catalogue = {
       `batchnorm momentum=${p.momentum}: nnc follows Keras (momentum is the weight kept from the old average, ` +
       `default 0.99); PyTorch's momentum=${p.momentum} is Keras momentum=${+(1 - p.momentum).toFixed(6)}`,
   ),
+  W424: entry<{ op: string; stride: string; window: string }>(
+    "warning",
+    "pooling stride skips inputs",
+    (p) =>
+      `'${p.op}' stride=${p.stride} is larger than its ${p.window} window: the inputs between windows are never ` +
+      "read (Keras allows it, but it is rarely meant; the stride defaults to the window)",
+  ),
+  W425: entry<{ shape: string }>(
+    "warning",
+    "reshape does nothing",
+    (p) => `'reshape' to ${p.shape}, the shape its input already has: it does nothing`,
+  ),
   W406: entry(
     "warning",
     "batch size varies at a fixed learning rate",
