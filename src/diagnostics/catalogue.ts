@@ -673,6 +673,23 @@ export const catalogue = {
       `training, l2 for Keras kernel_regularizer)`,
   ),
 
+  // E780-E784: activations (issue 20)
+  E780: entry<{ axes: string; input: string; detail: string }>(
+    "error",
+    "prelu shared_axes do not fit the input",
+    (p) =>
+      `prelu shared_axes=${p.axes} does not fit its input of per-sample shape ${p.input}: ${p.detail} (axes ` +
+      "count from 1 after the batch, as Keras' shared_axes)",
+  ),
+  // W420-W422: activations (issue 20)
+  W420: entry<{ layer: string; activation: string }>(
+    "warning",
+    "an activation tf.loadLayersModel cannot load",
+    (p) =>
+      `'${p.layer}' applies ${p.activation}, which Keras has and tfjs-layers 4.22 does not: the model.json nnc ` +
+      `saves loads in Keras, but tf.loadLayersModel refuses it (training and nnc's own predict are unaffected)`,
+  ),
+
   // ---- E5xx: data sources
   E500: entry<{ name: string; known: string }>(
     "error",

@@ -78,6 +78,8 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
   arity: "none" | "one" | "many";
   /** Output shape and parameter counts (as Keras counts them) for the inputs' shapes, or why they do not fit. */
   infer(node: N, inputs: InferInput[]): LayerResult;
+  /** The node's Keras class where it depends on the node (an activation node of leaky_relu is LeakyReLU). */
+  kerasClass?(node: N): string;
   /** The Keras layer config (TensorFlow.js Layers format, snake_case as Keras writes it). */
   kerasConfig(node: N): JsonObject;
   /** The weights Keras holds for the node, in Keras' order, for its per-sample input shapes. */

@@ -3,14 +3,35 @@
 // from here. Adding an activation is its module in this folder and a line below.
 import type { ActivationDefinition } from "./activation.ts";
 import { elu } from "./elu.ts";
+import { exponential } from "./exponential.ts";
 import { gelu } from "./gelu.ts";
+import { hardSigmoid } from "./hard_sigmoid.ts";
+import { leakyRelu } from "./leaky_relu.ts";
 import { linear } from "./linear.ts";
 import { relu } from "./relu.ts";
+import { selu } from "./selu.ts";
 import { sigmoid } from "./sigmoid.ts";
 import { softmax } from "./softmax.ts";
+import { softplus } from "./softplus.ts";
+import { silu, swish } from "./swish.ts";
 import { tanh } from "./tanh.ts";
 
-export const ACTIVATION_MODULES = [relu, sigmoid, tanh, softmax, elu, gelu, linear] as const;
+export const ACTIVATION_MODULES = [
+  relu,
+  sigmoid,
+  tanh,
+  softmax,
+  elu,
+  gelu,
+  leakyRelu,
+  selu,
+  swish,
+  silu,
+  softplus,
+  hardSigmoid,
+  exponential,
+  linear,
+] as const;
 
 /** An activation's name: the union of the registered ones. */
 export type Activation = (typeof ACTIVATION_MODULES)[number]["name"];
@@ -38,4 +59,4 @@ const byKerasNameLower = new Map<string, Activation>(
 export const activationForKerasName = (name: string): Activation | undefined =>
   byKerasName.get(name) ?? byKerasNameLower.get(name.toLowerCase());
 
-export type { ActivationDefinition, Tf } from "./activation.ts";
+export type { ActivationDefinition, ActivationParams, Tf } from "./activation.ts";
