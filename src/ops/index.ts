@@ -32,6 +32,7 @@ import { separableConv2d } from "./separable_conv2d.ts";
 import { subtract } from "./subtract.ts";
 import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
+import { prelu } from "./prelu.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
 import { upsampling2d } from "./upsampling2d.ts";
 import { zeropadding2d } from "./zeropadding2d.ts";
@@ -42,6 +43,7 @@ export const OPS = [
   dense,
   batchnorm,
   activation,
+  prelu,
   dropout,
   spatialDropout,
   gaussianNoise,
