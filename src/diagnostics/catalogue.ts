@@ -681,6 +681,13 @@ export const catalogue = {
       `prelu shared_axes=${p.axes} does not fit its input of per-sample shape ${p.input}: ${p.detail} (axes ` +
       "count from 1 after the batch, as Keras' shared_axes)",
   ),
+  E781: entry<{ layer: string; option: string; activation: string; takers: string }>(
+    "error",
+    "an activation option beside an activation that has none",
+    (p) =>
+      `'${p.layer}' gives ${p.option}= but its activation is ${p.activation}: ${p.option}= belongs to ` +
+      `${p.takers} (\`dense 128 leaky_relu ${p.option}=0.1\`)`,
+  ),
   // W420-W422: activations (issue 20)
   W420: entry<{ layer: string; activation: string }>(
     "warning",

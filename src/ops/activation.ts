@@ -1,10 +1,22 @@
 // Op `activation`: an elementwise activation as a node of its own, written `relu` or `activation relu`; an
 // activation with options takes them on its own statement (`leaky_relu alpha=0.1`).
-import { Type, type Static } from "@sinclair/typebox";
-import { ACTIVATIONS, ActivationSchema, nodeSchema, type Activation } from "../ir/common.ts";
-import { activationOf, type ActivationParams } from "./activations/index.ts";
+import type { Static } from "@sinclair/typebox";
+import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
+import {
+  ACTIVATIONS,
+  ActivationParamsFields,
+  ActivationSchema,
+  nodeSchema,
+  type Activation,
+} from "../ir/common.ts";
+import {
+  activationOf,
+  activationOptionFields,
+  activationParams,
+  type ActivationParams,
+} from "./activations/index.ts";
 import type { OnnxContext, OnnxValue } from "./onnx.ts";
-import { kerasCommon, NO_PARAMS, type OpDefinition } from "./op.ts";
+import { at, kerasCommon, NO_PARAMS, type NodeLike, type OpDefinition } from "./op.ts";
 import { LEAKY_RELU_ALPHA } from "./activations/leaky_relu.ts";
 import { optionUnlessDefault, roundFloat, statement, type ImportedStatement } from "./keras-import.ts";
 import { activationArg, layerSignature } from "./signature.ts";
@@ -13,7 +25,7 @@ export const schema = nodeSchema(
   "activation",
   {
     activation: ActivationSchema,
-    alpha: Type.Optional(Type.Number({ minimum: 0, description: "leaky_relu's slope for x < 0" })),
+    ...ActivationParamsFields,
   },
   "elementwise activation",
 );
@@ -32,9 +44,28 @@ export function onnxActivation(
   return activationOf(fn).onnx(ctx, x, params);
 }
 
-/** The activation's parameters an activation node holds (leaky_relu's alpha). */
-export const activationParams = (node: ActivationNode): ActivationParams =>
-  node.alpha === undefined ? {} : { alpha: node.alpha };
+export { activationParams };
+
+/**
+ * E781: an activation option (alpha=) on a node whose activation does not take it (`dense 10 relu alpha=0.1`),
+ * pointing at the option. Checked for every node before its shape (src/check/shapes.ts).
+ */
+export function activationOptionError(
+  node: NodeLike & { alpha?: number },
+  fn: Activation,
+): Diagnostic | undefined {
+  const given = Object.keys(ActivationParamsFields).filter(
+    (field) => (node as unknown as Record<string, unknown>)[field] !== undefined,
+  );
+  const option = given.find((field) => !activationOptionFields(fn).includes(field));
+  if (option === undefined) return undefined;
+  const takers = ACTIVATIONS.filter((a) => activationOptionFields(a).includes(option));
+  return diagnostic(
+    "E781",
+    { layer: node.name, option, activation: fn, takers: takers.join(", ") },
+    at(node, node.argSpans?.[option] ?? node.span),
+  );
+}
 
 /**
  * The activation string a Keras layer's `activation` holds for `fn`: its own where tfjs-layers has one, else

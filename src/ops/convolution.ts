@@ -4,6 +4,7 @@
 // op module keeps what is its own: its shape and parameter rule, its weights, its ONNX graph.
 import { Type } from "@sinclair/typebox";
 import {
+  ActivationParamsFields,
   ActivationSchema,
   InitializerSchema,
   PaddingSchema,
@@ -21,7 +22,15 @@ import {
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { at, kerasCommon, type ArgReader, type JsonObject, type NodeLike } from "./op.ts";
 import { onnxPads, type OnnxAttribute } from "./onnx.ts";
-import { activationArg, int, kernelOptions, windowOptions, type ParamSpec } from "./signature.ts";
+import {
+  activationArg,
+  activationOptions,
+  activationOptionsArg,
+  int,
+  kernelOptions,
+  windowOptions,
+  type ParamSpec,
+} from "./signature.ts";
 
 /** A convolution's window as the IR holds it. */
 export interface ConvWindow {
@@ -39,6 +48,7 @@ export interface ConvNode extends ConvWindow, NodeLike {
   useBias: boolean;
   kernelInitializer: Initializer;
   l2?: number;
+  alpha?: number;
 }
 
 /** Which of the shared parts a convolution has: FILTERS (not a depthwise one), depth_multiplier (depthwise ones). */
@@ -55,6 +65,7 @@ export const convFields = (l2Doc: string) => ({
   strides: Pair("[height, width]"),
   padding: PaddingSchema,
   activation: ActivationSchema,
+  ...ActivationParamsFields,
   useBias: Type.Boolean(),
   kernelInitializer: InitializerSchema,
   l2: Type.Optional(Type.Number({ minimum: 0, description: l2Doc })),
@@ -87,7 +98,7 @@ export const convPositional = (parts: ConvParts, kernelDoc?: string): ParamSpec[
 
 /**
  * The options of a convolution statement: [depth_multiplier=], stride=, padding=, `extra` (conv2d's dilation=),
- * then bias=, init=, init_scale=, l2=.
+ * then bias=, init=, init_scale=, l2=, and the activation's own (leaky_relu's alpha=).
  */
 export function convOptions(o: {
   strideDoc: string;
@@ -105,7 +116,13 @@ export function convOptions(o: {
         },
       ]
     : [];
-  return [...multiplier, ...windowOptions(o.strideDoc), ...(o.extra ?? []), ...kernelOptions];
+  return [
+    ...multiplier,
+    ...windowOptions(o.strideDoc),
+    ...(o.extra ?? []),
+    ...kernelOptions,
+    ...activationOptions,
+  ];
 }
 
 /** The dilation= option of the convolutions that have it (conv2d). */
@@ -159,6 +176,7 @@ export const buildConv = (arg: ArgReader) => ({
   useBias: arg<boolean>("bias"),
   kernelInitializer: initializerArg(arg),
   ...l2Arg(arg),
+  ...activationOptionsArg(arg),
 });
 
 /** The Keras config of a convolution's window (Keras' Conv base: kernel_size, strides, padding, ...). */

@@ -5,7 +5,7 @@
 // predicts.
 import { isChain, nodesByName } from "../ir/graph.ts";
 import type { Layer, Model } from "../ir/schema.ts";
-import { activationOf } from "../ops/activations/index.ts";
+import { activationOf, activationParams } from "../ops/activations/index.ts";
 import { opOf } from "../ops/index.ts";
 import { cls, type JsonObject, type KerasLayerJson } from "../ops/op.ts";
 import type { TensorEntry } from "./blob.ts";
@@ -54,6 +54,7 @@ export function activationLayerAfter(layer: Layer): KerasLayerJson | undefined {
     trainable: true,
     dtype: "float32",
     ...extra.config,
+    ...activationParams(layer),
   });
 }
 

@@ -47,7 +47,10 @@ export interface ActivationDefinition<N extends string = string> {
   keras: {
     write?: string;
     read: readonly string[];
-    /** The Keras layer that applies it where no activation string does (`LeakyReLU`), at nnc's defaults. */
+    /**
+     * The Keras layer that applies it where no activation string does (`LeakyReLU`): its config at nnc's
+     * defaults, which the node's own parameters (`alpha`) override.
+     */
     layer?: { className: string; base: string; config: Record<string, unknown> };
     /** false: tfjs-layers 4.22 knows neither the string nor a layer, so tf.loadLayersModel refuses it (W420). */
     tfjs?: false;

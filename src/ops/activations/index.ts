@@ -1,7 +1,7 @@
 // The activation registry: every activation nnc knows, in the order docs list them. The ACTIVATION word, the
 // IR's activation schema (src/ir/common.ts), the `activation` op's statements, Keras' names and ONNX all come
 // from here. Adding an activation is its module in this folder and a line below.
-import type { ActivationDefinition } from "./activation.ts";
+import type { ActivationDefinition, ActivationParams } from "./activation.ts";
 import { elu } from "./elu.ts";
 import { exponential } from "./exponential.ts";
 import { gelu } from "./gelu.ts";
@@ -58,5 +58,18 @@ const byKerasNameLower = new Map<string, Activation>(
 /** nnc import: the activation a Keras activation string names (`"hard_sigmoid"`, `"hardSigmoid"`), if any. */
 export const activationForKerasName = (name: string): Activation | undefined =>
   byKerasName.get(name) ?? byKerasNameLower.get(name.toLowerCase());
+
+/**
+ * The activation parameters a node holds (leaky_relu's `alpha`, on an activation node or beside the ACTIVATION
+ * word of dense and the convolutions): absent ones take the activation's defaults.
+ */
+export function activationParams(node: object): ActivationParams {
+  const alpha = (node as { alpha?: unknown }).alpha;
+  return typeof alpha === "number" ? { alpha } : {};
+}
+
+/** The option names (fields) of `activation`'s own parameters: `alpha` for leaky_relu, none for the others. */
+export const activationOptionFields = (activation: Activation): string[] =>
+  (activationOf(activation).options ?? []).map((o) => o.field ?? o.name);
 
 export type { ActivationDefinition, ActivationParams, Tf } from "./activation.ts";

@@ -1,7 +1,8 @@
 // Activation `leaky_relu`: x if x > 0 else alpha * x, alpha 0.3 by default: Keras 2's and tfjs-layers'
 // LeakyReLU default (Keras 3's LeakyReLU layer keeps 0.3 as negative_slope; its leaky_relu function defaults to
-// 0.2). tfjs-layers has no 'leaky_relu' activation string: the export writes a LeakyReLU layer (after a linear
-// dense or convolution where it is the ACTIVATION word).
+// 0.2). Another alpha: `leaky_relu alpha=0.1`, or beside the word, `dense 128 leaky_relu alpha=0.1`.
+// tfjs-layers has no 'leaky_relu' activation string: the export writes a LeakyReLU layer (after a linear dense
+// or convolution where it is the ACTIVATION word; nnc import folds that pair back into the one statement).
 import { defineActivation } from "./activation.ts";
 
 export const LEAKY_RELU_ALPHA = 0.3;
