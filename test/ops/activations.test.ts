@@ -27,8 +27,8 @@ const STATEMENTS: Array<[statement: string, layer: () => tfl.layers.Layer]> = [
   ["softplus", () => tfl.layers.activation({ activation: "softplus" })],
   ["hard_sigmoid", () => tfl.layers.activation({ activation: "hardSigmoid" })],
 ];
-/** The ACTIVATION words tfjs-layers loads (exponential is W420's). */
-const WORDS = ["leaky_relu", "selu", "swish", "silu", "softplus", "hard_sigmoid"];
+/** The ACTIVATION words tfjs-layers loads (exponential is W420's), leaky_relu with its option too. */
+const WORDS = ["leaky_relu", "leaky_relu alpha=0.05", "selu", "swish", "silu", "softplus", "hard_sigmoid"];
 
 /** Each as a statement between two dense layers, and as the ACTIVATION word of a dense and a conv2d. */
 const asStatement = (s: string) => `input 6\ndense 5\n${s}\ndense 3 softmax`;
@@ -83,7 +83,7 @@ A("ACTIVATION words of dense and conv2d: the export predicts what nnc predicts",
 });
 
 A("leaky_relu as an ACTIVATION word exports a linear layer and a LeakyReLU after it", () => {
-  const spec = "input 6\ndense 5 leaky_relu name=h\ndense 5 leaky_relu\nadd h\ndense 3 softmax";
+  const spec = "input 6\ndense 5 leaky_relu name=h\ndense 5 leaky_relu alpha=0.1\nadd h\ndense 3 softmax";
   const topology = kerasTopology(program(spec).models[0]!, "t") as {
     config: {
       layers: Array<{ class_name: string; config: Record<string, unknown>; inbound_nodes?: unknown }>;
@@ -97,7 +97,7 @@ A("leaky_relu as an ACTIVATION word exports a linear layer and a LeakyReLU after
     leaky.map((l) => [l.config["name"], l.config["alpha"], l.inbound_nodes]),
     [
       ["h_leaky_re_lu", 0.3, [[["h", 0, 0, {}]]]],
-      ["dense_leaky_re_lu", 0.3, [[["dense", 0, 0, {}]]]],
+      ["dense_leaky_re_lu", 0.1, [[["dense", 0, 0, {}]]]],
     ],
   );
   // The add reads the activated outputs.
@@ -125,36 +125,56 @@ for (const backend of ["wasm", "cpu"] as const) {
 
 A("two threads train what one thread trains", async () => {
   await assertThreadsAgree(
-    "input 6\ndense 5 leaky_relu\nswish\ndense 5 selu\nleaky_relu alpha=0.1\nprelu\ndense 3 softmax" + TRAIN,
+    "input 6\ndense 5 leaky_relu alpha=0.2\nswish\ndense 5 selu\nleaky_relu alpha=0.1\nprelu\ndense 3 softmax" +
+      TRAIN,
   );
 });
 
 A(
-  "nnc import reads each statement back; a dense's leaky_relu comes back as its LeakyReLU layer",
+  "nnc import reads each statement and word back (a dense's leaky_relu from its LeakyReLU layer)",
   async () => {
     // silu is exported as swish, the name tfjs-layers knows: it comes back as swish (the same function).
     for (const [statement] of STATEMENTS.filter(([s]) => s !== "silu")) {
       const text = await importRoundTrip(asStatement(statement));
       assert.ok(text.split("\n").includes(statement), `${statement} in\n${text}`);
     }
-    for (const w of WORDS.filter((w) => w !== "leaky_relu" && w !== "silu")) {
+    for (const w of WORDS.filter((w) => w !== "silu")) {
       const text = await importRoundTrip(asWord(w));
-      assert.ok(text.includes(`dense 5 ${w}`), `${w} in\n${text}`);
+      assert.ok(text.split("\n").includes(`dense 5 ${w}`), `${w} in\n${text}`);
+      const conv = await importRoundTrip(asConvWord(w));
+      assert.ok(
+        conv
+          .split("\n")
+          .includes(
+            `conv2d 3 3x3 ${w.split(" ")[0]} padding=same${w.includes(" ") ? ` ${w.split(" ")[1]}` : ""}`,
+          ),
+        conv,
+      );
     }
     const silu = await importKeras(
       JSON.stringify({ modelTopology: kerasTopology(program(asWord("silu")).models[0]!, "t") }),
       { filename: "model.json" },
     );
     assert.match(silu.text!, "dense 5 swish");
-    const json = {
-      format: "layers-model",
-      modelTopology: kerasTopology(program(asWord("leaky_relu")).models[0]!, "t"),
+    // A LeakyReLU that is not nnc's export of a word (another name) stays a statement of its own.
+    const topology = kerasTopology(program(asWord("leaky_relu alpha=0.1")).models[0]!, "t") as {
+      config: { layers: Array<{ config: Record<string, unknown> }> };
     };
-    const r = await importKeras(JSON.stringify(json), { filename: "model.json" });
-    assert.ok(r.ok);
-    assert.match(r.text!, /dense 5\n\s*leaky_relu\n/);
+    topology.config.layers.find((l) => l.config["name"] === "dense_leaky_re_lu")!.config["name"] = "lr";
+    const r = await importKeras(JSON.stringify({ modelTopology: topology }), { filename: "model.json" });
+    assert.ok(r.ok, r.diagnostics.map((d) => d.message).join("\n"));
+    assert.match(r.text!, /dense 5\n\s*leaky_relu alpha=0.1\n/);
   },
 );
+
+A("E781: alpha= beside an activation that has no alpha; the statement forms refuse it (E201)", () => {
+  assert.ok(codesOf("input 6\ndense 5 relu alpha=0.1\ndense 3").includes("E781"));
+  assert.ok(codesOf("input 6\ndense 5 alpha=0.1\ndense 3").includes("E781"));
+  assert.ok(codesOf("input 4x4x1\nconv2d 2 3x3 swish alpha=0.1\nflatten\ndense 3").includes("E781"));
+  assert.match(diagnosticOf("input 6\ndense 5 relu alpha=0.1\ndense 3", "E781").message, "leaky_relu");
+  assert.not.ok(codesOf("input 6\ndense 5 leaky_relu alpha=0.1\ndense 3").includes("E781"));
+  assert.ok(codesOf("input 6\ndense 5\nrelu alpha=0.1\ndense 3").includes("E201"));
+});
 
 A(
   "nnc import: Keras 3's LeakyReLU(negative_slope) and ReLU(negative_slope), and refuses the 0.2 string",
