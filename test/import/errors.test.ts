@@ -75,7 +75,7 @@ errors("E743: config values nnc cannot express, every one of them in one run", a
     );
   }
   const both = mlpWith(2, (l) => {
-    l.config["activation"] = "swish";
+    l.config["activation"] = "mish";
     l.config["units"] = 0;
   });
   assert.is((await refused(both)).filter((d) => d.code === "E743").length, 2);
