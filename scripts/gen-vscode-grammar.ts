@@ -115,7 +115,7 @@ export function grammar(): Record<string, unknown> {
             name: "support.function.activation.nn",
             match: `(?<![\\p{L}0-9_\\-.:/])(?:${alternation(activations)})${END}`,
           },
-          { name: "constant.numeric.shape.nn", match: `(?<![\\p{L}0-9_\\-.:/])[0-9]+(?:x[0-9]+)+${END}` },
+          { name: "constant.numeric.shape.nn", match: `(?<![\\p{L}0-9_\\-.:/])-?[0-9]+(?:x-?[0-9]+)+${END}` },
           {
             name: "constant.numeric.nn",
             match: `(?<![\\p{L}0-9_\\-.:/])-?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?${END}`,

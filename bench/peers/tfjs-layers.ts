@@ -23,7 +23,12 @@ function layerOf(l: Layer, inputShape: number[] | undefined): tfl.layers.Layer |
     case "flatten":
       return tfl.layers.flatten(first);
     case "dense":
-      return tfl.layers.dense({ ...first, units: l.units, activation: l.activation, useBias: l.useBias });
+      return tfl.layers.dense({
+        ...first,
+        units: l.units,
+        activation: l.activation as "relu",
+        useBias: l.useBias,
+      });
     case "conv2d":
       return tfl.layers.conv2d({
         ...first,
@@ -31,7 +36,7 @@ function layerOf(l: Layer, inputShape: number[] | undefined): tfl.layers.Layer |
         kernelSize: l.kernelSize,
         strides: l.strides,
         padding: l.padding,
-        activation: l.activation,
+        activation: l.activation as "relu",
         useBias: l.useBias,
       });
     case "batchnorm":

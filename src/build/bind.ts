@@ -76,7 +76,9 @@ function convertValue(v: Value, spec: ParamSpec, op: string, diags: Diagnostic[]
       else if (v.kind === "dims") dims = v.values;
       else return wrongType();
       if (type.kind === "pair" && dims.length !== 2) return wrongType();
-      if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+      if (type.kind === "dims" && type.inferred) {
+        if (dims.some((d) => !Number.isSafeInteger(d))) return outOfRange("made of integers");
+      } else if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
         return outOfRange(`made of integers in [1, ${Number.MAX_SAFE_INTEGER}]`);
       }
       return dims;

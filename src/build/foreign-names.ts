@@ -35,6 +35,9 @@ const FOREIGN_LAYERS: Record<string, string> = {
   softmax: "softmax",
   sigmoid: "sigmoid",
   tanh: "tanh",
+  leakyrelu: "leaky_relu [alpha=0.3]",
+  prelu: "prelu [shared_axes=AXES]",
+  hardsigmoid: "hard_sigmoid",
 };
 
 /** Layers other frameworks have and nnc does not: said to be unsupported, never matched to a lookalike. */
@@ -45,8 +48,6 @@ const UNSUPPORTED_LAYERS = new Set([
   "convtranspose2d",
   "depthwiseconv2d",
   "separableconv2d",
-  "maxpool1d",
-  "maxpooling1d",
   "maxpool3d",
   "maxpooling3d",
   "upsampling2d",
@@ -58,7 +59,6 @@ const UNSUPPORTED_LAYERS = new Set([
   "embedding",
   "attention",
   "multiheadattention",
-  "reshape",
   "permute",
   "groupnorm",
   "groupnormalization",
@@ -67,21 +67,7 @@ const UNSUPPORTED_LAYERS = new Set([
 ]);
 
 /** Activations of other frameworks that nnc's activation list lacks. */
-const UNSUPPORTED_ACTIVATIONS = new Set([
-  "prelu",
-  "selu",
-  "leakyrelu",
-  "leaky_relu",
-  "relu6",
-  "swish",
-  "silu",
-  "mish",
-  "softplus",
-  "softsign",
-  "hard_sigmoid",
-  "hardsigmoid",
-  "exponential",
-]);
+const UNSUPPORTED_ACTIVATIONS = new Set(["relu6", "mish", "softsign", "gelu_new", "log_softmax"]);
 
 /** Train settings and optimizer names as Keras writes them -> nnc's. */
 const FOREIGN_SETTINGS: Record<string, string> = {

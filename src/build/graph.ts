@@ -229,7 +229,9 @@ export function expandModel(
     }
     const node = makeLayer(bound.sig, bound.bound, stmt.span);
     let inputs = current === undefined || opOf(node).arity === "none" ? [] : [current];
-    const merged = bound.bound.values.get("LAYER") as string[] | undefined;
+    // Variadic (add a b) or one name (subtract a).
+    const layer = bound.bound.values.get("LAYER") as string[] | string | undefined;
+    const merged = typeof layer === "string" ? [layer] : layer;
     if (merged) {
       const ids = resolveNames(stmt, merged, bound.bound.spans.get("LAYER"), scope);
       if (!ids || current === undefined) {

@@ -1,6 +1,8 @@
 // The README's op table, rendered from the op registry (src/ops/index.ts) by scripts/gen-docs.ts, so the table
 // lists exactly the ops nnc accepts: a new op's module and registry line put it here, as in docs/language.md.
 import * as prettier from "prettier";
+import type { Activation } from "../ir/common.ts";
+import { activationOf } from "../ops/activations/index.ts";
 import { OPS } from "../ops/index.ts";
 import type { Signature } from "../ops/signature.ts";
 
@@ -23,11 +25,15 @@ const options = (sig: Signature) =>
     .map((o) => code(`${o.name}=`))
     .join(" ") || "–";
 
-/** The Keras layer a statement is exported as: an activation statement is Keras' Activation of that name. */
-const kerasLayer = (op: (typeof OPS)[number], sig: Signature) =>
-  op.op === "activation" && sig.name !== "activation"
-    ? code(`Activation("${sig.name}")`)
-    : code(op.keras.className);
+/**
+ * The Keras layer a statement is exported as: an activation statement is Keras' Activation of the name it
+ * writes (silu as "swish"), or the activation's own layer where tfjs-layers has no string for it (LeakyReLU).
+ */
+function kerasLayer(op: (typeof OPS)[number], sig: Signature): string {
+  if (op.op !== "activation" || sig.name === "activation") return code(op.keras.className);
+  const keras = activationOf(sig.name as Activation).keras;
+  return code(keras.layer?.className ?? `Activation("${keras.write ?? sig.name}")`);
+}
 
 /** The doc up to its first sentence or `;` break: docs/language.md has the rest. */
 function firstClause(doc: string): string {

@@ -517,7 +517,7 @@ export function expectedText(type: ValueType): string {
         ? `one of ${type.values.join(", ")}`
         : `a name (${type.values.join(", ")})`;
     case "dims":
-      return "a shape like 784, 28x28 or 28x28x1";
+      return type.inferred ? "a shape like 7x4x28 or -1x28" : "a shape like 784, 28x28 or 28x28x1";
     case "pair":
       return "a size like 3 or 3x3";
     case "text":

@@ -1,13 +1,17 @@
-// Checking: lints, warnings about specs that are valid but very likely wrong (W401, W403–W405, W423): batchnorm
-// after the output softmax (the notebook's bug), stacked activations, dropout feeding batchnorm, a
-// PyTorch-style batchnorm momentum, a conv1d dilation over a one-tap window; and a hint (W410) where a bias
-// feeds batchnorm, which makes it redundant.
+// Checking: lints, warnings about specs that are valid but very likely wrong (W401, W403–W405, W420,
+// W423-W425): batchnorm after the output softmax (the notebook's bug), stacked activations, dropout feeding
+// batchnorm, a PyTorch-style batchnorm momentum, a conv1d dilation over a one-tap window, a pooling stride
+// that skips inputs, a reshape to the shape it has, an activation tfjs-layers cannot load; and a hint (W410)
+// where a bias feeds batchnorm, which makes it redundant.
 // Takes one IR model (a graph: "before" means "feeding"); gives warnings and hints.
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { consumersOf, nodesByName } from "../ir/graph.ts";
 import type { Activation, Layer, Model } from "../ir/schema.ts";
+import { activationOf as activationModule } from "../ops/activations/index.ts";
 import { opOf } from "../ops/index.ts";
 import { at } from "../ops/op.ts";
+import { poolWindow } from "../ops/pooling.ts";
+import { formatShape } from "../util/shape.ts";
 
 /** Where a lint points: the layer (or one of its arguments), and the block uses it came from. */
 const spanOf = (layer: Layer, field?: string) => at(layer, (field && layer.argSpans?.[field]) || layer.span);
@@ -66,6 +70,28 @@ export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): 
       out.push(
         diagnostic("W423", { layer: layer.name, dilation: layer.dilation }, spanOf(layer, "dilation")),
       );
+    }
+    if (
+      layer.op === "maxpool" ||
+      layer.op === "avgpool" ||
+      layer.op === "maxpool1d" ||
+      layer.op === "avgpool1d"
+    ) {
+      const { window, strides } = poolWindow(layer);
+      if (strides.some((s, axis) => s > window[axis]!)) {
+        const p = { op: layer.op, stride: strides.join("x"), window: window.join("x") };
+        out.push(diagnostic("W424", p, spanOf(layer, "strides")));
+      }
+    }
+    const input = previous?.outputShape;
+    const sameShape = (shape: readonly unknown[]) =>
+      input?.length === shape.length && input.every((d, axis) => d === shape[axis]);
+    if (layer.op === "reshape" && layer.outputShape && sameShape(layer.outputShape)) {
+      out.push(diagnostic("W425", { shape: formatShape(layer.outputShape) }, spanOf(layer)));
+    }
+    const fn = activationOf(layer);
+    if (fn && activationModule(fn).keras.tfjs === false) {
+      out.push(diagnostic("W420", { layer: layer.name, activation: fn }, spanOf(layer, "activation")));
     }
     if (layer.op === "batchnorm" && layer.momentum < 0.5) {
       out.push(diagnostic("W405", { momentum: layer.momentum }, spanOf(layer, "momentum")));

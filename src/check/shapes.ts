@@ -3,6 +3,7 @@
 // would exceed what one tensor can hold (such a model would pass here and crash when training allocates).
 import { diagnostic } from "../diagnostics/index.ts";
 import type { Layer } from "../ir/schema.ts";
+import { activationOptionError } from "../ops/activation.ts";
 import { opOf } from "../ops/index.ts";
 import { at, type InferInput, type LayerResult, type Params, type Shape } from "../ops/op.ts";
 import { MAX_TENSOR_SIZE, sizeOf } from "../util/shape.ts";
@@ -12,6 +13,8 @@ export type { InferInput, LayerResult, Params, Shape };
 /** Infers one node from its inputs' shapes (in the order of `node.inputs`). */
 export function inferNode(node: Layer, inputs: InferInput[]): LayerResult {
   const op = opOf(node);
+  const misplaced = activationOptionError(node, op.activation?.(node) ?? "linear");
+  if (misplaced) return { error: misplaced };
   const result = op.infer(node, inputs);
   if ("error" in result) return result;
   const perSample = sizeOf(result.shape.slice(1));

@@ -406,6 +406,27 @@ export const catalogue = {
     "merged inputs do not fit",
     (p) => `'${p.op}' needs inputs of ${p.rule}, got ${p.first} and ${p.second}`,
   ),
+  E788: entry<{ target: string; input: string; detail: string }>(
+    "error",
+    "reshape size is no size",
+    (p) => `'reshape ${p.target}' of ${p.input}: ${p.detail}`,
+  ),
+  E789: entry<{ target: string; input: string; detail: string }>(
+    "error",
+    "reshape infers two sizes",
+    (p) => `'reshape ${p.target}' of ${p.input} has more than one -1: ${p.detail}`,
+  ),
+  E790: entry<{ target: string; input: string; detail: string }>(
+    "error",
+    "reshape changes the number of values",
+    (p) => `'reshape ${p.target}' cannot hold the values of ${p.input}: ${p.detail}`,
+  ),
+  E791: entry<{ op: string; got: number }>(
+    "error",
+    "subtract takes two inputs",
+    (p) =>
+      `'${p.op}' takes exactly two inputs (the first minus the second, as Keras' Subtract), got ${p.got}`,
+  ),
   E311: entry<{ axis: number; rank: number; range: string }>(
     "error",
     "concat axis out of range",
@@ -594,6 +615,18 @@ export const catalogue = {
       `batchnorm momentum=${p.momentum}: nnc follows Keras (momentum is the weight kept from the old average, ` +
       `default 0.99); PyTorch's momentum=${p.momentum} is Keras momentum=${+(1 - p.momentum).toFixed(6)}`,
   ),
+  W424: entry<{ op: string; stride: string; window: string }>(
+    "warning",
+    "pooling stride skips inputs",
+    (p) =>
+      `'${p.op}' stride=${p.stride} is larger than its ${p.window} window: the inputs between windows are never ` +
+      "read (Keras allows it, but it is rarely meant; the stride defaults to the window)",
+  ),
+  W425: entry<{ shape: string }>(
+    "warning",
+    "reshape does nothing",
+    (p) => `'reshape' to ${p.shape}, the shape its input already has: it does nothing`,
+  ),
   W406: entry(
     "warning",
     "batch size varies at a fixed learning rate",
@@ -638,6 +671,30 @@ export const catalogue = {
       `'${p.layer}' has l2=${p.l2} and the optimizer decays its weights too (weight_decay=${p.decay}): both ` +
       `shrink the same kernel, so each strength means less than it says; keep one (weight_decay for AdamW-style ` +
       `training, l2 for Keras kernel_regularizer)`,
+  ),
+
+  // E780-E784: activations (issue 20)
+  E780: entry<{ axes: string; input: string; detail: string }>(
+    "error",
+    "prelu shared_axes do not fit the input",
+    (p) =>
+      `prelu shared_axes=${p.axes} does not fit its input of per-sample shape ${p.input}: ${p.detail} (axes ` +
+      "count from 1 after the batch, as Keras' shared_axes)",
+  ),
+  E781: entry<{ layer: string; option: string; activation: string; takers: string }>(
+    "error",
+    "an activation option beside an activation that has none",
+    (p) =>
+      `'${p.layer}' gives ${p.option}= but its activation is ${p.activation}: ${p.option}= belongs to ` +
+      `${p.takers} (\`dense 128 leaky_relu ${p.option}=0.1\`)`,
+  ),
+  // W420-W422: activations (issue 20)
+  W420: entry<{ layer: string; activation: string }>(
+    "warning",
+    "an activation tf.loadLayersModel cannot load",
+    (p) =>
+      `'${p.layer}' applies ${p.activation}, which Keras has and tfjs-layers 4.22 does not: the model.json nnc ` +
+      `saves loads in Keras, but tf.loadLayersModel refuses it (training and nnc's own predict are unaffected)`,
   ),
 
   // ---- E5xx: data sources

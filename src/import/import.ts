@@ -11,6 +11,8 @@ import type { Program } from "../ir/schema.ts";
 import { formatSource } from "../format/index.ts";
 import { KerasConfigReader, roundFloat, type ImportedStatement } from "../ops/keras-import.ts";
 import { KERAS_IMPORT_CLASSES, opForKerasClass, opForStatement, opOf } from "../ops/index.ts";
+import { readSubtractions } from "../ops/subtract.ts";
+import { foldActivationLayers } from "./activation-layers.ts";
 import { readKerasModel, type KerasGraph, type KerasLayer } from "./keras-json.ts";
 import { linearize, nameResiduals, nodeOrder, referenced, type GraphNode, type Item } from "./linearize.ts";
 
@@ -122,7 +124,8 @@ export async function importKeras(text: string, options: ImportOptions): Promise
   });
   const read = readKerasModel(text, file);
   if (!read.graph) return finish(read.diagnostics);
-  const graph = read.graph;
+  // subtract's Keras export (an Add of a Rescaling(-1)) is read as the Subtract it stands for.
+  const graph = { ...read.graph, layers: readSubtractions(read.graph.layers) };
   const ordered = topological(graph.layers);
   if (!ordered) {
     return finish([
@@ -184,10 +187,12 @@ export async function importKeras(text: string, options: ImportOptions): Promise
   }
   if (hasErrors(diagnostics)) return finish(diagnostics, { graph });
 
-  // The graph without the Rescaling: its consumers take the input.
-  const through = (name: string) => rescaled.get(name) ?? name;
+  // nnc's own `dense N leaky_relu` (a linear Dense, then its LeakyReLU) is one statement again.
+  const folded = foldActivationLayers(translated, consumers);
+  // The graph without the Rescaling and the folded activation layers: their consumers take their input.
+  const through = (name: string) => rescaled.get(name) ?? folded.get(name) ?? name;
   const nodes: GraphNode[] = ordered
-    .filter((l) => !rescaled.has(l.name))
+    .filter((l) => !rescaled.has(l.name) && !folded.has(l.name))
     .map((l) => {
       const op = translated.get(l.name)!.op;
       const def = opOf(op);

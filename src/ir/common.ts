@@ -22,6 +22,16 @@ export const SpanSchema = Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer
 /** The activations of the registry (src/ops/activations/): one module each. */
 export const ActivationSchema = literals(ACTIVATIONS, "activation function");
 
+/**
+ * The activation's own parameters, on a node that applies one (absent: the activation's defaults). Only
+ * leaky_relu has one, its slope for x < 0; the checker refuses it beside another activation (E781).
+ */
+export const ActivationParamsFields = {
+  alpha: Type.Optional(
+    Type.Number({ minimum: 0, description: "leaky_relu's slope for x < 0 (default 0.3)" }),
+  ),
+};
+
 export const INITIALIZERS = [
   "glorot_uniform",
   "glorot_normal",

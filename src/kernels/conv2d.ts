@@ -8,6 +8,7 @@ import { applyActivation, fusable } from "../lower/activations.ts";
 import { channelMeans } from "../lower/channel-ops.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
 import { convFilterGrad, convInputGrad, dilatedConv2d } from "./conv-grads.ts";
+import { activationParams } from "../ops/activations/index.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -38,7 +39,7 @@ function conv2dForward(
   // Autograd's filter gradient runs the Conv2DBackpropFilter kernel src/runtime/wasm-kernels.ts adds to wasm;
   // dilated, tfjs' Conv2D gradient throws, so autograd takes dilatedConv2d's (conv-grads.ts).
   const z = node.dilation ? dilatedConv2d(x4, k, node) : tf.conv2d(x4, k, node.strides, node.padding);
-  return applyActivation(bias ? tf.add(z, bias) : z, activation);
+  return applyActivation(bias ? tf.add(z, bias) : z, activation, activationParams(node));
 }
 
 export const conv2d: KernelDefinition<Conv2dNode> = {
@@ -72,11 +73,11 @@ export const conv2d: KernelDefinition<Conv2dNode> = {
             node.dilation ?? [1, 1],
           );
           const pre = trainingBias ? tf.add(z, trainingBias) : z;
-          const a = applyActivation(pre, activation);
+          const a = applyActivation(pre, activation, activationParams(node));
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = activationGrad(dy, pre, a, activation) as tf.Tensor4D;
+              const dz = activationGrad(dy, pre, a, activation, activationParams(node)) as tf.Tensor4D;
               const kernelGrad = convFilterGrad(x as tf.Tensor4D, dz, k.shape, node);
               w.setGrads(grads, kernelGrad, () => tf.mul(channelMeans(dz), dz.size / dz.shape[3]));
               return needDx ? [convInputGrad(dz, k, x!.shape, node)] : undefined;

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { LayerOf } from "../ir/schema.ts";
 import { applyActivation } from "../lower/activations.ts";
 import { deconvLength } from "../ops/conv2d_transpose.ts";
+import { activationParams } from "../ops/activations/index.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -30,7 +31,11 @@ export const conv2dTranspose: KernelDefinition<LayerOf<"conv2d_transpose">> = {
           node.padding,
         );
         const bias = w.biasFor(o.training);
-        return applyActivation(bias ? tf.add(z, bias) : z, linear ? "linear" : node.activation);
+        return applyActivation(
+          bias ? tf.add(z, bias) : z,
+          linear ? "linear" : node.activation,
+          activationParams(node),
+        );
       },
     };
   },

@@ -6,6 +6,7 @@ import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation, fusable } from "../lower/activations.ts";
 import { matMul as simdMatMul } from "../runtime/simd-ops.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
+import { activationParams, type ActivationParams } from "../ops/activations/index.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -19,13 +20,14 @@ function denseForward(
   kernel: tf.Variable,
   bias: tf.Variable | undefined,
   activation: Activation,
+  params: ActivationParams,
   training: boolean,
 ): tf.Tensor {
   if (!training && fusable(activation)) {
     return tf.fused.matMul({ a: x as tf.Tensor2D, b: kernel as tf.Tensor2D, bias, activation });
   }
   const z = tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
-  return applyActivation(bias ? tf.add(z, bias) : z, activation);
+  return applyActivation(bias ? tf.add(z, bias) : z, activation, params);
 }
 
 export const dense: KernelDefinition<LayerOf<"dense">> = {
@@ -35,18 +37,25 @@ export const dense: KernelDefinition<LayerOf<"dense">> = {
     const { kernel, trainingBias } = w;
     return {
       forward: ([x], o, linear) =>
-        denseForward(x!, kernel, w.biasFor(o.training), linear ? "linear" : node.activation, o.training),
+        denseForward(
+          x!,
+          kernel,
+          w.biasFor(o.training),
+          linear ? "linear" : node.activation,
+          activationParams(node),
+          o.training,
+        ),
       stage({ logits }) {
         const activation = logits ? "linear" : node.activation;
         if (!stepCovers(activation)) return undefined;
         const k = kernel as tf.Tensor2D;
         return ([x]) => {
           const z = simdMatMul(x as tf.Tensor2D, k, trainingBias);
-          const a = applyActivation(z, activation);
+          const a = applyActivation(z, activation, activationParams(node));
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = activationGrad(dy, z, a, activation);
+              const dz = activationGrad(dy, z, a, activation, activationParams(node));
               // Materialised transposes: flag-free matmuls take wasm's fast path.
               const kernelGrad = tf.matMul(tf.transpose(x!) as tf.Tensor2D, dz as tf.Tensor2D);
               w.setGrads(grads, kernelGrad, () => tf.sum(dz, 0));

@@ -7,6 +7,7 @@ import { applyActivation, fusable } from "../lower/activations.ts";
 import { channelMeans } from "../lower/channel-ops.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
 import { depthwiseFilterGrad, depthwiseInputGrad } from "./depthwise-grads.ts";
+import { activationParams } from "../ops/activations/index.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -33,7 +34,7 @@ function depthwiseForward(
     });
   }
   const z = tf.depthwiseConv2d(x4, k, node.strides, node.padding);
-  return applyActivation(bias ? tf.add(z, bias) : z, activation);
+  return applyActivation(bias ? tf.add(z, bias) : z, activation, activationParams(node));
 }
 
 export const depthwiseConv2d: KernelDefinition<DepthwiseNode> = {
@@ -61,11 +62,11 @@ export const depthwiseConv2d: KernelDefinition<DepthwiseNode> = {
         return ([x]) => {
           const z = tf.depthwiseConv2d(x as tf.Tensor4D, k, node.strides, node.padding);
           const pre = trainingBias ? tf.add(z, trainingBias) : z;
-          const a = applyActivation(pre, activation);
+          const a = applyActivation(pre, activation, activationParams(node));
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = activationGrad(dy, pre, a, activation) as tf.Tensor4D;
+              const dz = activationGrad(dy, pre, a, activation, activationParams(node)) as tf.Tensor4D;
               const kernelGrad = depthwiseFilterGrad(
                 x as tf.Tensor4D,
                 dz,

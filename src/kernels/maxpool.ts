@@ -7,7 +7,10 @@ import type { KernelDefinition } from "./kernel.ts";
 
 type MaxPoolNode = LayerOf<"maxpool">;
 
-const pool = (x: tf.Tensor, node: MaxPoolNode) =>
+/** A 2-D pooling window: maxpool's node, or maxpool1d's as a Kx1 window over [batch, steps, 1, channels]. */
+export type PoolWindow = Pick<MaxPoolNode, "poolSize" | "strides" | "padding">;
+
+export const pool = (x: tf.Tensor, node: PoolWindow) =>
   tf.maxPool(x as tf.Tensor4D, node.poolSize, node.strides, node.padding);
 
 export const maxpool: KernelDefinition<MaxPoolNode> = {
@@ -30,7 +33,7 @@ export const maxpool: KernelDefinition<MaxPoolNode> = {
  * every tied position gets it); after relu such ties are zeros whose gradient relu's backward drops anyway.
  * Other windows take the backend's MaxPoolGrad (on wasm nnc's own: runtime/wasm-kernels.ts).
  */
-function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, node: MaxPoolNode): tf.Tensor {
+export function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, node: PoolWindow): tf.Tensor {
   const [ph, pw] = node.poolSize;
   const [, h, wd, c] = x.shape;
   const tiles = node.strides[0] === ph && node.strides[1] === pw && h % ph === 0 && wd % pw === 0;

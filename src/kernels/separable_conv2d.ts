@@ -7,6 +7,7 @@ import { applyActivation } from "../lower/activations.ts";
 import { channelMeans } from "../lower/channel-ops.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
 import { depthwiseFilterGrad, depthwiseInputGrad } from "./depthwise-grads.ts";
+import { activationParams } from "../ops/activations/index.ts";
 import type { KernelDefinition } from "./kernel.ts";
 import { kernelWeights } from "./weighted.ts";
 
@@ -29,7 +30,7 @@ export const separableConv2d: KernelDefinition<SeparableNode> = {
     const pk = w.kernel as tf.Tensor4D;
     const forward = (x: tf.Tensor, bias: tf.Tensor | undefined, activation: Activation) => {
       const z = tf.separableConv2d(x as tf.Tensor4D, dk, pk, node.strides, node.padding);
-      return applyActivation(bias ? tf.add(z, bias) : z, activation);
+      return applyActivation(bias ? tf.add(z, bias) : z, activation, activationParams(node));
     };
     return {
       forward: ([x], o, linear) => forward(x!, w.biasFor(o.training), linear ? "linear" : node.activation),
@@ -46,11 +47,11 @@ export const separableConv2d: KernelDefinition<SeparableNode> = {
             node.filters,
           ]);
           const pre = w.trainingBias ? tf.add(z, w.trainingBias) : z;
-          const a = applyActivation(pre, activation);
+          const a = applyActivation(pre, activation, activationParams(node));
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = tf.reshape(activationGrad(dy, pre, a, activation), [
+              const dz = tf.reshape(activationGrad(dy, pre, a, activation, activationParams(node)), [
                 rows,
                 node.filters,
               ]) as tf.Tensor2D;

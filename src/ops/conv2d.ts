@@ -22,6 +22,7 @@ import {
 } from "./convolution.ts";
 import { channelsOf, weightedCopies, type OpDefinition } from "./op.ts";
 import { onnxActivation } from "./activation.ts";
+import { activationParams } from "./activations/index.ts";
 import { layerSignature } from "./signature.ts";
 import { windowShape } from "./window.ts";
 
@@ -97,6 +98,6 @@ export const conv2d: OpDefinition<Conv2dNode> = {
     const inputs = [x, ctx.constant("kernel", [co, ci, kh, kw], hwabToBaHw(k.data, k.shape))];
     if (node.useBias) inputs.push(ctx.constant("bias", [co], ctx.weight("bias").data));
     const z = ctx.emit("Conv", inputs, onnxConvAttributes(node, ctx.inputShape(0), 1));
-    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation);
+    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation, activationParams(node));
   },
 };

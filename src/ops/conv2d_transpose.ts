@@ -16,6 +16,7 @@ import {
 } from "./convolution.ts";
 import { channelsOf, imageHint, weightedCopies, wrongRank, type OpDefinition, type Shape } from "./op.ts";
 import { onnxActivation } from "./activation.ts";
+import { activationParams } from "./activations/index.ts";
 import { layerSignature } from "./signature.ts";
 import { sizeOf } from "../util/shape.ts";
 
@@ -133,6 +134,6 @@ export const conv2dTranspose: OpDefinition<Conv2dTransposeNode> = {
       dilations: [1, 1],
       group: 1,
     });
-    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation);
+    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation, activationParams(node));
   },
 };

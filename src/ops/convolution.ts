@@ -4,6 +4,7 @@
 // op module keeps what is its own: its shape and parameter rule, its weights, its ONNX graph.
 import { Type } from "@sinclair/typebox";
 import {
+  ActivationParamsFields,
   ActivationSchema,
   InitializerSchema,
   PaddingSchema,
@@ -21,7 +22,15 @@ import {
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
 import { at, kerasCommon, type ArgReader, type JsonObject, type NodeLike } from "./op.ts";
 import { onnxPads, type OnnxAttribute } from "./onnx.ts";
-import { activationArg, int, kernelOptions, windowOptions, type ParamSpec } from "./signature.ts";
+import {
+  activationArg,
+  activationOptions,
+  activationOptionsArg,
+  int,
+  kernelOptions,
+  windowOptions,
+  type ParamSpec,
+} from "./signature.ts";
 
 /** A convolution's window as the IR holds it. */
 export interface ConvWindow {
@@ -48,6 +57,7 @@ interface ConvKernelNode extends NodeLike {
   useBias: boolean;
   kernelInitializer: Initializer;
   l2?: number;
+  alpha?: number;
 }
 
 /** Which of the shared parts a convolution has: FILTERS (not a depthwise one), depth_multiplier (depthwise ones). */
@@ -64,6 +74,7 @@ export const convFields = (l2Doc: string) => ({
   strides: Pair("[height, width]"),
   padding: PaddingSchema,
   activation: ActivationSchema,
+  ...ActivationParamsFields,
   useBias: Type.Boolean(),
   kernelInitializer: InitializerSchema,
   l2: Type.Optional(Type.Number({ minimum: 0, description: l2Doc })),
@@ -96,7 +107,7 @@ export const convPositional = (parts: ConvParts, kernelDoc?: string): ParamSpec[
 
 /**
  * The options of a convolution statement: [depth_multiplier=], stride=, padding=, `extra` (conv2d's dilation=),
- * then bias=, init=, init_scale=, l2=.
+ * then bias=, init=, init_scale=, l2=, and the activation's own (leaky_relu's alpha=).
  */
 export function convOptions(o: {
   strideDoc: string;
@@ -114,7 +125,13 @@ export function convOptions(o: {
         },
       ]
     : [];
-  return [...multiplier, ...windowOptions(o.strideDoc), ...(o.extra ?? []), ...kernelOptions];
+  return [
+    ...multiplier,
+    ...windowOptions(o.strideDoc),
+    ...(o.extra ?? []),
+    ...kernelOptions,
+    ...activationOptions,
+  ];
 }
 
 /** The dilation= option of the convolutions that have it (conv2d). */
@@ -168,6 +185,7 @@ export const buildConv = (arg: ArgReader) => ({
   useBias: arg<boolean>("bias"),
   kernelInitializer: initializerArg(arg),
   ...l2Arg(arg),
+  ...activationOptionsArg(arg),
 });
 
 /** A window field as Keras' config lists it: one entry per spatial axis (a 1-D window's number as [n]). */

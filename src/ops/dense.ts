@@ -1,6 +1,7 @@
 // Op `dense`: fully connected, y = activation(x W + b) on [batch, features].
 import { Type, type Static } from "@sinclair/typebox";
 import {
+  ActivationParamsFields,
   ActivationSchema,
   InitializerSchema,
   nodeSchema,
@@ -11,13 +12,22 @@ import { initializerArg, kernelConfig, l2Arg, readKernelConfig } from "./kernel-
 import { statement, type ImportedStatement } from "./keras-import.ts";
 import { channelsOf, kerasCommon, weightedCopies, wrongRank, type OpDefinition } from "./op.ts";
 import { onnxActivation } from "./activation.ts";
-import { activationArg, int, kernelOptions, layerSignature } from "./signature.ts";
+import { activationParams } from "./activations/index.ts";
+import {
+  activationArg,
+  activationOptions,
+  activationOptionsArg,
+  int,
+  kernelOptions,
+  layerSignature,
+} from "./signature.ts";
 
 export const schema = nodeSchema(
   "dense",
   {
     units: PositiveInt("output features"),
     activation: ActivationSchema,
+    ...ActivationParamsFields,
     useBias: Type.Boolean(),
     kernelInitializer: InitializerSchema,
     l2: Type.Optional(
@@ -37,7 +47,7 @@ export const dense: OpDefinition<DenseNode> = {
       "dense",
       "fully connected layer: activation(x W + b) on [batch, features] (flatten images first)",
       [{ name: "UNITS", type: int(), doc: "output features", required: true, field: "units" }, activationArg],
-      kernelOptions,
+      [...kernelOptions, ...activationOptions],
     ),
   ],
   build: (_sig, arg) => ({
@@ -46,6 +56,7 @@ export const dense: OpDefinition<DenseNode> = {
     useBias: arg<boolean>("bias"),
     kernelInitializer: initializerArg(arg),
     ...l2Arg(arg),
+    ...activationOptionsArg(arg),
   }),
   keras: { base: "dense", className: "Dense" },
   arity: "one",
@@ -90,6 +101,6 @@ export const dense: OpDefinition<DenseNode> = {
     const z = node.useBias
       ? ctx.emit("Gemm", [x, kernel, ctx.constant("bias", [node.units], ctx.weight("bias").data)])
       : ctx.emit("MatMul", [x, kernel]);
-    return onnxActivation(ctx, { name: z, layout: "nnc" }, node.activation);
+    return onnxActivation(ctx, { name: z, layout: "nnc" }, node.activation, activationParams(node));
   },
 };

@@ -15,6 +15,7 @@ import {
 } from "./convolution.ts";
 import { channelsOf, weightedCopies, type OpDefinition } from "./op.ts";
 import { onnxActivation } from "./activation.ts";
+import { activationParams } from "./activations/index.ts";
 import { layerSignature } from "./signature.ts";
 import { windowShape } from "./window.ts";
 import { sizeOf } from "../util/shape.ts";
@@ -98,6 +99,6 @@ export const depthwiseConv2d: OpDefinition<DepthwiseConv2dNode> = {
     const inputs = [x, ctx.constant("depthwise_kernel", [c * m, 1, kh, kw], weight)];
     if (node.useBias) inputs.push(ctx.constant("bias", [c * m], ctx.weight("bias").data));
     const z = ctx.emit("Conv", inputs, onnxConvAttributes(node, ctx.inputShape(0), c));
-    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation);
+    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation, activationParams(node));
   },
 };

@@ -6,6 +6,7 @@ import { activation } from "./activation.ts";
 import { add } from "./add.ts";
 import { average } from "./average.ts";
 import { avgpool } from "./avgpool.ts";
+import { avgpool1d } from "./avgpool1d.ts";
 import { batchnorm } from "./batchnorm.ts";
 import { concat } from "./concat.ts";
 import { conv1d } from "./conv1d.ts";
@@ -19,13 +20,20 @@ import { spatialDropout } from "./spatial_dropout.ts";
 import { gaussianNoise } from "./gaussian_noise.ts";
 import { flatten } from "./flatten.ts";
 import { globalavgpool } from "./globalavgpool.ts";
+import { globalavgpool1d } from "./globalavgpool1d.ts";
+import { globalmaxpool } from "./globalmaxpool.ts";
+import { globalmaxpool1d } from "./globalmaxpool1d.ts";
 import { input } from "./input.ts";
 import { layernorm } from "./layernorm.ts";
 import { maximum } from "./maximum.ts";
 import { maxpool } from "./maxpool.ts";
+import { maxpool1d } from "./maxpool1d.ts";
+import { reshape } from "./reshape.ts";
 import { separableConv2d } from "./separable_conv2d.ts";
+import { subtract } from "./subtract.ts";
 import { minimum } from "./minimum.ts";
 import { multiply } from "./multiply.ts";
+import { prelu } from "./prelu.ts";
 import type { NodeLike, OpDefinition } from "./op.ts";
 import { upsampling2d } from "./upsampling2d.ts";
 import { zeropadding2d } from "./zeropadding2d.ts";
@@ -36,6 +44,7 @@ export const OPS = [
   dense,
   batchnorm,
   activation,
+  prelu,
   dropout,
   spatialDropout,
   gaussianNoise,
@@ -47,6 +56,11 @@ export const OPS = [
   maxpool,
   avgpool,
   globalavgpool,
+  globalmaxpool,
+  maxpool1d,
+  avgpool1d,
+  globalavgpool1d,
+  globalmaxpool1d,
   layernorm,
   add,
   concat,
@@ -54,9 +68,11 @@ export const OPS = [
   average,
   maximum,
   minimum,
+  subtract,
   upsampling2d,
   zeropadding2d,
   cropping2d,
+  reshape,
 ] as const;
 
 const byOp = new Map<string, OpDefinition<NodeLike>>(

@@ -189,6 +189,15 @@ export class KerasConfigReader {
     const name = typeof v === "string" ? v : (serialized(v)?.config["name"] ?? serialized(v)?.className);
     const known = typeof name === "string" ? activationForKerasName(name) : undefined;
     if (known) return known;
+    if (typeof name === "string" && ["leaky_relu", "leakyrelu"].includes(name.toLowerCase())) {
+      // Keras 3's leaky_relu function and tf.nn.leaky_relu default to slope 0.2; nnc's leaky_relu word is 0.3.
+      this.problem(
+        key,
+        "Keras' leaky_relu activation string has slope 0.2, nnc's leaky_relu word 0.3: write the layer " +
+          "without an activation and `leaky_relu alpha=0.2` after it",
+      );
+      return "linear";
+    }
     this.problem(key, `nnc's activations are ${ACTIVATIONS.join(", ")}`);
     return "linear";
   }

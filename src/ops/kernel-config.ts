@@ -2,6 +2,7 @@
 import type { Activation, Initializer } from "../ir/common.ts";
 import { optionUnlessDefault, type ImportedStatement, type KerasConfigReader } from "./keras-import.ts";
 import { cls, type KerasLayerJson } from "./op.ts";
+import { kerasActivationName } from "./activation.ts";
 
 /**
  * `kernels`: the names Keras gives the layer's kernels in its config keys (`kernel_initializer`; a depthwise
@@ -20,7 +21,7 @@ export function kernelConfig(
   const each = (suffix: string, value: () => unknown) =>
     Object.fromEntries(kernels.map((k) => [`${k}_${suffix}`, value()]));
   return {
-    activation: node.activation,
+    activation: kerasActivationName(node.activation),
     use_bias: node.useBias,
     ...each("initializer", () => initializerConfig(node.kernelInitializer)),
     bias_initializer: cls("Zeros"),

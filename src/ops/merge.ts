@@ -24,6 +24,8 @@ export interface ElementwiseMerge {
   /** The doc of the LAYER argument (the named earlier layers). */
   layerDoc: string;
   keras: { base: string; className: string };
+  /** Exactly two inputs, the current tensor and one named layer (subtract); else two or more. */
+  pair?: boolean;
   /** How nnc import writes it in a graph (KerasImportRule.graphMerge): add is a "sum"; the others "ordered". */
   graphMerge?: "sum" | "ordered";
   /** A fix to suggest when input `other` does not fit `first` (add: the projection of a residual). */
@@ -39,7 +41,7 @@ export function elementwiseMerge<N extends NodeLike>(m: ElementwiseMerge): OpDef
     type: { kind: "name" },
     doc: m.layerDoc,
     required: true,
-    variadic: true,
+    variadic: !m.pair,
   };
   return {
     op: m.op,
@@ -49,6 +51,9 @@ export function elementwiseMerge<N extends NodeLike>(m: ElementwiseMerge): OpDef
     keras: m.keras,
     arity: "many",
     infer(node, inputs) {
+      if (m.pair && inputs.length !== 2) {
+        return { error: diagnostic("E791", { op: m.op, got: inputs.length }, at(node)) };
+      }
       const [first] = inputs;
       const other = inputs.find((x) => !sameShape(x, first!));
       if (!other) return { shape: first!.shape, params: NO_PARAMS };

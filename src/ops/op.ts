@@ -58,6 +58,12 @@ export interface KerasLayerJson {
   config: JsonObject;
 }
 
+/** One of the Keras layers an op exports as (OpDefinition.kerasLayers): its name and the layers it reads. */
+export interface KerasGraphLayer extends KerasLayerJson {
+  name: string;
+  inputs: string[];
+}
+
 export interface OpDefinition<N extends NodeLike = NodeLike> {
   op: N["op"];
   /** The JSON Schema (TypeBox) of the op's IR node. */
@@ -72,10 +78,17 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
   arity: "none" | "one" | "many";
   /** Output shape and parameter counts (as Keras counts them) for the inputs' shapes, or why they do not fit. */
   infer(node: N, inputs: InferInput[]): LayerResult;
+  /** The node's Keras class where it depends on the node (an activation node of leaky_relu is LeakyReLU). */
+  kerasClass?(node: N): string;
   /** The Keras layer config (TensorFlow.js Layers format, snake_case as Keras writes it). */
   kerasConfig(node: N): JsonObject;
   /** The weights Keras holds for the node, in Keras' order, for its per-sample input shapes. */
   kerasWeights(node: N, inputs: number[][]): WeightSpec[];
+  /**
+   * For an op no tfjs-layers class loads as one layer (subtract): the Keras layers of a functional model that
+   * compute it, the last named as the node (its output). Absent: one layer of keras.className and kerasConfig.
+   */
+  kerasLayers?(node: N): KerasGraphLayer[];
   /**
    * nnc import: the Keras classes that are this op, and how a config of one reads as the statement that writes
    * it (the inverse of kerasConfig). Absent for ops no Keras layer maps to.

@@ -16,6 +16,7 @@ import {
 } from "./convolution.ts";
 import { channelsOf, weightedCopies, type OpDefinition } from "./op.ts";
 import { onnxActivation } from "./activation.ts";
+import { activationParams } from "./activations/index.ts";
 import { layerSignature } from "./signature.ts";
 import { windowShape } from "./window.ts";
 import { sizeOf } from "../util/shape.ts";
@@ -122,6 +123,6 @@ export const separableConv2d: OpDefinition<SeparableConv2dNode> = {
       pads: [0, 0, 0, 0],
       group: 1,
     });
-    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation);
+    return onnxActivation(ctx, { name: z, layout: "nchw" }, node.activation, activationParams(node));
   },
 };

@@ -2,6 +2,7 @@
 // defaults, ranges and docs. Op modules declare their layer statements with it; the builder binds statements
 // against it, and usage strings, "did you mean" candidates and docs/language.md are derived from it.
 import { ACTIVATIONS, INITIALIZERS, PADDINGS } from "../ir/common.ts";
+import { ACTIVATION_MODULES } from "./activations/index.ts";
 
 /** Numeric bounds; `describeRange` turns them into the text of an out-of-range message. */
 export interface Range {
@@ -17,8 +18,11 @@ export type ValueType =
   | { kind: "bool" }
   /** A word from a fixed list; `aliases` map other accepted spellings to a value. */
   | { kind: "enum"; values: readonly string[]; aliases?: Readonly<Record<string, string>>; metavar?: string }
-  /** `784`, `28x28`, `28x28x1`: a shape of any rank. */
-  | { kind: "dims" }
+  /**
+   * `784`, `28x28`, `28x28x1`: a shape of any rank. `inferred`: its sizes are not range-checked when bound, for
+   * an op whose shape rule checks them against its input (reshape's -1, its one inferred size).
+   */
+  | { kind: "dims"; inferred?: boolean }
   /** `3` (meaning 3x3) or `3x2`: a 2-D window. */
   | { kind: "pair" }
   /** A word or a quoted string, e.g. a data source (`mnist`, "idx:./data"). */
@@ -93,6 +97,26 @@ export const activationArg: ParamSpec = {
   default: "linear",
   field: "activation",
 };
+/**
+ * The options of the activations that have any (leaky_relu's alpha=), beside the ACTIVATION word of dense and
+ * the convolutions: `dense 128 leaky_relu alpha=0.1`. No default here (a dense with relu has no alpha): the
+ * activation's default applies when absent.
+ */
+export const activationOptions: ParamSpec[] = ACTIVATION_MODULES.flatMap((a) =>
+  (a.options ?? []).map(({ default: fallback, ...o }) => ({
+    ...o,
+    doc: `with ACTIVATION ${a.name}: ${o.doc}${fallback === undefined ? "" : ` (default ${String(fallback)})`}`,
+  })),
+);
+
+/** The fields of a bound statement's activation options that were given (`{ alpha: 0.1 }`), for build. */
+export const activationOptionsArg = (arg: <T>(name: string) => T): { alpha?: number } =>
+  Object.fromEntries(
+    activationOptions
+      .map((o) => [o.field ?? o.name, arg<number | undefined>(o.name)] as const)
+      .filter(([, v]) => v !== undefined),
+  );
+
 export const kernelOptions: ParamSpec[] = [
   { name: "bias", type: bool, doc: "add a learned bias", default: true, field: "useBias" },
   {

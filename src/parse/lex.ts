@@ -3,7 +3,7 @@
 // rules are the lexical half of the grammar, written as regular expressions:
 //   word    letter or _, then letters, digits, - _ . : /     dense, fashion-mnist, idx:./data/mnist
 //   number  -?(digits[.digits?] | .digits)(e[+-]digits)?     128, 0.5, .5, 1e-3, -1
-//   dims    integers joined by x                             28x28, 3x3, 28x28x1
+//   dims    integers (each may be negative) joined by x      28x28, 3x3, 28x28x1, -1x28 (reshape's inferred size)
 //   string  "..." on one line, escapes \" and \\ only
 //   invalid any other run of characters up to a delimiter (space, newline, ; { } ( ) , # =): 1.2.3, 12abc, 3x
 // ( ) and , are delimiters for a block definition's parameter list, `block basic(filters, stride=1) {`; inside
@@ -47,7 +47,7 @@ const STRING_BODY = /"(?:\\["\\]|\\(?!["\\])|[^"\\\n\r]|\r(?!\n))*/y;
 const RUN = /[^ \t\r\n\uFEFF;{}(),#=]+/y;
 const DELIMITER = /[ \t\r\n\uFEFF;{}(),#=]/;
 
-const DIMS = /^\d+(?:x\d+)+$/;
+const DIMS = /^-?\d+(?:x-?\d+)+$/;
 const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 // ohm's `letter` is any Unicode letter and `digit` is 0-9: the same here.
 const WORD = /^[\p{L}_][\p{L}0-9_\-.:/]*$/u;

@@ -5,6 +5,7 @@
 // predicts.
 import { isChain, nodesByName } from "../ir/graph.ts";
 import type { Layer, Model } from "../ir/schema.ts";
+import { activationOf, activationParams } from "../ops/activations/index.ts";
 import { opOf } from "../ops/index.ts";
 import { cls, type JsonObject, type KerasLayerJson } from "../ops/op.ts";
 import type { TensorEntry } from "./blob.ts";
@@ -36,8 +37,36 @@ export function kerasWeights(model: Model): TensorEntry[] {
 
 export function kerasLayer(layer: Layer): KerasLayerJson {
   const op = opOf(layer);
-  return cls(op.keras.className, op.kerasConfig(layer));
+  return cls(op.kerasClass?.(layer) ?? op.keras.className, op.kerasConfig(layer));
 }
+
+/**
+ * The Keras layer after a dense or convolution whose ACTIVATION tfjs-layers has no string for (leaky_relu): the
+ * node writes activation "linear" (kernelConfig) and this layer, named `<node>_<base>`, applies the activation.
+ */
+export function activationLayerAfter(layer: Layer): KerasLayerJson | undefined {
+  if (layer.op === "activation") return undefined;
+  const fn = opOf(layer).activation?.(layer);
+  const extra = fn === undefined ? undefined : activationOf(fn).keras.layer;
+  if (!extra) return undefined;
+  return cls(extra.className, {
+    name: `${layer.name}_${extra.base}`,
+    trainable: true,
+    dtype: "float32",
+    ...extra.config,
+    ...activationParams(layer),
+  });
+}
+
+/** A node's Keras layers: its own, and the activation layer after it where there is one. */
+const kerasLayersOf = (layer: Layer): KerasLayerJson[] => {
+  const after = activationLayerAfter(layer);
+  return after ? [kerasLayer(layer), after] : [kerasLayer(layer)];
+};
+
+/** The Keras layer whose output is the node's: the activation layer after it, if any. */
+const outputLayerName = (layer: Layer): string =>
+  (activationLayerAfter(layer)?.config["name"] as string | undefined) ?? layer.name;
 
 /**
  * The `modelTopology` of model.json: a Keras Sequential model for a chain, else a functional one (Keras 2's
@@ -45,21 +74,35 @@ export function kerasLayer(layer: Layer): KerasLayerJson {
  */
 export function kerasTopology(model: Model, generatedBy: string): JsonObject {
   const header = { keras_version: generatedBy, backend: "tensor_flow.js" };
-  if (isChain(model.layers)) {
+  if (isChain(model.layers) && model.layers.every((l) => !opOf(l).kerasLayers)) {
     return {
       class_name: "Sequential",
-      config: { name: model.name, layers: model.layers.map(kerasLayer) },
+      config: { name: model.name, layers: model.layers.flatMap(kerasLayersOf) },
       ...header,
     };
   }
-  const ref = (name: string) => [name, 0, 0];
+  const nodes = nodesByName(model);
+  // A node's output is its activation layer's where one follows it; a name of no node (a layer of an op's own
+  // kerasLayers) is as it is.
+  const ref = (name: string) => {
+    const node = nodes.get(name);
+    return [node ? outputLayerName(node) : name, 0, 0];
+  };
   const input = model.layers[0]!;
   const output = model.layers[model.layers.length - 1]!;
-  const layers = model.layers.map((layer) => ({
-    name: layer.name,
-    ...kerasLayer(layer),
-    inbound_nodes: layer.inputs.length === 0 ? [] : [layer.inputs.map((name) => [...ref(name), {}])],
-  }));
+  const inbound = (inputs: string[]) =>
+    inputs.length === 0 ? [] : [inputs.map((name) => [...ref(name), {}])];
+  const layers = model.layers.flatMap((layer) => {
+    const several = opOf(layer).kerasLayers?.(layer);
+    if (several) {
+      return several.map(({ name, inputs, ...json }) => ({ name, ...json, inbound_nodes: inbound(inputs) }));
+    }
+    const own = { name: layer.name, ...kerasLayer(layer), inbound_nodes: inbound(layer.inputs) };
+    const after = activationLayerAfter(layer);
+    if (!after) return [own];
+    const name = after.config["name"] as string;
+    return [own, { name, ...after, inbound_nodes: [[[layer.name, 0, 0, {}]]] }];
+  });
   return {
     class_name: "Functional",
     config: { name: model.name, layers, input_layers: [ref(input.name)], output_layers: [ref(output.name)] },

@@ -202,7 +202,7 @@ schema("a built program passes validateIR; a mutated one fails with a useful pat
   const program = compile(specs.find((s) => s.file.endsWith("notebook-study.nn"))!.text).program!;
   assert.equal(validateIR(program).diagnostics, []);
   const mutations: [string, (p: Record<string, any>) => void][] = [
-    ["models.0.layers.3.activation", (p) => (p["models"][0].layers[3].activation = "swish")],
+    ["models.0.layers.3.activation", (p) => (p["models"][0].layers[3].activation = "mish")],
     ["train.batch", (p) => (p["train"].batch = 0)],
     ["experiments.0.repeat", (p) => (p["experiments"][0].repeat = 1.5)],
     ["train.optimizer", (p) => (p["train"].optimizer.momentum = 0.9)],

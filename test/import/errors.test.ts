@@ -54,7 +54,7 @@ errors("E742: a layer class nnc has no op for (LSTM), with the classes nnc impor
 
 errors("E743: config values nnc cannot express, every one of them in one run", async () => {
   const cases: [number, (c: Record<string, unknown>) => void, string, string | RegExp][] = [
-    [2, (c) => (c["activation"] = "selu"), "dense", 'activation="selu": nnc\'s activations are relu'],
+    [2, (c) => (c["activation"] = "mish"), "dense", 'activation="mish": nnc\'s activations are relu'],
     [3, (c) => (c["renorm"] = true), "batch_normalization", "renorm=true: nnc has no batch renormalization"],
     [3, (c) => (c["axis"] = [0, 1]), "batch_normalization", "nnc normalizes over the last axis only"],
     [4, (c) => (c["noise_shape"] = [null, 1]), "dropout", "noise_shape"],
@@ -75,7 +75,7 @@ errors("E743: config values nnc cannot express, every one of them in one run", a
     );
   }
   const both = mlpWith(2, (l) => {
-    l.config["activation"] = "swish";
+    l.config["activation"] = "mish";
     l.config["units"] = 0;
   });
   assert.is((await refused(both)).filter((d) => d.code === "E743").length, 2);

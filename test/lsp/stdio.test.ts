@@ -19,7 +19,7 @@ stdio("diagnostics, an edit, hover, shutdown and exit", async () => {
       [
         [
           "E202",
-          "'dense' expects one of relu, sigmoid, tanh, softmax, elu, gelu, linear for ACTIVATION, got 'rleu'\nhelp: did you mean 'relu'?",
+          "'dense' expects a name (relu, sigmoid, tanh, softmax, elu, gelu, leaky_relu, selu, swish, silu, softplus, hard_sigmoid, exponential, linear) for ACTIVATION, got 'rleu'\nhelp: did you mean 'relu'?",
         ],
       ],
     );

@@ -132,3 +132,42 @@ export async function assertThreadsAgree(spec: string): Promise<void> {
   initial.dispose();
   assert.ok(moved, "training moved the weights");
 }
+
+/**
+ * For an op the compiled step leaves out: the step does not cover `spec`, and autograd's gradients (the step
+ * that trains it) are equal on wasm and cpu, and not all ~0. Returns the largest |gradient|.
+ */
+export async function assertAutogradAgrees(spec: string): Promise<number> {
+  assert.not.ok(compiledStepCovers(spec), "the compiled step leaves it out");
+  const p = program(spec);
+  const shape = inputShape(p);
+  const rng = new Random(3);
+  const batch = 8;
+  const x = Float32Array.from({ length: batch * sizeOf(shape) }, () => rng.normal());
+  const y = Int32Array.from({ length: batch }, () => rng.int(classes(p)));
+  const gradients = async (backend: "wasm" | "cpu") => {
+    await useBackend(backend);
+    const net = new Network(p.models[0]!, 4);
+    const fn = autogradGradients(net, lowerLoss(net, p.train.loss));
+    const out = tf.tidy(() => {
+      const batchData = {
+        x: tf.tensor(x, [batch, ...shape]),
+        y: tf.tensor1d(y, "int32"),
+        dropoutRng: undefined,
+      };
+      const g = fn(batchData, []);
+      return Object.fromEntries(Object.entries(g.grads).map(([k, v]) => [k, Array.from(v.dataSync())]));
+    });
+    net.dispose();
+    return out;
+  };
+  const cpu = await gradients("cpu");
+  const wasm = await gradients("wasm");
+  assert.equal(Object.keys(wasm).sort(), Object.keys(cpu).sort());
+  let largest = 0;
+  for (const k of Object.keys(cpu)) {
+    assert.ok(closeness(wasm[k]!, cpu[k]!, 1e-4, 1e-6) <= 1, `${k}: wasm and cpu gradients differ`);
+    for (const v of cpu[k]!) largest = Math.max(largest, Math.abs(v));
+  }
+  return largest;
+}

@@ -14,7 +14,8 @@ export function checkedProgram(source: string): Program {
   return result.program;
 }
 
-function activate(x: tf.Tensor, a: Activation): tf.Tensor {
+function activate(x: tf.Tensor, a: Activation, alpha?: number): tf.Tensor {
+  const sigmoid = (v: tf.Tensor) => tf.div(1, tf.add(1, tf.exp(tf.neg(v))));
   switch (a) {
     case "relu":
       return tf.relu(x);
@@ -28,6 +29,24 @@ function activate(x: tf.Tensor, a: Activation): tf.Tensor {
       return tf.elu(x);
     case "gelu":
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))));
+    case "leaky_relu":
+      return tf.where(tf.greater(x, 0), x, tf.mul(x, alpha ?? 0.3));
+    case "selu":
+      // Klambauer et al. (2017)'s constants, as Keras' selu.
+      return tf.mul(
+        1.0507009873554805,
+        tf.where(tf.greater(x, 0), x, tf.mul(1.6732632423543772, tf.sub(tf.exp(x), 1))),
+      );
+    case "swish":
+    case "silu":
+      return tf.mul(x, sigmoid(x));
+    case "softplus":
+      return tf.log(tf.add(1, tf.exp(x)));
+    case "hard_sigmoid":
+      // Keras 2's and tfjs-layers' (K.hardSigmoid).
+      return tf.minimum(1, tf.maximum(0, tf.add(tf.mul(0.2, x), 0.5)));
+    case "exponential":
+      return tf.exp(x);
     case "linear":
       return x;
   }
@@ -102,7 +121,7 @@ export function referenceModel(
           break;
         }
         case "activation":
-          h = activate(h, layer.activation);
+          h = activate(h, layer.activation, layer.alpha);
           break;
         case "maxpool":
           h = tf.maxPool(h as tf.Tensor4D, layer.poolSize, layer.strides, layer.padding);

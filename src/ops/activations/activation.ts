@@ -8,6 +8,7 @@
 // so a module imports tfjs' types only, and its forward and derivative take the tf namespace as a parameter.
 import type * as tfc from "@tensorflow/tfjs-core";
 import type { OnnxContext, OnnxValue } from "../onnx.ts";
+import type { ParamSpec } from "../signature.ts";
 
 /** The tfjs-core namespace, handed in by the back end (the front end never loads it). */
 export type Tf = typeof tfc;
@@ -20,6 +21,14 @@ export interface ActivationGradInput {
   x: Tensor;
   /** The activation's output. */
   y: Tensor;
+}
+
+/**
+ * An activation's own parameters where it has any (leaky_relu's alpha), as the `activation` node holds them;
+ * absent ones take the module's defaults (the ACTIVATION word of dense or a convolution always does).
+ */
+export interface ActivationParams {
+  alpha?: number;
 }
 
 /** Activations tfjs fuses into matMul / conv2d (inference only: under a tape only linear stays fused). */
@@ -38,20 +47,27 @@ export interface ActivationDefinition<N extends string = string> {
   keras: {
     write?: string;
     read: readonly string[];
-    /** The Keras layer that applies it where no activation string does (`LeakyReLU`), at nnc's defaults. */
+    /**
+     * The Keras layer that applies it where no activation string does (`LeakyReLU`): its config at nnc's
+     * defaults, which the node's own parameters (`alpha`) override.
+     */
     layer?: { className: string; base: string; config: Record<string, unknown> };
+    /** false: tfjs-layers 4.22 knows neither the string nor a layer, so tf.loadLayersModel refuses it (W420). */
+    tfjs?: false;
   };
+  /** Options of its statement (`leaky_relu alpha=0.1`), each filling the `activation` node's field of its name. */
+  options?: ParamSpec[];
   /** The activation applied to `x` in ONNX (opset 17), for activation nodes and dense/conv2d's activation. */
-  onnx(ctx: OnnxContext, x: OnnxValue): OnnxValue;
+  onnx(ctx: OnnxContext, x: OnnxValue, params?: ActivationParams): OnnxValue;
   /** The activation in tfjs (Keras' definition): training and inference alike. */
-  forward(tf: Tf, x: Tensor): Tensor;
+  forward(tf: Tf, x: Tensor, params?: ActivationParams): Tensor;
   /** tfjs' fused matMul / conv2d applies it itself in inference. */
   fused?: FusedActivationName;
   /**
    * The closed-form derivative for the compiled step: dy times d activation / d input, from the input and/or the
    * output. Absent: the compiled step does not cover it (autograd runs the step instead).
    */
-  grad?(tf: Tf, g: ActivationGradInput): Tensor;
+  grad?(tf: Tf, g: ActivationGradInput, params?: ActivationParams): Tensor;
 }
 
 /** An activation module's definition, with its name's literal type kept (the registry derives the union). */

@@ -1,16 +1,37 @@
 // The activation registry: every activation nnc knows, in the order docs list them. The ACTIVATION word, the
 // IR's activation schema (src/ir/common.ts), the `activation` op's statements, Keras' names and ONNX all come
 // from here. Adding an activation is its module in this folder and a line below.
-import type { ActivationDefinition } from "./activation.ts";
+import type { ActivationDefinition, ActivationParams } from "./activation.ts";
 import { elu } from "./elu.ts";
+import { exponential } from "./exponential.ts";
 import { gelu } from "./gelu.ts";
+import { hardSigmoid } from "./hard_sigmoid.ts";
+import { leakyRelu } from "./leaky_relu.ts";
 import { linear } from "./linear.ts";
 import { relu } from "./relu.ts";
+import { selu } from "./selu.ts";
 import { sigmoid } from "./sigmoid.ts";
 import { softmax } from "./softmax.ts";
+import { softplus } from "./softplus.ts";
+import { silu, swish } from "./swish.ts";
 import { tanh } from "./tanh.ts";
 
-export const ACTIVATION_MODULES = [relu, sigmoid, tanh, softmax, elu, gelu, linear] as const;
+export const ACTIVATION_MODULES = [
+  relu,
+  sigmoid,
+  tanh,
+  softmax,
+  elu,
+  gelu,
+  leakyRelu,
+  selu,
+  swish,
+  silu,
+  softplus,
+  hardSigmoid,
+  exponential,
+  linear,
+] as const;
 
 /** An activation's name: the union of the registered ones. */
 export type Activation = (typeof ACTIVATION_MODULES)[number]["name"];
@@ -38,4 +59,17 @@ const byKerasNameLower = new Map<string, Activation>(
 export const activationForKerasName = (name: string): Activation | undefined =>
   byKerasName.get(name) ?? byKerasNameLower.get(name.toLowerCase());
 
-export type { ActivationDefinition, Tf } from "./activation.ts";
+/**
+ * The activation parameters a node holds (leaky_relu's `alpha`, on an activation node or beside the ACTIVATION
+ * word of dense and the convolutions): absent ones take the activation's defaults.
+ */
+export function activationParams(node: object): ActivationParams {
+  const alpha = (node as { alpha?: unknown }).alpha;
+  return typeof alpha === "number" ? { alpha } : {};
+}
+
+/** The option names (fields) of `activation`'s own parameters: `alpha` for leaky_relu, none for the others. */
+export const activationOptionFields = (activation: Activation): string[] =>
+  (activationOf(activation).options ?? []).map((o) => o.field ?? o.name);
+
+export type { ActivationDefinition, ActivationParams, Tf } from "./activation.ts";
