@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation, fusable } from "../lower/activations.ts";
+import { activationParams } from "../ops/activations/index.ts";
 import { channelMeans } from "../lower/channel-ops.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
 import { convFilterGrad, convInputGrad, dilatedConv2d, type ConvGeometry } from "./conv-grads.ts";
@@ -54,7 +55,7 @@ export const conv1d: KernelDefinition<Conv1dNode> = {
       const z =
         node.dilation > 1 ? dilatedConv2d(x4, kernel4(), g) : tf.conv2d(x4, kernel4(), g.strides, g.padding);
       const z3 = tf.squeeze(z, [1]);
-      return applyActivation(bias ? tf.add(z3, bias) : z3, activation);
+      return applyActivation(bias ? tf.add(z3, bias) : z3, activation, activationParams(node));
     };
     return {
       forward: ([x], o, linear) =>
@@ -67,11 +68,14 @@ export const conv1d: KernelDefinition<Conv1dNode> = {
           const k = kernel4();
           const z = tf.squeeze(tf.conv2d(x4, k, g.strides, g.padding, "NHWC", g.dilation), [1]);
           const pre = w.trainingBias ? tf.add(z, w.trainingBias) : z;
-          const a = applyActivation(pre, activation);
+          const a = applyActivation(pre, activation, activationParams(node));
           return {
             y: a,
             backward: (dy, grads, needDx) => {
-              const dz = tf.expandDims(activationGrad(dy, pre, a, activation), 1) as tf.Tensor4D;
+              const dz = tf.expandDims(
+                activationGrad(dy, pre, a, activation, activationParams(node)),
+                1,
+              ) as tf.Tensor4D;
               const kernelGrad = tf.reshape(convFilterGrad(x4, dz, k.shape, g), w.kernel.shape);
               w.setGrads(grads, kernelGrad, () => tf.mul(channelMeans(dz), dz.size / node.filters));
               return needDx ? [tf.squeeze(convInputGrad(dz, k, x4.shape, g), [1])] : undefined;

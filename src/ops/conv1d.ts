@@ -10,7 +10,14 @@ import { readKernelConfig } from "./kernel-config.ts";
 import { statement, type ImportedStatement } from "./keras-import.ts";
 import { onnxPads } from "./onnx.ts";
 import { at, channelsOf, weightedCopies, type OpDefinition } from "./op.ts";
-import { activationArg, int, kernelOptions, layerSignature, windowOptions } from "./signature.ts";
+import {
+  activationArg,
+  activationOptions,
+  int,
+  kernelOptions,
+  layerSignature,
+  windowOptions,
+} from "./signature.ts";
 import { windowShape } from "./window.ts";
 
 const DOC =
@@ -60,6 +67,7 @@ export const conv1d: OpDefinition<Conv1dNode> = {
           field: "dilation",
         },
         ...kernelOptions,
+        ...activationOptions,
       ],
     ),
   ],
