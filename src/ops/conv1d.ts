@@ -5,6 +5,7 @@ import { type Static } from "@sinclair/typebox";
 import { diagnostic } from "../diagnostics/index.ts";
 import { nodeSchema, PositiveInt } from "../ir/common.ts";
 import { onnxActivation } from "./activation.ts";
+import { activationParams } from "./activations/index.ts";
 import { buildConv, convConfig, convFields, dilatedSteps, filtersArg, readWindow1d } from "./convolution.ts";
 import { readKernelConfig } from "./kernel-config.ts";
 import { statement, type ImportedStatement } from "./keras-import.ts";
@@ -136,6 +137,6 @@ export const conv1d: OpDefinition<Conv1dNode> = {
       group: 1,
     });
     const nwc = ctx.emit("Transpose", [z], { perm: [0, 2, 1] });
-    return onnxActivation(ctx, { name: nwc, layout: "nnc" }, node.activation);
+    return onnxActivation(ctx, { name: nwc, layout: "nnc" }, node.activation, activationParams(node));
   },
 };

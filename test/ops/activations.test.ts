@@ -206,6 +206,8 @@ A("ONNX export predicts what nnc predicts", async () => {
   const specs = [
     ...STATEMENTS.map(([s]) => asStatement(s)),
     ...WORDS.map(asConvWord),
+    // conv1d's export transposes around its Conv: its activation (and leaky_relu's alpha) comes after.
+    "input 8x2\nconv1d 3 3 leaky_relu alpha=0.05\nflatten\ndense 3",
     asWord("exponential"),
     asStatement("exponential"),
     "input 6\ndense 5\nprelu\ndense 3",
