@@ -4,7 +4,7 @@ import type { Results } from "../experiment/results-schema.ts";
 import { varyValueText } from "../experiment/vary-value.ts";
 import type { Plot } from "./plots.ts";
 import type { GroupSummary } from "./summary.ts";
-import { groupTableCells, type TableCell } from "./table.ts";
+import { groupTableCells, tableNote, type TableCell } from "./table.ts";
 
 export const escapeHtml = (text: string): string =>
   text.replace(
@@ -81,7 +81,7 @@ ${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).jo
 <h2>Per epoch</h2>
 ${plots.map((p) => `<figure id="${p.name}">\n${inlineSvg(p.svg)}\n</figure>`).join("\n")}
 <h2>Final metrics per group</h2>
-<p><small>mean ± standard deviation over the group's runs; accuracies on the ${escapeHtml(results.validationName)} set with population batch-norm statistics${e.target !== undefined ? `; epochs to target: first epoch at or above ${e.target}, over the runs that reached it` : ""}${e.evalTrain ? "; train acc, train mode: the last epoch's running accuracy over its steps (batch statistics, weights moving); inference mode: the training set measured after it as the test set is" : ""}; samples/s counts training steps only.</small></p>
+<p><small>${escapeHtml(tableNote(results))}</small></p>
 ${groupTable(groups, results)}
 <h2>Spec</h2>
 <pre>${escapeHtml(results.spec.text)}</pre>

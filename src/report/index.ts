@@ -1,6 +1,6 @@
 // Reports: experiment results -> files in the run folder: val-accuracy.{svg,png}, val-loss.{svg,png},
 // report.html and table.md (its table as markdown). Made from results.json alone, so a report can be remade (or made for a half-finished run).
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import type { Results } from "../experiment/results-schema.ts";
 import { writeFileAtomic } from "../save/atomic.ts";
 import { renderReport } from "./html.ts";
@@ -29,11 +29,22 @@ export interface WrittenReport {
   warning?: string;
 }
 
+/**
+ * A data source as a plot's subtitle shows it: a file source's path relative to the working folder when it lies
+ * inside it (results.json holds it resolved, so a figure committed to docs would show the machine's folders).
+ */
+function shownSource(source: string): string {
+  const m = /^(csv|idx):(.*)$/.exec(source);
+  if (!m || !isAbsolute(m[2]!)) return source;
+  const rel = relative(process.cwd(), m[2]!);
+  return rel.startsWith("..") || isAbsolute(rel) ? source : `${m[1]}:${rel}`;
+}
+
 export async function writeReport(dir: string, results: Results): Promise<WrittenReport> {
   const groups = summarizeGroups(results);
   const data = results.cells[0]?.train.data;
   const limit = data?.limit !== undefined ? ` (${data.limit.toLocaleString("en-US")} training samples)` : "";
-  const subtitle = `experiment ${results.experiment.name}${data ? ` on ${data.source}${limit}` : ""}`;
+  const subtitle = `experiment ${results.experiment.name}${data ? ` on ${shownSource(data.source)}${limit}` : ""}`;
   const plots = await renderPlots(groups, { subtitle, validationName: results.validationName });
   const files: string[] = [];
   for (const p of plots) {

@@ -61,6 +61,24 @@ export function groupTableCells(
   return { head, rows };
 }
 
+/** What the table's figures are, printed under it. */
+export function tableNote(results: Results): string {
+  const e = results.experiment;
+  return (
+    `mean ± standard deviation over the group's runs; accuracies on the ${results.validationName} set with ` +
+    "population batch-norm statistics" +
+    (e.target !== undefined
+      ? `; epochs to target: first epoch at or above ${e.target}, over the runs that reached it`
+      : "") +
+    (e.evalTrain
+      ? "; train acc, train mode: the final epoch's running accuracy over its steps (batch statistics, weights " +
+        "moving; the restored best epoch under early stopping); inference mode: the training set measured after " +
+        "that epoch as the test set is"
+      : "") +
+    "; samples/s counts training steps only."
+  );
+}
+
 /** The table as GitHub markdown, with the experiment and what its figures are, for table.md. */
 export function groupTableMarkdown(groups: GroupSummary[], results: Results): string {
   const { head, rows } = groupTableCells(groups, results);
@@ -73,6 +91,8 @@ export function groupTableMarkdown(groups: GroupSummary[], results: Results): st
     line(head),
     line(head.map(() => "---")),
     ...rows.map((r) => line(r.map(cell))),
+    "",
+    tableNote(results),
     "",
   ].join("\n");
 }

@@ -145,6 +145,20 @@ files("table.md: the report's table as markdown, one row per group, the same fig
   for (const m of html.matchAll(/<td>(\d\.\d{4} ± \d\.\d{4})/g)) assert.match(md, m[1]!);
 });
 
+files(
+  "a file data source is shown relative to the working folder, not as the machine's absolute path",
+  async () => {
+    const results = madeUpResults();
+    const source = `csv:${join(process.cwd(), "examples", "t.csv")}`;
+    for (const c of results.cells) c.train = { ...c.train, data: { ...c.train.data, source } };
+    const out = mkdtempSync(join(tmpdir(), "nnc-report-source-"));
+    await writeReport(out, results);
+    const svg = readFileSync(join(out, "val-accuracy.svg"), "utf8");
+    assert.match(svg, `on csv:${join("examples", "t.csv")}`);
+    assert.not.match(svg, process.cwd());
+  },
+);
+
 /** Chromium's binary, if installed. */
 function findChromium(): string | undefined {
   for (const name of ["chromium", "chromium-browser", "google-chrome"]) {
