@@ -36,7 +36,7 @@ Spec("every model checks cleanly, and the compiled step covers it", async () => 
   const models = r.program!.models;
   assert.equal(
     models.map((m) => m.name),
-    ["convnet", "dilated", "mlp"],
+    ["convnet", "dilated", "pooled", "mlp"],
   );
   for (const model of models) {
     const net = new Network(model, 4);
@@ -46,7 +46,7 @@ Spec("every model checks cleanly, and the compiled step covers it", async () => 
       net.dispose();
     }
   }
-  assert.ok(models.slice(0, 2).every((m) => m.layers.filter((l) => l.op === "conv1d").length >= 3));
+  assert.ok(models.slice(0, 3).every((m) => m.layers.filter((l) => l.op === "conv1d").length >= 3));
 });
 
 Spec("nnc train trains the convnet on 96 rows for one epoch", async () => {
