@@ -9,12 +9,10 @@ import { consumersOf, nodesByName } from "../ir/graph.ts";
 import type { Activation, Layer, Model } from "../ir/schema.ts";
 import { activationOf as activationModule } from "../ops/activations/index.ts";
 import { opOf } from "../ops/index.ts";
-import { at } from "../ops/op.ts";
-import { poolWindow } from "../ops/pooling.ts";
-import { formatShape } from "../util/shape.ts";
+import { argumentAt } from "../ops/op.ts";
 
 /** Where a lint points: the layer (or one of its arguments), and the block uses it came from. */
-const spanOf = (layer: Layer, field?: string) => at(layer, (field && layer.argSpans?.[field]) || layer.span);
+const spanOf = (layer: Layer, field?: string) => argumentAt(layer, field);
 
 /** The non-linear activation a node applies, if any. */
 function activationOf(layer: Layer): Activation | undefined {
@@ -65,30 +63,7 @@ export function lintModel(model: Model, gaps: ReadonlySet<number> = new Set()): 
         "add `bias=false` to this layer (nnc absorbs the bias already: training is the same either way)";
       out.push(diagnostic("W410", { layer: previous.name }, { ...spanOf(previous), help }));
     }
-    // A dilation spaces a window's taps apart: with one tap it changes nothing (Keras accepts it silently).
-    if (layer.op === "conv1d" && layer.kernelSize === 1 && layer.dilation > 1) {
-      out.push(
-        diagnostic("W423", { layer: layer.name, dilation: layer.dilation }, spanOf(layer, "dilation")),
-      );
-    }
-    if (
-      layer.op === "maxpool" ||
-      layer.op === "avgpool" ||
-      layer.op === "maxpool1d" ||
-      layer.op === "avgpool1d"
-    ) {
-      const { window, strides } = poolWindow(layer);
-      if (strides.some((s, axis) => s > window[axis]!)) {
-        const p = { op: layer.op, stride: strides.join("x"), window: window.join("x") };
-        out.push(diagnostic("W424", p, spanOf(layer, "strides")));
-      }
-    }
-    const input = previous?.outputShape;
-    const sameShape = (shape: readonly unknown[]) =>
-      input?.length === shape.length && input.every((d, axis) => d === shape[axis]);
-    if (layer.op === "reshape" && layer.outputShape && sameShape(layer.outputShape)) {
-      out.push(diagnostic("W425", { shape: formatShape(layer.outputShape) }, spanOf(layer)));
-    }
+    out.push(...(opOf(layer).lints?.(layer, previous?.outputShape ?? undefined) ?? []));
     const fn = activationOf(layer);
     if (fn && activationModule(fn).keras.tfjs === false) {
       out.push(diagnostic("W420", { layer: layer.name, activation: fn }, spanOf(layer, "activation")));

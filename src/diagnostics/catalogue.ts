@@ -954,7 +954,7 @@ export const catalogue = {
     "augmentation cannot apply to this model",
     (p) => `cannot augment the training batches: ${p.reason}`,
   ),
-  // E785-E787, W423: conv1d (issue 20)
+  // E785-E787: conv1d; W423: conv1d and conv2d (issue 20)
   E785: entry<{ op: string; stride: number; dilation: number }>(
     "error",
     "stride and dilation both above 1",

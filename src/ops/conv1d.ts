@@ -6,7 +6,15 @@ import { diagnostic } from "../diagnostics/index.ts";
 import { nodeSchema, PositiveInt } from "../ir/common.ts";
 import { onnxActivation } from "./activation.ts";
 import { activationParams } from "./activations/index.ts";
-import { buildConv, convConfig, convFields, dilatedSteps, filtersArg, readWindow1d } from "./convolution.ts";
+import {
+  buildConv,
+  convConfig,
+  convFields,
+  dilatedSteps,
+  filtersArg,
+  oneTapDilation,
+  readWindow1d,
+} from "./convolution.ts";
 import { readKernelConfig } from "./kernel-config.ts";
 import { statement, type ImportedStatement } from "./keras-import.ts";
 import { onnxPads } from "./onnx.ts";
@@ -81,6 +89,7 @@ export const conv1d: OpDefinition<Conv1dNode> = {
   }),
   keras: { base: "conv1d", className: "Conv1D" },
   arity: "one",
+  lints: (node) => oneTapDilation(node, [node.kernelSize], [node.dilation]),
   infer(node, [x]) {
     if (node.strides > 1 && node.dilation > 1) {
       const span = node.argSpans?.["dilation"] ?? node.span;

@@ -15,6 +15,7 @@ import {
   dilationField,
   dilationOption,
   hwabToBaHw,
+  oneTapDilation,
   readDilation,
   strideWithDilation,
   onnxConvAttributes,
@@ -59,6 +60,7 @@ export const conv2d: OpDefinition<Conv2dNode> = {
   }),
   keras: { base: "conv2d", className: "Conv2D" },
   arity: "one",
+  lints: (node) => oneTapDilation(node, node.kernelSize, node.dilation ?? [1, 1]),
   infer(node, [x]) {
     const both = strideWithDilation(node);
     if (both) return { error: both };

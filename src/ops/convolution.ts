@@ -20,7 +20,7 @@ import {
   type KerasConfigReader,
 } from "./keras-import.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/index.ts";
-import { at, kerasCommon, type ArgReader, type JsonObject, type NodeLike } from "./op.ts";
+import { argumentAt, at, kerasCommon, type ArgReader, type JsonObject, type NodeLike } from "./op.ts";
 import { onnxPads, type OnnxAttribute } from "./onnx.ts";
 import {
   activationArg,
@@ -318,3 +318,15 @@ export function readWindow1d(
 
 /** The steps a dilated 1-D window covers: K taps D apart (dilatedExtent's one axis). */
 export const dilatedSteps = (kernel: number, dilation: number): number => (kernel - 1) * dilation + 1;
+
+/**
+ * W423: a dilation only along axes where the kernel has one tap spaces nothing apart, so it computes what
+ * dilation 1 does (Keras accepts it silently); a wider kernel was probably meant.
+ */
+export function oneTapDilation(node: NodeLike, taps: number[], dilation: number[]): Diagnostic[] {
+  const dilated = dilation.some((d) => d > 1);
+  if (!dilated || !taps.every((k, i) => k === 1 || dilation[i] === 1)) return [];
+  return [
+    diagnostic("W423", { layer: node.name, dilation: Math.max(...dilation) }, argumentAt(node, "dilation")),
+  ];
+}

@@ -110,6 +110,12 @@ export interface OpDefinition<N extends NodeLike = NodeLike> {
    */
   trainingNoise?(node: N): string;
   /**
+   * Warnings about this op's own settings that checking accepts (a dilation on a one-tap window, a pooling
+   * stride past its window), given the shape it reads when that is known. The lint pass (src/check/lints.ts)
+   * asks every node's op; lints about how ops sit together stay there.
+   */
+  lints?(node: N, input: Shape | undefined): Diagnostic[];
+  /**
    * Whether the node's output is `x * kernel + bias` per output channel with no activation after it: a
    * batchnorm fed only by such a node folds into its kernel and bias at inference, and absorbs its bias in
    * training (the batch mean subtracts it).
@@ -160,6 +166,10 @@ export function at(node: NodeLike, span = node.span): { span?: Span; related?: R
   if (uses.length === 0) return { span };
   return { span, related: uses.map((use) => ({ span: use, message: "expanded from the use" })) };
 }
+
+/** Where a diagnostic about one of a node's arguments points: the argument when written, else the statement. */
+export const argumentAt = (node: NodeLike, field?: string) =>
+  at(node, (field && node.argSpans?.[field]) || node.span);
 
 /** E302: an op got an input of the wrong rank. */
 export function wrongRank(node: NodeLike, input: Shape, expected: string, hint: string): LayerResult {

@@ -4,7 +4,8 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import { nodeSchema, PaddingSchema, Pair, PositiveInt } from "../ir/common.ts";
 import { onnxPads } from "./onnx.ts";
-import { kerasCommon, NO_PARAMS, type CommonField, type OpDefinition } from "./op.ts";
+import { diagnostic } from "../diagnostics/index.ts";
+import { argumentAt, kerasCommon, NO_PARAMS, type CommonField, type OpDefinition } from "./op.ts";
 import { optionUnlessDefault, statement, type ImportedStatement } from "./keras-import.ts";
 import { int, layerSignature, windowOptions } from "./signature.ts";
 import { windowShape } from "./window.ts";
@@ -80,6 +81,13 @@ export function poolingOp<N extends PoolNode>(
     },
     keras,
     arity: "one",
+    // A window moved farther than its size never reads the values in between (Keras accepts it silently).
+    lints(node) {
+      const { window, strides } = poolWindow(node);
+      if (!strides.some((s, axis) => s > window[axis]!)) return [];
+      const p = { op: node.op, stride: strides.join("x"), window: window.join("x") };
+      return [diagnostic("W424", p, argumentAt(node, "strides"))];
+    },
     infer(node, [x]) {
       const { window, strides } = poolWindow(node);
       const out = windowShape({ ...node, strides }, x!, window, (c) => c);

@@ -52,6 +52,8 @@ function reshaped(node: ReshapeNode, input: Shape): LayerResult {
   return { shape: [null, ...target.map((d) => (d === -1 ? size / known : d))], params: NO_PARAMS };
 }
 
+const sameShape = (a: Shape, b: readonly unknown[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
 export const reshape: OpDefinition<ReshapeNode> = {
   op: "reshape",
   schema,
@@ -69,6 +71,11 @@ export const reshape: OpDefinition<ReshapeNode> = {
   build: (_sig, arg) => ({ targetShape: arg<number[]>("DIMS") }),
   keras: { base: "reshape", className: "Reshape" },
   arity: "one",
+  // A reshape to the shape it reads changes nothing (often a leftover of an edit).
+  lints: (node, input) =>
+    input && node.outputShape && sameShape(input, node.outputShape)
+      ? [diagnostic("W425", { shape: formatShape(node.outputShape) }, at(node))]
+      : [],
   infer: (node, [x]) => reshaped(node, x!.shape),
   kerasConfig: (node) => ({ ...kerasCommon(node), target_shape: [...node.targetShape] }),
   kerasWeights: () => [],

@@ -14,7 +14,7 @@ import { lowerLoss } from "../../src/lower/loss.ts";
 import { autogradGradients } from "../../src/train/step.ts";
 import { Random } from "../../src/util/random.ts";
 import { program, useBackend, values } from "../lower/helpers.ts";
-import { convSuite } from "./conv-helpers.ts";
+import { convSuite, lintCodes } from "./conv-helpers.ts";
 
 const Op = convSuite({
   op: "conv2d",
@@ -61,6 +61,16 @@ const Op = convSuite({
     ["input 8x8x2\nconv2d 4 3x3 dilation=0\nflatten\ndense 2", "E206"],
     ["input 6x6x2\nconv2d 4 3x3 dilation=3\nflatten\ndense 2", "E304"],
   ],
+});
+
+Op("W423: a dilation only along one-tap axes changes nothing (1x1, or 1x3 dilated 2x1)", () => {
+  const spec = (conv: string) => `input 9x9x2\n${conv}\nflatten\ndense 2`;
+  assert.equal(lintCodes(spec("conv2d 4 1x1 dilation=2")), ["W423"]);
+  assert.equal(lintCodes(spec("conv2d 4 1x3 dilation=2x1")), ["W423"]);
+  // A dilation along a wider axis does something: no warning, whatever the other axis is.
+  assert.equal(lintCodes(spec("conv2d 4 1x3 dilation=2")), []);
+  assert.equal(lintCodes(spec("conv2d 4 3x3 dilation=2")), []);
+  assert.equal(lintCodes(spec("conv2d 4 1x1")), []);
 });
 
 Op("E795 points at dilation= and names both values", () => {
