@@ -242,6 +242,43 @@ Modes("sigmoid output: binary cross-entropy from logits; linear output with loss
 });
 
 Modes(
+  "dense in inference runs nnc's SIMD GEMM where units are a multiple of 8 (wasm), equal bit for bit to the fused kernel",
+  () => {
+    const p = program("input 50; dense 16 relu; dense 24; dense 3 softmax");
+    const net = new Network(p.models[0]!, 4);
+    const kernel = (name: string) => net.weight(`${name}/kernel`)!.variable as tf.Tensor2D;
+    const bias = (name: string) => net.weight(`${name}/bias`)!.variable;
+    tf.tidy(() => {
+      const x = tf.randomUniform([37, 50], -1, 1, "float32", 5) as tf.Tensor2D;
+      // The reference: tfjs' fused matMul (XNNPACK on wasm) for every layer, as inference ran before.
+      const h1 = tf.fused.matMul({ a: x, b: kernel("dense"), bias: bias("dense"), activation: "relu" });
+      const h2 = tf.fused.matMul({ a: h1, b: kernel("dense_1"), bias: bias("dense_1") });
+      const out = tf.softmax(tf.fused.matMul({ a: h2, b: kernel("dense_2"), bias: bias("dense_2") }));
+      assert.equal(values(net.forward(x, { training: false, output: 1 })), values(h1), "dense 16 relu");
+      assert.equal(values(net.forward(x, { training: false, output: 2 })), values(h2), "dense 24");
+      assert.equal(values(net.forward(x, { training: false })), values(out), "dense 3 softmax");
+    });
+    // Which kernels ran: the widths of 16 and 24 off tfjs' matmuls, the 3-wide output layer on one.
+    const tfMatMuls = async (run: () => tf.Tensor) =>
+      (await tf.profile(() => tf.tidy(run))).kernelNames.filter((k) => /MatMul/.test(k)).length;
+    return (async () => {
+      const x = tf.randomUniform([8, 50], -1, 1, "float32", 6);
+      assert.is(await tfMatMuls(() => net.forward(x, { training: false })), 1);
+      // Under a gradient tape (a caller's tf.grad through predict) tf's ops, which record their gradients.
+      const grad = tf.grad((input: tf.Tensor) => tf.sum(tf.square(net.forward(input, { training: false }))))(
+        x,
+      );
+      assert.ok(
+        values(grad).some((v) => v !== 0),
+        "a gradient flows through inference under a tape",
+      );
+      tf.dispose([x, grad]);
+      net.dispose();
+    })();
+  },
+);
+
+Modes(
   "buildModel with an unknown model name: E305, the checker's and the CLI's code, naming the models",
   () => {
     const p = program("input 4; dense 3 softmax");
