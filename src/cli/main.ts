@@ -16,6 +16,7 @@ const commands = {
   fmt: () => import("./commands/fmt.ts"),
   data: () => import("./commands/data.ts"),
   train: () => import("./commands/train.ts"),
+  trainPrefetch: () => import("./commands/train-prefetch.ts"),
   eval: () => import("./commands/eval.ts"),
   export: () => import("./commands/export.ts"),
   experiment: () => import("./commands/experiment.ts"),
@@ -154,7 +155,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "--timings",
       "print where the time went: start-up, data, training, statistics, evaluation, saving",
     )
-    .action(action(async (file: string, opts) => (await commands.train()).trainCommand(io, file, opts)));
+    .action(
+      action(async (file: string, opts) => {
+        // The data's files are read (inflated on libuv's pool) while the training code and TensorFlow.js load.
+        await (await commands.trainPrefetch()).prefetchTrainingData(file, opts);
+        return (await commands.train()).trainCommand(io, file, opts);
+      }),
+    );
 
   program
     .command("eval")

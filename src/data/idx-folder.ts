@@ -4,7 +4,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../diagnostics/diagnostic.ts";
-import { readIdx } from "./idx.ts";
+import { prefetchFile, readIdx } from "./idx.ts";
 import { impliedClasses, type LoadedSource } from "./source.ts";
 import { formatShape } from "./shapes.ts";
 import type { Split } from "./types.ts";
@@ -62,6 +62,19 @@ export function findIdxFiles(dir: string): IdxFiles {
     requireFile(dir, missing, `the test set is incomplete (found ${images ?? labels})`);
   }
   return { trainImages, trainLabels };
+}
+
+/** Starts reading the folder's files ahead of loadIdxFolder (see prefetchFile); quietly nothing if not found. */
+export function prefetchIdxFolder(dir: string): void {
+  let files: IdxFiles;
+  try {
+    files = findIdxFiles(dir);
+  } catch {
+    return; // loadIdxFolder reports it
+  }
+  // The training images first: the largest, and the first to take a thread of libuv's pool (4 threads).
+  for (const file of [files.trainImages, files.test?.images, files.trainLabels, files.test?.labels])
+    if (file !== undefined) prefetchFile(file);
 }
 
 async function loadPair(

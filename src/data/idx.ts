@@ -1,6 +1,7 @@
 // Data layer: IDX files (the MNIST file format) -> typed arrays. Takes a file path (gzipped or not, told by
 // its magic bytes, not its name) and gives the unsigned-byte payload with its dimensions, as a view of the
 // inflated bytes: images stay bytes (scaled when batches are built), so a 60,000-image file is one read, no copy.
+import { closeSync, fstatSync, openSync, read } from "node:fs";
 import { open } from "node:fs/promises";
 import { constants, gunzip, gunzipSync } from "node:zlib";
 import { promisify } from "node:util";
@@ -25,12 +26,17 @@ export interface IdxArray {
  * so the training and test files of a folder decompress in parallel and the event loop stays free. E502 when the file cannot be read.
  */
 export async function readMaybeGzipped(file: string): Promise<Uint8Array> {
-  const raw = await readDataFile(file);
+  return inflateIfGzipped(await readDataFile(file), file);
+}
+
+/** The bytes of a file as read, inflated when they start with the gzip magic 1f 8b (E513 when that fails). */
+async function inflateIfGzipped(raw: Buffer, file: string): Promise<Uint8Array> {
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       // gzip's trailer holds the inflated size (mod 2^32): one output chunk of that size avoids node's default
       // 16 KB chunks and their final concatenation (measured on Fashion-MNIST: ~100 ms for all four files,
       // against ~200 ms with default chunks and ~140 ms with gunzipSync). A wrong trailer only costs speed.
+      // One chunk is also one job on libuv's pool, run to its end however busy the main thread is.
       const inflated = raw.length >= 4 ? raw.readUInt32LE(raw.length - 4) : 0;
       return await gunzipAsync(raw, {
         chunkSize: Math.min(Math.max(inflated + 1, 64 * 1024), 256 * 1024 * 1024),
@@ -40,6 +46,60 @@ export async function readMaybeGzipped(file: string): Promise<Uint8Array> {
     }
   }
   return raw;
+}
+
+/** Reads started ahead of need (prefetchFile), by path, each taken by the first readIdx of its file. */
+const prefetched = new Map<string, Promise<Uint8Array | undefined>>();
+
+/**
+ * Starts reading and inflating a file that readIdx will be asked for soon, both on libuv's pool, so the work
+ * runs while the main thread does other things (nnc train: while TensorFlow.js loads). The first readIdx of the
+ * file takes the result, errors included; a read that fails here is done again there, which reports why.
+ */
+export function prefetchFile(file: string): void {
+  if (prefetched.has(file)) return;
+  const bytes = readWhole(file).then((raw) => raw && inflateIfGzipped(raw, file));
+  bytes.catch(() => {}); // reported by the readIdx that takes it; never an unhandled rejection meanwhile
+  prefetched.set(file, bytes);
+}
+
+/**
+ * The file in one read request on libuv's pool (undefined if anything fails). fs.promises.readFile reads 512
+ * KB at a time, each continued from the main thread: behind synchronous module loading a 26 MB file would
+ * barely start. Reading on the main thread costs it ~80 ms for 26 MB here, most of it the first touch of the
+ * fresh buffer's pages. (A worker thread doing read and gunzip was slower: ~40 ms to start, and one file after
+ * another where the pool inflates the training and test images side by side.)
+ */
+function readWhole(file: string): Promise<Buffer | undefined> {
+  let fd: number;
+  let size: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error("not a file");
+    size = stats.size;
+  } catch {
+    closeSync(fd);
+    return Promise.resolve(undefined);
+  }
+  const buffer = Buffer.allocUnsafe(size);
+  return new Promise((done) =>
+    read(fd, buffer, 0, size, 0, (error, n) => {
+      closeSync(fd);
+      done(error || n !== size ? undefined : buffer);
+    }),
+  );
+}
+
+/** A prefetched file's bytes, once; else (or if the read ahead failed) read now. */
+async function readPrefetched(file: string): Promise<Uint8Array> {
+  const pending = prefetched.get(file);
+  prefetched.delete(file);
+  return (await pending) ?? readMaybeGzipped(file);
 }
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, "0")}`;
@@ -86,7 +146,7 @@ export function parseIdx(bytes: Uint8Array, file: string, kind: "images" | "labe
 }
 
 export async function readIdx(file: string, kind: "images" | "labels"): Promise<IdxArray> {
-  return parseIdx(await readMaybeGzipped(file), file, kind);
+  return parseIdx(await readPrefetched(file), file, kind);
 }
 
 /** Enough leading bytes for any IDX header (4 + 4 * 255 bytes at most). */

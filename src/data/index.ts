@@ -16,7 +16,7 @@
 // Storage: IDX images stay the files' bytes (Split.x a Uint8Array, Split.scale the divisor), mnist and CSV are
 // float32 at scale 1; rows become model input only through rows.ts (batches, rowsAsFloat32), which scales them.
 export type { Dataset, Split } from "./types.ts";
-export { loadDataset, checkDataSource, SOURCES, type LoadOptions } from "./load.ts";
+export { loadDataset, checkDataSource, prefetchDataset, SOURCES, type LoadOptions } from "./load.ts";
 export { readDataMetadata, metadataOfDataset, type DataMetadata } from "./metadata.ts";
 export { planHoldOut, trainingSamples } from "./hold-out.ts";
 export { checkInputShape, compatibleShapes, formatShape } from "./shapes.ts";
