@@ -158,8 +158,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .action(
       action(async (file: string, opts) => {
         // The data's files are read (inflated on libuv's pool) while the training code and TensorFlow.js load.
-        await (await commands.trainPrefetch()).prefetchTrainingData(file, opts);
-        return (await commands.train()).trainCommand(io, file, opts);
+        const specAhead = await (await commands.trainPrefetch()).prefetchTrainingData(file, opts);
+        return (await commands.train()).trainCommand(io, file, { ...opts, specAhead });
       }),
     );
 

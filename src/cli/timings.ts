@@ -41,6 +41,15 @@ export class RunTimings {
     else this.startup[part] += seconds;
   }
 
+  /**
+   * Counts `seconds` spent before this object was made to the spec instead of to loading (nnc train compiles
+   * its spec once before the training code loads, to start reading the data).
+   */
+  specBefore(seconds: number): void {
+    this.startup.loading -= seconds;
+    this.startup.spec += seconds;
+  }
+
   /** Runs `fn`, counting its time to `part`. */
   time<T>(part: StartupPart | "data" | "saving", fn: () => T): T {
     const began = performance.now();

@@ -61,6 +61,8 @@ export interface TrainOptions {
   strict?: boolean;
   /** Print where the time went (start-up, data, training, statistics, evaluation, saving). */
   timings?: boolean;
+  /** Seconds spent before this command compiling the spec to read its data ahead (--timings: spec time). */
+  specAhead?: number;
 }
 
 /** The program's train settings with the command line's overrides applied. */
@@ -165,6 +167,7 @@ const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export async function trainCommand(io: CliIO, file: string, opts: TrainOptions): Promise<number> {
   const timings = new RunTimings();
+  if (opts.specAhead !== undefined) timings.specBefore(opts.specAhead);
   const compiled = await timings.timeAsync("spec", () =>
     compileSpec(io, file, {
       strict: opts.strict ?? false,
