@@ -157,9 +157,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     )
     .action(
       action(async (file: string, opts) => {
-        // The data's files are read (inflated on libuv's pool) while the training code and TensorFlow.js load.
-        const specAhead = await (await commands.trainPrefetch()).prefetchTrainingData(file, opts);
-        return (await commands.train()).trainCommand(io, file, { ...opts, specAhead });
+        // The spec compiled and the data's files read (inflated on libuv's pool) while the training code and
+        // TensorFlow.js load.
+        const ahead = await (await commands.trainPrefetch()).readAhead(file, opts);
+        return (await commands.train()).trainCommand(io, file, { ...opts, ahead });
       }),
     );
 

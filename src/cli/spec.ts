@@ -71,10 +71,12 @@ export async function compileSpec(
     strict?: boolean;
     /** What the command line changes in the run (--epochs, --lr): checked instead of the spec's values. */
     commandLine?: (program: Program) => CommandLineRun;
+    /** compileFile's result for this file and `strict`, when the command has it already (nnc train). */
+    compiled?: CompileResult;
   } = {},
 ): Promise<CompiledSpec | undefined> {
   const strict = options.strict ?? false;
-  const result = await compileFile(file, { strict });
+  const result = options.compiled ?? (await compileFile(file, { strict }));
   const sources = sourceOf(file, result);
   // Checked also with errors: the command line may override the settings an error was about.
   const program = result.program ?? result.checked;

@@ -39,6 +39,7 @@ import { EXIT } from "../exit.ts";
 import { TrainingProgress } from "../progress.ts";
 import { compileSpec, pickModel } from "../spec.ts";
 import { RunTimings } from "../timings.ts";
+import type { ReadAhead } from "./train-prefetch.ts";
 import { classWeightTable, describeClassWeights } from "../../train/class-weights.ts";
 
 export interface TrainOptions {
@@ -61,8 +62,8 @@ export interface TrainOptions {
   strict?: boolean;
   /** Print where the time went (start-up, data, training, statistics, evaluation, saving). */
   timings?: boolean;
-  /** Seconds spent before this command compiling the spec to read its data ahead (--timings: spec time). */
-  specAhead?: number;
+  /** The spec compiled before this command loaded, to read the data ahead (main.ts; --timings: spec time). */
+  ahead?: ReadAhead;
 }
 
 /** The program's train settings with the command line's overrides applied. */
@@ -167,7 +168,7 @@ const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export async function trainCommand(io: CliIO, file: string, opts: TrainOptions): Promise<number> {
   const timings = new RunTimings();
-  if (opts.specAhead !== undefined) timings.specBefore(opts.specAhead);
+  if (opts.ahead) timings.specBefore(opts.ahead.seconds);
   const compiled = await timings.timeAsync("spec", () =>
     compileSpec(io, file, {
       strict: opts.strict ?? false,
@@ -176,6 +177,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
         ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
         ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
       }),
+      ...(opts.ahead?.compiled ? { compiled: opts.ahead.compiled } : {}),
     }),
   );
   if (!compiled) return EXIT.errors;
