@@ -22,6 +22,11 @@ function findTests(dir: string): string[] {
     });
 }
 
+// The wasm backend initialised as nnc's CLI and API do (selectBackend: on a shared heap where there are two
+// cores), whichever test file initialises it first: tests that call tf.setBackend("wasm") then get that heap.
+const { selectBackend } = await import("../src/runtime/backend.ts");
+await selectBackend("wasm");
+
 const filters = process.argv.slice(2);
 const files = findTests(root).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 for (const file of files) {

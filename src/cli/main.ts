@@ -33,7 +33,7 @@ const backendOption = () =>
 const threadsOption = () =>
   new Option(
     "--threads <n>",
-    "training threads: auto (two where the work per step pays for it), 1, or N (data-parallel; same results up to float rounding)",
+    "training threads: auto (a second core where it pays: see --parallel), 1, or N (data-parallel unless --parallel kernels)",
   )
     .argParser((value: string) => {
       if (value === "auto") return value;
@@ -140,6 +140,14 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("--bnstats <mode>", "batch-norm population statistics").choices(["exact", "ema"]))
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(
+      new Option(
+        "--parallel <how>",
+        "how two threads share the work: data (each trains its share of every batch; results equal up to float " +
+          "rounding) or kernels (one training thread whose large kernels split over two cores, wasm only; " +
+          "results bit for bit one thread's); default: auto picks",
+      ).choices(["data", "kernels"]),
+    )
     .option("--out <dir>", "output folder (default: runs/<spec>[-<model>], numbered if taken)")
     .option("--resume", "continue the run in --out (or the latest matching run) from its last finished epoch")
     .addOption(

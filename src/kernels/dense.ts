@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation, fusable } from "../lower/activations.ts";
-import { simdChannels, matMul as simdMatMul } from "../runtime/simd-ops.ts";
+import { simdChannels, matMul as simdMatMul, matMulTransposeA } from "../runtime/simd-ops.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
 import { activationParams, type ActivationParams } from "../ops/activations/index.ts";
 import type { KernelDefinition } from "./kernel.ts";
@@ -72,8 +72,9 @@ export const dense: KernelDefinition<LayerOf<"dense">> = {
             y: a,
             backward: (dy, grads, needDx) => {
               const dz = activationGrad(dy, z, a, activation, activationParams(node));
-              // Materialised transposes: flag-free matmuls take wasm's fast path.
-              const kernelGrad = tf.matMul(tf.transpose(x!) as tf.Tensor2D, dz as tf.Tensor2D);
+              // x^T dz on nnc's kernel from 128 rows, else (and W^T) materialised transposes: flag-free matmuls
+              // take wasm's fast path.
+              const kernelGrad = matMulTransposeA(x as tf.Tensor2D, dz as tf.Tensor2D);
               w.setGrads(grads, kernelGrad, () => tf.sum(dz, 0));
               return needDx ? [simdMatMul(dz as tf.Tensor2D, tf.transpose(k))] : undefined;
             },

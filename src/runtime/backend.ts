@@ -6,6 +6,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { fail } from "../diagnostics/index.ts";
 import type { BackendChoice, BackendName } from "./types.ts";
 import { registerMissingWasmKernels } from "./wasm-kernels.ts";
+import { onSharedHeap } from "./shared-heap.ts";
 
 export interface SelectedBackend {
   name: BackendName;
@@ -76,7 +77,8 @@ async function tryWasm(): Promise<Attempt> {
     return { failed: `@tensorflow/tfjs-backend-wasm failed to load: ${messageOf(e)}` };
   }
   registerMissingWasmKernels();
-  if (!(await activate("wasm"))) {
+  // On a shared heap where there is a second core: kernel-helper.ts splits kernels over it.
+  if (!(await onSharedHeap(() => activate("wasm")))) {
     return { failed: "the WebAssembly module failed to initialise (tf.setBackend('wasm') returned false)" };
   }
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");

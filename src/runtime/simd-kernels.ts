@@ -2,6 +2,8 @@
 // tensors in that heap by byte address: the optimizer's update as one SIMD call over parameters, gradients and
 // slots, max pooling's gradient as one pass, and a convolution's filter gradient as an implicit GEMM.
 import { SIMD_KERNELS_WASM } from "./simd-kernels-binary.ts";
+import { isShared, shareImportedMemory } from "./shared-heap.ts";
+import { splitKernels } from "./kernel-helper.ts";
 
 /**
  * The geometry of a convolution as an implicit GEMM (simd-kernels.wat): the address of K int32 byte offsets of
@@ -118,7 +120,8 @@ interface WebAssemblyApi {
 }
 const WA = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
 
-let compiled: object | undefined | null;
+/** The module compiled for a plain heap and for a shared one (shared-heap.ts); null: it cannot be. */
+const compiled = new Map<boolean, object | null>();
 const instances = new WeakMap<object, SimdKernels>();
 
 /**
@@ -129,20 +132,40 @@ export function simdKernels(memory: object | undefined): SimdKernels | undefined
   if (!memory || !WA) return undefined;
   const known = instances.get(memory);
   if (known) return known;
-  if (compiled === undefined) {
-    try {
-      compiled = new WA.Module(Buffer.from(SIMD_KERNELS_WASM, "base64"));
-    } catch {
-      compiled = null;
-    }
-  }
-  if (!compiled) return undefined;
+  const shared = isShared(memory);
+  const module = simdModule(shared);
+  if (!module) return undefined;
   let kernels: SimdKernels;
   try {
-    kernels = new WA.Instance(compiled, { tfjs: { memory } }).exports as unknown as SimdKernels;
+    kernels = new WA.Instance(module, { tfjs: { memory } }).exports as unknown as SimdKernels;
+    // On a shared heap the large calls can be split with a helper thread (kernel-helper.ts).
+    if (shared) kernels = splitKernels(kernels, memory);
   } catch {
     return undefined;
   }
   instances.set(memory, kernels);
   return kernels;
+}
+
+/**
+ * The compiled kernels for a plain or a shared heap (a shared memory links only to a module that declares its
+ * import shared), or null where WebAssembly SIMD is unavailable. Compiled once per kind.
+ */
+export function simdModule(shared: boolean): object | null {
+  let module = compiled.get(shared);
+  if (module === undefined) {
+    try {
+      module = new WA!.Module(simdBinary(shared));
+    } catch {
+      module = null;
+    }
+    compiled.set(shared, module);
+  }
+  return module;
+}
+
+/** The kernels' binary, for a plain or a shared heap. */
+export function simdBinary(shared: boolean): Uint8Array {
+  const bytes = Buffer.from(SIMD_KERNELS_WASM, "base64");
+  return shared ? shareImportedMemory(bytes) : bytes;
 }

@@ -5,6 +5,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 import type { Model, Program, Train, WatchSeries } from "../ir/schema.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import type { EarlyStopState, PlateauState } from "../ir/learning-rate.ts";
+import type { Parallelism } from "../train/parallel/plan.ts";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export type BackendChoice = BackendName | "auto";
@@ -50,6 +51,11 @@ export interface History {
   notes?: string[];
   /** Threads the last fit trained on (data-parallel when more than one; results equal up to float rounding). */
   threads?: number;
+  /**
+   * The one training thread's SIMD kernels were split over a second core (src/runtime/kernel-helper.ts): results
+   * bit for bit those of one thread.
+   */
+  splitKernels?: boolean;
   earlyStop?: EarlyStopRecord;
   /** What each `watch` of the train settings recorded (issue 19), in their order. */
   watch?: WatchSeries[];
@@ -102,8 +108,14 @@ export interface FitOptions {
    * "auto" (the default: two where the machine has two cores and the per-step work pays for it).
    */
   threads?: number | "auto";
+  /**
+   * How two threads are used: "data" (as above) or "kernels" (one training thread whose large SIMD kernels are
+   * split with a helper thread on the same heap: results bit for bit those of one thread; wasm only). Absent:
+   * "auto" picks, a number of threads means data.
+   */
+  parallel?: Parallelism;
   /** Called once training is about to start, with the threads it runs on. */
-  onStart?: (info: { threads: number }) => void;
+  onStart?: (info: { threads: number; splitKernels: boolean }) => void;
   /** Seconds spent in each phase, added to as training goes (nnc train --timings). */
   timings?: FitTimings;
 }

@@ -19,6 +19,7 @@ import { createOptimizer } from "./optimizers.ts";
 import { autogradGradients, dropoutStreams, trainStep, type GradientFn, type StepInput } from "./step.ts";
 import type { Optimizer } from "./optimizers.ts";
 import { planThreads } from "./parallel/plan.ts";
+import { kernelSplitAvailable, setKernelThreads } from "../runtime/simd-ops.ts";
 import { startDataParallel, type DataParallel } from "./parallel/trainer.ts";
 import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
@@ -126,7 +127,7 @@ export async function fitNetwork(
           "float rounding, not bit for bit",
       );
     }
-    options.onStart?.({ threads: history.threads });
+    options.onStart?.({ threads: history.threads, splitKernels: history.splitKernels === true });
     const statsSplit = exact
       ? sampleSplit(data.train, settings.bnstats.sample, settings.seed, sampleSize)
       : undefined;
@@ -300,6 +301,7 @@ export async function fitNetwork(
     }
     return history;
   } finally {
+    setKernelThreads(1);
     await parallel?.close();
     optimizer.dispose();
   }
@@ -334,9 +336,20 @@ async function startThreads(
     compiledStep: compiled !== undefined,
     backend: tf.getBackend() as BackendName,
     optimizer: settings.optimizer,
+    ...(options.parallel ? { parallel: options.parallel } : {}),
+    kernelSplit: kernelSplitAvailable(),
   });
-  if (plan.why && options.threads !== undefined && options.threads !== "auto")
-    addNote(history, `trained on 1 thread, not ${options.threads}: ${plan.why}`);
+  if (plan.splitKernels) {
+    setKernelThreads(2);
+    history.splitKernels = true;
+  } else delete history.splitKernels;
+  if (plan.why && ((options.threads !== undefined && options.threads !== "auto") || options.parallel))
+    addNote(
+      history,
+      plan.splitKernels
+        ? `trained on 1 thread with its kernels split over 2 cores, not ${options.threads} threads: ${plan.why}`
+        : `trained on 1 thread, not ${options.threads ?? "auto"}${options.parallel ? ` (${options.parallel})` : ""}: ${plan.why}`,
+    );
   if (plan.threads < 2 || !compiled) return undefined;
   try {
     return await startDataParallel({

@@ -15,6 +15,7 @@ import { requireTrainingMemory } from "../../ir/training-memory.ts";
 import { buildModel } from "../../lower/index.ts";
 import { selectBackend } from "../../runtime/backend.ts";
 import type { BackendChoice, CompiledModel, History, TrainState } from "../../runtime/types.ts";
+import type { Parallelism } from "../../train/parallel/plan.ts";
 import { WriteError } from "../../save/atomic.ts";
 import {
   INFERENCE_DIR,
@@ -53,6 +54,7 @@ export interface TrainOptions {
   bnstats?: "exact" | "ema";
   backend: BackendChoice;
   threads?: number | "auto";
+  parallel?: Parallelism;
   out?: string;
   resume?: boolean;
   force?: boolean;
@@ -326,11 +328,14 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
       history = await model.fit(dataset, {
         evalTrain: opts.evalTrain ?? false,
         threads: opts.threads ?? "auto",
+        ...(opts.parallel ? { parallel: opts.parallel } : {}),
         timings: timings.fit,
-        onStart: ({ threads }) => {
+        onStart: ({ threads, splitKernels }) => {
           timings.since("set-up", fitBegan);
           if (threads > 1)
             io.err(`threads: ${threads} (data-parallel: each thread trains its share of every batch)\n`);
+          else if (splitKernels)
+            io.err("threads: 2 (one training thread, its large kernels split over two cores)\n");
         },
         ...(resumeFrom ? { resumeFrom } : {}),
         onBatchEnd: (e) => {

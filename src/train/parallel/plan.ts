@@ -12,6 +12,13 @@ import { forwardMacs } from "../../ir/flops.ts";
 import { nodesByName } from "../../ir/graph.ts";
 
 export type ThreadsChoice = number | "auto";
+/**
+ * How a second core helps: `data` trains each thread on its share of every batch (its own backend and copy of
+ * the weights; the gradients and batchnorm statistics exchanged), `kernels` splits each large SIMD kernel of the
+ * one training thread with a helper thread on the same heap (src/runtime/kernel-helper.ts; results bit for bit
+ * those of one thread).
+ */
+export type Parallelism = "data" | "kernels";
 
 /**
  * A step's work in dense-equivalent multiply-adds per sample: each node's forward multiply-adds as its op counts
@@ -43,7 +50,10 @@ export const AUTO_MIN_STEPS = 200;
 export const MAX_THREADS = 64;
 
 export interface ThreadsPlan {
+  /** Training threads: more than one is data-parallel. */
   threads: number;
+  /** One training thread whose kernels split over a second core. */
+  splitKernels?: boolean;
   /** Why, when fewer threads than asked for (or than `auto` would use on the work alone). */
   why?: string;
 }
@@ -57,6 +67,10 @@ export function planThreads(o: {
   /** Whether the compiled step covers the network (data-parallel training runs only that step). */
   compiledStep: boolean;
   backend: BackendName;
+  /** How threads are used when more than one is asked for; absent: `auto` decides, a number means data. */
+  parallel?: Parallelism;
+  /** Whether kernels can split over a second core here (the wasm heap is shared: kernelSplitAvailable). */
+  kernelSplit?: boolean;
   /**
    * The run's optimizer: with it, threads are held to memory (each has its own copy of everything, and on wasm
    * its own heap): `auto` keeps one thread where more would not fit, and a number that would not fit is E636/E637.
@@ -69,11 +83,26 @@ export function planThreads(o: {
       `threads must be "auto" or an integer from 1 to ${MAX_THREADS}, got ${String(requested)}`,
     );
   if (requested === 1) return { threads: 1 };
-  if (!o.compiledStep)
+  if (o.parallel === "kernels") {
+    if (!o.kernelSplit)
+      return {
+        threads: 1,
+        why: "kernels split only on the wasm backend with a shared heap, where the machine has two cores",
+      };
     return {
       threads: 1,
-      why: "the network has a layer the compiled training step does not cover (autograd runs one thread)",
+      splitKernels: true,
+      ...(typeof requested === "number" && requested > 2 ? { why: "kernels split over two threads" } : {}),
     };
+  }
+  const kernelsInstead = (why?: string): ThreadsPlan =>
+    requested === "auto" && o.kernelSplit && o.parallel === undefined
+      ? { threads: 1, splitKernels: true }
+      : { threads: 1, ...(why ? { why } : {}) };
+  if (!o.compiledStep)
+    return kernelsInstead(
+      "the network has a layer the compiled training step does not cover (autograd runs one thread)",
+    );
   const tooLarge = (threads: number) => {
     if (!o.optimizer) return undefined;
     const settings = { batch: o.batch, optimizer: o.optimizer };
@@ -92,9 +121,22 @@ export function planThreads(o: {
   // tfjs-node's native kernels use every core already.
   if (o.backend === "tensorflow") return { threads: 1 };
   if (availableParallelism() < 2) return { threads: 1 };
+  if (o.parallel !== "data" && o.kernelSplit && !dataParallelPays(o.model, o.batch)) return kernelsInstead();
   if (o.batch * stepWorkPerSample(o.model) < AUTO_MIN_STEP_WORK || o.steps < AUTO_MIN_STEPS)
-    return { threads: 1 };
+    return kernelsInstead();
   const problem = tooLarge(2);
-  if (problem) return { threads: 1, why: `two threads would not fit in memory: ${problem.message}` };
+  if (problem) return kernelsInstead(`two threads would not fit in memory: ${problem.message}`);
   return { threads: 2 };
+}
+
+/**
+ * Whether `auto` prefers data-parallel threads to split kernels: where the step is mostly work the kernel helper
+ * cannot split (tfjs' own kernels: XNNPACK's convolutions) and large enough to repay the exchanges. Measured
+ * (docs/speed.md, "Two cores inside one step"; samples/s, one thread / kernels split / data-parallel, ranges
+ * of three alternating runs in one process): BN MLP batch 128 39-47k / 40-62k / 26-31k, batch 512 48-55k /
+ * 50-78k / 56-62k; MLP batch 512 46-50k / 37-72k / 43-61k; convnet-bn batch 128 2.6-3.7k / 3.1-3.7k / 3.8-4.4k.
+ */
+export function dataParallelPays(model: Model, batch: number): boolean {
+  const spatial = model.layers.some((l) => (l.outputShape ?? []).length > 2);
+  return spatial && batch * stepWorkPerSample(model) >= AUTO_MIN_STEP_WORK;
 }
