@@ -60,10 +60,16 @@ function threadedSamplesFor(model: BenchModel, batch: number, trainCount: number
 interface Row {
   model: BenchModel;
   batch: number;
-  /** nnc on one thread and on two; `nnc` is the one `--threads auto` picks. */
+  /**
+   * nnc on one thread, on two data-parallel threads, and on one training thread with its kernels split over two
+   * cores; `nnc` is the one `--threads auto` picks.
+   */
   nnc1?: PeerResult;
   nnc2?: PeerResult;
+  nncSplit?: PeerResult;
   autoThreads: number;
+  /** What auto picks: "1", "2" (data-parallel) or "split". */
+  auto: string;
   nnc?: PeerResult;
   fit?: PeerResult;
   torch?: PeerResult;
@@ -149,15 +155,17 @@ try {
   for (const model of augmentOnly ? [] : models) {
     for (const batch of batches) {
       const program = benchProgram(model, source, batch);
-      const autoThreads = planThreads({
+      const plan = planThreads({
         requested: "auto",
         model: program.models[0]!,
         batch,
         steps: Math.ceil(trainCount / batch) * NOTEBOOK_EPOCHS,
         compiledStep: true,
         backend: "wasm",
-      }).threads;
-      const row: Row = { model, batch, autoThreads, notes: [] };
+        kernelSplit: twoCores,
+      });
+      const auto = plan.splitKernels ? "split" : String(plan.threads);
+      const row: Row = { model, batch, autoThreads: plan.threads, auto, notes: [] };
       const steps = (samples: number) => Math.floor(samples / batch);
       row.notes.push(
         `steps per timed epoch: nnc and PyTorch ${steps(threadedSamplesFor(model, batch, trainCount))}, ` +
@@ -167,13 +175,16 @@ try {
       const threadedSamples = String(threadedSamplesFor(model, batch, trainCount));
       const peerArgs = [model, String(batch), samples, source];
       const threadedArgs = [model, String(batch), threadedSamples, source];
-      const put = (key: "nnc1" | "nnc2" | "fit" | "torch", r: PeerResult | string) => {
+      const put = (key: "nnc1" | "nnc2" | "nncSplit" | "fit" | "torch", r: PeerResult | string) => {
         if (typeof r === "string") row.notes.push(`${key}: ${r}`);
         else row[key] = r;
       };
       put("nnc1", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...threadedArgs, "1"]));
-      if (twoCores) put("nnc2", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...threadedArgs, "2"]));
-      row.nnc = autoThreads === 2 ? row.nnc2 : row.nnc1;
+      if (twoCores) {
+        put("nnc2", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...threadedArgs, "2"]));
+        put("nncSplit", runPeer(tsx, [join(here, "peers", "nnc.ts"), ...threadedArgs, "kernels"]));
+      }
+      row.nnc = auto === "split" ? row.nncSplit : auto === "2" ? row.nnc2 : row.nnc1;
       put("fit", runPeer(tsx, [join(here, "peers", "tfjs-layers.ts"), ...peerArgs]));
       if (dataDir) {
         const ir = join(dataDir, `${model}.json`);
@@ -262,14 +273,15 @@ function printRow(row: Row, header: boolean): void {
     "wasm",
     n(row.nnc1),
     twoCores ? n(row.nnc2) : "n/a",
-    String(row.autoThreads),
+    twoCores ? n(row.nncSplit) : "n/a",
+    row.auto,
     n(row.fit),
     torchMissing ? "n/a" : n(row.torch),
     ratio(row.nnc, row.fit),
     torchMissing ? "n/a" : ratio(row.nnc, row.torch),
     `${mb(row.nnc)} / ${mb(row.fit)} / ${torchMissing ? "n/a" : mb(row.torch)}`,
   ];
-  const widths = [11, 6, 8, 10, 10, 5, 10, 10, 8, 9, 20];
+  const widths = [11, 6, 8, 10, 10, 10, 5, 10, 10, 8, 9, 20];
   const line = (c: string[]) =>
     c.map((s, i) => (i < 3 ? s.padEnd(widths[i]!) : s.padStart(widths[i]!))).join(" ");
   if (header) {
@@ -279,8 +291,9 @@ function printRow(row: Row, header: boolean): void {
     if (torchMissing) console.log(`PyTorch peer skipped: ${torchMissing}`);
     else console.log(`PyTorch: ${PYTHON}, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(2)`);
     console.log(
-      "nnc: one training thread, and two (data-parallel); 'auto' is what --threads auto picks for 10 epochs " +
-        "over the full training set, and the ratios and nnc's RSS are of that one",
+      "nnc: one training thread, two (data-parallel: each its share of every batch), and one whose kernels split " +
+        "over two cores ('split'; results bit for bit one thread's); 'auto' is what --threads auto picks for 10 " +
+        "epochs over the full training set, and the ratios and nnc's RSS are of that one",
     );
     console.log(
       line([
@@ -289,6 +302,7 @@ function printRow(row: Row, header: boolean): void {
         "backend",
         "nnc 1 thr",
         "nnc 2 thr",
+        "nnc split",
         "auto",
         "tfjs fit",
         "PyTorch",
@@ -325,7 +339,8 @@ function printRow(row: Row, header: boolean): void {
         (typeof ceiling === "number" && ceiling > 0 ? ` (${((value / ceiling) * 100).toFixed(0)}%)` : "");
   console.log(
     `    GFLOP/s (${(flops / 1e6).toFixed(2)} MFLOP per sample): nnc 1 thr ${of(gflops(row.nnc1), ceiling1)} of ` +
-      `one core's ceiling, 2 thr ${of(gflops(row.nnc2), ceiling2)} of two cores'; PyTorch ${of(gflops(row.torch), ceiling2)} of two cores'`,
+      `one core's ceiling, 2 thr ${of(gflops(row.nnc2), ceiling2)} and split ${of(gflops(row.nncSplit), ceiling2)} of ` +
+      `two cores'; PyTorch ${of(gflops(row.torch), ceiling2)} of two cores'`,
   );
   if (extra && Number(extra.tensorGrowth) > 0)
     console.log(`    nnc: tf.memory().numTensors grew by ${extra.tensorGrowth}`);

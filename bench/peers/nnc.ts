@@ -1,7 +1,8 @@
 // Bench peer: nnc's own training loop (CompiledModel.fit on the wasm backend) for one model and batch size.
 // Three epochs over a fixed subset: the first warms up (kernels, heap), the best of the other two is reported
 // (training steps only; this machine's throughput varies between runs).
-// Usage: tsx bench/peers/nnc.ts MODEL BATCH SAMPLES SOURCE [THREADS] [AUGMENT]  (threads: 1, 2, ... or auto;
+// Usage: tsx bench/peers/nnc.ts MODEL BATCH SAMPLES SOURCE [THREADS] [AUGMENT]  (threads: 1, 2, ... (data-parallel),
+// kernels (one training thread, kernels split over two) or auto;
 // default 1. AUGMENT: the options of an `augment` statement, e.g. "flip=horizontal crop=2": training batches are
 // augmented, and the time augmenting one batch takes alone is reported too)
 import * as tf from "@tensorflow/tfjs-core";
@@ -21,13 +22,17 @@ const program = benchProgram(args.model, args.source, args.batch);
 const model = buildModel(program, { backend: backend.name });
 let tensorsAfterWarmUp = 0;
 const threadsArg = process.argv[6] ?? "1";
-const threads = threadsArg === "auto" ? "auto" : Number(threadsArg);
+// "kernels": one training thread whose SIMD kernels split over a second core; a number: data-parallel threads.
+const threads = threadsArg === "auto" ? "auto" : threadsArg === "kernels" ? 2 : Number(threadsArg);
+const parallel =
+  threadsArg === "kernels" ? ("kernels" as const) : Number(threadsArg) > 1 ? ("data" as const) : undefined;
 const augmentArg = process.argv[7];
 const augment = augmentArg === undefined ? undefined : readAugmentText(augmentArg);
 if (augmentArg !== undefined && !augment) throw new Error(`not an augmentation: ${augmentArg}`);
 const history = await model.fit(subset, {
   train: { epochs: 3, ...(augment ? { augment } : {}) },
   threads,
+  ...(parallel ? { parallel } : {}),
   onEpochEnd: (record) => {
     if (record.epoch === 1) tensorsAfterWarmUp = tf.memory().numTensors;
   },
@@ -60,6 +65,7 @@ const extra: Record<string, number | string> = {
   tensorGrowth,
   loss: timed.loss,
   threads: history.threads ?? 1,
+  splitKernels: history.splitKernels ? 1 : 0,
 };
 if (augment) {
   // The augmentation of one batch alone (src/data/augment.ts, in place in a batch buffer), best of 20.
