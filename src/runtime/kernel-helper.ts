@@ -12,7 +12,7 @@
 // Measured on this machine, [m, 784] x [784, 128] as convForward, one thread -> two: m = 32 0.18 -> 0.12 ms, 128
 // 0.60 -> 0.33 ms, 512 2.37 -> 1.23 ms.
 import { setFlagsFromString } from "node:v8";
-import { startWorker } from "../util/worker-entry.ts";
+import { startWorkerAsync } from "../util/worker-entry.ts";
 import type { SimdKernels } from "./simd-kernels.ts";
 
 /** Control words (Int32Array indices). */
@@ -72,6 +72,7 @@ export function helperLoop(data: HelperData): void {
   const args = new Float64Array(data.control, CONTROL_BYTES, MAX_ARGS);
   const error = new Uint8Array(data.control, CONTROL_BYTES + MAX_ARGS * 8, ERROR_BYTES);
   Atomics.store(control, READY, 1);
+  if (Atomics.load(control, STOP)) return; // stopped before it started
   let seen = Atomics.load(control, POSTED);
   for (;;) {
     let posted = Atomics.load(control, POSTED);
@@ -115,7 +116,6 @@ class Helper {
   private readonly args: Float64Array;
   private readonly error: Uint8Array;
   private posted = 0;
-  private readonly worker;
   broken: string | undefined;
   /** Recent shares the helper finished late (decaying count), and until when splitting pauses because of them. */
   private strikes = 0;
@@ -127,11 +127,16 @@ class Helper {
     this.args = new Float64Array(buffer, CONTROL_BYTES, MAX_ARGS);
     this.error = new Uint8Array(buffer, CONTROL_BYTES + MAX_ARGS * 8, ERROR_BYTES);
     const data: HelperData = { bytes, memory, control: buffer };
-    this.worker = startWorker(import.meta.url, "kernel-helper-worker", { workerData: data });
-    // It must not keep the process alive, and a helper that fails to start only means one thread.
-    this.worker.unref();
-    this.worker.on("error", (e) => (this.broken = `the kernel helper thread failed: ${e.message}`));
-    this.worker.on("exit", () => (this.broken ??= "the kernel helper thread exited"));
+    // Started without blocking (in a checkout its entry is bundled first, ~0.1 s): kernels run whole until it is
+    // ready. It must not keep the process alive, and a helper that fails to start only means one thread.
+    startWorkerAsync(import.meta.url, "kernel-helper-worker", { workerData: data }).then(
+      (worker) => {
+        worker.unref();
+        worker.on("error", (e) => (this.broken = `the kernel helper thread failed: ${e.message}`));
+        worker.on("exit", () => (this.broken ??= "the kernel helper thread exited"));
+      },
+      (e: unknown) => (this.broken = `the kernel helper thread did not start: ${(e as Error).message}`),
+    );
   }
 
   get ready(): boolean {

@@ -26,6 +26,20 @@ export function startWorker(here: string, name: string, options: Omit<WorkerOpti
 }
 
 /**
+ * startWorker without blocking this thread while a checkout's entry is bundled (~0.1 s of esbuild): for a thread
+ * that is only an aid (the kernel helper), started while this one goes on working.
+ */
+export async function startWorkerAsync(
+  here: string,
+  name: string,
+  options: Omit<WorkerOptions, "eval">,
+): Promise<Worker> {
+  if (!here.endsWith(".ts")) return new Worker(new URL(`./${name}.js`, here), options);
+  const bundled = await bundledEntryAsync(new URL(`./${name}.ts`, here));
+  return bundled ? new Worker(bundled, options) : startWorker(here, name, options);
+}
+
+/**
  * The file of the module `name` beside the module at `here`, for a runner that imports it in a thread of its own
  * (BullMQ's sandboxed processors): name.js in a build; in a checkout the bundle of name.ts (bundledEntry), else a
  * bootstrap module that registers tsx's loader and re-exports name.ts's default export.
@@ -58,34 +72,58 @@ function bundledEntry(entry: URL): URL | undefined {
   if (bundles.has(entry.href)) return bundles.get(entry.href);
   let url: URL | undefined;
   try {
-    const require = createRequire(entry);
-    const esbuild = require("esbuild") as typeof import("esbuild");
-    const out = esbuild.buildSync({
-      entryPoints: [fileURLToPath(entry)],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      packages: "external",
-      write: false,
-      logLevel: "silent",
-    });
-    const code = out.outputFiles[0]!.text;
-    const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
-    // The folder of the package esbuild came from: <root>/node_modules/esbuild -> <root>/node_modules/.cache/nnc.
-    const cache = join(dirname(dirname(require.resolve("esbuild/package.json"))), ".cache", "nnc");
-    const stem = fileURLToPath(entry).split(/[\\/]/).slice(-2).join("-").replace(/\.ts$/, "");
-    const file = join(cache, `${stem}-${hash}.mjs`);
-    if (!existsSync(file)) {
-      mkdirSync(cache, { recursive: true });
-      const partial = `${file}.${process.pid}.tmp`;
-      writeFileSync(partial, code);
-      renameSync(partial, file); // whole or absent, also when two processes bundle at once
-    }
-    url = pathToFileURL(file);
+    const { esbuild, options } = bundleOptions(entry);
+    url = cachedBundle(entry, esbuild.buildSync(options).outputFiles![0]!.text);
   } catch {
     url = undefined;
   }
   bundles.set(entry.href, url);
   return url;
+}
+
+/** bundledEntry without blocking this thread while esbuild works (it runs in esbuild's own process). */
+async function bundledEntryAsync(entry: URL): Promise<URL | undefined> {
+  if (bundles.has(entry.href)) return bundles.get(entry.href);
+  let url: URL | undefined;
+  try {
+    const { esbuild, options } = bundleOptions(entry);
+    url = cachedBundle(entry, (await esbuild.build(options)).outputFiles![0]!.text);
+  } catch {
+    url = undefined;
+  }
+  bundles.set(entry.href, url);
+  return url;
+}
+
+function bundleOptions(entry: URL) {
+  const require = createRequire(entry);
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const options: import("esbuild").BuildOptions & { write: false } = {
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    write: false,
+    logLevel: "silent",
+  };
+  return { esbuild, options };
+}
+
+/** `code` written once per content into node_modules/.cache/nnc/ (see bundledEntry). */
+function cachedBundle(entry: URL, code: string): URL {
+  const require = createRequire(entry);
+  const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
+  // The folder of the package esbuild came from: <root>/node_modules/esbuild -> <root>/node_modules/.cache/nnc.
+  const cache = join(dirname(dirname(require.resolve("esbuild/package.json"))), ".cache", "nnc");
+  const stem = fileURLToPath(entry).split(/[\\/]/).slice(-2).join("-").replace(/\.ts$/, "");
+  const file = join(cache, `${stem}-${hash}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(cache, { recursive: true });
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, code);
+    renameSync(partial, file); // whole or absent, also when two processes bundle at once
+  }
+  return pathToFileURL(file);
 }
