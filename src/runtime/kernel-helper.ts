@@ -21,7 +21,6 @@ const DONE = 1; // sequence number of the last share finished
 const READY = 2; // 1 once the helper has its kernels
 const KERNEL = 3; // index in SPLIT of the posted share's kernel
 const FAILED = 4; // 1 when the last share threw (its message in the error bytes)
-const STOP = 5; // 1: the helper ends
 const CONTROL_BYTES = 64;
 const MAX_ARGS = 16;
 const ERROR_BYTES = 1024;
@@ -44,7 +43,10 @@ export interface HelperData {
  * between epochs and after training it sleeps.
  */
 const SPIN_MS = 5;
-/** A helper share this much later than the main thread's own (ms) counts as a strike; see Helper.settle. */
+/**
+ * A helper share finishing this much (ms) after the main thread's own share took it to finish counts as a
+ * strike; with the decay, about four strikes in a row pause splitting (Helper.settle).
+ */
 const LATE_MS = 0.5;
 const STRIKE_DECAY = 0.95;
 const MAX_STRIKES = 3;
@@ -57,23 +59,26 @@ interface WebAssemblyApi {
   Instance: new (module: object, imports: object) => { exports: unknown };
 }
 
-/** The helper thread's loop (kernel-helper-worker.ts): runs posted shares until STOP. */
+/** The helper thread's loop (kernel-helper-worker.ts): runs posted shares (until the process ends: unref'd). */
 export function helperLoop(data: HelperData): void {
   // Compiled here from the bytes: a WebAssembly.Module compiled on the main thread and posted here ran its SIMD
-  // loops ~20x slower in this thread (measured: a split [128, 784] x [784, 128] 0.66 -> 7.7 ms), as if never
-  // tiered up from V8's baseline compiler.
+  // loops on V8's baseline code in this thread for its first few hundred calls (measured: half of [128, 784] x
+  // [784, 128] 3.1 ms, then 0.29 once tiered up). Compiled with the optimizing compiler from the start instead:
+  // Liftoff off just around this compile (left alone where the process runs without it anyway).
   const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-  setFlagsFromString("--no-liftoff");
+  const liftoff = !process.execArgv.includes("--no-liftoff");
+  if (liftoff) setFlagsFromString("--no-liftoff");
   const module = new WA.Module(data.bytes);
-  setFlagsFromString("--liftoff");
+  if (liftoff) setFlagsFromString("--liftoff");
   const instance = new WA.Instance(module, { tfjs: { memory: data.memory } });
   const kernels = instance.exports as Record<SplitKernel, (...args: number[]) => void>;
   const control = new Int32Array(data.control, 0, CONTROL_BYTES / 4);
   const args = new Float64Array(data.control, CONTROL_BYTES, MAX_ARGS);
   const error = new Uint8Array(data.control, CONTROL_BYTES + MAX_ARGS * 8, ERROR_BYTES);
-  Atomics.store(control, READY, 1);
-  if (Atomics.load(control, STOP)) return; // stopped before it started
+  // What was posted before this thread was ready is not its share (the main thread ran those calls whole):
+  // read it before saying ready, so that the first share posted after cannot be mistaken for one of them.
   let seen = Atomics.load(control, POSTED);
+  Atomics.store(control, READY, 1);
   for (;;) {
     let posted = Atomics.load(control, POSTED);
     let until = performance.now() + SPIN_MS;
@@ -85,7 +90,6 @@ export function helperLoop(data: HelperData): void {
       posted = Atomics.load(control, POSTED);
     }
     seen = posted;
-    if (Atomics.load(control, STOP)) return;
     const kernel = SPLIT[Atomics.load(control, KERNEL)]!;
     try {
       kernels[kernel](...Array.from(args.subarray(0, ARITY[kernel])));
@@ -150,8 +154,8 @@ class Helper {
   /**
    * Records how a split call went: `own` ms for this thread's share, then `late` ms waiting for the helper's. A
    * helper far behind means its core is busy with something else (another process): there a split call waited
-   * ~6-8 ms for a share of 0.3 ms (measured while a test suite ran on the other core), so splitting pauses for a
-   * while (PAUSE_MS) and is tried again after.
+   * ~6-8 ms for a share of 0.3 ms (measured while a test suite ran on the other core), so after about four such
+   * calls in a row splitting pauses for a while (PAUSE_MS) and is tried again after.
    */
   settle(own: number, late: number): void {
     if (!pauseWhenLate) return;
@@ -189,12 +193,6 @@ class Helper {
       throw new Error(`internal: kernel helper thread: ${text}`);
     }
   }
-
-  stop(): void {
-    Atomics.store(this.control, STOP, 1);
-    Atomics.store(this.control, POSTED, ++this.posted);
-    Atomics.notify(this.control, POSTED);
-  }
 }
 
 const helpers = new WeakMap<object, Helper>();
@@ -230,15 +228,21 @@ export function kernelThreads(
   if (splitting && !helpers.has(memory!)) helpers.set(memory!, new Helper(bytes!, memory!));
 }
 
+/** Why `memory`'s helper thread cannot take shares, if it failed (for a note on the run). */
+export function kernelHelperProblem(memory: object | undefined): string | undefined {
+  return memory === undefined ? undefined : helpers.get(memory)?.broken;
+}
+
+/** Calls split so far in this process, all kernels together. */
+export function kernelSplitTotal(): number {
+  let total = 0;
+  for (const n of splitCalls.values()) total += n;
+  return total;
+}
+
 /** Whether the helper of `memory`'s heap is splitting kernels now (for messages and tests). */
 export function kernelHelperReady(memory: object | undefined): boolean {
   return splitting && memory !== undefined && helpers.get(memory)?.ready === true;
-}
-
-/** Ends `memory`'s helper thread (tests; a process ending ends it too). */
-export function stopKernelHelper(memory: object): void {
-  helpers.get(memory)?.stop();
-  helpers.delete(memory);
 }
 
 /**

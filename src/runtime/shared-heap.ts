@@ -196,13 +196,15 @@ export async function onSharedHeap<T>(init: () => Promise<T>): Promise<T> {
         : undefined;
     if (bytes && imports?.env) {
       let patched: ReturnType<typeof importSharedMemory> | undefined;
+      let memory: object | undefined;
       try {
         patched = importSharedMemory(bytes);
+        // Reserves 4 GiB of address space: where that fails (a limit on virtual memory), tfjs' own memory.
+        memory = new WA!.Memory({ initial: patched.initial, maximum: MAX_PAGES, shared: true });
       } catch {
-        patched = undefined; // not the layout expected: tfjs' own instantiation
+        patched = undefined; // not the layout expected, or no shared memory here: tfjs' own instantiation
       }
-      if (patched) {
-        const memory = new WA!.Memory({ initial: patched.initial, maximum: MAX_PAGES, shared: true });
+      if (patched && memory) {
         const env = { ...imports.env, memory };
         // A runtime that cannot link it (no shared memories) gets tfjs' own module instead of a failed backend.
         return original

@@ -6,11 +6,11 @@
 // Dense layers' forward matmuls (else tf.matMul): XNNPACK packs the right-hand matrix of every matmul whose
 // weights it has not seen, which in training is every step: measured on wasm (fresh weights each call, as in
 // training): [32, 784] x [784, 128] 0.50 ms against 0.13 ms here, [32, 64] x [64, 1568] 0.79 against 0.30,
-// [512, 784] x [784, 128] 3.2 against 2.0. (The weight gradient x^T dz as the filter-gradient kernel was not
-// faster than XNNPACK with the transpose materialised, and is not used.)
+// [512, 784] x [784, 128] 3.2 against 2.0. The weight gradient x^T dz from 128 rows runs on the filter-gradient
+// kernel (matMulTransposeA), which kernel-helper.ts can split over two cores.
 import * as tf from "@tensorflow/tfjs-core";
 import { simdBinary, simdKernels, type SimdKernels } from "./simd-kernels.ts";
-import { kernelHelperReady, kernelThreads } from "./kernel-helper.ts";
+import { kernelHelperProblem, kernelHelperReady, kernelThreads } from "./kernel-helper.ts";
 import { isShared } from "./shared-heap.ts";
 import type { WasmBackend } from "./wasm-kernels.ts";
 
@@ -113,9 +113,11 @@ export function matMulTransposeA(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const out = withBuffers(
     backend,
     (allocate) => {
-      const taps = allocate([k], "int32");
+      // Padded to the kernel's 4-tap tile: it loads a whole tile's offsets (zeros past k, as wasm-kernels.ts).
+      const taps = allocate([Math.ceil(k / 4) * 4], "int32");
       const dw = allocate([k, n]);
       const table = backend.typedArrayFromHeap(taps) as unknown as Int32Array;
+      table.fill(0);
       for (let i = 0; i < k; i++) table[i] = i * 4;
       (backend.typedArrayFromHeap(dw) as Float32Array).fill(0); // the kernel accumulates
       // One image of m rows and one column: the kernel keeps a tile of dw in registers across all m rows (as m
@@ -150,6 +152,9 @@ export function setKernelThreads(threads: 1 | 2): void {
 
 /** Whether kernels are being split now (the helper thread has started and kernelThreads is 2). */
 export const kernelsSplitting = (): boolean => kernelHelperReady(wasmHeap());
+
+/** Why kernels could not split (the helper thread failed), if they could not. */
+export const kernelSplitProblem = (): string | undefined => kernelHelperProblem(wasmHeap());
 
 /** Whether the per-channel SIMD passes apply to float32 tensors with `channels` in their last axis here. */
 export function simdChannels(channels: number): boolean {

@@ -19,7 +19,8 @@ import { createOptimizer } from "./optimizers.ts";
 import { autogradGradients, dropoutStreams, trainStep, type GradientFn, type StepInput } from "./step.ts";
 import type { Optimizer } from "./optimizers.ts";
 import { planThreads } from "./parallel/plan.ts";
-import { kernelSplitAvailable, setKernelThreads } from "../runtime/simd-ops.ts";
+import { kernelSplitAvailable, kernelSplitProblem, setKernelThreads } from "../runtime/simd-ops.ts";
+import { kernelSplitTotal } from "../runtime/kernel-helper.ts";
 import { startDataParallel, type DataParallel } from "./parallel/trainer.ts";
 import { manualGradients } from "./manual-backward.ts";
 import { recomputePopulationStatistics, sampleSplit } from "./population-stats.ts";
@@ -94,8 +95,9 @@ export async function fitNetwork(
   const optimizer = createOptimizer(settings.optimizer, net.trainable);
   const { gradients, compiled } = chooseGradients(net, trainLoss, options.gradients);
   let parallel: DataParallel | undefined;
+  const history: History = { epochs: [] };
+  const splitsBefore = kernelSplitTotal();
   try {
-    const history: History = { epochs: [] };
     let start = 1;
     if (options.resumeFrom) {
       const s = options.resumeFrom;
@@ -301,6 +303,12 @@ export async function fitNetwork(
     }
     return history;
   } finally {
+    if (history.splitKernels) {
+      // What the run did, not what it planned: a helper thread that never started or failed split nothing.
+      if (kernelSplitTotal() === splitsBefore) delete history.splitKernels;
+      const problem = kernelSplitProblem();
+      if (problem) addNote(history, `kernels ran on one core: ${problem}`);
+    }
     setKernelThreads(1);
     await parallel?.close();
     optimizer.dispose();
@@ -327,7 +335,10 @@ async function startThreads(
   // bit for bit (the remaining steps alone might fall under auto's threshold).
   const before = options.resumeFrom?.computedOn;
   const auto = options.threads === undefined || options.threads === "auto";
-  const requested = auto && before?.backend === tf.getBackend() ? before.threads : options.threads;
+  const kept = auto && before?.backend === tf.getBackend() ? before.threads : undefined;
+  // A checkpoint computed on one training thread may continue with its kernels split (the same bits).
+  const keepOne = kept === 1 && kernelSplitAvailable();
+  const requested = keepOne ? "auto" : (kept ?? options.threads);
   const plan = planThreads({
     requested,
     model: net.model,
@@ -336,19 +347,23 @@ async function startThreads(
     compiledStep: compiled !== undefined,
     backend: tf.getBackend() as BackendName,
     optimizer: settings.optimizer,
-    ...(options.parallel ? { parallel: options.parallel } : {}),
+    ...(keepOne ? { parallel: "kernels" as const } : options.parallel ? { parallel: options.parallel } : {}),
     kernelSplit: kernelSplitAvailable(),
   });
   if (plan.splitKernels) {
     setKernelThreads(2);
     history.splitKernels = true;
-  } else delete history.splitKernels;
-  if (plan.why && ((options.threads !== undefined && options.threads !== "auto") || options.parallel))
+  }
+  if (options.threads === 1 && options.parallel === "kernels")
+    addNote(history, "kernels not split: --threads 1 asks for one core (--parallel kernels needs two)");
+  else if (plan.why && ((options.threads !== undefined && options.threads !== "auto") || options.parallel))
     addNote(
       history,
       plan.splitKernels
-        ? `trained on 1 thread with its kernels split over 2 cores, not ${options.threads} threads: ${plan.why}`
-        : `trained on 1 thread, not ${options.threads ?? "auto"}${options.parallel ? ` (${options.parallel})` : ""}: ${plan.why}`,
+        ? `one training thread, its kernels split over 2 cores, not ${options.threads} threads: ${plan.why}`
+        : options.parallel === "kernels"
+          ? `kernels not split (--parallel kernels): ${plan.why}`
+          : `trained on 1 thread, not ${options.threads}: ${plan.why}`,
     );
   if (plan.threads < 2 || !compiled) return undefined;
   try {

@@ -94,6 +94,27 @@ Split("the binary rewrites: a defined memory becomes a shared import, an importe
   assert.throws(() => importSharedMemory(bytes), /defines no memory/);
 });
 
+Split("on a plain heap (one core, or tfjs set up by the caller) the kernels run unsplit", () => {
+  const WA = (globalThis as unknown as { WebAssembly: any }).WebAssembly;
+  const plain = new WA.Memory({ initial: 1 });
+  const kernels = simdKernels(plain)!;
+  assert.ok(kernels, "no kernels for a plain memory");
+  assert.is(isShared(plain), false);
+  // 2 images of 1x1x4 padded by one pixel on every side: the values land in the middle of 3x3 images.
+  const f32 = new Float32Array(plain.buffer);
+  f32.set([1, 2, 3, 4, 5, 6, 7, 8], 0);
+  const before = kernelSplitCalls().padImages ?? 0;
+  kernels.padImages(0, 1024, 2, 1, 1, 4, 1, 1, 1, 1);
+  const out = f32.subarray(256, 256 + 2 * 9 * 4);
+  assert.equal(Array.from(out.subarray(16, 20)), [1, 2, 3, 4]);
+  assert.equal(Array.from(out.subarray(36 + 16, 36 + 20)), [5, 6, 7, 8]);
+  assert.is(
+    out.reduce((a, b) => a + b, 0),
+    36,
+  );
+  assert.is(kernelSplitCalls().padImages ?? 0, before);
+});
+
 if (twoCores) {
   Split("matmuls split over two threads give the unsplit bits", async () => {
     await helperReady();

@@ -334,8 +334,7 @@ export async function trainCommand(io: CliIO, file: string, opts: TrainOptions):
           timings.since("set-up", fitBegan);
           if (threads > 1)
             io.err(`threads: ${threads} (data-parallel: each thread trains its share of every batch)\n`);
-          else if (splitKernels)
-            io.err("threads: 2 (one training thread, its large kernels split over two cores)\n");
+          else if (splitKernels) io.err("threads: 1 training thread, its large kernels split over 2 cores\n");
         },
         ...(resumeFrom ? { resumeFrom } : {}),
         onBatchEnd: (e) => {

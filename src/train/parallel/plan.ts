@@ -1,8 +1,9 @@
-// Data-parallel training: how many threads a run uses. One unless asked, or unless `auto` finds a run where a
-// second thread pays: the per-step work must dwarf what a step's exchanges cost (a few barriers of ~10-50 us
-// each, the gradients copied out and back), and the run must be long enough to repay starting the threads
-// (each loads its own tfjs backend and wasm module: a few hundred ms). Measured (docs/speed.md, "Two cores"):
-// the BN MLP and the plain MLP gain from batch 512, the convnet from batch 16.
+// How a run uses the cores: how many training threads, and whether the one training thread splits its kernels
+// over a second core (src/runtime/kernel-helper.ts). `auto` splits kernels where the wasm heap is shared, except
+// for convnets whose steps are large enough for data-parallel threads: there the per-step work must dwarf what a
+// step's exchanges cost (a few barriers of ~10-50 us each, the gradients copied out and back), and the run must
+// be long enough to repay starting the threads (each loads its own tfjs backend and wasm module: a few hundred
+// ms). Measured (docs/speed.md, "Two cores" and "Two cores inside one step").
 import { availableParallelism } from "node:os";
 import { NncError } from "../../diagnostics/index.ts";
 import type { Model, Optimizer } from "../../ir/schema.ts";
