@@ -1,10 +1,10 @@
-// Kernel of op `dense`: y = activation(x W + b) on [batch, features]. Its step materialises the transposes of
-// the backward's matmuls, so every matmul takes wasm's fast path (with a transpose flag XNNPACK's matmul is a
-// scalar loop: docs/speed.md).
+// Kernel of op `dense`: y = activation(x W + b) on [batch, features]. Its step runs no matmul with a transpose
+// flag (on wasm XNNPACK's is a scalar loop: docs/speed.md): x^T dz is nnc's kernel from 128 rows, else and for
+// W^T the transposes are materialised.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Activation, LayerOf } from "../ir/schema.ts";
 import { applyActivation, fusable } from "../lower/activations.ts";
-import { simdChannels, matMul as simdMatMul, matMulTransposeA } from "../runtime/simd-ops.ts";
+import { matMul as simdMatMul, matMulTransposeA, simdMatMulFits } from "../runtime/simd-ops.ts";
 import { activationGrad, stepCovers } from "./activation.ts";
 import { activationParams, type ActivationParams } from "../ops/activations/index.ts";
 import type { KernelDefinition } from "./kernel.ts";
@@ -43,7 +43,7 @@ function denseForward(
  */
 function simdInference(kernel: tf.Variable): boolean {
   const units = kernel.shape[1]!;
-  return units % 8 === 0 && simdChannels(units) && !tf.engine().isTapeOn();
+  return simdMatMulFits(units) && !tf.engine().isTapeOn();
 }
 
 export const dense: KernelDefinition<LayerOf<"dense">> = {

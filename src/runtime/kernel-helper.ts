@@ -13,7 +13,7 @@
 // 0.60 -> 0.33 ms, 512 2.37 -> 1.23 ms.
 import { setFlagsFromString } from "node:v8";
 import { startWorkerAsync } from "../util/worker-entry.ts";
-import type { SimdKernels } from "./simd-kernels.ts";
+import type { SimdKernels, WebAssemblyApi } from "./simd-kernels.ts";
 
 /** Control words (Int32Array indices). */
 const POSTED = 0; // sequence number of the last share posted
@@ -53,11 +53,6 @@ const MAX_STRIKES = 3;
 const PAUSE_MS = 2000;
 /** How long the main thread waits for a share before it gives up on the helper (a share takes milliseconds). */
 const STALL_MS = 60_000;
-
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
 
 /** The helper thread's loop (kernel-helper-worker.ts): runs posted shares (until the process ends: unref'd). */
 export function helperLoop(data: HelperData): void {

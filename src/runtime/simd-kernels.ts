@@ -114,7 +114,7 @@ export interface SimdKernels {
 }
 
 // The global WebAssembly API (Node has it; the project's TypeScript libs do not declare it).
-interface WebAssemblyApi {
+export interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
 }

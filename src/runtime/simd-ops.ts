@@ -156,6 +156,11 @@ export const kernelsSplitting = (): boolean => kernelHelperReady(wasmHeap());
 /** Why kernels could not split (the helper thread failed), if they could not. */
 export const kernelSplitProblem = (): string | undefined => kernelHelperProblem(wasmHeap());
 
+/** Whether matMul's output width `n` runs on nnc's kernel here (wasm with SIMD, n a multiple of 8). */
+export function simdMatMulFits(n: number): boolean {
+  return simdFor(n, 8) !== undefined;
+}
+
 /** Whether the per-channel SIMD passes apply to float32 tensors with `channels` in their last axis here. */
 export function simdChannels(channels: number): boolean {
   return simdFor(channels, 4) !== undefined;
